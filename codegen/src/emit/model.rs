@@ -1,0 +1,710 @@
+//! The model crate (`generated-model`): service metadata, protocol errors, shapes, and per
+//! operation the request (with its typestate builder and its checks), the response and the error
+//! codes. Shared by the client and the server, so one definition of "valid" serves both.
+
+use heck::ToShoutySnakeCase;
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use super::{docs, inner_docs, docs2, field_type, lit, scalar_type};
+use crate::model::{Api, ConstraintKind, ErrorDef, FieldType, Format, Operation, PROTOCOL_ROLES, Param, Scalar, Shape};
+use crate::names;
+
+/// Every file of the model crate, as (path under `src/`, tokens).
+pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
+    let mut out = vec![
+        ("lib.rs".to_string(), lib(api)),
+        ("protocol.rs".to_string(), protocol(api)),
+        ("shapes.rs".to_string(), shapes(api)),
+        ("operations/mod.rs".to_string(), operations_mod(api)),
+    ];
+    for op in &api.operations {
+        out.push((format!("operations/{}.rs", names::bare(&module_name(op))), operation(api, op)));
+    }
+    out
+}
+
+/// The module holding an operation's types.
+pub fn module_name(op: &Operation) -> String {
+    names::snake(&op.name)
+}
+
+fn lib(api: &Api) -> TokenStream {
+    let s = &api.service;
+    let doc = inner_docs(&format!(
+        "The request, response and error-code types of the {} API (version {}), shared by the generated client and server.\n\n{}\n\nEvery request type has a typestate builder (leaving out a required parameter does not compile) and implements [`smartag_runtime::operation::Operation`]: `validate` checks the spec's constraints and reports every violation with the spec's own error code.",
+        s.product, s.version, s.description
+    ));
+    quote! {
+        #doc
+        #![forbid(unsafe_code)]
+        #![deny(missing_docs)]
+
+        pub mod operations;
+        pub mod protocol;
+        pub mod shapes;
+
+        pub use operations::*;
+        pub use protocol::{HOST_ID, PROTOCOL_ERRORS, SERVICE};
+        pub use shapes::*;
+        pub use ::smartag_runtime::operation::Operation;
+        pub use ::smartag_runtime::errors::ErrorCode;
+    }
+}
+
+fn error_spec(e: &ErrorDef) -> TokenStream {
+    let code = lit(&e.code);
+    let status = e.status;
+    let message = lit(&e.message);
+    quote! { ::smartag_runtime::errors::ErrorSpec { code: #code, status: #status, message: #message } }
+}
+
+fn protocol(api: &Api) -> TokenStream {
+    let s = &api.service;
+    let (product, version, endpoint, host) = (lit(&s.product), lit(&s.version), lit(&s.endpoint), lit(&s.host_id));
+    let roles = PROTOCOL_ROLES.iter().filter_map(|(role, _)| {
+        let e = api.role(role)?;
+        let field = format_ident!("{}", role);
+        let spec = error_spec(e);
+        Some(quote! { #field: #spec })
+    });
+    let service_doc = docs(&format!("The {} service: product code, API version and endpoint pattern.", s.product));
+    quote! {
+        //! Service metadata and the protocol errors every operation shares.
+
+        #service_doc
+        pub static SERVICE: ::smartag_runtime::operation::ServiceInfo = ::smartag_runtime::operation::ServiceInfo {
+            product: #product,
+            version: #version,
+            endpoint_pattern: #endpoint,
+        };
+
+        /// The `HostId` a server of this API answers in its error envelopes.
+        pub const HOST_ID: &str = #host;
+
+        /// The code, HTTP status and message the protocol layer answers for each failure it detects.
+        pub static PROTOCOL_ERRORS: ::smartag_runtime::errors::ProtocolErrors = ::smartag_runtime::errors::ProtocolErrors {
+            #( #roles, )*
+        };
+    }
+}
+
+fn shapes(api: &Api) -> TokenStream {
+    let items = api.shapes.iter().map(|s| shape(api, s));
+    quote! {
+        //! Structures that responses are made of.
+        #( #items )*
+    }
+}
+
+fn shape(api: &Api, s: &Shape) -> TokenStream {
+    let name = names::ident(&s.rust);
+    let doc = docs(&s.description);
+    let element = lit(&s.element);
+    let fields = s.fields.iter().map(|f| response_field(api, &f.wire, &f.rust, &f.ty, f.required, &f.description));
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        pub struct #name {
+            #( #fields, )*
+        }
+
+        impl ::smartag_runtime::operation::ListItem for #name {
+            const ELEMENT: &'static str = #element;
+        }
+    }
+}
+
+fn response_field(api: &Api, wire: &str, rust: &str, ty: &FieldType, required: bool, description: &str) -> TokenStream {
+    let doc = docs(description);
+    let ident = names::ident(rust);
+    let wire = lit(wire);
+    let t = field_type(ty, &api.shapes);
+    match ty {
+        FieldType::List(_) => quote! {
+            #doc
+            #[serde(rename = #wire, default, with = "::smartag_runtime::operation::wrapped_list")]
+            pub #ident: #t
+        },
+        FieldType::Scalar(_) if required => quote! {
+            #doc
+            #[serde(rename = #wire, default)]
+            pub #ident: #t
+        },
+        FieldType::Scalar(_) => quote! {
+            #doc
+            #[serde(rename = #wire, default, skip_serializing_if = "::core::option::Option::is_none")]
+            pub #ident: ::core::option::Option<#t>
+        },
+    }
+}
+
+fn operations_mod(api: &Api) -> TokenStream {
+    let mods = api.operations.iter().map(|op| {
+        let m = names::ident(&module_name(op));
+        let doc = docs(&format!("`{}`: {}", op.name, op.summary));
+        quote! {
+            #doc
+            pub mod #m;
+            pub use #m::*;
+        }
+    });
+    quote! {
+        //! One module per operation.
+        #( #mods )*
+    }
+}
+
+struct Names {
+    request: proc_macro2::Ident,
+    builder: proc_macro2::Ident,
+    response: proc_macro2::Ident,
+    code: proc_macro2::Ident,
+}
+
+fn type_names(op: &Operation) -> Names {
+    Names {
+        request: format_ident!("{}Request", op.rust),
+        builder: format_ident!("{}RequestBuilder", op.rust),
+        response: format_ident!("{}Response", op.rust),
+        code: format_ident!("{}ErrorCode", op.rust),
+    }
+}
+
+fn param_type(p: &Param) -> TokenStream {
+    let t = scalar_type(p.ty);
+    if p.required { t } else { quote! { ::core::option::Option<#t> } }
+}
+
+fn operation(api: &Api, op: &Operation) -> TokenStream {
+    let n = type_names(op);
+    let request = request_struct(op, &n);
+    let builder = builder(op, &n);
+    let response = response_struct(api, op, &n);
+    let codes = error_codes(api, op, &n);
+    let operation_impl = operation_impl(api, op, &n);
+    let patterns = patterns(op);
+    let header = docs(&format!("`{}`: {}", op.name, op.summary)).to_string();
+    let _ = header;
+    quote! {
+        #request
+        #builder
+        #operation_impl
+        #response
+        #codes
+        #patterns
+    }
+}
+
+fn request_struct(op: &Operation, n: &Names) -> TokenStream {
+    let Names { request, builder, .. } = n;
+    let doc = docs2(&format!("The parameters of `{}`: {}", op.name, op.summary), &op.description);
+    let fields = op.params.iter().map(|p| {
+        let ident = names::ident(&p.rust);
+        let t = param_type(p);
+        let mut text = format!("`{}`{}: {}", p.wire, if p.required { " (required)" } else { "" }, p.description.trim());
+        if let Some(d) = p.default {
+            text.push_str(&format!("\n\nThe server assumes {d} when it is not given."));
+        }
+        let doc = docs(&text);
+        quote! { #doc pub #ident: #t }
+    });
+    let debug_name = lit(&request.to_string());
+    let debug_fields = op.params.iter().map(|p| {
+        let ident = names::ident(&p.rust);
+        let name = lit(names::bare(&p.rust));
+        match (p.secret, p.required) {
+            (true, true) => quote! { .field(#name, &"***") },
+            (true, false) => quote! { .field(#name, &self.#ident.as_ref().map(|_| "***")) },
+            (false, _) => quote! { .field(#name, &self.#ident) },
+        }
+    });
+    let defaults = op.params.iter().filter_map(|p| {
+        let d = p.default?;
+        let ident = names::ident(&p.rust);
+        let getter = format_ident!("{}_or_default", names::bare(&p.rust));
+        let t = scalar_type(p.ty);
+        let value = Literal::i64_unsuffixed(d);
+        let doc = docs(&format!("`{}`, or {d}, the value the server assumes when it is not given.", p.wire));
+        Some(quote! {
+            #doc
+            pub fn #getter(&self) -> #t {
+                self.#ident.unwrap_or(#value)
+            }
+        })
+    });
+    let builder_doc = docs(&format!("Starts a [`{builder}`]: set every required parameter (the builder does not offer `build()` before), then any optional ones."));
+    quote! {
+        #doc
+        #[derive(Clone, PartialEq, Eq)]
+        pub struct #request {
+            #( #fields, )*
+        }
+
+        impl ::core::fmt::Debug for #request {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#debug_name)
+                    #( #debug_fields )*
+                    .finish()
+            }
+        }
+
+        impl #request {
+            #builder_doc
+            pub fn builder() -> #builder {
+                #builder::default()
+            }
+            #( #defaults )*
+        }
+    }
+}
+
+fn setter_arg(p: &Param) -> (TokenStream, TokenStream) {
+    match p.ty {
+        Scalar::String => (quote! { impl ::core::convert::Into<::std::string::String> }, quote! { value.into() }),
+        _ => (scalar_type(p.ty), quote! { value }),
+    }
+}
+
+fn builder(op: &Operation, n: &Names) -> TokenStream {
+    let Names { request, builder, .. } = n;
+    let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
+    let generics: Vec<proc_macro2::Ident> = required.iter().map(|p| format_ident!("{}State", names::camel(names::bare(&p.rust)))).collect();
+    let missing = quote! { ::smartag_runtime::typestate::Missing };
+    let doc = docs(&format!(
+        "Builds a [`{request}`]. Each required parameter's type parameter is `Missing` until its setter is called; `build()` exists once all are set, so a forgotten required parameter is a compile error."
+    ));
+    let fields = op.params.iter().map(|p| {
+        let ident = names::ident(&p.rust);
+        match required.iter().position(|r| r.wire == p.wire) {
+            Some(i) => {
+                let g = &generics[i];
+                quote! { #ident: #g }
+            }
+            None => {
+                let t = param_type(p);
+                quote! { #ident: #t }
+            }
+        }
+    });
+    let struct_generics = if generics.is_empty() { quote! {} } else { quote! { < #( #generics = #missing ),* > } };
+    let default_fields = op.params.iter().map(|p| {
+        let ident = names::ident(&p.rust);
+        if p.required { quote! { #ident: #missing } } else { quote! { #ident: ::core::option::Option::None } }
+    });
+
+    let required_setters = required.iter().enumerate().map(|(i, p)| {
+        let others: Vec<&proc_macro2::Ident> = generics.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, g)| g).collect();
+        let before: Vec<TokenStream> = generics.iter().enumerate().map(|(j, g)| if j == i { missing.clone() } else { quote! { #g } }).collect();
+        let (arg, conv) = setter_arg(p);
+        let t = scalar_type(p.ty);
+        let after: Vec<TokenStream> = generics.iter().enumerate().map(|(j, g)| if j == i { quote! { ::smartag_runtime::typestate::Set<#t> } } else { quote! { #g } }).collect();
+        let ident = names::ident(&p.rust);
+        let moves = op.params.iter().map(|q| {
+            let qi = names::ident(&q.rust);
+            if q.wire == p.wire { quote! { #qi: ::smartag_runtime::typestate::Set(#conv) } } else { quote! { #qi: self.#qi } }
+        });
+        let doc = docs(&format!("Sets `{}` (required): {}", p.wire, p.description.trim()));
+        quote! {
+            impl< #( #others ),* > #builder< #( #before ),* > {
+                #doc
+                pub fn #ident(self, value: #arg) -> #builder< #( #after ),* > {
+                    #builder { #( #moves, )* }
+                }
+            }
+        }
+    });
+    let all_generics = if generics.is_empty() { quote! {} } else { quote! { < #( #generics ),* > } };
+    let optional_setters = op.params.iter().filter(|p| !p.required).map(|p| {
+        let ident = names::ident(&p.rust);
+        let (arg, conv) = setter_arg(p);
+        let doc = docs(&format!("Sets `{}` (optional): {}", p.wire, p.description.trim()));
+        quote! {
+            #doc
+            pub fn #ident(mut self, value: #arg) -> Self {
+                self.#ident = ::core::option::Option::Some(#conv);
+                self
+            }
+        }
+    });
+    let bounds = required.iter().zip(&generics).map(|(p, g)| {
+        let t = scalar_type(p.ty);
+        quote! { #g: ::smartag_runtime::typestate::Provided<#t> }
+    });
+    let takes = op.params.iter().map(|p| {
+        let ident = names::ident(&p.rust);
+        if p.required {
+            quote! { #ident: ::smartag_runtime::typestate::Provided::take(self.#ident) }
+        } else {
+            quote! { #ident: self.#ident }
+        }
+    });
+    let build_doc = docs(&format!("The finished [`{request}`]. Its constraints are checked when it is sent (or with `Operation::validate`)."));
+    let debug_name = lit(&builder.to_string());
+    quote! {
+        #doc
+        #[must_use = "a builder does nothing until `build()` is called"]
+        pub struct #builder #struct_generics {
+            #( #fields, )*
+        }
+
+        impl ::core::default::Default for #builder {
+            fn default() -> Self {
+                #builder { #( #default_fields, )* }
+            }
+        }
+
+        impl #all_generics ::core::fmt::Debug for #builder #all_generics {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#debug_name).finish_non_exhaustive()
+            }
+        }
+
+        #( #required_setters )*
+
+        impl #all_generics #builder #all_generics {
+            #( #optional_setters )*
+        }
+
+        impl< #( #bounds ),* > #builder #all_generics {
+            #build_doc
+            pub fn build(self) -> #request {
+                #request { #( #takes, )* }
+            }
+        }
+    }
+}
+
+fn response_struct(api: &Api, op: &Operation, n: &Names) -> TokenStream {
+    let Names { response, .. } = n;
+    let doc = docs(&format!("What `{}` answers.", op.name));
+    let fields = op.response.iter().map(|f| response_field(api, &f.wire, &f.rust, &f.ty, f.required, &f.description));
+    quote! {
+        #doc
+        #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        pub struct #response {
+            /// The ID of the request, as the server answered it (set by the server's runtime).
+            #[serde(rename = "RequestId", default)]
+            pub request_id: ::std::string::String,
+            #( #fields, )*
+        }
+    }
+}
+
+fn error_codes(api: &Api, op: &Operation, n: &Names) -> TokenStream {
+    let Names { code, .. } = n;
+    let all: Vec<&ErrorDef> = api.operation_errors(op).collect();
+    let doc = docs(&format!(
+        "Every error code `{}` can answer: its own ({}) and the protocol errors every operation shares.",
+        op.name,
+        op.errors.len()
+    ));
+    let variants = all.iter().map(|e| {
+        let v = names::ident(&e.variant);
+        let doc = docs(&format!("`{}` (HTTP {}): {}\n\n{}", e.code, e.status, e.message, e.when));
+        quote! { #doc #v }
+    });
+    let arms = |f: &dyn Fn(&ErrorDef) -> TokenStream| -> Vec<TokenStream> {
+        all.iter()
+            .map(|e| {
+                let v = names::ident(&e.variant);
+                let value = f(e);
+                quote! { Self::#v => #value }
+            })
+            .collect()
+    };
+    let codes = arms(&|e| {
+        let l = lit(&e.code);
+        quote! { #l }
+    });
+    let statuses = arms(&|e| {
+        let s = e.status;
+        quote! { #s }
+    });
+    let messages = arms(&|e| {
+        let l = lit(&e.message);
+        quote! { #l }
+    });
+    let retryable = arms(&|e| {
+        let r = e.retryable;
+        quote! { #r }
+    });
+    let from = all.iter().map(|e| {
+        let v = names::ident(&e.variant);
+        let l = lit(&e.code);
+        quote! { #l => ::core::option::Option::Some(Self::#v) }
+    });
+    let all_variants = all.iter().map(|e| names::ident(&e.variant));
+    let count = all.len();
+    quote! {
+        #doc
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum #code {
+            #( #variants, )*
+        }
+
+        impl #code {
+            /// Every code, in the spec's order.
+            pub const ALL: [Self; #count] = [ #( Self::#all_variants ),* ];
+        }
+
+        impl ::smartag_runtime::errors::ErrorCode for #code {
+            fn code(&self) -> &'static str {
+                match self { #( #codes, )* }
+            }
+            fn status(&self) -> u16 {
+                match self { #( #statuses, )* }
+            }
+            fn message(&self) -> &'static str {
+                match self { #( #messages, )* }
+            }
+            fn retryable(&self) -> bool {
+                match self { #( #retryable, )* }
+            }
+            fn from_code(code: &str) -> ::core::option::Option<Self> {
+                match code {
+                    #( #from, )*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+
+        impl ::core::fmt::Display for #code {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(::smartag_runtime::errors::ErrorCode::code(self))
+            }
+        }
+    }
+}
+
+fn pattern_ident(p: &Param, i: usize) -> proc_macro2::Ident {
+    format_ident!("{}_PATTERN_{}", names::bare(&p.rust).to_shouty_snake_case(), i)
+}
+
+fn patterns(op: &Operation) -> TokenStream {
+    let statics = op.params.iter().flat_map(|p| {
+        p.constraints.iter().enumerate().filter_map(move |(i, k)| match &k.kind {
+            ConstraintKind::Pattern(re) => {
+                let ident = pattern_ident(p, i);
+                let re = lit(re);
+                let doc = docs(&format!("The pattern `{}` must match.", p.wire));
+                Some(quote! {
+                    #doc
+                    static #ident: ::smartag_runtime::validate::Pattern = ::smartag_runtime::validate::Pattern::new(#re);
+                })
+            }
+            _ => None,
+        })
+    });
+    quote! { #( #statics )* }
+}
+
+/// The condition under which one constraint holds, for the value bound as `value`.
+fn holds(p: &Param, i: usize, kind: &ConstraintKind) -> TokenStream {
+    let bound = |v: i64| Literal::i64_unsuffixed(v);
+    match kind {
+        ConstraintKind::Range { min, max } => {
+            let lo = min.map(|m| {
+                let m = bound(m);
+                quote! { value >= #m }
+            });
+            let hi = max.map(|m| {
+                let m = bound(m);
+                quote! { value <= #m }
+            });
+            let parts: Vec<TokenStream> = lo.into_iter().chain(hi).collect();
+            quote! { ( #( #parts )&&* ) }
+        }
+        ConstraintKind::Length { min, max } => {
+            let lo = min.map(|m| {
+                let m = Literal::usize_unsuffixed(usize::try_from(m.max(0)).unwrap_or(usize::MAX));
+                quote! { ::smartag_runtime::validate::char_len(value) >= #m }
+            });
+            let hi = max.map(|m| {
+                let m = Literal::usize_unsuffixed(usize::try_from(m.max(0)).unwrap_or(usize::MAX));
+                quote! { ::smartag_runtime::validate::char_len(value) <= #m }
+            });
+            let parts: Vec<TokenStream> = lo.into_iter().chain(hi).collect();
+            quote! { ( #( #parts )&&* ) }
+        }
+        ConstraintKind::Pattern(_) => {
+            let ident = pattern_ident(p, i);
+            quote! { #ident.is_match(value) }
+        }
+        ConstraintKind::Format(Format::Email) => quote! { ::smartag_runtime::validate::is_email(value) },
+        ConstraintKind::Format(Format::PrivateIpv4) => quote! { ::smartag_runtime::validate::is_private_ipv4(value) },
+    }
+}
+
+/// The checks of one parameter's constraints, one violation per error code at most.
+fn constraint_checks(p: &Param, code: &proc_macro2::Ident, api: &Api) -> TokenStream {
+    let mut groups: Vec<(String, Vec<TokenStream>)> = Vec::new();
+    for (i, k) in p.constraints.iter().enumerate() {
+        let cond = holds(p, i, &k.kind);
+        match groups.iter_mut().find(|(c, _)| *c == k.error) {
+            Some((_, conds)) => conds.push(cond),
+            None => groups.push((k.error.clone(), vec![cond])),
+        }
+    }
+    let wire = lit(&p.wire);
+    let checks = groups.iter().map(|(error, conds)| {
+        let v = variant(api, error);
+        quote! {
+            if !( #( #conds )&&* ) {
+                problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire));
+            }
+        }
+    });
+    quote! { #( #checks )* }
+}
+
+fn variant(api: &Api, code: &str) -> proc_macro2::Ident {
+    names::ident(&api.error(code).map(|e| e.variant.clone()).unwrap_or_else(|| names::camel(code)))
+}
+
+fn given(p: &Param) -> TokenStream {
+    let ident = names::ident(&p.rust);
+    match (p.required, p.ty) {
+        (true, Scalar::String) => quote! { !self.#ident.is_empty() },
+        (true, _) => quote! { true },
+        (false, Scalar::String) => quote! { self.#ident.as_deref().is_some_and(|v| !v.is_empty()) },
+        (false, _) => quote! { self.#ident.is_some() },
+    }
+}
+
+fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenStream {
+    let per_param: Vec<TokenStream> = op.params.iter().map(|p| {
+        let ident = names::ident(&p.rust);
+        let wire = lit(&p.wire);
+        let checks = constraint_checks(p, code, api);
+        let missing = variant(api, &p.missing_error);
+        match (p.required, p.ty) {
+            (true, Scalar::String) => quote! {
+                if self.#ident.is_empty() {
+                    problems.push(::smartag_runtime::validate::Violation::new(#code::#missing, #wire));
+                } else {
+                    let value: &str = &self.#ident;
+                    #checks
+                }
+            },
+            (true, _) if p.constraints.is_empty() => quote! {},
+            (true, _) => quote! {
+                {
+                    let value = self.#ident;
+                    #checks
+                }
+            },
+            (false, Scalar::String) => {
+                let empty = match &p.empty_error {
+                    Some(e) => {
+                        let v = variant(api, e);
+                        quote! { problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire)); }
+                    }
+                    None => quote! {},
+                };
+                if p.constraints.is_empty() && p.empty_error.is_none() {
+                    quote! {}
+                } else {
+                    quote! {
+                        if let ::core::option::Option::Some(value) = self.#ident.as_deref() {
+                            if value.is_empty() {
+                                #empty
+                            } else {
+                                #checks
+                            }
+                        }
+                    }
+                }
+            }
+            (false, _) if p.constraints.is_empty() => quote! {},
+            (false, _) => quote! {
+                if let ::core::option::Option::Some(value) = self.#ident {
+                    #checks
+                }
+            },
+        }
+    }).collect();
+    if per_param.iter().all(TokenStream::is_empty) && op.rules.is_empty() {
+        return quote! { ::core::result::Result::Ok(()) };
+    }
+    let rules = op.rules.iter().map(|r| {
+        let a = given(&op.params[r.if_given]);
+        let b = given(&op.params[r.then_required]);
+        let wire = lit(&op.params[r.then_required].wire);
+        let v = variant(api, &r.error);
+        quote! {
+            if #a && !(#b) {
+                problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire));
+            }
+        }
+    });
+    quote! {
+        let mut problems = ::smartag_runtime::validate::Violations::new();
+        #( #per_param )*
+        #( #rules )*
+        problems.into_result()
+    }
+}
+
+fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStream {
+    let Names { request, response, code, .. } = n;
+    let action = lit(&op.name);
+    let idempotent = op.idempotent;
+    let validate = validate_body(api, op, code);
+    let count = op.params.len();
+    let to_params = op.params.iter().map(|p| {
+        let ident = names::ident(&p.rust);
+        let wire = lit(&p.wire);
+        if p.required {
+            quote! { out.push((#wire, ::smartag_runtime::params::WireValue::to_wire(&self.#ident))); }
+        } else {
+            quote! {
+                if let ::core::option::Option::Some(value) = &self.#ident {
+                    out.push((#wire, ::smartag_runtime::params::WireValue::to_wire(value)));
+                }
+            }
+        }
+    });
+    let invalid_default = variant(api, &api.role("invalid_parameter").map(|e| e.code.clone()).unwrap_or_default());
+    let _ = invalid_default;
+    let extract = op.params.iter().map(|p| {
+        let ident = names::ident(&p.rust);
+        let wire = lit(&p.wire);
+        let invalid = variant(api, &p.type_error);
+        if p.required {
+            let missing = variant(api, &p.missing_error);
+            quote! { #ident: ::smartag_runtime::extract::required(params, #wire, #code::#missing, #code::#invalid, &mut parsing) }
+        } else {
+            let keep_empty = p.empty_error.is_some();
+            quote! { #ident: ::smartag_runtime::extract::optional(params, #wire, #keep_empty, #code::#invalid, &mut parsing) }
+        }
+    });
+    let order = op.params.iter().map(|p| lit(&p.wire));
+    quote! {
+        impl ::smartag_runtime::operation::Operation for #request {
+            const ACTION: &'static str = #action;
+            const IDEMPOTENT: bool = #idempotent;
+            type Response = #response;
+            type ErrorCode = #code;
+
+            fn validate(&self) -> ::core::result::Result<(), ::smartag_runtime::validate::Violations> {
+                #validate
+            }
+
+            fn to_params(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
+                let mut out = ::std::vec::Vec::with_capacity(#count);
+                #( #to_params )*
+                out
+            }
+
+            fn from_params(params: &::smartag_runtime::params::Params) -> ::core::result::Result<Self, ::smartag_runtime::validate::Violations> {
+                #[allow(unused_mut)]
+                let mut parsing = ::smartag_runtime::validate::Violations::new();
+                let value = Self {
+                    #( #extract, )*
+                };
+                ::smartag_runtime::extract::finish(value, parsing, &[ #( #order ),* ], <Self as ::smartag_runtime::operation::Operation>::validate)
+            }
+        }
+    }
+}

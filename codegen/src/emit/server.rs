@@ -1,0 +1,118 @@
+//! The server crate (`generated-server`): the trait implementers write (one async method per
+//! operation) and the function that turns an implementation into an axum `Router`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{docs, inner_docs, docs2, lit};
+use crate::model::{Api, Operation};
+use crate::names;
+
+/// Every file of the server crate, as (path under `src/`, tokens).
+pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
+    vec![("lib.rs".to_string(), lib(api))]
+}
+
+/// The name of the generated trait.
+pub fn trait_name(api: &Api) -> String {
+    format!("{}Api", names::camel(&api.service.product))
+}
+
+fn lib(api: &Api) -> TokenStream {
+    let s = &api.service;
+    let tr = format_ident!("{}", trait_name(api));
+    let intro = inner_docs(&format!(
+        "An axum server for the {product} API (version {version}), generated from the spec.\n\n{desc}\n\nImplement [`{tr}`] (the business logic only) and serve [`router`]: the router speaks the wire protocol (query, form body or GET; JSON or XML), checks signatures, timestamps and nonces, validates every request against the spec and answers every failure with the API's own error envelope and code.",
+        product = s.product,
+        version = s.version,
+        desc = s.description
+    ));
+    let methods = api.operations.iter().map(trait_method);
+    let aliases = api.operations.iter().map(|op| {
+        let alias = format_ident!("{}ServerError", op.rust);
+        let code = format_ident!("{}ErrorCode", op.rust);
+        let doc = docs(&format!("What an implementation of `{}` may fail with: one of its declared codes, or an internal error.", op.name));
+        quote! {
+            #doc
+            pub type #alias = ::smartag_runtime::server::ServerError<::smartag_model::#code>;
+        }
+    });
+    let arms = api.operations.iter().map(|op| {
+        let m = names::ident(&op.method);
+        let req = format_ident!("{}Request", op.rust);
+        let action = lit(&op.name);
+        quote! {
+            #action => {
+                let api = ::std::sync::Arc::clone(&self.api);
+                ::core::option::Option::Some(::smartag_runtime::server::invoke::<::smartag_model::#req, _, _>(
+                    ctx,
+                    &params,
+                    move |ctx, request| async move { api.#m(ctx, request).await },
+                ))
+            }
+        }
+    });
+    let router_doc = docs(&format!(
+        "The axum `Router` serving `api`: every operation of the spec at `/`, with the protocol checks and error envelopes of [`ServerConfig`].\n\nServe it with `into_make_service_with_connect_info::<std::net::SocketAddr>()` so that [`RequestContext::remote_addr`] is known."
+    ));
+    quote! {
+        #intro
+        #![forbid(unsafe_code)]
+        #![deny(missing_docs)]
+
+        pub use ::smartag_model::*;
+        pub use ::smartag_runtime::server::{Authentication, CredentialStore, RequestContext, ServerConfig, ServerError};
+
+        #( #aliases )*
+
+        #[doc = " The operations of the API, one async method each. Requests arrive parsed and already"]
+        #[doc = " validated against the spec; return the response, or one of the operation's declared"]
+        #[doc = " codes (`ServerError::api`), or an internal error (answered as `InternalError`, details"]
+        #[doc = " kept out of the answer)."]
+        pub trait #tr: Send + Sync + 'static {
+            #( #methods )*
+        }
+
+        #router_doc
+        pub fn router<A: #tr>(api: A, config: ServerConfig) -> ::axum::Router {
+            ::smartag_runtime::server::router(
+                Dispatcher { api: ::std::sync::Arc::new(api) },
+                config,
+                &::smartag_model::PROTOCOL_ERRORS,
+            )
+        }
+
+        struct Dispatcher<A> {
+            api: ::std::sync::Arc<A>,
+        }
+
+        impl<A: #tr> ::smartag_runtime::server::Dispatch for Dispatcher<A> {
+            fn dispatch(
+                &self,
+                ctx: RequestContext,
+                params: ::smartag_runtime::params::Params,
+            ) -> ::core::option::Option<::smartag_runtime::server::DispatchFuture> {
+                match ctx.action.as_str() {
+                    #( #arms )*
+                    _ => ::core::option::Option::None,
+                }
+            }
+        }
+    }
+}
+
+fn trait_method(op: &Operation) -> TokenStream {
+    let m = names::ident(&op.method);
+    let req = format_ident!("{}Request", op.rust);
+    let resp = format_ident!("{}Response", op.rust);
+    let alias = format_ident!("{}ServerError", op.rust);
+    let doc = docs2(&format!("`{}`: {}", op.name, op.summary), &op.description);
+    quote! {
+        #doc
+        fn #m(
+            &self,
+            ctx: RequestContext,
+            request: ::smartag_model::#req,
+        ) -> impl ::core::future::Future<Output = ::core::result::Result<::smartag_model::#resp, #alias>> + Send;
+    }
+}

@@ -1,0 +1,183 @@
+//! The spec as written: serde types that mirror the YAML one to one. Unknown keys are rejected.
+//! Meaning (types, references, ranges) is checked later, by [`crate::model`].
+
+use serde::Deserialize;
+
+/// The whole spec file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpec {
+    pub service: RawService,
+    #[serde(default)]
+    pub protocol_errors: Vec<RawError>,
+    #[serde(default)]
+    pub errors: Vec<RawError>,
+    #[serde(default)]
+    pub common_parameters: Vec<RawParam>,
+    #[serde(default)]
+    pub shapes: Vec<RawShape>,
+    pub operations: Vec<RawOperation>,
+}
+
+/// `service:` — product metadata.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub product: String,
+    pub version: String,
+    pub protocol: String,
+    pub endpoint: String,
+    pub host_id: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// An error code, in `errors:` or `protocol_errors:`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawError {
+    pub code: String,
+    pub status: u16,
+    pub message: String,
+    #[serde(default)]
+    pub when: String,
+    #[serde(default)]
+    pub retryable: bool,
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+/// A request parameter.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawParam {
+    pub name: String,
+    #[serde(default)]
+    pub rust_name: Option<String>,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub default: Option<RawScalar>,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub secret: bool,
+    #[serde(default)]
+    pub missing_error: Option<String>,
+    #[serde(default)]
+    pub empty_error: Option<String>,
+    #[serde(default)]
+    pub type_error: Option<String>,
+    #[serde(default)]
+    pub constraints: Vec<RawConstraint>,
+}
+
+/// A literal default value.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum RawScalar {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+}
+
+/// One constraint: exactly one of `range`, `length`, `pattern`, `format`, and the error it raises.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConstraint {
+    #[serde(default)]
+    pub range: Option<RawBounds>,
+    #[serde(default)]
+    pub length: Option<RawBounds>,
+    #[serde(default)]
+    pub pattern: Option<String>,
+    #[serde(default)]
+    pub format: Option<String>,
+    pub error: String,
+}
+
+/// Inclusive bounds.
+#[derive(Debug, Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct RawBounds {
+    #[serde(default)]
+    pub min: Option<i64>,
+    #[serde(default)]
+    pub max: Option<i64>,
+}
+
+/// A cross-parameter rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    pub requires: RawRequires,
+    pub error: String,
+}
+
+/// `requires: { if: A, then: B }` — when A is given, B must be given too.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRequires {
+    #[serde(rename = "if")]
+    pub if_given: String,
+    #[serde(rename = "then")]
+    pub then_required: String,
+}
+
+/// A response field or shape field.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    #[serde(default)]
+    pub required: bool,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// A named structure used in responses (e.g. the items of a list).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawShape {
+    pub name: String,
+    /// The element name of one item when the shape is listed: `"Users": {"User": [...]}`.
+    pub element: String,
+    #[serde(default)]
+    pub description: String,
+    pub fields: Vec<RawField>,
+}
+
+/// Which parameters and fields page an operation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPagination {
+    pub page_number: String,
+    pub page_size: String,
+    pub total_count: String,
+    pub items: String,
+}
+
+/// An operation.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOperation {
+    pub name: String,
+    pub summary: String,
+    #[serde(default)]
+    pub description: String,
+    pub idempotent: bool,
+    #[serde(default)]
+    pub parameters: Vec<RawParam>,
+    #[serde(default)]
+    pub rules: Vec<RawRule>,
+    #[serde(default)]
+    pub response: Vec<RawField>,
+    #[serde(default)]
+    pub errors: Vec<String>,
+    #[serde(default)]
+    pub pagination: Option<RawPagination>,
+}

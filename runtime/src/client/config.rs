@@ -1,0 +1,455 @@
+//! Client configuration and its builder.
+
+use std::fmt;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use crate::operation::ServiceInfo;
+
+use super::credentials::Credentials;
+use super::error::ConfigError;
+use super::retry::RetryPolicy;
+
+/// Default time allowed to establish a connection (TCP + TLS).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Default time allowed for a whole attempt (connect, send, and read the response).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The default `User-Agent`: `smartag-rust-sdk/<runtime crate version>`.
+pub fn default_user_agent() -> String {
+    format!("smartag-rust-sdk/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Everything an [`RpcClient`](super::RpcClient) needs: service, region, endpoint, credentials,
+/// timeouts, user agent and retry policy. Built, and checked, by [`ClientConfig::builder`].
+///
+/// `Debug` never shows the secret or the security token.
+///
+/// ```
+/// use std::time::Duration;
+/// use smartag_runtime::client::{ClientConfig, Credentials, RetryPolicy};
+/// use smartag_runtime::operation::ServiceInfo;
+///
+/// static SERVICE: ServiceInfo = ServiceInfo {
+///     product: "Smartag",
+///     version: "2018-03-13",
+///     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+/// };
+///
+/// let config = ClientConfig::builder(&SERVICE)
+///     .region("cn-shanghai")
+///     .credentials(Credentials::new("my-access-key-id", "my-access-key-secret"))
+///     .timeout(Duration::from_secs(10))
+///     .retry(RetryPolicy::none())
+///     .build()?;
+/// assert_eq!(config.endpoint(), "https://smartag.cn-shanghai.aliyuncs.com/");
+/// assert!(!format!("{config:?}").contains("my-access-key-secret"));
+///
+/// // A local server over plain HTTP:
+/// let local = ClientConfig::builder(&SERVICE)
+///     .region("cn-shanghai")
+///     .endpoint("http://127.0.0.1:8080")
+///     .credentials(Credentials::new("id", "secret"))
+///     .build()?;
+/// assert_eq!(local.endpoint(), "http://127.0.0.1:8080/");
+/// # Ok::<(), smartag_runtime::client::ConfigError>(())
+/// ```
+#[derive(Clone)]
+pub struct ClientConfig {
+    pub(crate) service: &'static ServiceInfo,
+    pub(crate) region: String,
+    pub(crate) endpoint: Url,
+    pub(crate) credentials: Credentials,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) user_agent: String,
+    pub(crate) retry: RetryPolicy,
+}
+
+impl ClientConfig {
+    /// Starts a configuration for `service` (the generated `SERVICE`).
+    pub fn builder(service: &'static ServiceInfo) -> ClientConfigBuilder {
+        ClientConfigBuilder {
+            service,
+            region: None,
+            endpoint: None,
+            credentials: None,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            user_agent: None,
+            retry: RetryPolicy::default(),
+        }
+    }
+
+    /// The service this configuration talks to.
+    pub fn service(&self) -> &'static ServiceInfo {
+        self.service
+    }
+
+    /// The region id.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The endpoint requests are sent to (always ends with `/`).
+    pub fn endpoint(&self) -> &str {
+        self.endpoint.as_str()
+    }
+
+    /// The credentials requests are signed with.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// Time allowed to establish a connection.
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
+    /// Time allowed for each whole attempt.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The `User-Agent` header value.
+    pub fn user_agent(&self) -> &str {
+        &self.user_agent
+    }
+
+    /// The retry policy.
+    pub fn retry(&self) -> RetryPolicy {
+        self.retry
+    }
+}
+
+/// Builder of [`ClientConfig`]; see there for an example.
+///
+/// Only the region is required. The endpoint defaults to the service's endpoint pattern with the
+/// region filled in, credentials default to [`Credentials::from_env`], the connect timeout to 5 s,
+/// the overall timeout to 30 s, the user agent to `smartag-rust-sdk/<version>` and the retry policy
+/// to [`RetryPolicy::default`].
+#[derive(Clone)]
+#[must_use = "a builder does nothing until `.build()` is called"]
+pub struct ClientConfigBuilder {
+    service: &'static ServiceInfo,
+    region: Option<String>,
+    endpoint: Option<String>,
+    credentials: Option<Credentials>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent: Option<String>,
+    retry: RetryPolicy,
+}
+
+impl ClientConfigBuilder {
+    /// The region id, such as `cn-shanghai` (required).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// An explicit endpoint, `http://` or `https://`, instead of the region's public endpoint
+    /// (for a private deployment or a local test server).
+    pub fn endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// Explicit credentials instead of the environment.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+
+    /// Time allowed to establish a connection (default 5 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for each whole attempt: connect, send, and read the response (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `smartag-rust-sdk/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// The retry policy (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Checks everything and builds the configuration.
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming what is missing or wrong: no or malformed region, an endpoint that
+    /// is not an absolute `http`/`https` URL, credentials missing from the environment or with
+    /// stray whitespace, a zero timeout, zero attempts, or a user agent that is not a header value.
+    pub fn build(self) -> Result<ClientConfig, ConfigError> {
+        let region = self.region.ok_or(ConfigError::MissingRegion)?;
+        if !is_region_id(&region) {
+            return Err(ConfigError::InvalidRegion { region });
+        }
+        let endpoint = parse_endpoint(&self.endpoint.unwrap_or_else(|| {
+            self.service.endpoint_pattern.replace("{region}", &region)
+        }))?;
+        let credentials = match self.credentials {
+            Some(credentials) => {
+                credentials.check()?;
+                credentials
+            }
+            None => Credentials::from_env()?,
+        };
+        if self.connect_timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout {
+                which: "connect",
+                default: DEFAULT_CONNECT_TIMEOUT,
+            });
+        }
+        if self.timeout.is_zero() {
+            return Err(ConfigError::ZeroTimeout {
+                which: "overall",
+                default: DEFAULT_TIMEOUT,
+            });
+        }
+        if self.retry.max_attempts == 0 {
+            return Err(ConfigError::ZeroAttempts);
+        }
+        let user_agent = self.user_agent.unwrap_or_else(default_user_agent);
+        if reqwest::header::HeaderValue::from_str(&user_agent).is_err()
+            || user_agent.chars().any(char::is_control)
+        {
+            return Err(ConfigError::InvalidUserAgent);
+        }
+        Ok(ClientConfig {
+            service: self.service,
+            region,
+            endpoint,
+            credentials,
+            connect_timeout: self.connect_timeout,
+            timeout: self.timeout,
+            user_agent,
+            retry: self.retry,
+        })
+    }
+}
+
+/// `product version` of a service, for `Debug` (without requiring `ServiceInfo: Debug`).
+struct ServiceName(&'static ServiceInfo);
+
+impl fmt::Debug for ServiceName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.0.product, self.0.version)
+    }
+}
+
+impl fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("service", &ServiceName(self.service))
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint.as_str())
+            .field("credentials", &self.credentials)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ClientConfigBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientConfigBuilder")
+            .field("service", &ServiceName(self.service))
+            .field("region", &self.region)
+            .field("endpoint", &self.endpoint)
+            .field("credentials", &self.credentials)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+fn is_region_id(region: &str) -> bool {
+    !region.is_empty()
+        && !region.starts_with('-')
+        && !region.ends_with('-')
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn parse_endpoint(endpoint: &str) -> Result<Url, ConfigError> {
+    let invalid = |reason: &str| ConfigError::InvalidEndpoint {
+        endpoint: endpoint.to_string(),
+        reason: reason.to_string(),
+    };
+    let url = Url::parse(endpoint).map_err(|e| {
+        invalid(&format!(
+            "{e}; give an absolute URL such as `https://smartag.cn-shanghai.aliyuncs.com` or `http://127.0.0.1:8080`"
+        ))
+    })?;
+    match url.scheme() {
+        "http" | "https" => {}
+        other => {
+            return Err(invalid(&format!(
+                "scheme `{other}` is not supported; use `https://` (or `http://` for a local server)"
+            )));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(invalid("it has no host; give one, as in `https://smartag.cn-shanghai.aliyuncs.com`"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(
+            "it contains user info (`user:pass@`); requests are signed with the AccessKey, remove it",
+        ));
+    }
+    if url.query().is_some() {
+        return Err(invalid(
+            "it has a query string; the client builds the query itself, remove everything from `?`",
+        ));
+    }
+    if url.fragment().is_some() {
+        return Err(invalid("it has a fragment (`#...`); remove it"));
+    }
+    let mut url = url;
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SERVICE: ServiceInfo = ServiceInfo {
+        product: "Smartag",
+        version: "2018-03-13",
+        endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+    };
+
+    fn creds() -> Credentials {
+        Credentials::new("id", "secret")
+    }
+
+    fn builder() -> ClientConfigBuilder {
+        ClientConfig::builder(&SERVICE).credentials(creds())
+    }
+
+    #[test]
+    fn defaults() {
+        let c = builder().region("cn-shanghai").build().unwrap();
+        assert_eq!(c.endpoint(), "https://smartag.cn-shanghai.aliyuncs.com/");
+        assert_eq!(c.region(), "cn-shanghai");
+        assert_eq!(c.connect_timeout(), Duration::from_secs(5));
+        assert_eq!(c.timeout(), Duration::from_secs(30));
+        assert_eq!(c.user_agent(), format!("smartag-rust-sdk/{}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(c.retry(), RetryPolicy::default());
+        assert_eq!(c.service().version, "2018-03-13");
+    }
+
+    #[test]
+    fn region_is_required_and_checked() {
+        let err = builder().build().unwrap_err();
+        assert!(matches!(err, ConfigError::MissingRegion));
+        assert!(err.to_string().contains(".region("));
+        for bad in ["", "cn shanghai", "CN-SHANGHAI", "cn/x", "-cn"] {
+            let err = builder().region(bad).build().unwrap_err();
+            assert!(matches!(err, ConfigError::InvalidRegion { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn endpoints() {
+        let c = builder()
+            .region("cn-shanghai")
+            .endpoint("http://127.0.0.1:8080")
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:8080/");
+        let c = builder()
+            .region("cn-shanghai")
+            .endpoint("https://proxy.example.com/smartag")
+            .build()
+            .unwrap();
+        assert_eq!(c.endpoint(), "https://proxy.example.com/smartag/");
+        for bad in [
+            "smartag.cn-shanghai.aliyuncs.com",
+            "ftp://example.com",
+            "https://user:pw@example.com",
+            "https://example.com/?a=b",
+            "https://example.com/#x",
+            "not a url",
+            "",
+        ] {
+            let err = builder().region("cn-shanghai").endpoint(bad).build().unwrap_err();
+            assert!(matches!(err, ConfigError::InvalidEndpoint { .. }), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn credentials_are_checked() {
+        let err = ClientConfig::builder(&SERVICE)
+            .region("cn-shanghai")
+            .credentials(Credentials::new(" id", "secret"))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::CredentialWhitespace { field: "access key id" }));
+        let err = ClientConfig::builder(&SERVICE)
+            .region("cn-shanghai")
+            .credentials(Credentials::new("id", "secret\n"))
+            .build()
+            .unwrap_err();
+        assert!(err.to_string().contains("SignatureDoesNotMatch"));
+        let err = ClientConfig::builder(&SERVICE)
+            .region("cn-shanghai")
+            .credentials(Credentials::new("id", ""))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::EmptyCredential { field: "access key secret" }));
+        let err = ClientConfig::builder(&SERVICE)
+            .region("cn-shanghai")
+            .credentials(Credentials::new("id", "s").with_security_token("t "))
+            .build()
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::CredentialWhitespace { field: "security token" }));
+    }
+
+    #[test]
+    fn timeouts_attempts_and_user_agent_are_checked() {
+        let b = builder().region("cn-shanghai");
+        assert!(matches!(
+            b.clone().connect_timeout(Duration::ZERO).build(),
+            Err(ConfigError::ZeroTimeout { which: "connect", .. })
+        ));
+        assert!(matches!(
+            b.clone().timeout(Duration::ZERO).build(),
+            Err(ConfigError::ZeroTimeout { which: "overall", .. })
+        ));
+        assert!(matches!(
+            b.clone()
+                .retry(RetryPolicy { max_attempts: 0, ..RetryPolicy::default() })
+                .build(),
+            Err(ConfigError::ZeroAttempts)
+        ));
+        assert!(matches!(
+            b.clone().user_agent("bad\nagent").build(),
+            Err(ConfigError::InvalidUserAgent)
+        ));
+        let c = b.user_agent("my-app/1.0").build().unwrap();
+        assert_eq!(c.user_agent(), "my-app/1.0");
+    }
+}

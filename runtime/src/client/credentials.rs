@@ -1,0 +1,227 @@
+//! Access key credentials used to sign requests.
+
+use std::fmt;
+
+use crate::secret::Secret;
+
+use super::error::ConfigError;
+
+/// Environment variable holding the AccessKey ID read by [`Credentials::from_env`].
+pub const ENV_ACCESS_KEY_ID: &str = "ALIBABA_CLOUD_ACCESS_KEY_ID";
+/// Environment variable holding the AccessKey secret read by [`Credentials::from_env`].
+pub const ENV_ACCESS_KEY_SECRET: &str = "ALIBABA_CLOUD_ACCESS_KEY_SECRET";
+/// Environment variable holding the optional STS security token read by [`Credentials::from_env`].
+pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
+
+/// An AccessKey pair, optionally with an STS security token.
+///
+/// The secret and the token are held as [`Secret`]s: `Debug` prints `***` in their place, so a
+/// `Credentials` (or a [`ClientConfig`](super::ClientConfig) holding one) can be logged safely.
+///
+/// Values are used exactly as given. A value with leading or trailing whitespace is rejected when
+/// the client configuration is built ([`ClientConfigBuilder::build`](super::ClientConfigBuilder::build))
+/// rather than trimmed silently, because a stray space makes every request fail with
+/// `SignatureDoesNotMatch`.
+///
+/// ```
+/// use smartag_runtime::client::Credentials;
+///
+/// let creds = Credentials::new("LTAI-example-id", "example-secret")
+///     .with_security_token("sts-token");
+/// let shown = format!("{creds:?}");
+/// assert!(shown.contains("LTAI-example-id"));
+/// assert!(!shown.contains("example-secret"));
+/// assert!(!shown.contains("sts-token"));
+/// ```
+#[derive(Clone)]
+pub struct Credentials {
+    /// The AccessKey ID, sent as `AccessKeyId`.
+    pub access_key_id: String,
+    /// The AccessKey secret; it keys the HMAC and is never sent or logged.
+    pub access_key_secret: Secret,
+    /// The STS security token, sent as `SecurityToken` when present.
+    pub security_token: Option<Secret>,
+}
+
+impl Credentials {
+    /// Credentials from an AccessKey ID and secret, without a security token.
+    pub fn new(access_key_id: impl Into<String>, access_key_secret: impl Into<String>) -> Self {
+        Credentials {
+            access_key_id: access_key_id.into(),
+            access_key_secret: Secret::new(access_key_secret.into()),
+            security_token: None,
+        }
+    }
+
+    /// Adds an STS security token (sent as the `SecurityToken` parameter of every request).
+    #[must_use]
+    pub fn with_security_token(mut self, token: impl Into<String>) -> Self {
+        self.security_token = Some(Secret::new(token.into()));
+        self
+    }
+
+    /// Reads credentials from `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALIBABA_CLOUD_ACCESS_KEY_SECRET`
+    /// and, optionally, `ALIBABA_CLOUD_SECURITY_TOKEN` (an empty token variable counts as unset).
+    ///
+    /// # Errors
+    /// [`ConfigError::MissingEnv`] when the ID or secret variable is unset or empty,
+    /// [`ConfigError::EnvNotUnicode`] when a variable is not valid Unicode, and
+    /// [`ConfigError::CredentialWhitespace`] when a value has leading or trailing whitespace.
+    ///
+    /// ```no_run
+    /// use smartag_runtime::client::Credentials;
+    ///
+    /// let creds = Credentials::from_env()?;
+    /// # Ok::<(), smartag_runtime::client::ConfigError>(())
+    /// ```
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(std::env::var)
+    }
+
+    /// `from_env` over any variable lookup, so it can be tested without touching the process
+    /// environment.
+    pub(crate) fn from_lookup(
+        lookup: impl Fn(&'static str) -> Result<String, std::env::VarError>,
+    ) -> Result<Self, ConfigError> {
+        let read = |var: &'static str| -> Result<Option<String>, ConfigError> {
+            match lookup(var) {
+                Ok(value) if value.is_empty() => Ok(None),
+                Ok(value) => Ok(Some(value)),
+                Err(std::env::VarError::NotPresent) => Ok(None),
+                Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::EnvNotUnicode { var }),
+            }
+        };
+        let id = read(ENV_ACCESS_KEY_ID)?.ok_or(ConfigError::MissingEnv {
+            var: ENV_ACCESS_KEY_ID,
+        })?;
+        let secret = read(ENV_ACCESS_KEY_SECRET)?.ok_or(ConfigError::MissingEnv {
+            var: ENV_ACCESS_KEY_SECRET,
+        })?;
+        let mut creds = Credentials::new(id, secret);
+        if let Some(token) = read(ENV_SECURITY_TOKEN)? {
+            creds = creds.with_security_token(token);
+        }
+        creds.check()?;
+        Ok(creds)
+    }
+
+    /// Checks that the values can sign a request: non-empty ID and secret, no leading or trailing
+    /// whitespace anywhere.
+    pub(crate) fn check(&self) -> Result<(), ConfigError> {
+        check_value("access key id", &self.access_key_id)?;
+        check_value("access key secret", self.access_key_secret.expose())?;
+        if let Some(token) = &self.security_token {
+            check_value("security token", token.expose())?;
+        }
+        Ok(())
+    }
+}
+
+fn check_value(field: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.is_empty() {
+        return Err(ConfigError::EmptyCredential { field });
+    }
+    if value.trim() != value {
+        return Err(ConfigError::CredentialWhitespace { field });
+    }
+    Ok(())
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &"***")
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "***"),
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::env::VarError;
+
+    fn lookup(
+        vars: &[(&'static str, &'static str)],
+    ) -> impl Fn(&'static str) -> Result<String, VarError> {
+        let map: HashMap<&str, &str> = vars.iter().copied().collect();
+        move |name| map.get(name).map(|v| v.to_string()).ok_or(VarError::NotPresent)
+    }
+
+    #[test]
+    fn reads_id_secret_and_token() {
+        let creds = Credentials::from_lookup(lookup(&[
+            (ENV_ACCESS_KEY_ID, "id"),
+            (ENV_ACCESS_KEY_SECRET, "secret"),
+            (ENV_SECURITY_TOKEN, "token"),
+        ]))
+        .unwrap();
+        assert_eq!(creds.access_key_id, "id");
+        assert_eq!(creds.access_key_secret.expose(), "secret");
+        assert_eq!(creds.security_token.as_ref().map(|t| t.expose()), Some("token"));
+    }
+
+    #[test]
+    fn empty_token_is_absent() {
+        let creds = Credentials::from_lookup(lookup(&[
+            (ENV_ACCESS_KEY_ID, "id"),
+            (ENV_ACCESS_KEY_SECRET, "secret"),
+            (ENV_SECURITY_TOKEN, ""),
+        ]))
+        .unwrap();
+        assert!(creds.security_token.is_none());
+    }
+
+    #[test]
+    fn missing_secret_names_the_variable() {
+        let err = Credentials::from_lookup(lookup(&[(ENV_ACCESS_KEY_ID, "id")])).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingEnv { var } if var == ENV_ACCESS_KEY_SECRET));
+        assert!(err.to_string().contains(ENV_ACCESS_KEY_SECRET));
+    }
+
+    #[test]
+    fn missing_id_names_the_variable() {
+        let err = Credentials::from_lookup(lookup(&[])).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingEnv { var } if var == ENV_ACCESS_KEY_ID));
+    }
+
+    #[test]
+    fn not_unicode_is_reported() {
+        let err = Credentials::from_lookup(|name| {
+            if name == ENV_ACCESS_KEY_ID {
+                Err(VarError::NotUnicode(std::ffi::OsString::from("x")))
+            } else {
+                Ok("v".to_string())
+            }
+        })
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::EnvNotUnicode { var } if var == ENV_ACCESS_KEY_ID));
+    }
+
+    #[test]
+    fn stray_space_in_secret_is_explained() {
+        let err = Credentials::from_lookup(lookup(&[
+            (ENV_ACCESS_KEY_ID, "id"),
+            (ENV_ACCESS_KEY_SECRET, "Zq9-value "),
+        ]))
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::CredentialWhitespace { field: "access key secret" }));
+        let text = err.to_string();
+        assert!(text.contains("SignatureDoesNotMatch"), "{text}");
+        assert!(!text.contains("Zq9-value"), "the value itself must not be shown: {text}");
+    }
+
+    #[test]
+    fn debug_redacts_secret_and_token() {
+        let creds = Credentials::new("the-id", "the-secret").with_security_token("the-token");
+        let shown = format!("{creds:?} {creds:#?}");
+        assert!(shown.contains("the-id"));
+        assert!(!shown.contains("the-secret"));
+        assert!(!shown.contains("the-token"));
+    }
+}

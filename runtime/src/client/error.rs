@@ -1,0 +1,303 @@
+//! Errors of the client: configuration errors and invocation errors.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::errors::ApiError;
+use crate::validate::Violations;
+
+/// A client configuration that cannot work, found before any request is sent.
+///
+/// Every message says what is wrong and how to fix it. None of them contains a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No region was configured.
+    #[error(
+        "no region configured: call `.region(\"cn-shanghai\")` (or another region id) on the client config builder"
+    )]
+    MissingRegion,
+    /// The region id cannot be part of a host name.
+    #[error(
+        "invalid region {region:?}: a region id is lowercase letters, digits and `-` (for example `cn-shanghai`)"
+    )]
+    InvalidRegion {
+        /// The region as given.
+        region: String,
+    },
+    /// The endpoint is not an absolute `http`/`https` URL of the expected form.
+    #[error("invalid endpoint {endpoint:?}: {reason}")]
+    InvalidEndpoint {
+        /// The endpoint as given.
+        endpoint: String,
+        /// What is wrong with it and how to fix it.
+        reason: String,
+    },
+    /// A required credential environment variable is unset or empty.
+    #[error(
+        "environment variable {var} is not set: set it, or pass credentials explicitly with `.credentials(Credentials::new(id, secret))`"
+    )]
+    MissingEnv {
+        /// The variable's name.
+        var: &'static str,
+    },
+    /// A credential environment variable is not valid Unicode.
+    #[error("environment variable {var} is not valid Unicode: an AccessKey value is plain ASCII")]
+    EnvNotUnicode {
+        /// The variable's name.
+        var: &'static str,
+    },
+    /// A credential value is empty.
+    #[error("the {field} is empty: every request would be rejected; pass the value from the Alibaba Cloud console")]
+    EmptyCredential {
+        /// Which credential (`access key id`, `access key secret` or `security token`).
+        field: &'static str,
+    },
+    /// A credential value starts or ends with whitespace.
+    #[error(
+        "the {field} has leading or trailing whitespace: a stray space (or newline) makes every request fail with SignatureDoesNotMatch; remove it where the value comes from (values are never trimmed silently)"
+    )]
+    CredentialWhitespace {
+        /// Which credential (`access key id`, `access key secret` or `security token`).
+        field: &'static str,
+    },
+    /// A timeout is zero.
+    #[error("the {which} timeout is zero: every request would fail; use a positive duration (default {default:?})")]
+    ZeroTimeout {
+        /// `connect` or `overall`.
+        which: &'static str,
+        /// The default for this timeout.
+        default: Duration,
+    },
+    /// The retry policy allows no attempt at all.
+    #[error(
+        "the retry policy has max_attempts = 0: it counts the first attempt, so use at least 1 (`RetryPolicy::none()` for no retries)"
+    )]
+    ZeroAttempts,
+    /// The user agent cannot be sent as an HTTP header value.
+    #[error("the user agent is not a valid HTTP header value: use visible ASCII characters and spaces only")]
+    InvalidUserAgent,
+    /// The HTTP client could not be created (for example, no TLS backend could be initialised).
+    #[error("the HTTP client could not be created: {0}")]
+    HttpClient(#[source] reqwest::Error),
+}
+
+/// Why an invocation failed.
+///
+/// The generated client maps this into per-operation error enums; the variants keep everything a
+/// caller needs to decide what to do next.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvokeError {
+    /// The request breaks the API's constraints; nothing was sent. Holds every violation.
+    #[error("invalid request: {0}")]
+    Validation(Violations),
+    /// The server answered with an error (non-2xx).
+    #[error(transparent)]
+    Api(ApiError),
+    /// No usable response arrived (connect failure, timeout, reset, ...), after every allowed attempt.
+    #[error(transparent)]
+    Transport(TransportError),
+    /// The server answered 2xx but the body is not the expected response.
+    #[error(transparent)]
+    Decode(DecodeError),
+}
+
+impl InvokeError {
+    /// The API error the server answered with, if that is what this is.
+    pub fn as_api(&self) -> Option<&ApiError> {
+        match self {
+            InvokeError::Api(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The server's error code (`Code` of the envelope), if the server answered with an error.
+    pub fn code(&self) -> Option<&str> {
+        self.as_api().map(|e| e.code.as_str())
+    }
+
+    /// The `RequestId` of the failing request, when a response carried one.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            InvokeError::Api(e) if !e.request_id.is_empty() => Some(e.request_id.as_str()),
+            InvokeError::Decode(e) => e.request_id(),
+            _ => None,
+        }
+    }
+}
+
+impl From<Violations> for InvokeError {
+    fn from(v: Violations) -> Self {
+        InvokeError::Validation(v)
+    }
+}
+
+impl From<ApiError> for InvokeError {
+    fn from(e: ApiError) -> Self {
+        InvokeError::Api(e)
+    }
+}
+
+impl From<TransportError> for InvokeError {
+    fn from(e: TransportError) -> Self {
+        InvokeError::Transport(e)
+    }
+}
+
+impl From<DecodeError> for InvokeError {
+    fn from(e: DecodeError) -> Self {
+        InvokeError::Decode(e)
+    }
+}
+
+/// What kind of transport failure a [`TransportError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// No connection could be made (refused, DNS failure, TLS handshake, connect timeout):
+    /// the request cannot have reached the server.
+    Connect,
+    /// The request or response did not complete in time; the server may have acted on it.
+    Timeout,
+    /// Anything else (connection reset, broken body, ...); the server may have acted on it.
+    Other,
+}
+
+impl fmt::Display for TransportErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportErrorKind::Connect => "connect error",
+            TransportErrorKind::Timeout => "timeout",
+            TransportErrorKind::Other => "transport error",
+        })
+    }
+}
+
+/// A request that got no usable response.
+///
+/// Keeps the number of attempts made and the underlying error chain (through
+/// [`std::error::Error::source`]). The chain never holds the request URL's query, so it never shows
+/// the signature, the security token or parameter values.
+#[derive(Debug, thiserror::Error)]
+#[error("{action}: {kind} after {attempts} attempt{s}", s = if *.attempts == 1 { "" } else { "s" })]
+pub struct TransportError {
+    action: &'static str,
+    kind: TransportErrorKind,
+    attempts: u32,
+    #[source]
+    source: reqwest::Error,
+}
+
+impl TransportError {
+    pub(crate) fn new(action: &'static str, attempts: u32, source: reqwest::Error) -> Self {
+        TransportError {
+            action,
+            kind: classify(&source),
+            attempts,
+            source: redact(source),
+        }
+    }
+
+    /// The operation's wire name (`Action`).
+    pub fn action(&self) -> &'static str {
+        self.action
+    }
+
+    /// Connect, timeout or other.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// How many attempts were made, the first included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// Whether the request cannot have reached the server.
+    pub fn is_connect(&self) -> bool {
+        self.kind == TransportErrorKind::Connect
+    }
+
+    /// Whether the request timed out (the server may have acted on it).
+    pub fn is_timeout(&self) -> bool {
+        self.kind == TransportErrorKind::Timeout
+    }
+}
+
+/// Connect beats timeout: a connect timeout never reached the server.
+pub(crate) fn classify(e: &reqwest::Error) -> TransportErrorKind {
+    if e.is_connect() {
+        TransportErrorKind::Connect
+    } else if e.is_timeout() {
+        TransportErrorKind::Timeout
+    } else {
+        TransportErrorKind::Other
+    }
+}
+
+/// Drops the query (signature, token, parameter values) from the URL reqwest keeps in its error.
+pub(crate) fn redact(mut e: reqwest::Error) -> reqwest::Error {
+    if let Some(url) = e.url_mut() {
+        url.set_query(None);
+        url.set_fragment(None);
+    }
+    e
+}
+
+/// A 2xx response whose body is not the operation's response.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "{action}: cannot decode the response (HTTP {status}{rid}): {message}; body starts with: {excerpt:?}",
+    rid = match &.request_id { Some(id) => format!(", RequestId: {id}"), None => String::new() }
+)]
+pub struct DecodeError {
+    action: &'static str,
+    status: u16,
+    request_id: Option<String>,
+    message: String,
+    excerpt: String,
+}
+
+impl DecodeError {
+    pub(crate) fn new(
+        action: &'static str,
+        status: u16,
+        request_id: Option<String>,
+        message: String,
+        excerpt: String,
+    ) -> Self {
+        DecodeError {
+            action,
+            status,
+            request_id,
+            message,
+            excerpt,
+        }
+    }
+
+    /// The operation's wire name (`Action`).
+    pub fn action(&self) -> &'static str {
+        self.action
+    }
+
+    /// The HTTP status of the response.
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
+    /// The response's `RequestId`, when it could be found.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
+    /// What the JSON decoder reported.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The start of the body (at most a few hundred characters).
+    pub fn excerpt(&self) -> &str {
+        &self.excerpt
+    }
+}

@@ -1,0 +1,212 @@
+//! The client side of the protocol: credentials, configuration, and [`RpcClient::invoke`], which
+//! validates, signs (signature version 1.0, HMAC-SHA1), sends, retries and decodes one operation.
+//!
+//! Requests are sent the way the official Python and Go SDKs send them: `POST <endpoint>/?<query>`
+//! with every parameter in the query (encoded exactly as in the canonical query) and an empty body.
+//!
+//! ```no_run
+//! use smartag_runtime::client::{ClientConfig, Credentials, RpcClient};
+//! # use smartag_runtime::operation::ServiceInfo;
+//! # static SERVICE: ServiceInfo = ServiceInfo {
+//! #     product: "Smartag",
+//! #     version: "2018-03-13",
+//! #     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+//! # };
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = ClientConfig::builder(&SERVICE)
+//!     .region("cn-shanghai")
+//!     .credentials(Credentials::from_env()?)
+//!     .build()?;
+//! let client = RpcClient::new(config)?;
+//! // let response = client.invoke(&request).await?;  // `request` implements `Operation`
+//! # let _ = client;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Nothing secret is ever logged: `tracing` events (at debug level) carry the action, the attempt,
+//! the HTTP status, the error code and the `RequestId`, never the secret, the signature, the
+//! security token or any parameter value.
+
+mod config;
+mod credentials;
+mod error;
+mod retry;
+mod transport;
+
+pub use config::{
+    ClientConfig, ClientConfigBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, default_user_agent,
+};
+pub use credentials::{
+    Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN,
+};
+pub use error::{ConfigError, DecodeError, InvokeError, TransportError, TransportErrorKind};
+pub use retry::RetryPolicy;
+
+use std::sync::Arc;
+
+use tracing::Instrument;
+
+use crate::errors::ErrorCode;
+use crate::operation::Operation;
+
+use transport::Failure;
+
+/// A client for one service in one region: signs and sends operations, with retries.
+///
+/// Cheap to clone (the connection pool and configuration are shared); clone it rather than creating
+/// one per request.
+///
+/// ```no_run
+/// use smartag_runtime::client::{ClientConfig, Credentials, RpcClient};
+/// use smartag_runtime::operation::ServiceInfo;
+///
+/// static SERVICE: ServiceInfo = ServiceInfo {
+///     product: "Smartag",
+///     version: "2018-03-13",
+///     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+/// };
+///
+/// # fn main() -> Result<(), smartag_runtime::client::ConfigError> {
+/// let client = RpcClient::new(
+///     ClientConfig::builder(&SERVICE)
+///         .region("cn-hangzhou")
+///         .credentials(Credentials::new("my-access-key-id", "my-access-key-secret"))
+///         .build()?,
+/// )?;
+/// assert_eq!(client.region(), "cn-hangzhou");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct RpcClient {
+    http: reqwest::Client,
+    config: Arc<ClientConfig>,
+}
+
+impl RpcClient {
+    /// A client for `config`.
+    ///
+    /// # Errors
+    /// [`ConfigError::HttpClient`] when the HTTP client cannot be created (for example when the TLS
+    /// backend cannot be initialised).
+    pub fn new(config: ClientConfig) -> Result<RpcClient, ConfigError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .user_agent(config.user_agent.as_str())
+            // A redirect would resend (or turn into a GET) a signed request: report it instead.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ConfigError::HttpClient(error::redact(e)))?;
+        Ok(RpcClient {
+            http,
+            config: Arc::new(config),
+        })
+    }
+
+    /// The region this client sends to.
+    pub fn region(&self) -> &str {
+        &self.config.region
+    }
+
+    /// The configuration this client was built from.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Validates, signs, sends and decodes one operation, retrying as the operation allows.
+    ///
+    /// 1. `req.validate()`: on violations, returns [`InvokeError::Validation`] with all of them,
+    ///    and sends nothing.
+    /// 2. Each attempt builds fresh common parameters (`Action`, `Version`, `Format=JSON`,
+    ///    `AccessKeyId`, `SignatureMethod=HMAC-SHA1`, an empty `SignatureType`,
+    ///    `SignatureVersion=1.0`, a new random `SignatureNonce`, the current UTC `Timestamp`, and
+    ///    `SecurityToken` with STS credentials), adds `req.to_params()`, signs the lot for `POST`,
+    ///    and sends `POST <endpoint>/?<query>` with an empty body.
+    /// 3. A 2xx response is decoded as `Op::Response` ([`InvokeError::Decode`] if it is not one);
+    ///    any other status gives [`InvokeError::Api`], from the error envelope, or, when the body is
+    ///    not an envelope, with the synthetic code `HTTP<status>` and the start of the body as message.
+    ///
+    /// Retries (up to [`RetryPolicy::max_attempts`], with jittered exponential backoff, every attempt
+    /// re-signed with a new nonce and timestamp):
+    /// - operations with `Op::IDEMPOTENT`: on transport errors (connect, timeout, reset), on HTTP
+    ///   5xx, and on error codes whose [`ErrorCode::retryable`] is true (such as throttling);
+    /// - other operations: only on connect errors, where the request cannot have reached the
+    ///   server; never after a response or a timeout.
+    ///
+    /// # Errors
+    /// See [`InvokeError`]. [`TransportError::attempts`] tells how many attempts were made.
+    pub async fn invoke<Op: Operation>(&self, req: &Op) -> Result<Op::Response, InvokeError> {
+        if let Err(violations) = req.validate() {
+            tracing::debug!(
+                action = Op::ACTION,
+                violations = violations.len(),
+                "request rejected by validation; nothing sent"
+            );
+            return Err(InvokeError::Validation(violations));
+        }
+        let params = req.to_params();
+        let span = tracing::debug_span!("smartag.invoke", action = Op::ACTION);
+        self.invoke_with_retries::<Op>(&params)
+            .instrument(span)
+            .await
+    }
+
+    async fn invoke_with_retries<Op: Operation>(
+        &self,
+        params: &[(&'static str, String)],
+    ) -> Result<Op::Response, InvokeError> {
+        let policy = self.config.retry;
+        let max_attempts = policy.max_attempts.max(1);
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let failure = match transport::attempt::<Op>(&self.http, &self.config, params, attempt)
+                .await
+            {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            let retry = should_retry::<Op>(&failure);
+            if !retry || attempt >= max_attempts {
+                tracing::debug!(
+                    attempt,
+                    retryable = retry,
+                    reason = failure.reason(),
+                    "giving up"
+                );
+                return Err(failure.into_error(Op::ACTION, attempt));
+            }
+            let delay = policy.backoff(attempt);
+            tracing::debug!(
+                attempt,
+                reason = failure.reason(),
+                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                "retrying"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    }
+}
+
+/// Whether `failure` may be retried for `Op` (the attempt budget is checked separately).
+fn should_retry<Op: Operation>(failure: &Failure) -> bool {
+    match failure {
+        Failure::Transport(e) => match error::classify(e) {
+            // Never reached the server: safe for every operation.
+            TransportErrorKind::Connect => true,
+            // The server may have acted on it: only operations that are safe to repeat.
+            TransportErrorKind::Timeout | TransportErrorKind::Other => {
+                Op::IDEMPOTENT && !e.is_builder()
+            }
+        },
+        Failure::Api(e) => {
+            Op::IDEMPOTENT
+                && (e.status >= 500
+                    || <Op::ErrorCode as ErrorCode>::from_code(&e.code).is_some_and(|c| c.retryable()))
+        }
+        Failure::Decode(_) => false,
+    }
+}

@@ -1,0 +1,74 @@
+//! What the client logs: action, attempt, status, code, request id — never the secret, the
+//! signature, the security token or parameter values.
+#![cfg(feature = "client")]
+
+mod client_support;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use client_support::*;
+use smartag_runtime::client::RetryPolicy;
+
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn logs_never_show_secrets_or_parameter_values() {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = FakeServer::start(vec![
+        Reply::envelope(503, "ServiceUnavailable", "down"),
+        Reply::ok(),
+    ])
+    .await;
+    let with_token = credentials().with_security_token(TOKEN);
+    let ok_client = client(&server.endpoint(), fast_retry(3), with_token.clone());
+    ok_client.invoke(&FakeDescribe::valid()).await.unwrap();
+    let refused = client(&closed_endpoint(), fast_retry(2), with_token);
+    refused.invoke(&FakeCreate::valid()).await.unwrap_err();
+    let no_retry = client(&server.endpoint(), RetryPolicy::none(), credentials());
+    no_retry.invoke(&FakeCreate::valid()).await.unwrap();
+
+    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("DescribeSmartAccessGatewayClientUsers"), "{logs}");
+    assert!(logs.contains("attempt"), "{logs}");
+    assert!(logs.contains("503"), "{logs}");
+    assert!(logs.contains("ServiceUnavailable"), "{logs}");
+    assert!(logs.contains("req-ok"), "{logs}");
+
+    let mut forbidden = vec![
+        SECRET.to_string(),
+        TOKEN.to_string(),
+        PASSWORD.to_string(),
+        smartag_runtime::encoding::percent_encode(PASSWORD),
+        USER_NAME.to_string(),
+        smartag_runtime::encoding::percent_encode(USER_NAME),
+        "Signature=".to_string(),
+    ];
+    for req in server.requests() {
+        let signature = req.param("Signature").unwrap();
+        forbidden.push(signature.clone());
+        forbidden.push(smartag_runtime::encoding::percent_encode(&signature));
+    }
+    for text in forbidden {
+        assert!(!logs.contains(&text), "{text:?} appears in the logs:\n{logs}");
+    }
+}

@@ -1,0 +1,331 @@
+//! Shared pieces of the client tests: fake operations and a recording HTTP server.
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use smartag_runtime::client::{ClientConfig, Credentials, RetryPolicy, RpcClient};
+use smartag_runtime::errors::ErrorCode;
+use smartag_runtime::operation::{Operation, ServiceInfo};
+use smartag_runtime::params::Params;
+use smartag_runtime::validate::{Violation, Violations};
+
+pub static SERVICE: ServiceInfo = ServiceInfo {
+    product: "Smartag",
+    version: "2018-03-13",
+    endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+};
+
+pub const ACCESS_KEY_ID: &str = "test-access-key-id";
+pub const SECRET: &str = "test-Secret-Value-42";
+pub const TOKEN: &str = "sts-Token-Value-99";
+pub const PASSWORD: &str = "p@ss w+rd/&=Zz9";
+pub const USER_NAME: &str = "space user*~";
+
+/// Error codes of the fake operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FakeCode {
+    Throttling,
+    BandwidthInvalid,
+    NameEmpty,
+    ServiceUnavailable,
+}
+
+impl ErrorCode for FakeCode {
+    fn code(&self) -> &'static str {
+        match self {
+            FakeCode::Throttling => "Throttling.User",
+            FakeCode::BandwidthInvalid => "ClientUser.BandwidthInvalid",
+            FakeCode::NameEmpty => "ClientUser.NameEmpty",
+            FakeCode::ServiceUnavailable => "ServiceUnavailable",
+        }
+    }
+    fn status(&self) -> u16 {
+        match self {
+            FakeCode::ServiceUnavailable => 503,
+            _ => 400,
+        }
+    }
+    fn message(&self) -> &'static str {
+        match self {
+            FakeCode::Throttling => "Request was denied due to request throttling.",
+            FakeCode::BandwidthInvalid => "The parameter {param} is invalid.",
+            FakeCode::NameEmpty => "The parameter {param} is empty.",
+            FakeCode::ServiceUnavailable => "The service is unavailable.",
+        }
+    }
+    fn retryable(&self) -> bool {
+        matches!(self, FakeCode::Throttling | FakeCode::ServiceUnavailable)
+    }
+    fn from_code(code: &str) -> Option<Self> {
+        [
+            FakeCode::Throttling,
+            FakeCode::BandwidthInvalid,
+            FakeCode::NameEmpty,
+            FakeCode::ServiceUnavailable,
+        ]
+        .into_iter()
+        .find(|c| c.code() == code)
+    }
+}
+
+/// The fake operation's response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FakeResponse {
+    #[serde(rename = "RequestId")]
+    pub request_id: String,
+    #[serde(rename = "UserName")]
+    pub user_name: String,
+    #[serde(rename = "Bandwidth")]
+    pub bandwidth: i32,
+}
+
+/// A fake operation; `IDEMPOTENT` chooses the retry behaviour.
+#[derive(Debug, Clone)]
+pub struct FakeOp<const IDEMPOTENT: bool> {
+    pub user_name: String,
+    pub password: String,
+    pub bandwidth: i32,
+}
+
+pub type FakeCreate = FakeOp<false>;
+pub type FakeDescribe = FakeOp<true>;
+
+impl<const I: bool> FakeOp<I> {
+    pub fn valid() -> Self {
+        FakeOp {
+            user_name: USER_NAME.to_string(),
+            password: PASSWORD.to_string(),
+            bandwidth: 20,
+        }
+    }
+}
+
+impl<const I: bool> Operation for FakeOp<I> {
+    const ACTION: &'static str = if I {
+        "DescribeSmartAccessGatewayClientUsers"
+    } else {
+        "CreateSmartAccessGatewayClientUser"
+    };
+    const IDEMPOTENT: bool = I;
+    type Response = FakeResponse;
+    type ErrorCode = FakeCode;
+
+    fn validate(&self) -> Result<(), Violations> {
+        let mut v = Violations::new();
+        if self.user_name.is_empty() {
+            v.push(Violation::new(FakeCode::NameEmpty, "UserName"));
+        }
+        if self.bandwidth > 2000 {
+            v.push(Violation::new(FakeCode::BandwidthInvalid, "Bandwidth"));
+        }
+        v.into_result()
+    }
+
+    fn to_params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("RegionId", "cn-shanghai".to_string()),
+            ("UserName", self.user_name.clone()),
+            ("Password", self.password.clone()),
+            ("Bandwidth", self.bandwidth.to_string()),
+        ]
+    }
+
+    fn from_params(params: &Params) -> Result<Self, Violations> {
+        let op = FakeOp {
+            user_name: params.get("UserName").unwrap_or_default().to_string(),
+            password: params.get("Password").unwrap_or_default().to_string(),
+            bandwidth: params
+                .get("Bandwidth")
+                .and_then(|b| b.parse().ok())
+                .unwrap_or_default(),
+        };
+        op.validate()?;
+        Ok(op)
+    }
+}
+
+/// One request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: Method,
+    pub path: String,
+    pub raw_query: String,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    /// The query, decoded.
+    pub fn params(&self) -> Params {
+        Params::parse_urlencoded(self.raw_query.as_bytes())
+    }
+
+    /// The first value of `name` in the decoded query.
+    pub fn param(&self, name: &str) -> Option<String> {
+        self.params().get(name).map(str::to_owned)
+    }
+}
+
+/// One scripted answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: String,
+    pub delay: Duration,
+}
+
+impl Reply {
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        Reply {
+            status,
+            body: body.into(),
+            delay: Duration::ZERO,
+        }
+    }
+
+    pub fn ok() -> Self {
+        Reply::new(
+            200,
+            r#"{"RequestId":"req-ok","UserName":"space user*~","Bandwidth":20}"#,
+        )
+    }
+
+    pub fn envelope(status: u16, code: &str, message: &str) -> Self {
+        Reply::new(
+            status,
+            serde_json::json!({
+                "RequestId": format!("req-{code}"),
+                "HostId": "smartag.cn-shanghai.aliyuncs.com",
+                "Code": code,
+                "Message": message,
+                "Recommend": "https://api.aliyun.com/troubleshoot",
+            })
+            .to_string(),
+        )
+    }
+
+    pub fn delayed(mut self, delay: Duration) -> Self {
+        self.delay = delay;
+        self
+    }
+}
+
+#[derive(Clone, Default)]
+struct Shared {
+    requests: Arc<Mutex<Vec<Recorded>>>,
+    script: Arc<Mutex<VecDeque<Reply>>>,
+}
+
+/// A recording server on 127.0.0.1 answering from a script; the last reply repeats.
+pub struct FakeServer {
+    pub addr: SocketAddr,
+    shared: Shared,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeServer {
+    pub async fn start(script: Vec<Reply>) -> FakeServer {
+        let shared = Shared {
+            requests: Arc::default(),
+            script: Arc::new(Mutex::new(script.into())),
+        };
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        FakeServer { addr, shared, task }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.shared.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn handle(
+    State(shared): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    shared.requests.lock().unwrap().push(Recorded {
+        method,
+        path: uri.path().to_string(),
+        raw_query: uri.query().unwrap_or_default().to_string(),
+        headers,
+        body: body.to_vec(),
+    });
+    let reply = {
+        let mut script = shared.script.lock().unwrap();
+        if script.len() > 1 {
+            script.pop_front().unwrap()
+        } else {
+            script.front().cloned().unwrap_or_else(Reply::ok)
+        }
+    };
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
+    (
+        StatusCode::from_u16(reply.status).unwrap(),
+        [("content-type", "application/json;charset=utf-8")],
+        reply.body,
+    )
+        .into_response()
+}
+
+/// A fast retry policy for tests.
+pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(20),
+    }
+}
+
+pub fn credentials() -> Credentials {
+    Credentials::new(ACCESS_KEY_ID, SECRET)
+}
+
+/// A client for `endpoint` with test credentials.
+pub fn client(endpoint: &str, retry: RetryPolicy, credentials: Credentials) -> RpcClient {
+    let config = ClientConfig::builder(&SERVICE)
+        .region("cn-shanghai")
+        .endpoint(endpoint)
+        .credentials(credentials)
+        .timeout(Duration::from_secs(5))
+        .retry(retry)
+        .build()
+        .unwrap();
+    RpcClient::new(config).unwrap()
+}
+
+/// An address nothing listens on.
+pub fn closed_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    format!("http://{addr}")
+}

@@ -1,0 +1,151 @@
+//! Project automation. `cargo xtask gen` writes the generated crates from the spec;
+//! `cargo xtask check` regenerates them in memory and fails (exit 1) on any difference with
+//! what is committed: a differing file (shown as a unified diff), a missing file, or a stale
+//! extra file under the generated directories.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use smartag_codegen::{GENERATED_DIRS, GenerateError, Tree};
+
+mod drift;
+
+/// The spec, relative to the workspace root.
+const DEFAULT_SPEC: &str = "spec/smartag.yaml";
+
+#[derive(Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Generate the Smartag crates from the one spec, or prove the committed ones are up to date",
+    long_about = "Everything under generated-model/src, generated-client/src and generated-server/src is \
+                  produced from spec/smartag.yaml.\n\n  gen    write the generated files (and delete stale ones)\n  \
+                  check  regenerate in memory and compare the exact file set; exit 1 on any difference\n\n\
+                  A spec with problems is reported all at once, each as file:line:column, and nothing is written."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// The workspace root (default: the one this xtask belongs to).
+    #[arg(long, global = true)]
+    root: Option<PathBuf>,
+    /// The spec file, relative to the root.
+    #[arg(long, global = true, default_value = DEFAULT_SPEC)]
+    spec: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write the generated crates' sources from the spec; stale generated files are removed.
+    Gen,
+    /// Regenerate in memory and fail (exit 1) if any generated file differs, is missing or is stale.
+    Check,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn run(cli: &Cli) -> Result<ExitCode> {
+    let root = cli.root.clone().unwrap_or_else(workspace_root);
+    let tree = match smartag_codegen::generate_from_file(&root.join(&cli.spec), &cli.spec) {
+        Ok(tree) => tree,
+        Err(GenerateError::Spec(diags)) => {
+            eprintln!("{diags}");
+            eprintln!("nothing was written; fix the spec and run `cargo xtask gen` again");
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    match cli.command {
+        Command::Gen => {
+            let report = write_tree(&root, &tree)?;
+            println!(
+                "generated {} files from {} ({} written, {} unchanged, {} stale removed)",
+                tree.len(),
+                cli.spec,
+                report.written,
+                tree.len() - report.written,
+                report.removed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let problems = drift::compare(&root, &tree)?;
+            if problems.is_empty() {
+                println!("generated code is up to date with {} ({} files)", cli.spec, tree.len());
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                eprintln!(
+                    "{} generated file{} out of date with {}: run `cargo xtask gen` and commit the result",
+                    problems.len(),
+                    if problems.len() == 1 { " is" } else { "s are" },
+                    cli.spec
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    }
+}
+
+struct WriteReport {
+    written: usize,
+    removed: usize,
+}
+
+/// Writes every file that differs (each through a temporary file and a rename, so a reader
+/// never sees half a file) and removes generated files the spec no longer produces.
+fn write_tree(root: &Path, tree: &Tree) -> Result<WriteReport> {
+    let mut written = 0;
+    for (rel, text) in tree {
+        let path = root.join(rel);
+        if std::fs::read_to_string(&path).is_ok_and(|old| old == *text) {
+            continue;
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let tmp = path.with_extension("rs.tmp");
+        std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+        std::fs::rename(&tmp, &path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))?;
+        written += 1;
+    }
+    let mut removed = 0;
+    for rel in drift::existing_files(root)? {
+        if !tree.contains_key(&rel) {
+            let path = root.join(&rel);
+            std::fs::remove_file(&path).with_context(|| format!("removing stale {}", path.display()))?;
+            removed += 1;
+        }
+    }
+    for dir in GENERATED_DIRS {
+        remove_empty_dirs(&root.join(dir));
+    }
+    Ok(WriteReport { written, removed })
+}
+
+fn remove_empty_dirs(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            remove_empty_dirs(&p);
+            let _ = std::fs::remove_dir(&p); // fails (and is meant to) when not empty
+        }
+    }
+}
