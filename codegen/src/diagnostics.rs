@@ -71,8 +71,10 @@ impl std::error::Error for Diagnostics {}
 pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
-        let d = edit_distance(&word.to_ascii_lowercase(), &c.to_ascii_lowercase());
-        if d <= 2.max(word.len() / 3) && best.is_none_or(|(bd, _)| d < bd) {
+        let (w, lc) = (word.to_ascii_lowercase(), c.to_ascii_lowercase());
+        // A prefix (`Total` for `TotalCount`) counts as close.
+        let d = if w.len() >= 3 && lc.starts_with(&w) { 1 } else { edit_distance(&w, &lc) };
+        if d <= 2.max(word.len() / 2) && best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }

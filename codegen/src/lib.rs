@@ -59,7 +59,8 @@ pub enum GenerateError {
 /// # Errors
 /// [`GenerateError::Read`] or every problem of the spec as [`GenerateError::Spec`].
 pub fn load_file(path: &Path, display_name: &str) -> Result<model::Api, GenerateError> {
-    let text = std::fs::read_to_string(path).map_err(|source| GenerateError::Read { path: display_name.to_string(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| GenerateError::Read { path: display_name.to_string(), source })?;
     load_str(&text, display_name).map_err(GenerateError::Spec)
 }
 

@@ -15,11 +15,11 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<(RawSpec, SourceMap), Diag
 
 fn from_serde(e: &serde_yaml::Error, file: &str) -> Diagnostic {
     let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((1, 1));
-    let mut message = e.to_string();
-    // serde_yaml appends " at line L column C"; the place is printed in front instead.
-    if let Some(i) = message.rfind(" at line ") {
-        message.truncate(i);
-    }
+    // serde_yaml writes " at line L column C" into its messages; the place is printed in front instead.
+    let message = match regex::Regex::new(r" at line \d+ column \d+") {
+        Ok(re) => re.replace_all(&e.to_string(), "").into_owned(),
+        Err(_) => e.to_string(),
+    };
     let hint = hint_for(&message);
     Diagnostic { file: file.to_string(), line, column, message, hint }
 }
@@ -28,8 +28,10 @@ fn from_serde(e: &serde_yaml::Error, file: &str) -> Diagnostic {
 fn hint_for(message: &str) -> Option<String> {
     if let Some(rest) = message.split("unknown field `").nth(1) {
         let word = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<&str> = rest.split("expected ").nth(1).map(|e| e.split('`').skip(1).step_by(2).collect()).unwrap_or_default();
-        return did_you_mean(word, expected.iter().copied()).or_else(|| Some(format!("allowed keys here: {}", expected.join(", "))));
+        let expected: Vec<&str> =
+            rest.split("expected ").nth(1).map(|e| e.split('`').skip(1).step_by(2).collect()).unwrap_or_default();
+        return did_you_mean(word, expected.iter().copied())
+            .or_else(|| Some(format!("allowed keys here: {}", expected.join(", "))));
     }
     if let Some(rest) = message.split("missing field `").nth(1) {
         let word = rest.split('`').next().unwrap_or_default();

@@ -34,7 +34,8 @@ const PLACEHOLDERS: &[&str] = &["param", "string_to_sign"];
 const RESERVED_VARIANTS: &[&str] = &["Unknown", "Validation", "Transport", "Decode"];
 
 /// Type names the generated crates define besides the per-operation ones.
-const RESERVED_TYPES: &[&str] = &["Client", "ClientConfig", "Credentials", "RetryPolicy", "ApiError", "Violation", "Violations"];
+const RESERVED_TYPES: &[&str] =
+    &["Client", "ClientConfig", "Credentials", "RetryPolicy", "ApiError", "Violation", "Violations"];
 
 /// A whole, checked API.
 #[derive(Debug, Clone)]
@@ -339,24 +340,46 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, 
     let mut seen_ops: HashMap<String, usize> = HashMap::new();
     let mut methods: HashMap<String, usize> = HashMap::new();
     if raw.operations.is_empty() {
-        c.report("operations", "the spec declares no operation", Some("add at least one entry under `operations:`".into()));
+        c.report(
+            "operations",
+            "the spec declares no operation",
+            Some("add at least one entry under `operations:`".into()),
+        );
     }
     for (i, op) in raw.operations.iter().enumerate() {
         let path = format!("operations[{i}]");
         if let Some(prev) = seen_ops.insert(op.name.clone(), i) {
-            c.report(&format!("{path}.name"), format!("duplicate operation `{}`", op.name), Some(format!("it is already declared as operations[{prev}]; rename or remove one")));
+            c.report(
+                &format!("{path}.name"),
+                format!("duplicate operation `{}`", op.name),
+                Some(format!("it is already declared as operations[{prev}]; rename or remove one")),
+            );
             continue;
         }
         if !is_upper_camel_word(&op.name) {
-            c.report(&format!("{path}.name"), format!("operation name `{}` is not an UpperCamelCase action name", op.name), Some("use letters and digits only, starting with an uppercase letter, e.g. `CreateThing`".into()));
+            c.report(
+                &format!("{path}.name"),
+                format!("operation name `{}` is not an UpperCamelCase action name", op.name),
+                Some("use letters and digits only, starting with an uppercase letter, e.g. `CreateThing`".into()),
+            );
         }
         let rust = names::camel(&op.name);
         for suffix in ["Request", "RequestBuilder", "Response", "ErrorCode", "Error"] {
-            claim_type(&mut c, &mut type_names, &format!("{rust}{suffix}"), &format!("{path}.name"), &format!("operation `{}`", op.name));
+            claim_type(
+                &mut c,
+                &mut type_names,
+                &format!("{rust}{suffix}"),
+                &format!("{path}.name"),
+                &format!("operation `{}`", op.name),
+            );
         }
         let method = client_method_name(&op.name);
         if let Some(prev) = methods.insert(method.clone(), i) {
-            c.report(&format!("{path}.name"), format!("operation `{}` gives the method name `{method}`, as operations[{prev}] does", op.name), Some("rename one of the operations".into()));
+            c.report(
+                &format!("{path}.name"),
+                format!("operation `{}` gives the method name `{method}`, as operations[{prev}] does", op.name),
+                Some("rename one of the operations".into()),
+            );
         }
         if let Some(o) = check_operation(&mut c, &raw, op, &path, &shapes, &errors, &protocol_errors) {
             operations.push(Operation { rust, method, ..o });
@@ -379,7 +402,11 @@ fn client_method_name(op: &str) -> String {
 
 fn claim_type(c: &mut Checker<'_>, names: &mut BTreeMap<String, String>, ty: &str, path: &str, who: &str) {
     if let Some(prev) = names.get(ty) {
-        c.report(path, format!("{who} would generate the type `{ty}`, which {prev} already defines"), Some("rename one of them".into()));
+        c.report(
+            path,
+            format!("{who} would generate the type `{ty}`, which {prev} already defines"),
+            Some("rename one of them".into()),
+        );
     } else {
         names.insert(ty.to_string(), who.to_string());
     }
@@ -392,16 +419,28 @@ fn is_upper_camel_word(s: &str) -> bool {
 fn check_service(c: &mut Checker<'_>, raw: &RawSpec) -> Service {
     let s = &raw.service;
     if s.protocol != "rpc" {
-        c.report("service.protocol", format!("unsupported protocol `{}`", s.protocol), Some("only `rpc` (Alibaba Cloud RPC style, signature v1.0) is supported".into()));
+        c.report(
+            "service.protocol",
+            format!("unsupported protocol `{}`", s.protocol),
+            Some("only `rpc` (Alibaba Cloud RPC style, signature v1.0) is supported".into()),
+        );
     }
     if !s.endpoint.contains("{region}") {
-        c.report("service.endpoint", format!("endpoint `{}` has no `{{region}}` placeholder", s.endpoint), Some("write it as e.g. `https://smartag.{region}.aliyuncs.com`".into()));
+        c.report(
+            "service.endpoint",
+            format!("endpoint `{}` has no `{{region}}` placeholder", s.endpoint),
+            Some("write it as e.g. `https://smartag.{region}.aliyuncs.com`".into()),
+        );
     }
     if !s.endpoint.starts_with("https://") && !s.endpoint.starts_with("http://") {
         c.report("service.endpoint", format!("endpoint `{}` is not an http(s) URL", s.endpoint), None);
     }
     if s.version.trim().is_empty() {
-        c.report("service.version", "service version is empty", Some("quote it, e.g. `version: \"2018-03-13\"`".into()));
+        c.report(
+            "service.version",
+            "service version is empty",
+            Some("quote it, e.g. `version: \"2018-03-13\"`".into()),
+        );
     }
     if !is_upper_camel_word(&s.product) {
         c.report("service.product", format!("product `{}` is not a single UpperCamelCase word", s.product), None);
@@ -415,32 +454,64 @@ fn check_service(c: &mut Checker<'_>, raw: &RawSpec) -> Service {
     }
 }
 
-fn check_errors(c: &mut Checker<'_>, raw: &[RawError], section: &str, seen: &mut BTreeMap<String, ()>) -> Vec<ErrorDef> {
+fn check_errors(
+    c: &mut Checker<'_>,
+    raw: &[RawError],
+    section: &str,
+    seen: &mut BTreeMap<String, ()>,
+) -> Vec<ErrorDef> {
     let code_re = regex::Regex::new(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$").ok();
     let mut variants: HashMap<String, String> = HashMap::new();
     let mut out = Vec::new();
     for (i, e) in raw.iter().enumerate() {
         let path = format!("{section}[{i}]");
         if seen.insert(e.code.clone(), ()).is_some() {
-            c.report(&format!("{path}.code"), format!("duplicate error code `{}`", e.code), Some("each code is declared once, in `errors:` or `protocol_errors:`".into()));
+            c.report(
+                &format!("{path}.code"),
+                format!("duplicate error code `{}`", e.code),
+                Some("each code is declared once, in `errors:` or `protocol_errors:`".into()),
+            );
             continue;
         }
         if code_re.as_ref().is_some_and(|re| !re.is_match(&e.code)) {
-            c.report(&format!("{path}.code"), format!("error code `{}` is not dot-separated words", e.code), Some("e.g. `ClientUser.NameInvalid`".into()));
+            c.report(
+                &format!("{path}.code"),
+                format!("error code `{}` is not dot-separated words", e.code),
+                Some("e.g. `ClientUser.NameInvalid`".into()),
+            );
         }
         if !(400..=599).contains(&e.status) {
-            c.report(&format!("{path}.status"), format!("HTTP status {} of `{}` is not an error status", e.status, e.code), Some("use a status from 400 to 599".into()));
+            c.report(
+                &format!("{path}.status"),
+                format!("HTTP status {} of `{}` is not an error status", e.status, e.code),
+                Some("use a status from 400 to 599".into()),
+            );
         }
         check_placeholders(c, &format!("{path}.message"), &e.message);
         if section == "errors" && e.role.is_some() {
-            c.report(&format!("{path}.role"), format!("`{}` has a role, but roles belong to protocol errors", e.code), Some("move it under `protocol_errors:` or drop `role`".into()));
+            c.report(
+                &format!("{path}.role"),
+                format!("`{}` has a role, but roles belong to protocol errors", e.code),
+                Some("move it under `protocol_errors:` or drop `role`".into()),
+            );
         }
         let variant = names::camel(&e.code);
         if RESERVED_VARIANTS.contains(&variant.as_str()) {
-            c.report(&format!("{path}.code"), format!("error code `{}` would generate the variant `{variant}`, which the client error enum uses itself", e.code), Some("rename the code".into()));
+            c.report(
+                &format!("{path}.code"),
+                format!(
+                    "error code `{}` would generate the variant `{variant}`, which the client error enum uses itself",
+                    e.code
+                ),
+                Some("rename the code".into()),
+            );
         }
         if let Some(prev) = variants.insert(variant.clone(), e.code.clone()) {
-            c.report(&format!("{path}.code"), format!("error codes `{prev}` and `{}` both become the variant `{variant}`", e.code), None);
+            c.report(
+                &format!("{path}.code"),
+                format!("error codes `{prev}` and `{}` both become the variant `{variant}`", e.code),
+                None,
+            );
         }
         out.push(ErrorDef {
             code: e.code.clone(),
@@ -462,7 +533,14 @@ fn check_placeholders(c: &mut Checker<'_>, path: &str, message: &str) {
         let Some(end) = after.find('}') else { break };
         let name = &after[..end];
         if !PLACEHOLDERS.contains(&name) {
-            c.report(path, format!("unknown placeholder `{{{name}}}` in message"), Some(format!("messages may use {}", PLACEHOLDERS.iter().map(|p| format!("`{{{p}}}`")).collect::<Vec<_>>().join(", "))));
+            c.report(
+                path,
+                format!("unknown placeholder `{{{name}}}` in message"),
+                Some(format!(
+                    "messages may use {}",
+                    PLACEHOLDERS.iter().map(|p| format!("`{{{p}}}`")).collect::<Vec<_>>().join(", ")
+                )),
+            );
         }
         rest = &after[end + 1..];
     }
@@ -475,14 +553,27 @@ fn check_roles(c: &mut Checker<'_>, raw: &[RawError]) {
         let Some(role) = e.role.as_deref() else { continue };
         let path = format!("protocol_errors[{i}].role");
         if !known.contains(role) {
-            c.report(&path, format!("unknown protocol role `{role}`"), did_you_mean(role, known.iter().copied()).or_else(|| Some(format!("roles are: {}", known.iter().copied().collect::<Vec<_>>().join(", ")))));
+            c.report(
+                &path,
+                format!("unknown protocol role `{role}`"),
+                did_you_mean(role, known.iter().copied())
+                    .or_else(|| Some(format!("roles are: {}", known.iter().copied().collect::<Vec<_>>().join(", ")))),
+            );
         } else if let Some(prev) = taken.insert(role, i) {
-            c.report(&path, format!("role `{role}` is already played by protocol_errors[{prev}]"), Some("give each role to one code".into()));
+            c.report(
+                &path,
+                format!("role `{role}` is already played by protocol_errors[{prev}]"),
+                Some("give each role to one code".into()),
+            );
         }
     }
     for (role, what) in PROTOCOL_ROLES {
         if !taken.contains_key(role) {
-            c.report("protocol_errors", format!("no protocol error has the role `{role}` ({what})"), Some(format!("add `role: {role}` to the code the server answers for {what}")));
+            c.report(
+                "protocol_errors",
+                format!("no protocol error has the role `{role}` ({what})"),
+                Some(format!("add `role: {role}` to the code the server answers for {what}")),
+            );
         }
     }
 }
@@ -493,35 +584,67 @@ fn check_shapes(c: &mut Checker<'_>, raw: &RawSpec) -> Vec<Shape> {
     for (i, s) in raw.shapes.iter().enumerate() {
         let path = format!("shapes[{i}]");
         if let Some(prev) = seen.insert(&s.name, i) {
-            c.report(&format!("{path}.name"), format!("duplicate shape `{}`", s.name), Some(format!("already declared as shapes[{prev}]")));
+            c.report(
+                &format!("{path}.name"),
+                format!("duplicate shape `{}`", s.name),
+                Some(format!("already declared as shapes[{prev}]")),
+            );
         }
         let fields = check_fields(c, &s.fields, &format!("{path}.fields"), &[], false);
-        out.push(Shape { name: s.name.clone(), rust: names::camel(&s.name), element: s.element.clone(), description: s.description.clone(), fields });
+        out.push(Shape {
+            name: s.name.clone(),
+            rust: names::camel(&s.name),
+            element: s.element.clone(),
+            description: s.description.clone(),
+            fields,
+        });
     }
     out
 }
 
-fn check_fields(c: &mut Checker<'_>, raw: &[RawField], path: &str, shapes: &[Shape], lists_allowed: bool) -> Vec<Field> {
+fn check_fields(
+    c: &mut Checker<'_>,
+    raw: &[RawField],
+    path: &str,
+    shapes: &[Shape],
+    lists_allowed: bool,
+) -> Vec<Field> {
     let mut out = Vec::new();
     let mut wire: HashMap<&str, usize> = HashMap::new();
     let mut rust: HashMap<String, usize> = HashMap::new();
     for (i, f) in raw.iter().enumerate() {
         let fp = format!("{path}[{i}]");
         if f.name == "RequestId" {
-            c.report(&format!("{fp}.name"), "`RequestId` is part of every response already", Some("remove this field; the generated types carry RequestId themselves".into()));
+            c.report(
+                &format!("{fp}.name"),
+                "`RequestId` is part of every response already",
+                Some("remove this field; the generated types carry RequestId themselves".into()),
+            );
             continue;
         }
         if let Some(prev) = wire.insert(&f.name, i) {
-            c.report(&format!("{fp}.name"), format!("duplicate field `{}`", f.name), Some(format!("already declared at {path}[{prev}]")));
+            c.report(
+                &format!("{fp}.name"),
+                format!("duplicate field `{}`", f.name),
+                Some(format!("already declared at {path}[{prev}]")),
+            );
             continue;
         }
         let r = names::snake(&f.name);
         if let Some(prev) = rust.insert(r.clone(), i) {
-            c.report(&format!("{fp}.name"), format!("field `{}` has the Rust name `{r}`, as {path}[{prev}] does", f.name), None);
+            c.report(
+                &format!("{fp}.name"),
+                format!("field `{}` has the Rust name `{r}`, as {path}[{prev}] does", f.name),
+                None,
+            );
         }
         let ty = match parse_field_type(&f.ty, shapes) {
             Ok(FieldType::List(_)) if !lists_allowed => {
-                c.report(&format!("{fp}.type"), format!("a list (`{}`) cannot be nested in a shape", f.ty), Some("shape fields are scalars".into()));
+                c.report(
+                    &format!("{fp}.type"),
+                    format!("a list (`{}`) cannot be nested in a shape", f.ty),
+                    Some("shape fields are scalars".into()),
+                );
                 continue;
             }
             Ok(t) => t,
@@ -541,7 +664,8 @@ fn type_hint(ty: &str, shapes: &[Shape], lists_allowed: bool) -> String {
     if lists_allowed {
         candidates.extend(shapes.iter().map(|s| format!("list<{}>", s.name)));
     }
-    did_you_mean(ty, candidates.iter().map(String::as_str)).unwrap_or_else(|| format!("types are {}", candidates.join(", ")))
+    did_you_mean(ty, candidates.iter().map(String::as_str))
+        .unwrap_or_else(|| format!("types are {}", candidates.join(", ")))
 }
 
 fn parse_field_type(ty: &str, shapes: &[Shape]) -> Result<FieldType, String> {
@@ -574,9 +698,18 @@ fn check_operation(
         if own.contains(code) {
             c.report(&ep, format!("`{code}` is listed twice"), None);
         } else if protocol.iter().any(|e| &e.code == code) {
-            c.report(&ep, format!("`{code}` is a protocol error, which every operation answers already"), Some("remove it from the operation's list".into()));
+            c.report(
+                &ep,
+                format!("`{code}` is a protocol error, which every operation answers already"),
+                Some("remove it from the operation's list".into()),
+            );
         } else if !errors.iter().any(|e| &e.code == code) {
-            c.report(&ep, format!("error code `{code}` is not declared"), did_you_mean(code, errors.iter().map(|e| e.code.as_str())).or_else(|| Some("declare it under `errors:`".into())));
+            c.report(
+                &ep,
+                format!("error code `{code}` is not declared"),
+                did_you_mean(code, errors.iter().map(|e| e.code.as_str()))
+                    .or_else(|| Some("declare it under `errors:`".into())),
+            );
         } else {
             own.push(code.clone());
         }
@@ -586,17 +719,36 @@ fn check_operation(
     let invalid_default = role_code(protocol, "invalid_parameter");
 
     let mut params = Vec::new();
+    // Names declared but broken: later references to them are not reported again.
+    let mut broken: Vec<String> = Vec::new();
     let mut wire_seen: HashMap<&str, String> = HashMap::new();
     let mut rust_seen: HashMap<String, String> = HashMap::new();
-    let all = op.parameters.iter().enumerate().map(|(i, p)| (format!("{path}.parameters[{i}]"), p)).chain(raw.common_parameters.iter().enumerate().map(|(i, p)| (format!("common_parameters[{i}]"), p)));
+    let all = op
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("{path}.parameters[{i}]"), p))
+        .chain(raw.common_parameters.iter().enumerate().map(|(i, p)| (format!("common_parameters[{i}]"), p)));
     for (pp, p) in all {
         if let Some(prev) = wire_seen.insert(&p.name, pp.clone()) {
-            c.report(&format!("{pp}.name"), format!("duplicate parameter `{}` in operation `{}`", p.name, op.name), Some(format!("it is already declared at {prev}")));
+            c.report(
+                &format!("{pp}.name"),
+                format!("duplicate parameter `{}` in operation `{}`", p.name, op.name),
+                Some(format!("it is already declared at {prev}")),
+            );
             continue;
         }
-        if let Some(param) = check_param(c, p, &pp, &op.name, &declared, &own, protocol, &missing_default, &invalid_default) {
+        let param = check_param(c, p, &pp, &op.name, &declared, &own, protocol, &missing_default, &invalid_default);
+        if param.is_none() {
+            broken.push(p.name.clone());
+        }
+        if let Some(param) = param {
             if let Some(prev) = rust_seen.insert(param.rust.clone(), pp.clone()) {
-                c.report(&format!("{pp}.name"), format!("parameter `{}` has the Rust name `{}`, as {prev} does", p.name, param.rust), Some("set `rust_name:` on one of them".into()));
+                c.report(
+                    &format!("{pp}.name"),
+                    format!("parameter `{}` has the Rust name `{}`, as {prev} does", p.name, param.rust),
+                    Some("set `rust_name:` on one of them".into()),
+                );
             }
             params.push(param);
         }
@@ -610,10 +762,18 @@ fn check_operation(
         let b = find(&r.requires.then_required);
         let names: Vec<&str> = params.iter().map(|p| p.wire.as_str()).collect();
         if a.is_none() {
-            c.report(&format!("{rp}.requires.if"), format!("rule names `{}`, which is not a parameter of `{}`", r.requires.if_given, op.name), did_you_mean(&r.requires.if_given, names.iter().copied()));
+            c.report(
+                &format!("{rp}.requires.if"),
+                format!("rule names `{}`, which is not a parameter of `{}`", r.requires.if_given, op.name),
+                did_you_mean(&r.requires.if_given, names.iter().copied()),
+            );
         }
         if b.is_none() {
-            c.report(&format!("{rp}.requires.then"), format!("rule names `{}`, which is not a parameter of `{}`", r.requires.then_required, op.name), did_you_mean(&r.requires.then_required, names.iter().copied()));
+            c.report(
+                &format!("{rp}.requires.then"),
+                format!("rule names `{}`, which is not a parameter of `{}`", r.requires.then_required, op.name),
+                did_you_mean(&r.requires.then_required, names.iter().copied()),
+            );
         }
         check_error_ref(c, &format!("{rp}.error"), &r.error, &declared, &own, protocol, &op.name);
         if let (Some(a), Some(b)) = (a, b) {
@@ -622,6 +782,7 @@ fn check_operation(
     }
 
     let response = check_fields(c, &op.response, &format!("{path}.response"), shapes, true);
+    broken.extend(op.response.iter().filter(|f| !response.iter().any(|r| r.wire == f.name)).map(|f| f.name.clone()));
 
     let pagination = op.pagination.as_ref().and_then(|pg| {
         let pgp = format!("{path}.pagination");
@@ -632,8 +793,13 @@ fn check_operation(
                     c.report(&format!("{pgp}.{key}"), format!("pagination parameter `{name}` is not an integer"), None);
                     None
                 }
+                None if broken.iter().any(|b| b == name) => None,
                 None => {
-                    c.report(&format!("{pgp}.{key}"), format!("pagination names the parameter `{name}`, which `{}` does not have", op.name), did_you_mean(name, params.iter().map(|p| p.wire.as_str())));
+                    c.report(
+                        &format!("{pgp}.{key}"),
+                        format!("pagination names the parameter `{name}`, which `{}` does not have", op.name),
+                        did_you_mean(name, params.iter().map(|p| p.wire.as_str())),
+                    );
                     None
                 }
             }
@@ -648,13 +814,25 @@ fn check_operation(
                         FieldType::Scalar(s) => !want_list && s.is_integer(),
                     };
                     if !ok {
-                        c.report(&format!("{pgp}.{key}"), format!("pagination field `{name}` is not {}", if want_list { "a list" } else { "an integer" }), None);
+                        c.report(
+                            &format!("{pgp}.{key}"),
+                            format!(
+                                "pagination field `{name}` is not {}",
+                                if want_list { "a list" } else { "an integer" }
+                            ),
+                            None,
+                        );
                         return None;
                     }
                     Some(i)
                 }
+                None if broken.iter().any(|b| b == name) => None,
                 None => {
-                    c.report(&format!("{pgp}.{key}"), format!("pagination names the response field `{name}`, which `{}` does not have", op.name), did_you_mean(name, response.iter().map(|f| f.wire.as_str())));
+                    c.report(
+                        &format!("{pgp}.{key}"),
+                        format!("pagination names the response field `{name}`, which `{}` does not have", op.name),
+                        did_you_mean(name, response.iter().map(|f| f.wire.as_str())),
+                    );
                     None
                 }
             }
@@ -670,7 +848,11 @@ fn check_operation(
         if let Some(i) = ps
             && max_page_size.is_none()
         {
-            c.report(&format!("{pgp}.page_size"), format!("page-size parameter `{}` has no maximum", params[i].wire), Some("add `range: { min: 1, max: N }` so that listing every page uses bounded pages".into()));
+            c.report(
+                &format!("{pgp}.page_size"),
+                format!("page-size parameter `{}` has no maximum", params[i].wire),
+                Some("add `range: { min: 1, max: N }` so that listing every page uses bounded pages".into()),
+            );
         }
         Some(Pagination { page_number: pn?, page_size: ps?, total_count: tc?, items: it?, max_page_size })
     });
@@ -697,13 +879,23 @@ fn role_code(protocol: &[ErrorDef], role: &str) -> String {
     protocol.iter().find(|e| e.role.as_deref() == Some(role)).map(|e| e.code.clone()).unwrap_or_default()
 }
 
-fn check_error_ref(c: &mut Checker<'_>, path: &str, code: &str, declared: &dyn Fn(&str) -> bool, own: &[String], protocol: &[ErrorDef], op: &str) {
+fn check_error_ref(
+    c: &mut Checker<'_>,
+    path: &str,
+    code: &str,
+    declared: &dyn Fn(&str) -> bool,
+    own: &[String],
+    protocol: &[ErrorDef],
+    op: &str,
+) {
     if !declared(code) {
         let candidates = own.iter().map(String::as_str).chain(protocol.iter().map(|e| e.code.as_str()));
         c.report(
             path,
             format!("error code `{code}` is not declared for operation `{op}`"),
-            did_you_mean(code, candidates).or_else(|| Some(format!("list `{code}` under the operation's `errors:` (and declare it under `errors:`)"))),
+            did_you_mean(code, candidates).or_else(|| {
+                Some(format!("list `{code}` under the operation's `errors:` (and declare it under `errors:`)"))
+            }),
         );
     }
 }
@@ -722,20 +914,37 @@ fn check_param(
 ) -> Option<Param> {
     let before = c.out.len();
     let Some(ty) = Scalar::parse(&p.ty) else {
-        c.report(&format!("{pp}.type"), format!("unknown type `{}` for parameter `{}`", p.ty, p.name), Some(did_you_mean(&p.ty, SCALAR_NAMES.iter().copied()).unwrap_or_else(|| format!("parameter types are {}", SCALAR_NAMES.join(", ")))));
+        c.report(
+            &format!("{pp}.type"),
+            format!("unknown type `{}` for parameter `{}`", p.ty, p.name),
+            Some(
+                did_you_mean(&p.ty, SCALAR_NAMES.iter().copied())
+                    .unwrap_or_else(|| format!("parameter types are {}", SCALAR_NAMES.join(", "))),
+            ),
+        );
         return None;
     };
-    let error_ref = |c: &mut Checker<'_>, key: &str, code: &str| check_error_ref(c, &format!("{pp}.{key}"), code, declared, own, protocol, op);
+    let error_ref = |c: &mut Checker<'_>, key: &str, code: &str| {
+        check_error_ref(c, &format!("{pp}.{key}"), code, declared, own, protocol, op)
+    };
     if let Some(code) = &p.missing_error {
         error_ref(c, "missing_error", code);
         if !p.required {
-            c.report(&format!("{pp}.missing_error"), format!("`missing_error` on optional parameter `{}`", p.name), Some("set `required: true`, or use `empty_error` for a parameter sent empty".into()));
+            c.report(
+                &format!("{pp}.missing_error"),
+                format!("`missing_error` on optional parameter `{}`", p.name),
+                Some("set `required: true`, or use `empty_error` for a parameter sent empty".into()),
+            );
         }
     }
     if let Some(code) = &p.empty_error {
         error_ref(c, "empty_error", code);
         if p.required || ty != Scalar::String {
-            c.report(&format!("{pp}.empty_error"), format!("`empty_error` applies only to optional string parameters, and `{}` is not one", p.name), Some("a required parameter sent empty raises its `missing_error`".into()));
+            c.report(
+                &format!("{pp}.empty_error"),
+                format!("`empty_error` applies only to optional string parameters, and `{}` is not one", p.name),
+                Some("a required parameter sent empty raises its `missing_error`".into()),
+            );
         }
     }
     if let Some(code) = &p.type_error {
@@ -745,20 +954,37 @@ fn check_param(
     for (i, k) in p.constraints.iter().enumerate() {
         let kp = format!("{pp}.constraints[{i}]");
         error_ref(c, &format!("constraints[{i}].error"), &k.error);
-        let given = [k.range.is_some(), k.length.is_some(), k.pattern.is_some(), k.format.is_some()].iter().filter(|b| **b).count();
+        let given = [k.range.is_some(), k.length.is_some(), k.pattern.is_some(), k.format.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
         if given != 1 {
-            c.report(&kp, format!("a constraint needs exactly one of `range`, `length`, `pattern`, `format`; this one has {given}"), Some("split it into one constraint per check".into()));
+            c.report(
+                &kp,
+                format!(
+                    "a constraint needs exactly one of `range`, `length`, `pattern`, `format`; this one has {given}"
+                ),
+                Some("split it into one constraint per check".into()),
+            );
             continue;
         }
         let kind = if let Some(b) = k.range {
             if !ty.is_integer() {
-                c.report(&format!("{kp}.range"), format!("`range` on non-integer parameter `{}`", p.name), Some("use `length` for strings".into()));
+                c.report(
+                    &format!("{kp}.range"),
+                    format!("`range` on non-integer parameter `{}`", p.name),
+                    Some("use `length` for strings".into()),
+                );
             }
             check_bounds(c, &format!("{kp}.range"), b, ty.limits());
             ConstraintKind::Range { min: b.min, max: b.max }
         } else if let Some(b) = k.length {
             if ty != Scalar::String {
-                c.report(&format!("{kp}.length"), format!("`length` on non-string parameter `{}`", p.name), Some("use `range` for integers".into()));
+                c.report(
+                    &format!("{kp}.length"),
+                    format!("`length` on non-string parameter `{}`", p.name),
+                    Some("use `range` for integers".into()),
+                );
             }
             check_bounds(c, &format!("{kp}.length"), b, (0, i64::MAX));
             ConstraintKind::Length { min: b.min, max: b.max }
@@ -768,7 +994,11 @@ fn check_param(
             }
             if let Err(e) = regex::Regex::new(re) {
                 let first = e.to_string().lines().last().unwrap_or_default().trim().to_string();
-                c.report(&format!("{kp}.pattern"), format!("pattern `{re}` does not compile: {first}"), Some("patterns use the `regex` crate's syntax".into()));
+                c.report(
+                    &format!("{kp}.pattern"),
+                    format!("pattern `{re}` does not compile: {first}"),
+                    Some("patterns use the `regex` crate's syntax".into()),
+                );
             }
             ConstraintKind::Pattern(re.clone())
         } else {
@@ -780,7 +1010,12 @@ fn check_param(
                 "email" => ConstraintKind::Format(Format::Email),
                 "private_ipv4" => ConstraintKind::Format(Format::PrivateIpv4),
                 other => {
-                    c.report(&format!("{kp}.format"), format!("unknown format `{other}`"), did_you_mean(other, FORMATS.iter().copied()).or_else(|| Some(format!("formats are {}", FORMATS.join(", ")))));
+                    c.report(
+                        &format!("{kp}.format"),
+                        format!("unknown format `{other}`"),
+                        did_you_mean(other, FORMATS.iter().copied())
+                            .or_else(|| Some(format!("formats are {}", FORMATS.join(", ")))),
+                    );
                     continue;
                 }
             }
@@ -792,7 +1027,11 @@ fn check_param(
         Some(d) => {
             let dp = format!("{pp}.default");
             if p.required {
-                c.report(&dp, format!("required parameter `{}` has a default", p.name), Some("a default is what the server assumes when an optional parameter is absent".into()));
+                c.report(
+                    &dp,
+                    format!("required parameter `{}` has a default", p.name),
+                    Some("a default is what the server assumes when an optional parameter is absent".into()),
+                );
             }
             match (d, ty.is_integer()) {
                 (RawScalar::Int(v), true) => {
@@ -804,23 +1043,58 @@ fn check_param(
                         if let ConstraintKind::Range { min, max } = k.kind
                             && (min.is_some_and(|m| *v < m) || max.is_some_and(|m| *v > m))
                         {
-                            c.report(&dp, format!("default {v} of `{}` is outside its own range {}..={}", p.name, min.map(|m| m.to_string()).unwrap_or_default(), max.map(|m| m.to_string()).unwrap_or_default()), Some("change the default or the range".into()));
+                            c.report(
+                                &dp,
+                                format!(
+                                    "default {v} of `{}` is outside its own range {}..={}",
+                                    p.name,
+                                    min.map(|m| m.to_string()).unwrap_or_default(),
+                                    max.map(|m| m.to_string()).unwrap_or_default()
+                                ),
+                                Some("change the default or the range".into()),
+                            );
                         }
                     }
                     Some(*v)
                 }
                 _ => {
-                    c.report(&dp, format!("default of `{}` must be an integer; only integer parameters take defaults", p.name), None);
+                    c.report(
+                        &dp,
+                        format!("default of `{}` must be an integer; only integer parameters take defaults", p.name),
+                        None,
+                    );
                     None
                 }
             }
         }
     };
     if p.name.is_empty() || !p.name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') {
-        c.report(&format!("{pp}.name"), format!("parameter name `{}` is not a wire name", p.name), Some("use letters, digits, `_` and `.`".into()));
+        c.report(
+            &format!("{pp}.name"),
+            format!("parameter name `{}` is not a wire name", p.name),
+            Some("use letters, digits, `_` and `.`".into()),
+        );
     }
-    if ["Action", "Version", "Format", "AccessKeyId", "Signature", "SignatureMethod", "SignatureVersion", "SignatureNonce", "SignatureType", "Timestamp", "SecurityToken"].contains(&p.name.as_str()) {
-        c.report(&format!("{pp}.name"), format!("`{}` is a common protocol parameter and cannot be declared", p.name), Some("the runtime sends and checks it".into()));
+    if [
+        "Action",
+        "Version",
+        "Format",
+        "AccessKeyId",
+        "Signature",
+        "SignatureMethod",
+        "SignatureVersion",
+        "SignatureNonce",
+        "SignatureType",
+        "Timestamp",
+        "SecurityToken",
+    ]
+    .contains(&p.name.as_str())
+    {
+        c.report(
+            &format!("{pp}.name"),
+            format!("`{}` is a common protocol parameter and cannot be declared", p.name),
+            Some("the runtime sends and checks it".into()),
+        );
     }
     let rust = match &p.rust_name {
         Some(r) => names::snake(r),

@@ -13,7 +13,8 @@ pub struct Provenance<'a> {
 /// reported with the file name and the parser's message rather than a panic.
 pub fn render(tokens: TokenStream, file: &str, prov: &Provenance<'_>) -> Result<String, String> {
     let text = tokens.to_string();
-    let parsed: syn::File = syn::parse2(tokens).map_err(|e| format!("emitter produced invalid Rust for {file}: {e}\n{text}"))?;
+    let parsed: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("emitter produced invalid Rust for {file}: {e}\n{text}"))?;
     let body = prettyplease::unparse(&parsed);
     Ok(format!("{}{body}", header(prov)))
 }

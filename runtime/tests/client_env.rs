@@ -6,8 +6,7 @@ mod client_support;
 
 use client_support::SERVICE;
 use smartag_runtime::client::{
-    ClientConfig, ConfigError, Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET,
-    ENV_SECURITY_TOKEN,
+    ClientConfig, ConfigError, Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN,
 };
 
 fn set(name: &str, value: Option<&str>) {
@@ -30,10 +29,7 @@ fn from_env() {
     assert!(err.to_string().contains("ALIBABA_CLOUD_ACCESS_KEY_ID"), "{err}");
 
     // The builder falls back to the environment and reports the same.
-    let err = ClientConfig::builder(&SERVICE)
-        .region("cn-shanghai")
-        .build()
-        .unwrap_err();
+    let err = ClientConfig::builder(&SERVICE).region("cn-shanghai").build().unwrap_err();
     assert!(matches!(err, ConfigError::MissingEnv { .. }), "{err}");
 
     set(ENV_ACCESS_KEY_ID, Some("env-id"));
@@ -52,10 +48,7 @@ fn from_env() {
     let shown = format!("{creds:?}");
     assert!(!shown.contains("env-secret") && !shown.contains("env-token"), "{shown}");
 
-    let config = ClientConfig::builder(&SERVICE)
-        .region("cn-shanghai")
-        .build()
-        .unwrap();
+    let config = ClientConfig::builder(&SERVICE).region("cn-shanghai").build().unwrap();
     assert_eq!(config.credentials().access_key_id, "env-id");
 
     // A stray newline from `echo secret > file` is reported, not trimmed.

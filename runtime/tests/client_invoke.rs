@@ -46,20 +46,12 @@ fn assert_wire_form(req: &client_support::Recorded, action: &str, with_token: bo
     assert_eq!(names.len(), 14 + usize::from(with_token), "{names:?}");
 
     // SignatureType is present with an empty value on the wire.
-    assert!(
-        req.raw_query.split('&').any(|pair| pair == "SignatureType="),
-        "{}",
-        req.raw_query
-    );
+    assert!(req.raw_query.split('&').any(|pair| pair == "SignatureType="), "{}", req.raw_query);
 
     // The bytes on the wire are the canonical encoding of each name and value.
     for pair in req.raw_query.split('&') {
         let (raw_name, raw_value) = pair.split_once('=').expect("name=value");
-        let decoded = client_support::Recorded {
-            raw_query: pair.to_string(),
-            ..req.clone()
-        }
-        .params();
+        let decoded = client_support::Recorded { raw_query: pair.to_string(), ..req.clone() }.params();
         let (name, value) = decoded.iter().next().expect("one pair");
         assert_eq!(raw_name, percent_encode(name));
         assert_eq!(raw_value, percent_encode(value), "value of {name}");
@@ -92,14 +84,7 @@ async fn success_sends_signed_post_and_decodes() {
     let server = FakeServer::start(vec![Reply::ok()]).await;
     let client = client(&server.endpoint(), RetryPolicy::none(), credentials());
     let response = client.invoke(&FakeCreate::valid()).await.unwrap();
-    assert_eq!(
-        response,
-        FakeResponse {
-            request_id: "req-ok".into(),
-            user_name: USER_NAME.into(),
-            bandwidth: 20,
-        }
-    );
+    assert_eq!(response, FakeResponse { request_id: "req-ok".into(), user_name: USER_NAME.into(), bandwidth: 20 });
     let requests = server.requests();
     assert_eq!(requests.len(), 1);
     assert_wire_form(&requests[0], "CreateSmartAccessGatewayClientUser", false);
@@ -110,11 +95,7 @@ async fn success_sends_signed_post_and_decodes() {
 #[tokio::test]
 async fn security_token_is_sent_and_signed() {
     let server = FakeServer::start(vec![Reply::ok()]).await;
-    let client = client(
-        &server.endpoint(),
-        RetryPolicy::none(),
-        credentials().with_security_token(TOKEN),
-    );
+    let client = client(&server.endpoint(), RetryPolicy::none(), credentials().with_security_token(TOKEN));
     client.invoke(&FakeDescribe::valid()).await.unwrap();
     let requests = server.requests();
     assert_wire_form(&requests[0], "DescribeSmartAccessGatewayClientUsers", true);
@@ -122,12 +103,8 @@ async fn security_token_is_sent_and_signed() {
 
 #[tokio::test]
 async fn error_envelope_becomes_api_error() {
-    let server = FakeServer::start(vec![Reply::envelope(
-        400,
-        "ClientUser.BandwidthInvalid",
-        "The bandwidth is invalid.",
-    )])
-    .await;
+    let server =
+        FakeServer::start(vec![Reply::envelope(400, "ClientUser.BandwidthInvalid", "The bandwidth is invalid.")]).await;
     let client = client(&server.endpoint(), RetryPolicy::default(), credentials());
     let err = client.invoke(&FakeDescribe::valid()).await.unwrap_err();
     let InvokeError::Api(api) = &err else {
@@ -149,11 +126,9 @@ async fn error_envelope_becomes_api_error() {
 
 #[tokio::test]
 async fn non_envelope_502_is_kept_as_synthetic_error() {
-    let server = FakeServer::start(vec![Reply::new(
-        502,
-        "<html><body>502 Bad Gateway from the load balancer</body></html>",
-    )])
-    .await;
+    let server =
+        FakeServer::start(vec![Reply::new(502, "<html><body>502 Bad Gateway from the load balancer</body></html>")])
+            .await;
     let client = client(&server.endpoint(), RetryPolicy::none(), credentials());
     let err = client.invoke(&FakeCreate::valid()).await.unwrap_err();
     let InvokeError::Api(api) = &err else {
@@ -219,11 +194,7 @@ async fn idempotent_gives_up_after_max_attempts() {
 
 #[tokio::test]
 async fn idempotent_retries_retryable_codes() {
-    let server = FakeServer::start(vec![
-        Reply::envelope(400, "Throttling.User", "slow down"),
-        Reply::ok(),
-    ])
-    .await;
+    let server = FakeServer::start(vec![Reply::envelope(400, "Throttling.User", "slow down"), Reply::ok()]).await;
     let client = client(&server.endpoint(), fast_retry(3), credentials());
     client.invoke(&FakeDescribe::valid()).await.unwrap();
     assert_eq!(server.requests().len(), 2);
@@ -285,11 +256,7 @@ async fn idempotent_retries_connect_refused_too() {
 async fn validation_failure_sends_nothing_and_reports_everything() {
     let server = FakeServer::start(vec![Reply::ok()]).await;
     let client = client(&server.endpoint(), fast_retry(3), credentials());
-    let bad = FakeCreate {
-        user_name: String::new(),
-        password: PASSWORD.into(),
-        bandwidth: 5000,
-    };
+    let bad = FakeCreate { user_name: String::new(), password: PASSWORD.into(), bandwidth: 5000 };
     let err = client.invoke(&bad).await.unwrap_err();
     let InvokeError::Validation(violations) = &err else {
         panic!("expected violations, got {err:?}");
@@ -326,20 +293,13 @@ async fn timeout_is_reported_and_not_retried_for_non_idempotent() {
 
     // An idempotent operation is retried after a timeout.
     let err = client.invoke(&FakeDescribe::valid()).await.unwrap_err();
-    assert!(
-        matches!(&err, InvokeError::Transport(t) if t.is_timeout() && t.attempts() == 3),
-        "{err:?}"
-    );
+    assert!(matches!(&err, InvokeError::Transport(t) if t.is_timeout() && t.attempts() == 3), "{err:?}");
     assert_eq!(server.requests().len(), 4);
 }
 
 #[tokio::test]
 async fn client_debug_redacts_credentials() {
-    let client = client(
-        "http://127.0.0.1:1",
-        RetryPolicy::none(),
-        credentials().with_security_token(TOKEN),
-    );
+    let client = client("http://127.0.0.1:1", RetryPolicy::none(), credentials().with_security_token(TOKEN));
     let shown = format!("{client:?} {:?}", client.config());
     assert!(shown.contains(ACCESS_KEY_ID));
     assert!(!shown.contains(SECRET), "{shown}");

@@ -34,11 +34,7 @@ async fn logs_never_show_secrets_or_parameter_values() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let server = FakeServer::start(vec![
-        Reply::envelope(503, "ServiceUnavailable", "down"),
-        Reply::ok(),
-    ])
-    .await;
+    let server = FakeServer::start(vec![Reply::envelope(503, "ServiceUnavailable", "down"), Reply::ok()]).await;
     let with_token = credentials().with_security_token(TOKEN);
     let ok_client = client(&server.endpoint(), fast_retry(3), with_token.clone());
     ok_client.invoke(&FakeDescribe::valid()).await.unwrap();

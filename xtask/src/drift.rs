@@ -23,7 +23,9 @@ impl fmt::Display for Drift {
         match self {
             Drift::Differs { path, diff } => write!(f, "differs: {path}\n{diff}"),
             Drift::Missing { path } => write!(f, "missing: {path} (the spec generates it)"),
-            Drift::Stale { path } => write!(f, "stale: {path} (the spec does not generate it; `cargo xtask gen` removes it)"),
+            Drift::Stale { path } => {
+                write!(f, "stale: {path} (the spec does not generate it; `cargo xtask gen` removes it)")
+            }
         }
     }
 }

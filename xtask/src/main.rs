@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use smartag_codegen::{GENERATED_DIRS, GenerateError, Tree};
 
 mod drift;
+mod fmt;
 
 /// The spec, relative to the workspace root.
 const DEFAULT_SPEC: &str = "spec/smartag.yaml";
@@ -41,6 +42,13 @@ enum Command {
     Gen,
     /// Regenerate in memory and fail (exit 1) if any generated file differs, is missing or is stale.
     Check,
+    /// Format the hand-written Rust with rustfmt (generated files are left to `gen`, which prints
+    /// them with prettyplease); `--check` fails instead of writing.
+    Fmt {
+        /// Report unformatted files and fail, without changing them.
+        #[arg(long)]
+        check: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -60,6 +68,11 @@ fn workspace_root() -> PathBuf {
 
 fn run(cli: &Cli) -> Result<ExitCode> {
     let root = cli.root.clone().unwrap_or_else(workspace_root);
+    let check = match cli.command {
+        Command::Fmt { check } => return fmt::run(&root, check),
+        Command::Gen => false,
+        Command::Check => true,
+    };
     let tree = match smartag_codegen::generate_from_file(&root.join(&cli.spec), &cli.spec) {
         Ok(tree) => tree,
         Err(GenerateError::Spec(diags)) => {
@@ -69,37 +82,33 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
-    match cli.command {
-        Command::Gen => {
-            let report = write_tree(&root, &tree)?;
-            println!(
-                "generated {} files from {} ({} written, {} unchanged, {} stale removed)",
-                tree.len(),
-                cli.spec,
-                report.written,
-                tree.len() - report.written,
-                report.removed
-            );
-            Ok(ExitCode::SUCCESS)
+    if !check {
+        let report = write_tree(&root, &tree)?;
+        println!(
+            "generated {} files from {} ({} written, {} unchanged, {} stale removed)",
+            tree.len(),
+            cli.spec,
+            report.written,
+            tree.len() - report.written,
+            report.removed
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let problems = drift::compare(&root, &tree)?;
+    if problems.is_empty() {
+        println!("generated code is up to date with {} ({} files)", cli.spec, tree.len());
+        Ok(ExitCode::SUCCESS)
+    } else {
+        for p in &problems {
+            eprintln!("{p}");
         }
-        Command::Check => {
-            let problems = drift::compare(&root, &tree)?;
-            if problems.is_empty() {
-                println!("generated code is up to date with {} ({} files)", cli.spec, tree.len());
-                Ok(ExitCode::SUCCESS)
-            } else {
-                for p in &problems {
-                    eprintln!("{p}");
-                }
-                eprintln!(
-                    "{} generated file{} out of date with {}: run `cargo xtask gen` and commit the result",
-                    problems.len(),
-                    if problems.len() == 1 { " is" } else { "s are" },
-                    cli.spec
-                );
-                Ok(ExitCode::FAILURE)
-            }
-        }
+        eprintln!(
+            "{} generated file{} out of date with {}: run `cargo xtask gen` and commit the result",
+            problems.len(),
+            if problems.len() == 1 { " is" } else { "s are" },
+            cli.spec
+        );
+        Ok(ExitCode::FAILURE)
     }
 }
 

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{docs, inner_docs, docs2, lit};
+use super::{docs, docs2, inner_docs, lit};
 use crate::model::{Api, ErrorDef, FieldType, Operation};
 use crate::names;
 
@@ -79,7 +79,13 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     } else {
         "It is not idempotent: it is retried only when the request cannot have reached the server (a refused connection)."
     };
-    let doc = docs2(&format!("`{}`: {}", op.name, op.summary), &format!("{}\n\n{retry}\n\n# Errors\nOne [`{err}`] variant per code the API answers, plus validation (nothing sent), transport and decoding failures.", op.description));
+    let doc = docs2(
+        &format!("`{}`: {}", op.name, op.summary),
+        &format!(
+            "{}\n\n{retry}\n\n# Errors\nOne [`{err}`] variant per code the API answers, plus validation (nothing sent), transport and decoding failures.",
+            op.description
+        ),
+    );
     let paging = op.pagination.as_ref().map(|pg| {
         let stream = format_ident!("{}_stream", names::bare(&op.method));
         let all = format_ident!("{}_all", names::bare(&op.method));
@@ -176,10 +182,13 @@ fn error_enum(api: &Api, op: &Operation) -> TokenStream {
         let v = names::ident(&e.variant);
         quote! { ::core::option::Option::Some(#code::#v) => Self::#v(api) }
     });
-    let api_arms: Vec<TokenStream> = all.iter().map(|e| {
-        let v = names::ident(&e.variant);
-        quote! { Self::#v(e) }
-    }).collect();
+    let api_arms: Vec<TokenStream> = all
+        .iter()
+        .map(|e| {
+            let v = names::ident(&e.variant);
+            quote! { Self::#v(e) }
+        })
+        .collect();
     let action = lit(&op.name);
     quote! {
         #doc

@@ -6,7 +6,7 @@ use heck::ToShoutySnakeCase;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{docs, inner_docs, docs2, field_type, lit, scalar_type};
+use super::{docs, docs2, field_type, inner_docs, lit, scalar_type};
 use crate::model::{Api, ConstraintKind, ErrorDef, FieldType, Format, Operation, PROTOCOL_ROLES, Param, Scalar, Shape};
 use crate::names;
 
@@ -173,7 +173,11 @@ fn type_names(op: &Operation) -> Names {
 
 fn param_type(p: &Param) -> TokenStream {
     let t = scalar_type(p.ty);
-    if p.required { t } else { quote! { ::core::option::Option<#t> } }
+    if p.required {
+        t
+    } else {
+        quote! { ::core::option::Option<#t> }
+    }
 }
 
 fn operation(api: &Api, op: &Operation) -> TokenStream {
@@ -233,7 +237,9 @@ fn request_struct(op: &Operation, n: &Names) -> TokenStream {
             }
         })
     });
-    let builder_doc = docs(&format!("Starts a [`{builder}`]: set every required parameter (the builder does not offer `build()` before), then any optional ones."));
+    let builder_doc = docs(&format!(
+        "Starts a [`{builder}`]: set every required parameter (the builder does not offer `build()` before), then any optional ones."
+    ));
     quote! {
         #doc
         #[derive(Clone, PartialEq, Eq)]
@@ -269,7 +275,8 @@ fn setter_arg(p: &Param) -> (TokenStream, TokenStream) {
 fn builder(op: &Operation, n: &Names) -> TokenStream {
     let Names { request, builder, .. } = n;
     let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
-    let generics: Vec<proc_macro2::Ident> = required.iter().map(|p| format_ident!("{}State", names::camel(names::bare(&p.rust)))).collect();
+    let generics: Vec<proc_macro2::Ident> =
+        required.iter().map(|p| format_ident!("{}State", names::camel(names::bare(&p.rust)))).collect();
     let missing = quote! { ::smartag_runtime::typestate::Missing };
     let doc = docs(&format!(
         "Builds a [`{request}`]. Each required parameter's type parameter is `Missing` until its setter is called; `build()` exists once all are set, so a forgotten required parameter is a compile error."
@@ -287,22 +294,55 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
             }
         }
     });
-    let struct_generics = if generics.is_empty() { quote! {} } else { quote! { < #( #generics = #missing ),* > } };
+    let struct_generics = if generics.is_empty() {
+        quote! {}
+    } else {
+        quote! { < #( #generics = #missing ),* > }
+    };
     let default_fields = op.params.iter().map(|p| {
         let ident = names::ident(&p.rust);
-        if p.required { quote! { #ident: #missing } } else { quote! { #ident: ::core::option::Option::None } }
+        if p.required {
+            quote! { #ident: #missing }
+        } else {
+            quote! { #ident: ::core::option::Option::None }
+        }
     });
 
     let required_setters = required.iter().enumerate().map(|(i, p)| {
-        let others: Vec<&proc_macro2::Ident> = generics.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, g)| g).collect();
-        let before: Vec<TokenStream> = generics.iter().enumerate().map(|(j, g)| if j == i { missing.clone() } else { quote! { #g } }).collect();
+        let others: Vec<&proc_macro2::Ident> =
+            generics.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, g)| g).collect();
+        let before: Vec<TokenStream> = generics
+            .iter()
+            .enumerate()
+            .map(|(j, g)| {
+                if j == i {
+                    missing.clone()
+                } else {
+                    quote! { #g }
+                }
+            })
+            .collect();
         let (arg, conv) = setter_arg(p);
         let t = scalar_type(p.ty);
-        let after: Vec<TokenStream> = generics.iter().enumerate().map(|(j, g)| if j == i { quote! { ::smartag_runtime::typestate::Set<#t> } } else { quote! { #g } }).collect();
+        let after: Vec<TokenStream> = generics
+            .iter()
+            .enumerate()
+            .map(|(j, g)| {
+                if j == i {
+                    quote! { ::smartag_runtime::typestate::Set<#t> }
+                } else {
+                    quote! { #g }
+                }
+            })
+            .collect();
         let ident = names::ident(&p.rust);
         let moves = op.params.iter().map(|q| {
             let qi = names::ident(&q.rust);
-            if q.wire == p.wire { quote! { #qi: ::smartag_runtime::typestate::Set(#conv) } } else { quote! { #qi: self.#qi } }
+            if q.wire == p.wire {
+                quote! { #qi: ::smartag_runtime::typestate::Set(#conv) }
+            } else {
+                quote! { #qi: self.#qi }
+            }
         });
         let doc = docs(&format!("Sets `{}` (required): {}", p.wire, p.description.trim()));
         quote! {
@@ -314,7 +354,11 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
             }
         }
     });
-    let all_generics = if generics.is_empty() { quote! {} } else { quote! { < #( #generics ),* > } };
+    let all_generics = if generics.is_empty() {
+        quote! {}
+    } else {
+        quote! { < #( #generics ),* > }
+    };
     let optional_setters = op.params.iter().filter(|p| !p.required).map(|p| {
         let ident = names::ident(&p.rust);
         let (arg, conv) = setter_arg(p);
@@ -339,7 +383,9 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
             quote! { #ident: self.#ident }
         }
     });
-    let build_doc = docs(&format!("The finished [`{request}`]. Its constraints are checked when it is sent (or with `Operation::validate`)."));
+    let build_doc = docs(&format!(
+        "The finished [`{request}`]. Its constraints are checked when it is sent (or with `Operation::validate`)."
+    ));
     let debug_name = lit(&builder.to_string());
     quote! {
         #doc
@@ -499,33 +545,15 @@ fn patterns(op: &Operation) -> TokenStream {
     quote! { #( #statics )* }
 }
 
-/// The condition under which one constraint holds, for the value bound as `value`.
+/// The condition under which one constraint holds, for the value bound as `value`: a single
+/// expression that needs no parentheses after `!`.
 fn holds(p: &Param, i: usize, kind: &ConstraintKind) -> TokenStream {
-    let bound = |v: i64| Literal::i64_unsuffixed(v);
+    let int = |v: i64| Literal::i64_unsuffixed(v);
+    let size = |v: i64| Literal::usize_unsuffixed(usize::try_from(v.max(0)).unwrap_or(usize::MAX));
     match kind {
-        ConstraintKind::Range { min, max } => {
-            let lo = min.map(|m| {
-                let m = bound(m);
-                quote! { value >= #m }
-            });
-            let hi = max.map(|m| {
-                let m = bound(m);
-                quote! { value <= #m }
-            });
-            let parts: Vec<TokenStream> = lo.into_iter().chain(hi).collect();
-            quote! { ( #( #parts )&&* ) }
-        }
+        ConstraintKind::Range { min, max } => bounded(quote! { value }, min.map(int), max.map(int)),
         ConstraintKind::Length { min, max } => {
-            let lo = min.map(|m| {
-                let m = Literal::usize_unsuffixed(usize::try_from(m.max(0)).unwrap_or(usize::MAX));
-                quote! { ::smartag_runtime::validate::char_len(value) >= #m }
-            });
-            let hi = max.map(|m| {
-                let m = Literal::usize_unsuffixed(usize::try_from(m.max(0)).unwrap_or(usize::MAX));
-                quote! { ::smartag_runtime::validate::char_len(value) <= #m }
-            });
-            let parts: Vec<TokenStream> = lo.into_iter().chain(hi).collect();
-            quote! { ( #( #parts )&&* ) }
+            bounded(quote! { ::smartag_runtime::validate::char_len(value) }, min.map(size), max.map(size))
         }
         ConstraintKind::Pattern(_) => {
             let ident = pattern_ident(p, i);
@@ -533,6 +561,15 @@ fn holds(p: &Param, i: usize, kind: &ConstraintKind) -> TokenStream {
         }
         ConstraintKind::Format(Format::Email) => quote! { ::smartag_runtime::validate::is_email(value) },
         ConstraintKind::Format(Format::PrivateIpv4) => quote! { ::smartag_runtime::validate::is_private_ipv4(value) },
+    }
+}
+
+fn bounded(subject: TokenStream, min: Option<Literal>, max: Option<Literal>) -> TokenStream {
+    match (min, max) {
+        (Some(lo), Some(hi)) => quote! { (#lo..=#hi).contains(&#subject) },
+        (Some(lo), None) => quote! { (#subject >= #lo) },
+        (None, Some(hi)) => quote! { (#subject <= #hi) },
+        (None, None) => quote! { true },
     }
 }
 
@@ -549,8 +586,13 @@ fn constraint_checks(p: &Param, code: &proc_macro2::Ident, api: &Api) -> TokenSt
     let wire = lit(&p.wire);
     let checks = groups.iter().map(|(error, conds)| {
         let v = variant(api, error);
+        let fails = if conds.len() == 1 {
+            quote! { !#( #conds )* }
+        } else {
+            quote! { !( #( #conds )&&* ) }
+        };
         quote! {
-            if !( #( #conds )&&* ) {
+            if #fails {
                 problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire));
             }
         }
@@ -573,57 +615,61 @@ fn given(p: &Param) -> TokenStream {
 }
 
 fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenStream {
-    let per_param: Vec<TokenStream> = op.params.iter().map(|p| {
-        let ident = names::ident(&p.rust);
-        let wire = lit(&p.wire);
-        let checks = constraint_checks(p, code, api);
-        let missing = variant(api, &p.missing_error);
-        match (p.required, p.ty) {
-            (true, Scalar::String) => quote! {
-                if self.#ident.is_empty() {
-                    problems.push(::smartag_runtime::validate::Violation::new(#code::#missing, #wire));
-                } else {
-                    let value: &str = &self.#ident;
-                    #checks
-                }
-            },
-            (true, _) if p.constraints.is_empty() => quote! {},
-            (true, _) => quote! {
-                {
-                    let value = self.#ident;
-                    #checks
-                }
-            },
-            (false, Scalar::String) => {
-                let empty = match &p.empty_error {
-                    Some(e) => {
-                        let v = variant(api, e);
-                        quote! { problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire)); }
+    let per_param: Vec<TokenStream> = op
+        .params
+        .iter()
+        .map(|p| {
+            let ident = names::ident(&p.rust);
+            let wire = lit(&p.wire);
+            let checks = constraint_checks(p, code, api);
+            let missing = variant(api, &p.missing_error);
+            match (p.required, p.ty) {
+                (true, Scalar::String) => quote! {
+                    if self.#ident.is_empty() {
+                        problems.push(::smartag_runtime::validate::Violation::new(#code::#missing, #wire));
+                    } else {
+                        let value: &str = &self.#ident;
+                        #checks
                     }
-                    None => quote! {},
-                };
-                if p.constraints.is_empty() && p.empty_error.is_none() {
-                    quote! {}
-                } else {
-                    quote! {
-                        if let ::core::option::Option::Some(value) = self.#ident.as_deref() {
-                            if value.is_empty() {
-                                #empty
-                            } else {
-                                #checks
+                },
+                (true, _) if p.constraints.is_empty() => quote! {},
+                (true, _) => quote! {
+                    {
+                        let value = self.#ident;
+                        #checks
+                    }
+                },
+                (false, Scalar::String) => {
+                    let empty = match &p.empty_error {
+                        Some(e) => {
+                            let v = variant(api, e);
+                            quote! { problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire)); }
+                        }
+                        None => quote! {},
+                    };
+                    if p.constraints.is_empty() && p.empty_error.is_none() {
+                        quote! {}
+                    } else {
+                        quote! {
+                            if let ::core::option::Option::Some(value) = self.#ident.as_deref() {
+                                if value.is_empty() {
+                                    #empty
+                                } else {
+                                    #checks
+                                }
                             }
                         }
                     }
                 }
+                (false, _) if p.constraints.is_empty() => quote! {},
+                (false, _) => quote! {
+                    if let ::core::option::Option::Some(value) = self.#ident {
+                        #checks
+                    }
+                },
             }
-            (false, _) if p.constraints.is_empty() => quote! {},
-            (false, _) => quote! {
-                if let ::core::option::Option::Some(value) = self.#ident {
-                    #checks
-                }
-            },
-        }
-    }).collect();
+        })
+        .collect();
     if per_param.iter().all(TokenStream::is_empty) && op.rules.is_empty() {
         return quote! { ::core::result::Result::Ok(()) };
     }

@@ -4,7 +4,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::{docs, inner_docs, docs2, lit};
+use super::{docs, docs2, inner_docs, lit};
 use crate::model::{Api, Operation};
 use crate::names;
 
@@ -31,7 +31,10 @@ fn lib(api: &Api) -> TokenStream {
     let aliases = api.operations.iter().map(|op| {
         let alias = format_ident!("{}ServerError", op.rust);
         let code = format_ident!("{}ErrorCode", op.rust);
-        let doc = docs(&format!("What an implementation of `{}` may fail with: one of its declared codes, or an internal error.", op.name));
+        let doc = docs(&format!(
+            "What an implementation of `{}` may fail with: one of its declared codes, or an internal error.",
+            op.name
+        ));
         quote! {
             #doc
             pub type #alias = ::smartag_runtime::server::ServerError<::smartag_model::#code>;

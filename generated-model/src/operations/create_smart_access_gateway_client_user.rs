@@ -373,7 +373,7 @@ for CreateSmartAccessGatewayClientUserRequest {
                 );
         } else {
             let value: &str = &self.user_mail;
-            if !(::smartag_runtime::validate::is_email(value)) {
+            if !::smartag_runtime::validate::is_email(value) {
                 problems
                     .push(
                         ::smartag_runtime::validate::Violation::new(
@@ -385,7 +385,7 @@ for CreateSmartAccessGatewayClientUserRequest {
         }
         {
             let value = self.bandwidth;
-            if !((value >= 1 && value <= 2000)) {
+            if !(1..=2000).contains(&value) {
                 problems
                     .push(
                         ::smartag_runtime::validate::Violation::new(
@@ -405,8 +405,7 @@ for CreateSmartAccessGatewayClientUserRequest {
                         ),
                     );
             } else {
-                if !((::smartag_runtime::validate::char_len(value) >= 7
-                    && ::smartag_runtime::validate::char_len(value) <= 33)
+                if !((7..=33).contains(&::smartag_runtime::validate::char_len(value))
                     && USER_NAME_PATTERN_1.is_match(value))
                 {
                     problems
@@ -429,8 +428,7 @@ for CreateSmartAccessGatewayClientUserRequest {
                         ),
                     );
             } else {
-                if !((::smartag_runtime::validate::char_len(value) >= 8
-                    && ::smartag_runtime::validate::char_len(value) <= 32)
+                if !((8..=32).contains(&::smartag_runtime::validate::char_len(value))
                     && PASSWORD_PATTERN_1.is_match(value))
                 {
                     problems
@@ -453,7 +451,7 @@ for CreateSmartAccessGatewayClientUserRequest {
                         ),
                     );
             } else {
-                if !(::smartag_runtime::validate::is_private_ipv4(value)) {
+                if !::smartag_runtime::validate::is_private_ipv4(value) {
                     problems
                         .push(
                             ::smartag_runtime::validate::Violation::new(

@@ -267,7 +267,7 @@ for DescribeSmartAccessGatewayClientUsersRequest {
             let value: &str = &self.smart_ag_id;
         }
         if let ::core::option::Option::Some(value) = self.page_number {
-            if !((value >= 1)) {
+            if !(value >= 1) {
                 problems
                     .push(
                         ::smartag_runtime::validate::Violation::new(
@@ -278,7 +278,7 @@ for DescribeSmartAccessGatewayClientUsersRequest {
             }
         }
         if let ::core::option::Option::Some(value) = self.page_size {
-            if !((value >= 1 && value <= 100)) {
+            if !(1..=100).contains(&value) {
                 problems
                     .push(
                         ::smartag_runtime::validate::Violation::new(

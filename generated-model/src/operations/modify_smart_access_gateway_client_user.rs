@@ -337,8 +337,7 @@ for ModifySmartAccessGatewayClientUserRequest {
                 );
         } else {
             let value: &str = &self.user_name;
-            if !((::smartag_runtime::validate::char_len(value) >= 7
-                && ::smartag_runtime::validate::char_len(value) <= 33)
+            if !((7..=33).contains(&::smartag_runtime::validate::char_len(value))
                 && USER_NAME_PATTERN_1.is_match(value))
             {
                 problems
@@ -352,7 +351,7 @@ for ModifySmartAccessGatewayClientUserRequest {
         }
         {
             let value = self.bandwidth;
-            if !((value >= 1 && value <= 2000)) {
+            if !(1..=2000).contains(&value) {
                 problems
                     .push(
                         ::smartag_runtime::validate::Violation::new(
@@ -364,7 +363,7 @@ for ModifySmartAccessGatewayClientUserRequest {
         }
         if let ::core::option::Option::Some(value) = self.user_mail.as_deref() {
             if value.is_empty() {} else {
-                if !(::smartag_runtime::validate::is_email(value)) {
+                if !::smartag_runtime::validate::is_email(value) {
                     problems
                         .push(
                             ::smartag_runtime::validate::Violation::new(

@@ -197,9 +197,9 @@ impl ClientConfigBuilder {
         if !is_region_id(&region) {
             return Err(ConfigError::InvalidRegion { region });
         }
-        let endpoint = parse_endpoint(&self.endpoint.unwrap_or_else(|| {
-            self.service.endpoint_pattern.replace("{region}", &region)
-        }))?;
+        let endpoint = parse_endpoint(
+            &self.endpoint.unwrap_or_else(|| self.service.endpoint_pattern.replace("{region}", &region)),
+        )?;
         let credentials = match self.credentials {
             Some(credentials) => {
                 credentials.check()?;
@@ -208,24 +208,16 @@ impl ClientConfigBuilder {
             None => Credentials::from_env()?,
         };
         if self.connect_timeout.is_zero() {
-            return Err(ConfigError::ZeroTimeout {
-                which: "connect",
-                default: DEFAULT_CONNECT_TIMEOUT,
-            });
+            return Err(ConfigError::ZeroTimeout { which: "connect", default: DEFAULT_CONNECT_TIMEOUT });
         }
         if self.timeout.is_zero() {
-            return Err(ConfigError::ZeroTimeout {
-                which: "overall",
-                default: DEFAULT_TIMEOUT,
-            });
+            return Err(ConfigError::ZeroTimeout { which: "overall", default: DEFAULT_TIMEOUT });
         }
         if self.retry.max_attempts == 0 {
             return Err(ConfigError::ZeroAttempts);
         }
         let user_agent = self.user_agent.unwrap_or_else(default_user_agent);
-        if reqwest::header::HeaderValue::from_str(&user_agent).is_err()
-            || user_agent.chars().any(char::is_control)
-        {
+        if reqwest::header::HeaderValue::from_str(&user_agent).is_err() || user_agent.chars().any(char::is_control) {
             return Err(ConfigError::InvalidUserAgent);
         }
         Ok(ClientConfig {
@@ -284,16 +276,12 @@ fn is_region_id(region: &str) -> bool {
     !region.is_empty()
         && !region.starts_with('-')
         && !region.ends_with('-')
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 fn parse_endpoint(endpoint: &str) -> Result<Url, ConfigError> {
-    let invalid = |reason: &str| ConfigError::InvalidEndpoint {
-        endpoint: endpoint.to_string(),
-        reason: reason.to_string(),
-    };
+    let invalid =
+        |reason: &str| ConfigError::InvalidEndpoint { endpoint: endpoint.to_string(), reason: reason.to_string() };
     let url = Url::parse(endpoint).map_err(|e| {
         invalid(&format!(
             "{e}; give an absolute URL such as `https://smartag.cn-shanghai.aliyuncs.com` or `http://127.0.0.1:8080`"
@@ -311,14 +299,10 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, ConfigError> {
         return Err(invalid("it has no host; give one, as in `https://smartag.cn-shanghai.aliyuncs.com`"));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(invalid(
-            "it contains user info (`user:pass@`); requests are signed with the AccessKey, remove it",
-        ));
+        return Err(invalid("it contains user info (`user:pass@`); requests are signed with the AccessKey, remove it"));
     }
     if url.query().is_some() {
-        return Err(invalid(
-            "it has a query string; the client builds the query itself, remove everything from `?`",
-        ));
+        return Err(invalid("it has a query string; the client builds the query itself, remove everything from `?`"));
     }
     if url.fragment().is_some() {
         return Err(invalid("it has a fragment (`#...`); remove it"));
@@ -374,17 +358,9 @@ mod tests {
 
     #[test]
     fn endpoints() {
-        let c = builder()
-            .region("cn-shanghai")
-            .endpoint("http://127.0.0.1:8080")
-            .build()
-            .unwrap();
+        let c = builder().region("cn-shanghai").endpoint("http://127.0.0.1:8080").build().unwrap();
         assert_eq!(c.endpoint(), "http://127.0.0.1:8080/");
-        let c = builder()
-            .region("cn-shanghai")
-            .endpoint("https://proxy.example.com/smartag")
-            .build()
-            .unwrap();
+        let c = builder().region("cn-shanghai").endpoint("https://proxy.example.com/smartag").build().unwrap();
         assert_eq!(c.endpoint(), "https://proxy.example.com/smartag/");
         for bad in [
             "smartag.cn-shanghai.aliyuncs.com",
@@ -440,15 +416,10 @@ mod tests {
             Err(ConfigError::ZeroTimeout { which: "overall", .. })
         ));
         assert!(matches!(
-            b.clone()
-                .retry(RetryPolicy { max_attempts: 0, ..RetryPolicy::default() })
-                .build(),
+            b.clone().retry(RetryPolicy { max_attempts: 0, ..RetryPolicy::default() }).build(),
             Err(ConfigError::ZeroAttempts)
         ));
-        assert!(matches!(
-            b.clone().user_agent("bad\nagent").build(),
-            Err(ConfigError::InvalidUserAgent)
-        ));
+        assert!(matches!(b.clone().user_agent("bad\nagent").build(), Err(ConfigError::InvalidUserAgent)));
         let c = b.user_agent("my-app/1.0").build().unwrap();
         assert_eq!(c.user_agent(), "my-app/1.0");
     }

@@ -91,12 +91,8 @@ impl Credentials {
                 Err(std::env::VarError::NotUnicode(_)) => Err(ConfigError::EnvNotUnicode { var }),
             }
         };
-        let id = read(ENV_ACCESS_KEY_ID)?.ok_or(ConfigError::MissingEnv {
-            var: ENV_ACCESS_KEY_ID,
-        })?;
-        let secret = read(ENV_ACCESS_KEY_SECRET)?.ok_or(ConfigError::MissingEnv {
-            var: ENV_ACCESS_KEY_SECRET,
-        })?;
+        let id = read(ENV_ACCESS_KEY_ID)?.ok_or(ConfigError::MissingEnv { var: ENV_ACCESS_KEY_ID })?;
+        let secret = read(ENV_ACCESS_KEY_SECRET)?.ok_or(ConfigError::MissingEnv { var: ENV_ACCESS_KEY_SECRET })?;
         let mut creds = Credentials::new(id, secret);
         if let Some(token) = read(ENV_SECURITY_TOKEN)? {
             creds = creds.with_security_token(token);
@@ -132,10 +128,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("access_key_id", &self.access_key_id)
             .field("access_key_secret", &"***")
-            .field(
-                "security_token",
-                &self.security_token.as_ref().map(|_| "***"),
-            )
+            .field("security_token", &self.security_token.as_ref().map(|_| "***"))
             .finish()
     }
 }
@@ -146,9 +139,7 @@ mod tests {
     use std::collections::HashMap;
     use std::env::VarError;
 
-    fn lookup(
-        vars: &[(&'static str, &'static str)],
-    ) -> impl Fn(&'static str) -> Result<String, VarError> {
+    fn lookup(vars: &[(&'static str, &'static str)]) -> impl Fn(&'static str) -> Result<String, VarError> {
         let map: HashMap<&str, &str> = vars.iter().copied().collect();
         move |name| map.get(name).map(|v| v.to_string()).ok_or(VarError::NotPresent)
     }
@@ -205,11 +196,8 @@ mod tests {
 
     #[test]
     fn stray_space_in_secret_is_explained() {
-        let err = Credentials::from_lookup(lookup(&[
-            (ENV_ACCESS_KEY_ID, "id"),
-            (ENV_ACCESS_KEY_SECRET, "Zq9-value "),
-        ]))
-        .unwrap_err();
+        let err = Credentials::from_lookup(lookup(&[(ENV_ACCESS_KEY_ID, "id"), (ENV_ACCESS_KEY_SECRET, "Zq9-value ")]))
+            .unwrap_err();
         assert!(matches!(err, ConfigError::CredentialWhitespace { field: "access key secret" }));
         let text = err.to_string();
         assert!(text.contains("SignatureDoesNotMatch"), "{text}");

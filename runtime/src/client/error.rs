@@ -18,9 +18,7 @@ pub enum ConfigError {
     )]
     MissingRegion,
     /// The region id cannot be part of a host name.
-    #[error(
-        "invalid region {region:?}: a region id is lowercase letters, digits and `-` (for example `cn-shanghai`)"
-    )]
+    #[error("invalid region {region:?}: a region id is lowercase letters, digits and `-` (for example `cn-shanghai`)")]
     InvalidRegion {
         /// The region as given.
         region: String,
@@ -191,12 +189,7 @@ pub struct TransportError {
 
 impl TransportError {
     pub(crate) fn new(action: &'static str, attempts: u32, source: reqwest::Error) -> Self {
-        TransportError {
-            action,
-            kind: classify(&source),
-            attempts,
-            source: redact(source),
-        }
+        TransportError { action, kind: classify(&source), attempts, source: redact(source) }
     }
 
     /// The operation's wire name (`Action`).
@@ -267,13 +260,7 @@ impl DecodeError {
         message: String,
         excerpt: String,
     ) -> Self {
-        DecodeError {
-            action,
-            status,
-            request_id,
-            message,
-            excerpt,
-        }
+        DecodeError { action, status, request_id, message, excerpt }
     }
 
     /// The operation's wire name (`Action`).

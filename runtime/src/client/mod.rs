@@ -35,12 +35,8 @@ mod error;
 mod retry;
 mod transport;
 
-pub use config::{
-    ClientConfig, ClientConfigBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, default_user_agent,
-};
-pub use credentials::{
-    Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN,
-};
+pub use config::{ClientConfig, ClientConfigBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, default_user_agent};
+pub use credentials::{Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN};
 pub use error::{ConfigError, DecodeError, InvokeError, TransportError, TransportErrorKind};
 pub use retry::RetryPolicy;
 
@@ -58,7 +54,7 @@ use transport::Failure;
 /// Cheap to clone (the connection pool and configuration are shared); clone it rather than creating
 /// one per request.
 ///
-/// ```no_run
+/// ```
 /// use smartag_runtime::client::{ClientConfig, Credentials, RpcClient};
 /// use smartag_runtime::operation::ServiceInfo;
 ///
@@ -100,10 +96,7 @@ impl RpcClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ConfigError::HttpClient(error::redact(e)))?;
-        Ok(RpcClient {
-            http,
-            config: Arc::new(config),
-        })
+        Ok(RpcClient { http, config: Arc::new(config) })
     }
 
     /// The region this client sends to.
@@ -138,6 +131,54 @@ impl RpcClient {
     ///
     /// # Errors
     /// See [`InvokeError`]. [`TransportError::attempts`] tells how many attempts were made.
+    ///
+    /// # Example
+    /// ```no_run
+    /// # use smartag_runtime::client::{ClientConfig, Credentials, InvokeError, RpcClient};
+    /// # use smartag_runtime::errors::ErrorCode;
+    /// # use smartag_runtime::operation::{Operation, ServiceInfo};
+    /// # use smartag_runtime::params::Params;
+    /// # use smartag_runtime::validate::Violations;
+    /// # static SERVICE: ServiceInfo = ServiceInfo {
+    /// #     product: "Smartag",
+    /// #     version: "2018-03-13",
+    /// #     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+    /// # };
+    /// # #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    /// # enum Code { Throttling }
+    /// # impl ErrorCode for Code {
+    /// #     fn code(&self) -> &'static str { "Throttling" }
+    /// #     fn status(&self) -> u16 { 400 }
+    /// #     fn message(&self) -> &'static str { "Request was denied due to request throttling." }
+    /// #     fn retryable(&self) -> bool { true }
+    /// #     fn from_code(code: &str) -> Option<Self> { (code == "Throttling").then_some(Code::Throttling) }
+    /// # }
+    /// # #[derive(serde::Serialize, serde::Deserialize)]
+    /// # struct DescribeUsersResponse { #[serde(rename = "RequestId")] request_id: String }
+    /// # struct DescribeUsers { region_id: String, smart_ag_id: String }
+    /// # impl Operation for DescribeUsers {
+    /// #     const ACTION: &'static str = "DescribeSmartAccessGatewayClientUsers";
+    /// #     const IDEMPOTENT: bool = true;
+    /// #     type Response = DescribeUsersResponse;
+    /// #     type ErrorCode = Code;
+    /// #     fn validate(&self) -> Result<(), Violations> { Ok(()) }
+    /// #     fn to_params(&self) -> Vec<(&'static str, String)> {
+    /// #         vec![("RegionId", self.region_id.clone()), ("SmartAGId", self.smart_ag_id.clone())]
+    /// #     }
+    /// #     fn from_params(_: &Params) -> Result<Self, Violations> { unimplemented!() }
+    /// # }
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = RpcClient::new(ClientConfig::builder(&SERVICE).region("cn-shanghai").build()?)?;
+    /// // `DescribeUsers` implements `Operation` (the generated model provides the real ones).
+    /// let request = DescribeUsers { region_id: "cn-shanghai".into(), smart_ag_id: "sag-1".into() };
+    /// match client.invoke(&request).await {
+    ///     Ok(response) => println!("RequestId {}", response.request_id),
+    ///     Err(InvokeError::Api(e)) => eprintln!("the server said {}: {}", e.code, e.message),
+    ///     Err(e) => eprintln!("{e}"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub async fn invoke<Op: Operation>(&self, req: &Op) -> Result<Op::Response, InvokeError> {
         if let Err(violations) = req.validate() {
             tracing::debug!(
@@ -149,9 +190,7 @@ impl RpcClient {
         }
         let params = req.to_params();
         let span = tracing::debug_span!("smartag.invoke", action = Op::ACTION);
-        self.invoke_with_retries::<Op>(&params)
-            .instrument(span)
-            .await
+        self.invoke_with_retries::<Op>(&params).instrument(span).await
     }
 
     async fn invoke_with_retries<Op: Operation>(
@@ -163,20 +202,13 @@ impl RpcClient {
         let mut attempt: u32 = 0;
         loop {
             attempt += 1;
-            let failure = match transport::attempt::<Op>(&self.http, &self.config, params, attempt)
-                .await
-            {
+            let failure = match transport::attempt::<Op>(&self.http, &self.config, params, attempt).await {
                 Ok(response) => return Ok(response),
                 Err(failure) => failure,
             };
             let retry = should_retry::<Op>(&failure);
             if !retry || attempt >= max_attempts {
-                tracing::debug!(
-                    attempt,
-                    retryable = retry,
-                    reason = failure.reason(),
-                    "giving up"
-                );
+                tracing::debug!(attempt, retryable = retry, reason = failure.reason(), "giving up");
                 return Err(failure.into_error(Op::ACTION, attempt));
             }
             let delay = policy.backoff(attempt);
@@ -198,14 +230,11 @@ fn should_retry<Op: Operation>(failure: &Failure) -> bool {
             // Never reached the server: safe for every operation.
             TransportErrorKind::Connect => true,
             // The server may have acted on it: only operations that are safe to repeat.
-            TransportErrorKind::Timeout | TransportErrorKind::Other => {
-                Op::IDEMPOTENT && !e.is_builder()
-            }
+            TransportErrorKind::Timeout | TransportErrorKind::Other => Op::IDEMPOTENT && !e.is_builder(),
         },
         Failure::Api(e) => {
             Op::IDEMPOTENT
-                && (e.status >= 500
-                    || <Op::ErrorCode as ErrorCode>::from_code(&e.code).is_some_and(|c| c.retryable()))
+                && (e.status >= 500 || <Op::ErrorCode as ErrorCode>::from_code(&e.code).is_some_and(|c| c.retryable()))
         }
         Failure::Decode(_) => false,
     }

@@ -37,21 +37,14 @@ pub struct RetryPolicy {
 impl RetryPolicy {
     /// A single attempt, never retried.
     pub const fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            initial_backoff: Duration::ZERO,
-            max_backoff: Duration::ZERO,
-        }
+        RetryPolicy { max_attempts: 1, initial_backoff: Duration::ZERO, max_backoff: Duration::ZERO }
     }
 
     /// The upper bound of the wait before retry number `retry` (1 for the first retry):
     /// `min(max_backoff, initial_backoff × 2^(retry − 1))`, without overflow.
     pub fn backoff_ceiling(&self, retry: u32) -> Duration {
         let shift = retry.saturating_sub(1).min(31);
-        self.initial_backoff
-            .checked_mul(1u32 << shift)
-            .unwrap_or(Duration::MAX)
-            .min(self.max_backoff)
+        self.initial_backoff.checked_mul(1u32 << shift).unwrap_or(Duration::MAX).min(self.max_backoff)
     }
 
     /// A random wait in `0..=backoff_ceiling(retry)` (full jitter).
@@ -104,11 +97,7 @@ mod tests {
 
     #[test]
     fn huge_initial_backoff_does_not_overflow() {
-        let p = RetryPolicy {
-            max_attempts: 3,
-            initial_backoff: Duration::MAX,
-            max_backoff: Duration::MAX,
-        };
+        let p = RetryPolicy { max_attempts: 3, initial_backoff: Duration::MAX, max_backoff: Duration::MAX };
         assert_eq!(p.backoff_ceiling(40), Duration::MAX);
         let _ = p.backoff(40);
     }

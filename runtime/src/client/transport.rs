@@ -44,10 +44,7 @@ impl Failure {
 /// The query of one attempt: common parameters (fresh nonce and timestamp), the operation's
 /// parameters, and the signature over all of them for `POST`. Names and values are encoded with
 /// [`percent_encode`], so the bytes sent are the bytes signed.
-pub(crate) fn signed_query<Op: Operation>(
-    config: &ClientConfig,
-    op_params: &[(&'static str, String)],
-) -> String {
+pub(crate) fn signed_query<Op: Operation>(config: &ClientConfig, op_params: &[(&'static str, String)]) -> String {
     let nonce = new_nonce();
     let timestamp = now_timestamp();
     let creds = &config.credentials;
@@ -72,11 +69,7 @@ pub(crate) fn signed_query<Op: Operation>(
     let signature = sign(creds.access_key_secret.expose(), &to_sign);
 
     let mut query = String::with_capacity(512);
-    for (name, value) in params
-        .iter()
-        .copied()
-        .chain(std::iter::once(("Signature", signature.as_str())))
-    {
+    for (name, value) in params.iter().copied().chain(std::iter::once(("Signature", signature.as_str()))) {
         if !query.is_empty() {
             query.push('&');
         }
@@ -111,11 +104,7 @@ pub(crate) async fn attempt<Op: Operation>(
         })?;
 
     let status = response.status();
-    let header_request_id = response
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header_request_id = response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (body, truncated) = read_body(response).await.map_err(|e| {
         let e = super::error::redact(e);
         tracing::debug!(attempt, status = status.as_u16(), error = %e, "reading the response failed");
@@ -123,11 +112,7 @@ pub(crate) async fn attempt<Op: Operation>(
     })?;
 
     if status.is_success() {
-        let request_id = || {
-            header_request_id
-                .clone()
-                .or_else(|| body_request_id(&body))
-        };
+        let request_id = || header_request_id.clone().or_else(|| body_request_id(&body));
         if truncated {
             return Err(Failure::Decode(DecodeError::new(
                 Op::ACTION,
@@ -187,11 +172,7 @@ async fn read_body(mut response: reqwest::Response) -> Result<(Vec<u8>, bool), r
 
 /// An [`ApiError`] from a non-2xx answer: the envelope when the body is one, otherwise a synthetic
 /// error with code `HTTP<status>` and the start of the body as message.
-pub(crate) fn api_error(
-    status: reqwest::StatusCode,
-    header_request_id: Option<String>,
-    body: &[u8],
-) -> ApiError {
+pub(crate) fn api_error(status: reqwest::StatusCode, header_request_id: Option<String>, body: &[u8]) -> ApiError {
     match serde_json::from_slice::<ErrorBody>(body) {
         Ok(envelope) if !envelope.code.is_empty() => ApiError {
             status: status.as_u16(),
@@ -211,16 +192,11 @@ pub(crate) fn api_error(
             let message = if shown.trim().is_empty() {
                 format!("HTTP {} {reason} with an empty body", status.as_u16())
             } else {
-                format!(
-                    "HTTP {} {reason} with a body that is not an error envelope: {shown}",
-                    status.as_u16()
-                )
+                format!("HTTP {} {reason} with a body that is not an error envelope: {shown}", status.as_u16())
             };
             ApiError {
                 status: status.as_u16(),
-                request_id: header_request_id
-                    .or_else(|| body_request_id(body))
-                    .unwrap_or_default(),
+                request_id: header_request_id.or_else(|| body_request_id(body)).unwrap_or_default(),
                 host_id: String::new(),
                 code: format!("HTTP{}", status.as_u16()),
                 message,
@@ -233,11 +209,7 @@ pub(crate) fn api_error(
 /// `RequestId` of a JSON object body, if any.
 fn body_request_id(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    value
-        .get("RequestId")
-        .and_then(serde_json::Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    value.get("RequestId").and_then(serde_json::Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// The start of a body, lossily decoded, at most [`EXCERPT_CHARS`] characters (`…` if cut).
@@ -256,7 +228,8 @@ mod tests {
 
     #[test]
     fn envelope_becomes_api_error() {
-        let body = br#"{"RequestId":"r-1","HostId":"h","Code":"Throttling","Message":"slow down","Recommend":"https://x"}"#;
+        let body =
+            br#"{"RequestId":"r-1","HostId":"h","Code":"Throttling","Message":"slow down","Recommend":"https://x"}"#;
         let e = api_error(reqwest::StatusCode::BAD_REQUEST, Some("hdr".into()), body);
         assert_eq!(e.status, 400);
         assert_eq!(e.request_id, "r-1");

@@ -65,14 +65,9 @@ impl ErrorCode for FakeCode {
         matches!(self, FakeCode::Throttling | FakeCode::ServiceUnavailable)
     }
     fn from_code(code: &str) -> Option<Self> {
-        [
-            FakeCode::Throttling,
-            FakeCode::BandwidthInvalid,
-            FakeCode::NameEmpty,
-            FakeCode::ServiceUnavailable,
-        ]
-        .into_iter()
-        .find(|c| c.code() == code)
+        [FakeCode::Throttling, FakeCode::BandwidthInvalid, FakeCode::NameEmpty, FakeCode::ServiceUnavailable]
+            .into_iter()
+            .find(|c| c.code() == code)
     }
 }
 
@@ -100,20 +95,13 @@ pub type FakeDescribe = FakeOp<true>;
 
 impl<const I: bool> FakeOp<I> {
     pub fn valid() -> Self {
-        FakeOp {
-            user_name: USER_NAME.to_string(),
-            password: PASSWORD.to_string(),
-            bandwidth: 20,
-        }
+        FakeOp { user_name: USER_NAME.to_string(), password: PASSWORD.to_string(), bandwidth: 20 }
     }
 }
 
 impl<const I: bool> Operation for FakeOp<I> {
-    const ACTION: &'static str = if I {
-        "DescribeSmartAccessGatewayClientUsers"
-    } else {
-        "CreateSmartAccessGatewayClientUser"
-    };
+    const ACTION: &'static str =
+        if I { "DescribeSmartAccessGatewayClientUsers" } else { "CreateSmartAccessGatewayClientUser" };
     const IDEMPOTENT: bool = I;
     type Response = FakeResponse;
     type ErrorCode = FakeCode;
@@ -142,10 +130,7 @@ impl<const I: bool> Operation for FakeOp<I> {
         let op = FakeOp {
             user_name: params.get("UserName").unwrap_or_default().to_string(),
             password: params.get("Password").unwrap_or_default().to_string(),
-            bandwidth: params
-                .get("Bandwidth")
-                .and_then(|b| b.parse().ok())
-                .unwrap_or_default(),
+            bandwidth: params.get("Bandwidth").and_then(|b| b.parse().ok()).unwrap_or_default(),
         };
         op.validate()?;
         Ok(op)
@@ -184,18 +169,11 @@ pub struct Reply {
 
 impl Reply {
     pub fn new(status: u16, body: impl Into<String>) -> Self {
-        Reply {
-            status,
-            body: body.into(),
-            delay: Duration::ZERO,
-        }
+        Reply { status, body: body.into(), delay: Duration::ZERO }
     }
 
     pub fn ok() -> Self {
-        Reply::new(
-            200,
-            r#"{"RequestId":"req-ok","UserName":"space user*~","Bandwidth":20}"#,
-        )
+        Reply::new(200, r#"{"RequestId":"req-ok","UserName":"space user*~","Bandwidth":20}"#)
     }
 
     pub fn envelope(status: u16, code: &str, message: &str) -> Self {
@@ -233,13 +211,8 @@ pub struct FakeServer {
 
 impl FakeServer {
     pub async fn start(script: Vec<Reply>) -> FakeServer {
-        let shared = Shared {
-            requests: Arc::default(),
-            script: Arc::new(Mutex::new(script.into())),
-        };
-        let app = axum::Router::new()
-            .fallback(handle)
-            .with_state(shared.clone());
+        let shared = Shared { requests: Arc::default(), script: Arc::new(Mutex::new(script.into())) };
+        let app = axum::Router::new().fallback(handle).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let task = tokio::spawn(async move {
@@ -263,13 +236,7 @@ impl Drop for FakeServer {
     }
 }
 
-async fn handle(
-    State(shared): State<Shared>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     shared.requests.lock().unwrap().push(Recorded {
         method,
         path: uri.path().to_string(),
@@ -279,30 +246,18 @@ async fn handle(
     });
     let reply = {
         let mut script = shared.script.lock().unwrap();
-        if script.len() > 1 {
-            script.pop_front().unwrap()
-        } else {
-            script.front().cloned().unwrap_or_else(Reply::ok)
-        }
+        if script.len() > 1 { script.pop_front().unwrap() } else { script.front().cloned().unwrap_or_else(Reply::ok) }
     };
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    (
-        StatusCode::from_u16(reply.status).unwrap(),
-        [("content-type", "application/json;charset=utf-8")],
-        reply.body,
-    )
+    (StatusCode::from_u16(reply.status).unwrap(), [("content-type", "application/json;charset=utf-8")], reply.body)
         .into_response()
 }
 
 /// A fast retry policy for tests.
 pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
-    RetryPolicy {
-        max_attempts,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(20),
-    }
+    RetryPolicy { max_attempts, initial_backoff: Duration::from_millis(5), max_backoff: Duration::from_millis(20) }
 }
 
 pub fn credentials() -> Credentials {
