@@ -197,9 +197,7 @@ impl ClientConfigBuilder {
         if !is_region_id(&region) {
             return Err(ConfigError::InvalidRegion { region });
         }
-        let endpoint = parse_endpoint(
-            &self.endpoint.unwrap_or_else(|| self.service.endpoint_pattern.replace("{region}", &region)),
-        )?;
+        let endpoint = parse_endpoint(&self.endpoint.unwrap_or_else(|| self.service.endpoint(&region)))?;
         let credentials = match self.credentials {
             Some(credentials) => {
                 credentials.check()?;

@@ -84,8 +84,9 @@ pub enum ConfigError {
 ///
 /// The generated client maps this into per-operation error enums; the variants keep everything a
 /// caller needs to decide what to do next.
+///
+/// The enum is exhaustive (exactly these four cases), so generated code can match it completely.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum InvokeError {
     /// The request breaks the API's constraints; nothing was sent. Holds every violation.
     #[error("invalid request: {0}")]

@@ -6,6 +6,7 @@ use crate::operation::Operation;
 use crate::signature::{new_nonce, now_timestamp, sign, string_to_sign};
 
 use super::config::ClientConfig;
+use super::credentials::Credentials;
 use super::error::{DecodeError, InvokeError, TransportError};
 
 /// Largest response body read; anything beyond is cut off (no API response comes near it).
@@ -42,23 +43,32 @@ impl Failure {
 }
 
 /// The query of one attempt: common parameters (fresh nonce and timestamp), the operation's
-/// parameters, and the signature over all of them for `POST`. Names and values are encoded with
-/// [`percent_encode`], so the bytes sent are the bytes signed.
+/// parameters, and the signature over all of them for `POST`.
 pub(crate) fn signed_query<Op: Operation>(config: &ClientConfig, op_params: &[(&'static str, String)]) -> String {
-    let nonce = new_nonce();
-    let timestamp = now_timestamp();
-    let creds = &config.credentials;
+    build_query(Op::ACTION, config.service.version, &config.credentials, &new_nonce(), &now_timestamp(), op_params)
+}
+
+/// [`signed_query`] with the nonce and timestamp given. Names and values are encoded with
+/// [`percent_encode`], so the bytes sent are the bytes signed.
+fn build_query(
+    action: &str,
+    version: &str,
+    creds: &Credentials,
+    nonce: &str,
+    timestamp: &str,
+    op_params: &[(&'static str, String)],
+) -> String {
     let mut params: Vec<(&str, &str)> = Vec::with_capacity(11 + op_params.len());
     params.extend([
-        ("Action", Op::ACTION),
-        ("Version", config.service.version),
+        ("Action", action),
+        ("Version", version),
         ("Format", "JSON"),
         ("AccessKeyId", creds.access_key_id.as_str()),
         ("SignatureMethod", "HMAC-SHA1"),
         ("SignatureType", ""),
         ("SignatureVersion", "1.0"),
-        ("SignatureNonce", nonce.as_str()),
-        ("Timestamp", timestamp.as_str()),
+        ("SignatureNonce", nonce),
+        ("Timestamp", timestamp),
     ]);
     if let Some(token) = &creds.security_token {
         params.push(("SecurityToken", token.expose()));
@@ -174,18 +184,12 @@ async fn read_body(mut response: reqwest::Response) -> Result<(Vec<u8>, bool), r
 /// error with code `HTTP<status>` and the start of the body as message.
 pub(crate) fn api_error(status: reqwest::StatusCode, header_request_id: Option<String>, body: &[u8]) -> ApiError {
     match serde_json::from_slice::<ErrorBody>(body) {
-        Ok(envelope) if !envelope.code.is_empty() => ApiError {
-            status: status.as_u16(),
-            request_id: if envelope.request_id.is_empty() {
-                header_request_id.unwrap_or_default()
-            } else {
-                envelope.request_id
-            },
-            host_id: envelope.host_id,
-            code: envelope.code,
-            message: envelope.message,
-            recommend: envelope.recommend,
-        },
+        Ok(mut envelope) if !envelope.code.is_empty() => {
+            if envelope.request_id.is_empty() {
+                envelope.request_id = header_request_id.unwrap_or_default();
+            }
+            ApiError::from_body(status.as_u16(), envelope)
+        }
         _ => {
             let reason = status.canonical_reason().unwrap_or("");
             let shown = excerpt(body);
@@ -225,6 +229,40 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The request of shared/wire-protocol.md as the official Python SDK sends it.
+    #[test]
+    fn python_sdk_vector() {
+        let query = build_query(
+            "CreateSmartAccessGatewayClientUser",
+            "2018-03-13",
+            &Credentials::new("testid", "testsecret"),
+            "be0f3689699f7df44d827051f09f5be2",
+            "2026-11-23T01:09:05Z",
+            &[
+                ("RegionId", "cn-shanghai".to_string()),
+                ("SmartAGId", "sag-1".to_string()),
+                ("UserMail", "a@b.c".to_string()),
+                ("Bandwidth", "20".to_string()),
+                ("UserName", "space user*~".to_string()),
+            ],
+        );
+        assert!(query.ends_with("&Signature=Szk4BM%2BDeJ9LpcoUG51spfu2Xpw%3D"), "{query}");
+        assert!(query.contains("&SignatureType=&"), "{query}");
+        assert!(query.contains("&UserName=space%20user%2A~"), "{query}");
+        assert!(query.contains("&Timestamp=2026-11-23T01%3A09%3A05Z"), "{query}");
+        assert!(query.contains("&UserMail=a%40b.c"), "{query}");
+    }
+
+    #[test]
+    fn security_token_is_signed_and_sent() {
+        let creds = Credentials::new("testid", "testsecret").with_security_token("tok/en+=");
+        let query = build_query("A", "V", &creds, "n", "t", &[]);
+        assert!(query.contains("&SecurityToken=tok%2Fen%2B%3D&"), "{query}");
+        let plain = build_query("A", "V", &Credentials::new("testid", "testsecret"), "n", "t", &[]);
+        let sig = |q: &str| q.rsplit_once("&Signature=").map(|(_, s)| s.to_string());
+        assert_ne!(sig(&query), sig(&plain));
+    }
 
     #[test]
     fn envelope_becomes_api_error() {

@@ -1,0 +1,215 @@
+//! Error codes and the error envelope of the protocol.
+//!
+//! The runtime never hard-codes an error code of the API: per-operation code enums are generated
+//! from the spec and implement [`ErrorCode`], and the protocol-level errors the server answers
+//! itself come from a generated [`ProtocolErrors`] table.
+
+use serde::{Deserialize, Serialize};
+
+/// An error code of an operation, as the spec declares it. Implemented by the generated
+/// per-operation code enums.
+pub trait ErrorCode: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
+    /// The wire code, e.g. `ClientUser.BandwidthInvalid`.
+    fn code(&self) -> &'static str;
+    /// The HTTP status the server answers with.
+    fn status(&self) -> u16;
+    /// The message template; it may hold `{param}` (and `{string_to_sign}` for the signature
+    /// error), filled by [`render_message`].
+    fn message(&self) -> &'static str;
+    /// Whether a client may retry a request that failed with this code.
+    fn retryable(&self) -> bool;
+    /// The code named `code` on the wire, if the operation declares it.
+    fn from_code(code: &str) -> Option<Self>;
+}
+
+/// Fills a message template: every `{name}` whose name is in `vars` is replaced by its value;
+/// other braces are kept as they are. Values are inserted verbatim (never re-scanned).
+///
+/// ```
+/// use smartag_runtime::errors::render_message;
+/// assert_eq!(render_message("The \"{param}\" is {what}.", &[("param", "X")]), "The \"X\" is {what}.");
+/// ```
+pub fn render_message(template: &str, vars: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let replaced = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            vars.iter().find(|(n, _)| *n == name).map(|(_, value)| (close, *value))
+        });
+        match replaced {
+            Some((close, value)) => {
+                out.push_str(value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One protocol error: code, HTTP status and message template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ErrorSpec {
+    /// The wire code, e.g. `MissingParameter`.
+    pub code: &'static str,
+    /// The HTTP status.
+    pub status: u16,
+    /// The message template (see [`render_message`]).
+    pub message: &'static str,
+}
+
+impl ErrorSpec {
+    /// The message with `vars` filled in.
+    pub fn render(&self, vars: &[(&str, &str)]) -> String {
+        render_message(self.message, vars)
+    }
+}
+
+/// The errors the protocol layer answers by itself, each from the spec (where each protocol
+/// error carries the `role` naming its field here). The generated model fills one
+/// `pub static PROTOCOL_ERRORS: ProtocolErrors`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProtocolErrors {
+    /// A required parameter is absent (`{param}` names it).
+    pub missing_parameter: ErrorSpec,
+    /// A parameter has a value the server does not accept (`{param}` names it).
+    pub invalid_parameter: ErrorSpec,
+    /// The signature does not match (`{string_to_sign}` is the server's string to sign).
+    pub signature_does_not_match: ErrorSpec,
+    /// The `AccessKeyId` is unknown.
+    pub invalid_access_key_id: ErrorSpec,
+    /// The `SignatureNonce` was used already.
+    pub signature_nonce_used: ErrorSpec,
+    /// The `Timestamp` is outside the accepted window.
+    pub invalid_timestamp_expired: ErrorSpec,
+    /// The `Timestamp` is not `YYYY-MM-DDThh:mm:ssZ`.
+    pub invalid_timestamp_format: ErrorSpec,
+    /// The `Action` is not an operation of the API.
+    pub invalid_action: ErrorSpec,
+    /// The `Version` is not the API's.
+    pub invalid_version: ErrorSpec,
+    /// The request body is over the server's limit.
+    pub request_too_large: ErrorSpec,
+    /// The server did not answer in time.
+    pub request_timeout: ErrorSpec,
+    /// The request was refused for load reasons.
+    pub throttling: ErrorSpec,
+    /// An unexpected server failure (no details disclosed).
+    pub internal_error: ErrorSpec,
+}
+
+/// An error answered by a server: the HTTP status and the envelope.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code} (HTTP {status}): {message} [RequestId: {request_id}]")]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: u16,
+    /// The `RequestId` of the answer.
+    pub request_id: String,
+    /// The `HostId` of the answer.
+    pub host_id: String,
+    /// The error code, e.g. `ClientUser.UserExist`.
+    pub code: String,
+    /// The error message.
+    pub message: String,
+    /// A hint (often a diagnosis URL); may be empty.
+    pub recommend: String,
+}
+
+impl ApiError {
+    /// The error of an envelope answered with `status`.
+    pub fn from_body(status: u16, body: ErrorBody) -> ApiError {
+        ApiError {
+            status,
+            request_id: body.request_id,
+            host_id: body.host_id,
+            code: body.code,
+            message: body.message,
+            recommend: body.recommend,
+        }
+    }
+}
+
+/// The error envelope as serialized:
+/// `{"RequestId", "HostId", "Code", "Message", "Recommend"}`. Every field defaults to empty when
+/// absent, for lenient decoding.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// `RequestId`.
+    #[serde(rename = "RequestId", default)]
+    pub request_id: String,
+    /// `HostId`.
+    #[serde(rename = "HostId", default)]
+    pub host_id: String,
+    /// `Code`.
+    #[serde(rename = "Code", default)]
+    pub code: String,
+    /// `Message`.
+    #[serde(rename = "Message", default)]
+    pub message: String,
+    /// `Recommend`.
+    #[serde(rename = "Recommend", default)]
+    pub recommend: String,
+}
+
+impl From<ApiError> for ErrorBody {
+    fn from(e: ApiError) -> ErrorBody {
+        ErrorBody {
+            request_id: e.request_id,
+            host_id: e.host_id,
+            code: e.code,
+            message: e.message,
+            recommend: e.recommend,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_templates() {
+        assert_eq!(
+            render_message("The input parameter \"{param}\" is missing.", &[("param", "Action")]),
+            "The input parameter \"Action\" is missing."
+        );
+        assert_eq!(render_message("a {x} {y} {x}", &[("x", "1"), ("y", "{x}")]), "a 1 {x} 1");
+        assert_eq!(render_message("{unknown} { {", &[("param", "P")]), "{unknown} { {");
+        assert_eq!(render_message("tail {param", &[("param", "P")]), "tail {param");
+        assert_eq!(render_message("", &[]), "");
+        assert_eq!(render_message("é{param}é", &[("param", "ü")]), "éüé");
+    }
+
+    #[test]
+    fn api_error_display_and_body() {
+        let e = ApiError {
+            status: 404,
+            request_id: "rid".into(),
+            host_id: "h".into(),
+            code: "InvalidAccessKeyId.NotFound".into(),
+            message: "Specified access key is not found.".into(),
+            recommend: String::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "InvalidAccessKeyId.NotFound (HTTP 404): Specified access key is not found. [RequestId: rid]"
+        );
+        let body: ErrorBody = e.clone().into();
+        let json = serde_json::to_string(&body).unwrap_or_default();
+        assert_eq!(
+            json,
+            r#"{"RequestId":"rid","HostId":"h","Code":"InvalidAccessKeyId.NotFound","Message":"Specified access key is not found.","Recommend":""}"#
+        );
+        let lenient: ErrorBody = serde_json::from_str(r#"{"Code":"X"}"#).unwrap_or_default();
+        assert_eq!(lenient.code, "X");
+        assert_eq!(ApiError::from_body(404, body), e);
+    }
+}

@@ -1,0 +1,213 @@
+//! What the generated code implements for each operation, and the list shape of responses.
+
+use crate::errors::ErrorCode;
+use crate::params::Params;
+use crate::validate::Violations;
+
+/// A request type of the API, generated from the spec for each operation.
+pub trait Operation: Sized + Send + 'static {
+    /// The wire name of the operation, e.g. `CreateSmartAccessGatewayClientUser`.
+    const ACTION: &'static str;
+    /// Whether repeating the request is harmless (a client may then retry it freely).
+    const IDEMPOTENT: bool;
+    /// The response type.
+    type Response: serde::Serialize + serde::de::DeserializeOwned + Send + 'static;
+    /// The codes the operation may fail with.
+    type ErrorCode: ErrorCode;
+    /// Checks every constraint of the spec, collecting all violations.
+    fn validate(&self) -> Result<(), Violations>;
+    /// The operation's own parameters as sent on the wire (common parameters excluded).
+    fn to_params(&self) -> Vec<(&'static str, String)>;
+    /// Reads the request from received parameters: types, the spec's missing/empty rules, then
+    /// [`Operation::validate`], collecting every violation.
+    fn from_params(params: &Params) -> Result<Self, Violations>;
+}
+
+/// An element type of a wrapped list: on the wire a `Vec<T>` field `Users` is
+/// `"Users": {"User": [ ... ]}`, with `ELEMENT` = `"User"`.
+pub trait ListItem {
+    /// The name of the inner element, e.g. `User`.
+    const ELEMENT: &'static str;
+}
+
+/// The service a generated crate speaks to, generated as `pub static SERVICE: ServiceInfo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceInfo {
+    /// The product code, e.g. `Smartag`.
+    pub product: &'static str,
+    /// The API version, e.g. `2018-03-13`.
+    pub version: &'static str,
+    /// The endpoint with a `{region}` placeholder, e.g. `https://smartag.{region}.aliyuncs.com`.
+    pub endpoint_pattern: &'static str,
+}
+
+impl ServiceInfo {
+    /// The endpoint of `region` (the pattern with `{region}` replaced).
+    pub fn endpoint(&self, region: &str) -> String {
+        self.endpoint_pattern.replace("{region}", region)
+    }
+}
+
+/// Serde adapter for a `Vec<T: ListItem>` field wrapped in an object on the wire:
+/// `#[serde(default, with = "smartag_runtime::wrapped_list")]` turns `vec![a, b]` into
+/// `{"User": [a, b]}`.
+///
+/// Decoding is lenient: a missing field (with `default`), `null`, `{}`, `""`, or `{"User": null}`
+/// is an empty list; `{"User": x}` with a single object and a bare array are also accepted.
+pub mod wrapped_list {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::ser::{SerializeMap, Serializer};
+    use serde::{Deserialize, Serialize};
+
+    use super::ListItem;
+
+    /// Serializes `items` as `{ELEMENT: [items...]}`.
+    pub fn serialize<T, S>(items: &[T], serializer: S) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize + ListItem,
+        S: Serializer,
+    {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(T::ELEMENT, items)?;
+        map.end()
+    }
+
+    /// Deserializes `{ELEMENT: [...]}` (leniently, see the module docs).
+    pub fn deserialize<'de, T, D>(deserializer: D) -> Result<Vec<T>, D::Error>
+    where
+        T: Deserialize<'de> + ListItem,
+        D: Deserializer<'de>,
+    {
+        deserializer.deserialize_any(Wrapped(PhantomData))
+    }
+
+    /// The inner value: an array, a single element, or null.
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany<T> {
+        Many(Vec<T>),
+        None(()),
+        One(T),
+    }
+
+    struct Wrapped<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de> + ListItem> Visitor<'de> for Wrapped<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write!(f, "an object {{\"{}\": [...]}}", T::ELEMENT)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Vec<T>, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Vec<T>, D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Vec<T>, E> {
+            if v.trim().is_empty() { Ok(Vec::new()) } else { Err(E::invalid_value(de::Unexpected::Str(v), &self)) }
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(item) = seq.next_element()? {
+                out.push(item);
+            }
+            Ok(out)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if key == T::ELEMENT {
+                    match map.next_value::<OneOrMany<T>>()? {
+                        OneOrMany::Many(items) => out.extend(items),
+                        OneOrMany::One(item) => out.push(item),
+                        OneOrMany::None(()) => {}
+                    }
+                } else {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct User {
+        #[serde(rename = "UserName")]
+        name: String,
+    }
+
+    impl ListItem for User {
+        const ELEMENT: &'static str = "User";
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    struct Page {
+        #[serde(rename = "TotalCount")]
+        total: i64,
+        #[serde(rename = "Users", default, with = "crate::wrapped_list")]
+        users: Vec<User>,
+    }
+
+    fn decode(json: &str) -> Option<Page> {
+        serde_json::from_str(json).ok()
+    }
+
+    #[test]
+    fn round_trip() {
+        let page = Page { total: 2, users: vec![User { name: "a".into() }, User { name: "b".into() }] };
+        let json = serde_json::to_string(&page).unwrap_or_default();
+        assert_eq!(json, r#"{"TotalCount":2,"Users":{"User":[{"UserName":"a"},{"UserName":"b"}]}}"#);
+        assert_eq!(decode(&json), Some(page));
+        let empty = Page { total: 0, users: vec![] };
+        let json = serde_json::to_string(&empty).unwrap_or_default();
+        assert_eq!(json, r#"{"TotalCount":0,"Users":{"User":[]}}"#);
+        assert_eq!(decode(&json), Some(empty));
+    }
+
+    #[test]
+    fn lenient_decoding() {
+        let empty = Some(Page { total: 0, users: vec![] });
+        for json in [
+            r#"{"TotalCount":0}"#,
+            r#"{"TotalCount":0,"Users":null}"#,
+            r#"{"TotalCount":0,"Users":{}}"#,
+            r#"{"TotalCount":0,"Users":""}"#,
+            r#"{"TotalCount":0,"Users":[]}"#,
+            r#"{"TotalCount":0,"Users":{"User":null}}"#,
+            r#"{"TotalCount":0,"Users":{"User":[]}}"#,
+        ] {
+            assert_eq!(decode(json), empty, "{json}");
+        }
+        let one = Some(Page { total: 1, users: vec![User { name: "a".into() }] });
+        assert_eq!(decode(r#"{"TotalCount":1,"Users":{"User":{"UserName":"a"}}}"#), one);
+        assert_eq!(decode(r#"{"TotalCount":1,"Users":{"Other":1,"User":[{"UserName":"a"}]}}"#), one);
+        assert_eq!(decode(r#"{"TotalCount":1,"Users":[{"UserName":"a"}]}"#), one);
+        assert_eq!(decode(r#"{"TotalCount":1,"Users":5}"#), None);
+        assert_eq!(decode(r#"{"TotalCount":1,"Users":{"User":[{"Nope":1}]}}"#), None);
+    }
+
+    #[test]
+    fn endpoint() {
+        let s = ServiceInfo { product: "P", version: "v", endpoint_pattern: "https://p.{region}.example.com" };
+        assert_eq!(s.endpoint("cn-shanghai"), "https://p.cn-shanghai.example.com");
+    }
+}

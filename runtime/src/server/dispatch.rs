@@ -1,0 +1,72 @@
+//! How the router reaches the operations: the [`Dispatch`] trait the generated server implements,
+//! and [`invoke`], which runs one operation.
+
+use std::future::Future;
+
+use futures::future::BoxFuture;
+use serde_json::Value;
+
+use super::context::RequestContext;
+use super::error::{ErrorReply, ServerError};
+use crate::operation::Operation;
+use crate::params::Params;
+
+/// The answer of one dispatched request: the response serialized to JSON, or the error answered.
+pub type DispatchFuture = BoxFuture<'static, Result<Value, ErrorReply>>;
+
+/// Routes a request to its operation by `ctx.action`. Implemented by the generated server crate
+/// (one match arm per operation, each calling [`invoke`]).
+pub trait Dispatch: Send + Sync + 'static {
+    /// The future answering the request, or `None` if `ctx.action` is not an operation of the API
+    /// (answered with the protocol's `invalid_action`).
+    fn dispatch(&self, ctx: RequestContext, params: Params) -> Option<DispatchFuture>;
+}
+
+/// Runs operation `Op`: reads the request from `params` ([`Operation::from_params`], every
+/// violation answered at once with the first one's code), then calls `f`, serializes its response
+/// or maps its [`ServerError`] (an internal error is logged here at error level and answered
+/// without details).
+///
+/// ```ignore
+/// Op::ACTION => Some(smartag_runtime::server::invoke::<Op, _, _>(ctx, &params, move |ctx, req| {
+///     let api = api.clone();
+///     async move { api.method(ctx, req).await }
+/// })),
+/// ```
+pub fn invoke<Op, F, Fut>(ctx: RequestContext, params: &Params, f: F) -> DispatchFuture
+where
+    Op: Operation,
+    F: FnOnce(RequestContext, Op) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<Op::Response, ServerError<Op::ErrorCode>>> + Send + 'static,
+{
+    let request = match Op::from_params(params) {
+        Ok(request) => request,
+        Err(violations) => {
+            tracing::info!(
+                action = Op::ACTION,
+                violations = violations.len(),
+                codes = ?violations.iter().map(|v| (v.code, v.param)).collect::<Vec<_>>(),
+                "request rejected by validation"
+            );
+            let reply = ErrorReply::from(violations);
+            return Box::pin(async move { Err(reply) });
+        }
+    };
+    Box::pin(async move {
+        match f(ctx, request).await {
+            Ok(response) => serde_json::to_value(response).map_err(|e| {
+                tracing::error!(action = Op::ACTION, error = %e, "response does not serialize");
+                ErrorReply::Internal
+            }),
+            Err(ServerError::Internal(e)) => {
+                tracing::error!(action = Op::ACTION, error = %e, "operation failed with an internal error");
+                Err(ErrorReply::Internal)
+            }
+            Err(e) => {
+                let reply = ErrorReply::from(e);
+                tracing::info!(action = Op::ACTION, code = reply.code().unwrap_or(""), "operation answered an error");
+                Err(reply)
+            }
+        }
+    })
+}

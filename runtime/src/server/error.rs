@@ -1,0 +1,140 @@
+//! What an operation may fail with, and what the router answers for it.
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::errors::{ErrorCode, ErrorSpec};
+use crate::validate::Violations;
+
+/// The failure of an operation's implementation: one of the operation's declared codes, or an
+/// internal error (answered as the protocol `internal_error`, its details only logged).
+pub enum ServerError<C: ErrorCode> {
+    /// A declared error code; `message` replaces the code's message when given.
+    Api {
+        /// The code answered.
+        code: C,
+        /// A message instead of the code's own (rendered template).
+        message: Option<String>,
+    },
+    /// An unexpected failure. Logged at error level; the caller gets no details.
+    Internal(Box<dyn StdError + Send + Sync>),
+}
+
+impl<C: ErrorCode> ServerError<C> {
+    /// The declared error `code`, with its own message.
+    pub fn api(code: C) -> ServerError<C> {
+        ServerError::Api { code, message: None }
+    }
+
+    /// The declared error `code`, with `message` instead of its own.
+    pub fn api_with_message(code: C, message: impl Into<String>) -> ServerError<C> {
+        ServerError::Api { code, message: Some(message.into()) }
+    }
+
+    /// An internal error (details logged, never answered).
+    pub fn internal(error: impl Into<Box<dyn StdError + Send + Sync>>) -> ServerError<C> {
+        ServerError::Internal(error.into())
+    }
+}
+
+impl<C: ErrorCode> fmt::Debug for ServerError<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerError::Api { code, message } => {
+                f.debug_struct("Api").field("code", code).field("message", message).finish()
+            }
+            ServerError::Internal(e) => f.debug_tuple("Internal").field(e).finish(),
+        }
+    }
+}
+
+impl<C: ErrorCode> fmt::Display for ServerError<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ServerError::Api { code, message: Some(message) } => write!(f, "{}: {message}", code.code()),
+            ServerError::Api { code, message: None } => write!(f, "{}: {}", code.code(), code.message()),
+            ServerError::Internal(e) => write!(f, "internal error: {e}"),
+        }
+    }
+}
+
+impl<C: ErrorCode> StdError for ServerError<C> {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            ServerError::Api { .. } => None,
+            ServerError::Internal(e) => Some(e.as_ref()),
+        }
+    }
+}
+
+/// What the router answers for a failed request: an error code with its status and message, or
+/// an internal error (answered with the protocol's `internal_error`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorReply {
+    /// A coded error.
+    Coded {
+        /// The wire code.
+        code: &'static str,
+        /// The HTTP status.
+        status: u16,
+        /// The message answered.
+        message: String,
+    },
+    /// An internal error; the details were logged where it happened.
+    Internal,
+}
+
+impl ErrorReply {
+    /// A coded error.
+    pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> ErrorReply {
+        ErrorReply::Coded { code, status, message: message.into() }
+    }
+
+    /// A protocol error with its message template filled from `vars`.
+    pub fn from_spec(spec: &ErrorSpec, vars: &[(&str, &str)]) -> ErrorReply {
+        ErrorReply::new(spec.code, spec.status, spec.render(vars))
+    }
+
+    /// An operation's declared error code with its own message (`{param}` left as is).
+    pub fn from_code<C: ErrorCode>(code: C) -> ErrorReply {
+        ErrorReply::new(code.code(), code.status(), code.message())
+    }
+
+    /// The wire code, `None` for [`ErrorReply::Internal`].
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            ErrorReply::Coded { code, .. } => Some(code),
+            ErrorReply::Internal => None,
+        }
+    }
+}
+
+impl From<Violations> for ErrorReply {
+    /// The code and status of the first violation; the message is the first one's, followed by
+    /// ` Other problems: CODE (param): message; …` when there are more.
+    fn from(violations: Violations) -> ErrorReply {
+        let mut all = violations.into_vec().into_iter();
+        let Some(first) = all.next() else {
+            return ErrorReply::Internal;
+        };
+        let mut message = first.message;
+        let others: Vec<String> = all.map(|v| v.to_string()).collect();
+        if !others.is_empty() {
+            message.push_str(" Other problems: ");
+            message.push_str(&others.join("; "));
+        }
+        ErrorReply::Coded { code: first.code, status: first.status, message }
+    }
+}
+
+impl<C: ErrorCode> From<ServerError<C>> for ErrorReply {
+    /// A declared code as coded error; an internal error as [`ErrorReply::Internal`] (log the
+    /// details before converting: they are dropped here).
+    fn from(error: ServerError<C>) -> ErrorReply {
+        match error {
+            ServerError::Api { code, message: Some(message) } => ErrorReply::new(code.code(), code.status(), message),
+            ServerError::Api { code, message: None } => ErrorReply::from_code(code),
+            ServerError::Internal(_) => ErrorReply::Internal,
+        }
+    }
+}

@@ -1,0 +1,210 @@
+//! Rendering answers as JSON or XML.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+
+use super::REQUEST_ID_HEADER;
+use crate::errors::ErrorBody;
+
+/// The answer format the caller asked for with `Format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WireFormat {
+    /// `Format=JSON` (the default).
+    #[default]
+    Json,
+    /// `Format=XML`.
+    Xml,
+}
+
+impl WireFormat {
+    /// Reads a `Format` value: absent or empty is JSON; `JSON` and `XML` in any case; anything
+    /// else is `None` (answered with `invalid_parameter`, in JSON).
+    pub fn parse(value: Option<&str>) -> Option<WireFormat> {
+        match value {
+            None | Some("") => Some(WireFormat::Json),
+            Some(v) if v.eq_ignore_ascii_case("json") => Some(WireFormat::Json),
+            Some(v) if v.eq_ignore_ascii_case("xml") => Some(WireFormat::Xml),
+            Some(_) => None,
+        }
+    }
+
+    /// The `Content-Type` of answers in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            WireFormat::Json => "application/json;charset=utf-8",
+            WireFormat::Xml => "text/xml;charset=utf-8",
+        }
+    }
+}
+
+/// The XML declaration every XML answer starts with.
+const XML_DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
+
+/// A success answer: `RequestId` first, then the response's fields.
+pub(crate) fn success(format: WireFormat, action: &str, request_id: &str, response: Value) -> Response {
+    let mut object = Map::new();
+    object.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
+    match response {
+        Value::Object(fields) => {
+            for (k, v) in fields {
+                if k != "RequestId" {
+                    object.insert(k, v);
+                }
+            }
+        }
+        Value::Null => {}
+        other => {
+            object.insert("Result".to_owned(), other);
+        }
+    }
+    let body = match format {
+        WireFormat::Json => Value::Object(object).to_string(),
+        WireFormat::Xml => {
+            let mut out = String::from(XML_DECLARATION);
+            write_element(&mut out, &format!("{action}Response"), &Value::Object(object));
+            out
+        }
+    };
+    respond(format, StatusCode::OK, request_id, body)
+}
+
+/// An error answer: the envelope with `status`.
+pub(crate) fn error(format: WireFormat, status: u16, envelope: &ErrorBody) -> Response {
+    let body = match format {
+        WireFormat::Json => serde_json::to_string(envelope).unwrap_or_default(),
+        WireFormat::Xml => {
+            let mut out = String::from(XML_DECLARATION);
+            out.push_str("<Error>");
+            for (name, value) in [
+                ("RequestId", &envelope.request_id),
+                ("HostId", &envelope.host_id),
+                ("Code", &envelope.code),
+                ("Message", &envelope.message),
+                ("Recommend", &envelope.recommend),
+            ] {
+                write_text_element(&mut out, name, value);
+            }
+            out.push_str("</Error>");
+            out
+        }
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    respond(format, status, &envelope.request_id, body)
+}
+
+fn respond(format: WireFormat, status: StatusCode, request_id: &str, body: String) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        headers.insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// Writes `value` as element `name`: objects become child elements, arrays repeated elements
+/// named `name`, scalars text, null an empty element.
+fn write_element(out: &mut String, name: &str, value: &Value) {
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                write_element(out, name, item);
+            }
+        }
+        Value::Object(fields) => {
+            open(out, name);
+            for (k, v) in fields {
+                write_element(out, k, v);
+            }
+            close(out, name);
+        }
+        Value::Null => write_text_element(out, name, ""),
+        Value::String(s) => write_text_element(out, name, s),
+        Value::Bool(b) => write_text_element(out, name, if *b { "true" } else { "false" }),
+        Value::Number(n) => write_text_element(out, name, &n.to_string()),
+    }
+}
+
+fn write_text_element(out: &mut String, name: &str, text: &str) {
+    open(out, name);
+    out.push_str(&quick_xml::escape::escape(xml_chars(text).as_str()));
+    close(out, name);
+}
+
+fn open(out: &mut String, name: &str) {
+    out.push('<');
+    out.push_str(&xml_name(name));
+    out.push('>');
+}
+
+fn close(out: &mut String, name: &str) {
+    out.push_str("</");
+    out.push_str(&xml_name(name));
+    out.push('>');
+}
+
+/// `text` with the characters XML 1.0 forbids replaced by U+FFFD.
+fn xml_chars(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if c < ' ' => '\u{FFFD}',
+            '\u{FFFE}' | '\u{FFFF}' => '\u{FFFD}',
+            c => c,
+        })
+        .collect()
+}
+
+/// `name` as a safe element name: characters outside `A-Za-z0-9_.-` become `_`, and a name not
+/// starting with a letter or `_` gets a `_` prefix. Names come from response types, so this only
+/// guards against surprises.
+fn xml_name(name: &str) -> String {
+    let mut out: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '_' }).collect();
+    if !out.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        out.insert(0, '_');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn formats() {
+        assert_eq!(WireFormat::parse(None), Some(WireFormat::Json));
+        assert_eq!(WireFormat::parse(Some("")), Some(WireFormat::Json));
+        assert_eq!(WireFormat::parse(Some("JSON")), Some(WireFormat::Json));
+        assert_eq!(WireFormat::parse(Some("xml")), Some(WireFormat::Xml));
+        assert_eq!(WireFormat::parse(Some("XmL")), Some(WireFormat::Xml));
+        assert_eq!(WireFormat::parse(Some("yaml")), None);
+    }
+
+    #[test]
+    fn xml_of_nested_values() {
+        let mut out = String::new();
+        let value = json!({
+            "RequestId": "r",
+            "TotalCount": 2,
+            "Users": {"User": [{"UserName": "a<b", "Ok": true}, {"UserName": "c&d\u{1}", "Gone": null}]},
+        });
+        write_element(&mut out, "DescribeResponse", &value);
+        assert_eq!(
+            out,
+            "<DescribeResponse><RequestId>r</RequestId><TotalCount>2</TotalCount><Users>\
+<User><UserName>a&lt;b</UserName><Ok>true</Ok></User>\
+<User><UserName>c&amp;d\u{FFFD}</UserName><Gone></Gone></User></Users></DescribeResponse>"
+        );
+    }
+
+    #[test]
+    fn names_are_sanitized() {
+        assert_eq!(xml_name("User"), "User");
+        assert_eq!(xml_name("a b<c"), "a_b_c");
+        assert_eq!(xml_name("1x"), "_1x");
+        assert_eq!(xml_name(""), "_");
+    }
+}

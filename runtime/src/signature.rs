@@ -1,0 +1,227 @@
+//! Signature version 1.0 (`HMAC-SHA1`) of Alibaba Cloud's RPC protocol, timestamps and nonces.
+//!
+//! The string to sign is `METHOD&%2F&percent_encode(canonicalized_query)`, where the
+//! canonicalized query holds every parameter except `Signature` (empty values included), sorted
+//! by name, each name and value percent-encoded. The signature is
+//! `Base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign))`.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use hmac::{Hmac, Mac};
+use sha1::Sha1;
+use subtle::ConstantTimeEq;
+use time::macros::format_description;
+use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
+
+use crate::encoding::percent_encode;
+
+/// The name of the parameter that carries the signature (never part of what is signed).
+pub const SIGNATURE_PARAM: &str = "Signature";
+
+/// The canonicalized query string: every parameter but `Signature`, empty values kept, sorted by
+/// name in byte order (ties by value), names and values percent-encoded, joined as `k=v` by `&`.
+pub fn canonicalized_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut pairs: Vec<(&str, &str)> = params.into_iter().filter(|(name, _)| *name != SIGNATURE_PARAM).collect();
+    pairs.sort_unstable();
+    let mut out = String::new();
+    for (i, (name, value)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&percent_encode(name));
+        out.push('=');
+        out.push_str(&percent_encode(value));
+    }
+    out
+}
+
+/// The string to sign: `METHOD&%2F&percent_encode(canonicalized_query(params))`.
+pub fn string_to_sign<'a>(method: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let canonical = canonicalized_query(params);
+    format!("{method}&%2F&{}", percent_encode(&canonical))
+}
+
+/// `Base64(HMAC-SHA1(key = secret + "&", string_to_sign))`.
+pub fn sign(secret: &str, string_to_sign: &str) -> String {
+    BASE64.encode(mac(secret, string_to_sign))
+}
+
+/// Whether `signature` is the signature of `string_to_sign` with `secret`, compared in constant
+/// time (only the length of `signature` may leak).
+pub fn verify(secret: &str, string_to_sign: &str, signature: &str) -> bool {
+    let expected = sign(secret, string_to_sign);
+    !expected.is_empty() && bool::from(expected.as_bytes().ct_eq(signature.as_bytes()))
+}
+
+/// The raw HMAC-SHA1 of `data` keyed by `secret + "&"`. Empty only if the key were rejected,
+/// which HMAC never does (it takes keys of any length); [`verify`] never accepts an empty MAC.
+fn mac(secret: &str, data: &str) -> Vec<u8> {
+    let key = format!("{secret}&");
+    match <Hmac<Sha1> as Mac>::new_from_slice(key.as_bytes()) {
+        Ok(mut mac) => {
+            mac.update(data.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    }
+}
+
+/// Formats `t` as the protocol's UTC timestamp, `YYYY-MM-DDThh:mm:ssZ`.
+pub fn format_timestamp(t: OffsetDateTime) -> String {
+    let t = t.to_offset(UtcOffset::UTC);
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    t.format(format).unwrap_or_else(|_| {
+        // Only years outside 0..=9999 fail to format; render them plainly.
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    })
+}
+
+/// Parses a protocol timestamp, strictly `YYYY-MM-DDThh:mm:ssZ` (UTC). `None` if malformed.
+pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
+    let bytes = s.as_bytes();
+    let shape = b"dddd-dd-ddTdd:dd:ddZ";
+    if bytes.len() != shape.len() {
+        return None;
+    }
+    let shaped = bytes.iter().zip(shape).all(|(b, s)| if *s == b'd' { b.is_ascii_digit() } else { b == s });
+    if !shaped {
+        return None;
+    }
+    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+    PrimitiveDateTime::parse(s, format).ok().map(PrimitiveDateTime::assume_utc)
+}
+
+/// The current time as a protocol timestamp.
+pub fn now_timestamp() -> String {
+    format_timestamp(OffsetDateTime::now_utc())
+}
+
+/// A fresh `SignatureNonce`: a random UUID v4 as 32 lowercase hex characters (never time-based).
+pub fn new_nonce() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn describe_regions() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("AccessKeyId", "testid"),
+            ("Action", "DescribeRegions"),
+            ("Format", "XML"),
+            ("SignatureMethod", "HMAC-SHA1"),
+            ("SignatureNonce", "3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf"),
+            ("SignatureVersion", "1.0"),
+            ("Timestamp", "2016-02-23T12:46:24Z"),
+            ("Version", "2014-05-26"),
+        ]
+    }
+
+    #[test]
+    fn documented_vector_get() {
+        let sts = string_to_sign("GET", describe_regions());
+        assert_eq!(
+            sts,
+            "GET&%2F&AccessKeyId%3Dtestid%26Action%3DDescribeRegions%26Format%3DXML%26SignatureMethod%3DHMAC-SHA1\
+%26SignatureNonce%3D3ee8c1b8-83d3-44af-a94f-4e0ad82fd6cf%26SignatureVersion%3D1.0%26Timestamp%3D2016-02-23T12%253A46%253A24Z\
+%26Version%3D2014-05-26"
+        );
+        assert_eq!(sign("testsecret", &sts), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+        assert!(verify("testsecret", &sts, "OLeaidS1JvxuMvnyHOwuJ+uX5qY="));
+        assert!(!verify("testsecret", &sts, "OLeaidS1JvxuMvnyHOwuJ+uX5qZ="));
+        assert!(!verify("testsecret", &sts, ""));
+        assert!(!verify("othersecret", &sts, "OLeaidS1JvxuMvnyHOwuJ+uX5qY="));
+    }
+
+    #[test]
+    fn documented_vector_post() {
+        let sts = string_to_sign("POST", describe_regions());
+        assert_eq!(sign("testsecret", &sts), "MxbnVAM4w6sft9xjVpe/GCKueuk=");
+    }
+
+    #[test]
+    fn order_of_input_does_not_matter_and_signature_is_dropped() {
+        let mut params = describe_regions();
+        params.reverse();
+        params.push(("Signature", "whatever"));
+        let sts = string_to_sign("GET", params);
+        assert_eq!(sign("testsecret", &sts), "OLeaidS1JvxuMvnyHOwuJ+uX5qY=");
+    }
+
+    #[test]
+    fn python_sdk_vector() {
+        let params = [
+            ("SmartAGId", "sag-1"),
+            ("UserMail", "a@b.c"),
+            ("Bandwidth", "20"),
+            ("UserName", "space user*~"),
+            ("Version", "2018-03-13"),
+            ("Action", "CreateSmartAccessGatewayClientUser"),
+            ("Format", "JSON"),
+            ("RegionId", "cn-shanghai"),
+            ("Timestamp", "2026-11-23T01:09:05Z"),
+            ("SignatureMethod", "HMAC-SHA1"),
+            ("SignatureType", ""),
+            ("SignatureVersion", "1.0"),
+            ("SignatureNonce", "be0f3689699f7df44d827051f09f5be2"),
+            ("AccessKeyId", "testid"),
+        ];
+        let canonical = canonicalized_query(params);
+        assert!(canonical.contains("&SignatureType=&"), "{canonical}");
+        assert!(canonical.contains("UserName=space%20user%2A~"), "{canonical}");
+        let sts = string_to_sign("POST", params);
+        assert!(sts.contains("UserName%3Dspace%2520user%252A~"), "{sts}");
+        assert_eq!(sign("testsecret", &sts), "Szk4BM+DeJ9LpcoUG51spfu2Xpw=");
+    }
+
+    #[test]
+    fn canonical_query_keeps_empty_values_and_sorts_by_bytes() {
+        let q = canonicalized_query([("b", ""), ("B", "x"), ("a", "2"), ("a", "1"), ("Signature", "s")]);
+        assert_eq!(q, "B=x&a=1&a=2&b=");
+        assert_eq!(canonicalized_query(std::iter::empty()), "");
+    }
+
+    #[test]
+    fn timestamps() {
+        let t = datetime!(2016-02-23 12:46:24 UTC);
+        assert_eq!(format_timestamp(t), "2016-02-23T12:46:24Z");
+        let shifted = datetime!(2016-02-23 20:46:24 +08:00);
+        assert_eq!(format_timestamp(shifted), "2016-02-23T12:46:24Z");
+        assert_eq!(parse_timestamp("2016-02-23T12:46:24Z"), Some(t));
+        for bad in [
+            "",
+            "2016-02-23 12:46:24Z",
+            "2016-02-23T12:46:24",
+            "2016-02-23T12:46:24+08:00",
+            "2016-02-23T12:46:24.5Z",
+            "2016-13-23T12:46:24Z",
+            "2016-02-30T12:46:24Z",
+            "2016-02-23T25:46:24Z",
+            "+016-02-23T12:46:24Z",
+            "２016-02-23T12:46:24Z",
+        ] {
+            assert_eq!(parse_timestamp(bad), None, "{bad:?}");
+        }
+        let now = now_timestamp();
+        assert!(parse_timestamp(&now).is_some(), "{now}");
+    }
+
+    #[test]
+    fn nonces_are_random_hex() {
+        let a = new_nonce();
+        let b = new_nonce();
+        assert_eq!(a.len(), 32);
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,523 @@
+//! The service's TOML configuration file.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"   # optional, default 127.0.0.1:8080
+//!
+//! [[access_keys]]             # at least one
+//! id = "testid"
+//! secret = "testsecret"
+//!
+//! [[instances]]               # the SAG APP instances the service answers for
+//! region = "cn-shanghai"
+//! id = "sag-demo"
+//! cidr = "10.10.0.0/24"       # optional: without one, Create answers SAG.CidrEmpty
+//! max_users = 100             # optional, default 100
+//! ```
+//!
+//! Unknown keys are rejected. [`Config::load`] reports a TOML error at the `file:line:column` where
+//! it happened, and then checks the meaning of the values, reporting every problem it finds at once,
+//! each at the `file:line:column` of the offending value:
+//!
+//! - `listen` is a socket address (`ip:port`);
+//! - there is at least one access key; key ids are unique; ids and secrets are not empty and have no
+//!   leading or trailing whitespace (a stray space pasted into a secret is a classic cause of
+//!   `SignatureDoesNotMatch`);
+//! - each `(region, id)` instance pair is unique, and neither is empty nor contains whitespace;
+//! - `cidr` is an IPv4 network written with its network address (`10.10.0.0/24`, not
+//!   `10.10.0.5/24`), with a prefix of at most `/30` (at least two usable host addresses: the first
+//!   is the gateway, see [`crate::addressing`]) and inside a private (RFC 1918) range;
+//! - `max_users` is between 1 and 4294967295.
+//!
+//! A `max_users` larger than the block's client addresses is allowed: Create then answers
+//! `ClientUser.UserOverLimit` when the block runs out of addresses.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use ipnet::Ipv4Net;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::addressing;
+use crate::store::InstanceLimits;
+
+/// The address the service listens on when the file does not say: `127.0.0.1:8080`.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
+
+/// The user quota of an instance whose `max_users` is not given: 100.
+pub const DEFAULT_MAX_USERS: u32 = 100;
+
+/// The access key id of the demo configuration (the one the protocol's test vectors use).
+pub const DEMO_ACCESS_KEY_ID: &str = "testid";
+
+/// The access key secret of the demo configuration (public knowledge: never expose it beyond
+/// loopback).
+pub const DEMO_ACCESS_KEY_SECRET: &str = "testsecret";
+
+/// The demo configuration as a TOML file, equal to [`Config::demo`]; a starting point for a real
+/// configuration (replace the access key).
+pub const DEMO_CONFIG_TOML: &str = r#"# Demo configuration of the Smartag client-user service.
+# The access key below is public: serve it on a loopback address only.
+listen = "127.0.0.1:8080"
+
+[[access_keys]]
+id = "testid"
+secret = "testsecret"
+
+[[instances]]
+region = "cn-shanghai"
+id = "sag-demo"
+cidr = "10.10.0.0/24"
+max_users = 100
+
+# No CIDR block: Create answers SAG.CidrEmpty.
+[[instances]]
+region = "cn-shanghai"
+id = "sag-nocidr"
+
+[[instances]]
+region = "cn-hangzhou"
+id = "sag-demo-hz"
+cidr = "10.20.0.0/24"
+max_users = 5
+"#;
+
+/// A secret string (an access key secret) whose `Debug` output is redacted.
+///
+/// It has no `Display`; read it with [`Secret::expose`] where it is really needed (signing).
+/// `PartialEq` is a plain comparison, meant for tests, not for checking credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret.
+    pub fn new(secret: impl Into<String>) -> Self {
+        Secret(secret.into())
+    }
+
+    /// The secret itself.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// An access key callers sign requests with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessKey {
+    /// The `AccessKeyId` callers send.
+    pub id: String,
+    /// The matching secret (redacted in `Debug`).
+    pub secret: Secret,
+}
+
+/// A SAG APP instance the service answers for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    /// The region (`RegionId`), e.g. `cn-shanghai`.
+    pub region: String,
+    /// The instance id (`SmartAGId`), e.g. `sag-demo`.
+    pub id: String,
+    /// The client CIDR block; `None` makes Create answer `SAG.CidrEmpty`.
+    pub cidr: Option<Ipv4Net>,
+    /// The most client users the instance may have (default [`DEFAULT_MAX_USERS`]).
+    pub max_users: u32,
+}
+
+impl Instance {
+    /// What the store needs to know about this instance to create a user in it.
+    pub fn limits(&self) -> InstanceLimits {
+        InstanceLimits { id: self.id.clone(), cidr: self.cidr, max_users: self.max_users }
+    }
+}
+
+/// A checked configuration: obtained from [`Config::load`], [`Config::parse`] or [`Config::demo`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    listen: Option<SocketAddr>,
+    access_keys: Vec<AccessKey>,
+    instances: Vec<Instance>,
+    demo: bool,
+}
+
+impl Config {
+    /// Reads and checks the configuration file at `path`.
+    ///
+    /// Errors name the file, and the line and column where the file locates the problem.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Config::parse(&text, path)
+    }
+
+    /// Checks configuration `text`; `origin` is the file name used in error messages.
+    pub fn parse(text: &str, origin: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let origin = origin.as_ref();
+        let raw: RawConfig = toml::from_str(text).map_err(|error| {
+            let location = Location::of(origin, text, error.span());
+            ConfigError::Parse(ConfigProblem { location, message: error.message().trim_end().to_owned() })
+        })?;
+        Checker { origin, text, problems: Vec::new() }.check(raw)
+    }
+
+    /// The built-in demo configuration ([`DEMO_CONFIG_TOML`]): access key `testid`/`testsecret`;
+    /// instances `cn-shanghai`/`sag-demo` (`10.10.0.0/24`, 100 users), `cn-shanghai`/`sag-nocidr`
+    /// (no CIDR block) and `cn-hangzhou`/`sag-demo-hz` (`10.20.0.0/24`, 5 users).
+    ///
+    /// [`Config::is_demo`] is true for it.
+    pub fn demo() -> Config {
+        let instance = |region: &str, id: &str, cidr: Option<Ipv4Net>, max_users| Instance {
+            region: region.to_owned(),
+            id: id.to_owned(),
+            cidr,
+            max_users,
+        };
+        Config {
+            listen: Some(DEFAULT_LISTEN),
+            access_keys: vec![AccessKey {
+                id: DEMO_ACCESS_KEY_ID.to_owned(),
+                secret: Secret::new(DEMO_ACCESS_KEY_SECRET),
+            }],
+            instances: vec![
+                instance("cn-shanghai", "sag-demo", Some(Ipv4Net::new_assert(Ipv4Addr::new(10, 10, 0, 0), 24)), 100),
+                instance("cn-shanghai", "sag-nocidr", None, DEFAULT_MAX_USERS),
+                instance("cn-hangzhou", "sag-demo-hz", Some(Ipv4Net::new_assert(Ipv4Addr::new(10, 20, 0, 0), 24)), 5),
+            ],
+            demo: true,
+        }
+    }
+
+    /// Whether this is the built-in [`Config::demo`] configuration.
+    pub fn is_demo(&self) -> bool {
+        self.demo
+    }
+
+    /// Whether any access key is the public demo key (id [`DEMO_ACCESS_KEY_ID`] or secret
+    /// [`DEMO_ACCESS_KEY_SECRET`]), whether it came from [`Config::demo`] or from a file. The
+    /// service should refuse to listen on a non-loopback address when this is true.
+    pub fn has_demo_credentials(&self) -> bool {
+        self.access_keys.iter().any(|key| key.id == DEMO_ACCESS_KEY_ID || key.secret.expose() == DEMO_ACCESS_KEY_SECRET)
+    }
+
+    /// The `listen` address from the file, if it gave one.
+    pub fn listen(&self) -> Option<SocketAddr> {
+        self.listen
+    }
+
+    /// The `listen` address from the file, or [`DEFAULT_LISTEN`].
+    pub fn listen_or_default(&self) -> SocketAddr {
+        self.listen.unwrap_or(DEFAULT_LISTEN)
+    }
+
+    /// All access keys, in file order.
+    pub fn access_keys(&self) -> &[AccessKey] {
+        &self.access_keys
+    }
+
+    /// The secret of access key `access_key_id`, if there is such a key.
+    pub fn secret_for(&self, access_key_id: &str) -> Option<&Secret> {
+        self.access_keys.iter().find(|key| key.id == access_key_id).map(|key| &key.secret)
+    }
+
+    /// All instances, in file order.
+    pub fn instances(&self) -> &[Instance] {
+        &self.instances
+    }
+
+    /// The instance `id` in `region`, if configured.
+    pub fn instance(&self, region: &str, id: &str) -> Option<&Instance> {
+        self.instances.iter().find(|instance| instance.region == region && instance.id == id)
+    }
+}
+
+/// Where in a configuration file a problem is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file.
+    pub path: PathBuf,
+    /// The 1-based line, when the problem has a place in the file.
+    pub line: Option<usize>,
+    /// The 1-based column (in characters), when the problem has a place in the file.
+    pub column: Option<usize>,
+}
+
+impl Location {
+    fn of(path: &Path, text: &str, span: Option<Range<usize>>) -> Location {
+        let (line, column) = match span {
+            Some(span) => {
+                let (line, column) = line_column(text, span.start);
+                (Some(line), Some(column))
+            }
+            None => (None, None),
+        };
+        Location { path: path.to_path_buf(), line, column }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |newline| newline + 1);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+/// One problem in a configuration file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{location}: {message}")]
+pub struct ConfigProblem {
+    /// Where it is.
+    pub location: Location,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Why a configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {}", path.display())]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, has an unknown key, or a value of the wrong type.
+    #[error("{0}")]
+    Parse(ConfigProblem),
+    /// The file parsed, but values are wrong (every problem found, in file order; never empty).
+    #[error("{}", render_problems(.0))]
+    Invalid(Vec<ConfigProblem>),
+}
+
+impl ConfigError {
+    /// The located problems this error reports (empty for [`ConfigError::Read`]).
+    pub fn problems(&self) -> &[ConfigProblem] {
+        match self {
+            ConfigError::Read { .. } => &[],
+            ConfigError::Parse(problem) => std::slice::from_ref(problem),
+            ConfigError::Invalid(problems) => problems,
+        }
+    }
+}
+
+fn render_problems(problems: &[ConfigProblem]) -> String {
+    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    listen: Option<Spanned<String>>,
+    #[serde(default)]
+    access_keys: Vec<RawAccessKey>,
+    #[serde(default)]
+    instances: Vec<RawInstance>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccessKey {
+    id: Spanned<String>,
+    secret: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInstance {
+    region: Spanned<String>,
+    id: Spanned<String>,
+    cidr: Option<Spanned<String>>,
+    max_users: Option<Spanned<i64>>,
+}
+
+/// What a checked string is: names may not contain whitespace; secrets may, but are never echoed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Token {
+    Name,
+    Secret,
+}
+
+/// Collects every semantic problem of a parsed file.
+struct Checker<'a> {
+    origin: &'a Path,
+    text: &'a str,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Checker<'_> {
+    fn problem(&mut self, span: Option<Range<usize>>, message: String) {
+        self.problems.push(ConfigProblem { location: Location::of(self.origin, self.text, span), message });
+    }
+
+    fn line_of(&self, span: Range<usize>) -> usize {
+        line_column(self.text, span.start).0
+    }
+
+    fn check(mut self, raw: RawConfig) -> Result<Config, ConfigError> {
+        let listen = raw.listen.and_then(|listen| match listen.get_ref().parse::<SocketAddr>() {
+            Ok(address) => Some(address),
+            Err(error) => {
+                self.problem(
+                    Some(listen.span()),
+                    format!(
+                        "listen: {:?} is not a socket address such as \"127.0.0.1:8080\" ({error})",
+                        listen.get_ref()
+                    ),
+                );
+                None
+            }
+        });
+
+        if raw.access_keys.is_empty() {
+            self.problem(None, "no [[access_keys]]: every request would be rejected; add at least one".to_owned());
+        }
+        let mut key_lines: HashMap<String, usize> = HashMap::new();
+        let mut access_keys = Vec::with_capacity(raw.access_keys.len());
+        for key in raw.access_keys {
+            self.check_token("access key id", &key.id, Token::Name);
+            self.check_token("access key secret", &key.secret, Token::Secret);
+            let line = self.line_of(key.id.span());
+            if let Some(first) = key_lines.get(key.id.get_ref()) {
+                let message = format!("duplicate access key id {:?} (first defined on line {first})", key.id.get_ref());
+                self.problem(Some(key.id.span()), message);
+            } else {
+                key_lines.insert(key.id.get_ref().clone(), line);
+            }
+            access_keys.push(AccessKey { id: key.id.into_inner(), secret: Secret::new(key.secret.into_inner()) });
+        }
+
+        let mut instance_lines: HashMap<(String, String), usize> = HashMap::new();
+        let mut instances = Vec::with_capacity(raw.instances.len());
+        for instance in raw.instances {
+            self.check_token("instance region", &instance.region, Token::Name);
+            self.check_token("instance id", &instance.id, Token::Name);
+            let pair = (instance.region.get_ref().clone(), instance.id.get_ref().clone());
+            if let Some(first) = instance_lines.get(&pair) {
+                let message =
+                    format!("duplicate instance {:?} in region {:?} (first defined on line {first})", pair.1, pair.0);
+                self.problem(Some(instance.id.span()), message);
+            } else {
+                instance_lines.insert(pair, self.line_of(instance.id.span()));
+            }
+            let cidr = instance.cidr.and_then(|cidr| self.check_cidr(&cidr));
+            let max_users = match instance.max_users {
+                None => DEFAULT_MAX_USERS,
+                Some(max_users) => match u32::try_from(*max_users.get_ref()) {
+                    Ok(value) if value >= 1 => value,
+                    _ => {
+                        let message =
+                            format!("max_users must be between 1 and {}, not {}", u32::MAX, max_users.get_ref());
+                        self.problem(Some(max_users.span()), message);
+                        DEFAULT_MAX_USERS
+                    }
+                },
+            };
+            instances.push(Instance {
+                region: instance.region.into_inner(),
+                id: instance.id.into_inner(),
+                cidr,
+                max_users,
+            });
+        }
+
+        if self.problems.is_empty() {
+            Ok(Config { listen, access_keys, instances, demo: false })
+        } else {
+            self.problems.sort_by_key(|problem| (problem.location.line, problem.location.column));
+            Err(ConfigError::Invalid(self.problems))
+        }
+    }
+
+    /// Ids, regions and secrets: not empty, no surrounding whitespace (and for names no whitespace
+    /// at all, which no region or instance id has).
+    fn check_token(&mut self, what: &str, value: &Spanned<String>, kind: Token) {
+        let text = value.get_ref();
+        let is_secret = kind == Token::Secret;
+        let message = if text.is_empty() {
+            Some(format!("{what} must not be empty"))
+        } else if text.trim() != text {
+            Some(format!("{what} has leading or trailing whitespace"))
+        } else if !is_secret && text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            Some(format!("{what} {text:?} must not contain whitespace or control characters"))
+        } else {
+            None
+        };
+        if let Some(message) = message {
+            self.problem(Some(value.span()), message);
+        }
+    }
+
+    fn check_cidr(&mut self, cidr: &Spanned<String>) -> Option<Ipv4Net> {
+        let text = cidr.get_ref();
+        let message = match text.parse::<Ipv4Net>() {
+            Err(_) => format!("cidr {text:?} is not an IPv4 network such as \"10.10.0.0/24\""),
+            Ok(net) if net.addr() != net.network() => {
+                format!("cidr {text:?} has host bits set; write the network address, \"{}\"", net.trunc())
+            }
+            Ok(net) if net.prefix_len() > addressing::MAX_PREFIX_LEN => format!(
+                "cidr {text:?} is too small: it needs at least 2 usable host addresses (the first is the \
+                 gateway), so a prefix of /{} or shorter",
+                addressing::MAX_PREFIX_LEN
+            ),
+            Ok(net) if !addressing::is_private(net) => {
+                format!("cidr {text:?} is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
+            }
+            Ok(net) => return Some(net),
+        };
+        self.problem(Some(cidr.span()), message);
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_column_counts_characters_from_one() {
+        let text = "a = 1\nbé = 2\n";
+        assert_eq!(line_column(text, 0), (1, 1));
+        assert_eq!(line_column(text, 6), (2, 1));
+        assert_eq!(line_column(text, 9), (2, 3)); // after "bé"
+        assert_eq!(line_column(text, 8), (2, 2)); // inside é: clamped to its start
+        assert_eq!(line_column(text, 999), (3, 1));
+    }
+
+    #[test]
+    fn secret_debug_is_redacted() {
+        let key = AccessKey { id: "k".to_owned(), secret: Secret::new("hunter2") };
+        let debug = format!("{key:?} {:?}", Config::demo());
+        assert!(!debug.contains("hunter2"));
+        assert!(!debug.contains(DEMO_ACCESS_KEY_SECRET));
+    }
+}

@@ -1,0 +1,26 @@
+//! Domain and storage layer of the Smart Access Gateway client-user service.
+//!
+//! The generated server trait (in `smartag-server`) decodes, authenticates and validates requests;
+//! this library does what happens after that:
+//!
+//! - [`addressing`]: the address plan of a client CIDR block (network, gateway, clients,
+//!   broadcast) and the static-IP checks;
+//! - [`config`]: the TOML configuration file (listen address, access keys, SAG APP instances with
+//!   their client CIDR block and user quota), checked with `file:line:column` diagnostics;
+//! - [`password`]: argon2id password hashing and generation of account passwords;
+//! - [`outbox`]: the mail folder where account e-mails (username and password) are delivered, one
+//!   file per message, written atomically and readable by the owner only;
+//! - [`store`]: the SQLite user store, where every write is one durable `IMMEDIATE` transaction and
+//!   the quota and client-IP allocation are decided inside that transaction.
+//!
+//! Instances live in the configuration, not in the database: the store is handed an
+//! [`store::InstanceLimits`] for each call.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod addressing;
+pub mod config;
+pub mod outbox;
+pub mod password;
+pub mod store;
