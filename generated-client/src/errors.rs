@@ -156,7 +156,7 @@ pub enum CreateSmartAccessGatewayClientUserError {
     #[error("{0}")]
     Unknown(::smartag_runtime::errors::ApiError),
     /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
-    #[error("{} was not sent: {0}", "CreateSmartAccessGatewayClientUser")]
+    #[error("CreateSmartAccessGatewayClientUser was not sent: {0}")]
     Validation(::smartag_runtime::validate::Violations),
     /// The request or its answer was lost on the way (connection, timeout, TLS).
     #[error(transparent)]
@@ -170,95 +170,95 @@ for CreateSmartAccessGatewayClientUserError {
     fn from(e: ::smartag_runtime::client::InvokeError) -> Self {
         match e {
             ::smartag_runtime::client::InvokeError::Api(api) => {
-                match <CreateSmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+                match <::smartag_model::CreateSmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
                     &api.code,
                 ) {
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
                     ) => Self::ClientUserBandwidthInvalid(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailEmpty,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailEmpty,
                     ) => Self::ClientUserEmailEmpty(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
                     ) => Self::ClientUserEmailInvalid(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserInvalidClientIp,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserInvalidClientIp,
                     ) => Self::ClientUserInvalidClientIp(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpEmpty,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpEmpty,
                     ) => Self::ClientUserIpEmpty(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpInvalid,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpInvalid,
                     ) => Self::ClientUserIpInvalid(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
                     ) => Self::ClientUserNameEmpty(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
                     ) => Self::ClientUserNameInvalid(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserExist,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserExist,
                     ) => Self::ClientUserUserExist(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserOverLimit,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserOverLimit,
                     ) => Self::ClientUserUserOverLimit(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
                     ) => Self::ClientUserPasswordInvalid(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::SagCidrEmpty,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SagCidrEmpty,
                     ) => Self::SagCidrEmpty(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
                     ) => Self::SagInstanceIdEmpty(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::SagInstanceNoFound,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SagInstanceNoFound,
                     ) => Self::SagInstanceNoFound(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::MissingParameter,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::MissingParameter,
                     ) => Self::MissingParameter(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
                     ) => Self::InvalidParameter(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
                     ) => Self::SignatureDoesNotMatch(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
                     ) => Self::InvalidAccessKeyIdNotFound(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::SignatureNonceUsed,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SignatureNonceUsed,
                     ) => Self::SignatureNonceUsed(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::InvalidTimeStampExpired,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidTimeStampExpired,
                     ) => Self::InvalidTimeStampExpired(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::InvalidTimeStampFormat,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidTimeStampFormat,
                     ) => Self::InvalidTimeStampFormat(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::InvalidActionNotFound,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidActionNotFound,
                     ) => Self::InvalidActionNotFound(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::InvalidVersion,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidVersion,
                     ) => Self::InvalidVersion(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::RequestTooLarge,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::RequestTooLarge,
                     ) => Self::RequestTooLarge(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ServiceUnavailable,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ServiceUnavailable,
                     ) => Self::ServiceUnavailable(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::Throttling,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::Throttling,
                     ) => Self::Throttling(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ThrottlingUser,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ThrottlingUser,
                     ) => Self::ThrottlingUser(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::ForbiddenRam,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ForbiddenRam,
                     ) => Self::ForbiddenRam(api),
                     ::core::option::Option::Some(
-                        CreateSmartAccessGatewayClientUserErrorCode::InternalError,
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InternalError,
                     ) => Self::InternalError(api),
                     ::core::option::Option::None => Self::Unknown(api),
                 }
@@ -313,9 +313,11 @@ impl CreateSmartAccessGatewayClientUserError {
     /// The declared code, when the server answered one of them.
     pub fn code(
         &self,
-    ) -> ::core::option::Option<CreateSmartAccessGatewayClientUserErrorCode> {
+    ) -> ::core::option::Option<
+        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode,
+    > {
         self.api_error()
-            .and_then(|e| <CreateSmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+            .and_then(|e| <::smartag_model::CreateSmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
                 &e.code,
             ))
     }
@@ -470,7 +472,7 @@ pub enum ModifySmartAccessGatewayClientUserError {
     #[error("{0}")]
     Unknown(::smartag_runtime::errors::ApiError),
     /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
-    #[error("{} was not sent: {0}", "ModifySmartAccessGatewayClientUser")]
+    #[error("ModifySmartAccessGatewayClientUser was not sent: {0}")]
     Validation(::smartag_runtime::validate::Violations),
     /// The request or its answer was lost on the way (connection, timeout, TLS).
     #[error(transparent)]
@@ -484,74 +486,74 @@ for ModifySmartAccessGatewayClientUserError {
     fn from(e: ::smartag_runtime::client::InvokeError) -> Self {
         match e {
             ::smartag_runtime::client::InvokeError::Api(api) => {
-                match <ModifySmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+                match <::smartag_model::ModifySmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
                     &api.code,
                 ) {
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
                     ) => Self::ClientUserBandwidthInvalid(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
                     ) => Self::ClientUserEmailInvalid(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
                     ) => Self::ClientUserNameEmpty(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
                     ) => Self::ClientUserNameInvalid(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserNotExist,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserNotExist,
                     ) => Self::ClientUserNotExist(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
                     ) => Self::SagInstanceIdEmpty(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::SagInstanceNoFound,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::SagInstanceNoFound,
                     ) => Self::SagInstanceNoFound(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::MissingParameter,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::MissingParameter,
                     ) => Self::MissingParameter(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
                     ) => Self::InvalidParameter(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
                     ) => Self::SignatureDoesNotMatch(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
                     ) => Self::InvalidAccessKeyIdNotFound(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::SignatureNonceUsed,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::SignatureNonceUsed,
                     ) => Self::SignatureNonceUsed(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::InvalidTimeStampExpired,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidTimeStampExpired,
                     ) => Self::InvalidTimeStampExpired(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::InvalidTimeStampFormat,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidTimeStampFormat,
                     ) => Self::InvalidTimeStampFormat(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::InvalidActionNotFound,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidActionNotFound,
                     ) => Self::InvalidActionNotFound(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::InvalidVersion,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidVersion,
                     ) => Self::InvalidVersion(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::RequestTooLarge,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::RequestTooLarge,
                     ) => Self::RequestTooLarge(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::ServiceUnavailable,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ServiceUnavailable,
                     ) => Self::ServiceUnavailable(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::Throttling,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::Throttling,
                     ) => Self::Throttling(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::ThrottlingUser,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ThrottlingUser,
                     ) => Self::ThrottlingUser(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::ForbiddenRam,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ForbiddenRam,
                     ) => Self::ForbiddenRam(api),
                     ::core::option::Option::Some(
-                        ModifySmartAccessGatewayClientUserErrorCode::InternalError,
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InternalError,
                     ) => Self::InternalError(api),
                     ::core::option::Option::None => Self::Unknown(api),
                 }
@@ -599,9 +601,11 @@ impl ModifySmartAccessGatewayClientUserError {
     /// The declared code, when the server answered one of them.
     pub fn code(
         &self,
-    ) -> ::core::option::Option<ModifySmartAccessGatewayClientUserErrorCode> {
+    ) -> ::core::option::Option<
+        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode,
+    > {
         self.api_error()
-            .and_then(|e| <ModifySmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+            .and_then(|e| <::smartag_model::ModifySmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
                 &e.code,
             ))
     }
@@ -731,7 +735,7 @@ pub enum DescribeSmartAccessGatewayClientUsersError {
     #[error("{0}")]
     Unknown(::smartag_runtime::errors::ApiError),
     /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
-    #[error("{} was not sent: {0}", "DescribeSmartAccessGatewayClientUsers")]
+    #[error("DescribeSmartAccessGatewayClientUsers was not sent: {0}")]
     Validation(::smartag_runtime::validate::Violations),
     /// The request or its answer was lost on the way (connection, timeout, TLS).
     #[error(transparent)]
@@ -745,59 +749,59 @@ for DescribeSmartAccessGatewayClientUsersError {
     fn from(e: ::smartag_runtime::client::InvokeError) -> Self {
         match e {
             ::smartag_runtime::client::InvokeError::Api(api) => {
-                match <DescribeSmartAccessGatewayClientUsersErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+                match <::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
                     &api.code,
                 ) {
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceIdEmpty,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceIdEmpty,
                     ) => Self::SagInstanceIdEmpty(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceNoFound,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceNoFound,
                     ) => Self::SagInstanceNoFound(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::MissingParameter,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::MissingParameter,
                     ) => Self::MissingParameter(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidParameter,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidParameter,
                     ) => Self::InvalidParameter(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::SignatureDoesNotMatch,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::SignatureDoesNotMatch,
                     ) => Self::SignatureDoesNotMatch(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidAccessKeyIdNotFound,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidAccessKeyIdNotFound,
                     ) => Self::InvalidAccessKeyIdNotFound(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::SignatureNonceUsed,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::SignatureNonceUsed,
                     ) => Self::SignatureNonceUsed(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidTimeStampExpired,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidTimeStampExpired,
                     ) => Self::InvalidTimeStampExpired(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidTimeStampFormat,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidTimeStampFormat,
                     ) => Self::InvalidTimeStampFormat(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidActionNotFound,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidActionNotFound,
                     ) => Self::InvalidActionNotFound(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidVersion,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidVersion,
                     ) => Self::InvalidVersion(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::RequestTooLarge,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::RequestTooLarge,
                     ) => Self::RequestTooLarge(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::ServiceUnavailable,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::ServiceUnavailable,
                     ) => Self::ServiceUnavailable(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::Throttling,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::Throttling,
                     ) => Self::Throttling(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::ThrottlingUser,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::ThrottlingUser,
                     ) => Self::ThrottlingUser(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::ForbiddenRam,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::ForbiddenRam,
                     ) => Self::ForbiddenRam(api),
                     ::core::option::Option::Some(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::InternalError,
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InternalError,
                     ) => Self::InternalError(api),
                     ::core::option::Option::None => Self::Unknown(api),
                 }
@@ -840,9 +844,11 @@ impl DescribeSmartAccessGatewayClientUsersError {
     /// The declared code, when the server answered one of them.
     pub fn code(
         &self,
-    ) -> ::core::option::Option<DescribeSmartAccessGatewayClientUsersErrorCode> {
+    ) -> ::core::option::Option<
+        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode,
+    > {
         self.api_error()
-            .and_then(|e| <DescribeSmartAccessGatewayClientUsersErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+            .and_then(|e| <::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
                 &e.code,
             ))
     }

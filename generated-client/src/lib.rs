@@ -136,7 +136,10 @@ impl Client {
                 (request, ::core::option::Option::Some(first), 0i64),
                 move |(mut request, page, seen)| async move {
                     let ::core::option::Option::Some(page) = page else {
-                        return ::core::result::Result::Ok(::core::option::Option::None);
+                        return ::core::result::Result::<
+                            _,
+                            DescribeSmartAccessGatewayClientUsersError,
+                        >::Ok(::core::option::Option::None);
                     };
                     request.page_number = ::core::option::Option::Some(page);
                     let response = self

@@ -469,9 +469,10 @@ async fn served_over_tcp_with_connect_info() {
         panic!("cannot bind a local port");
     };
     let Ok(addr) = listener.local_addr() else { panic!("no local address") };
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app().into_make_service_with_connect_info::<SocketAddr>()).await
-    });
+    let server =
+        tokio::spawn(
+            async move { axum::serve(listener, app().into_make_service_with_connect_info::<SocketAddr>()).await },
+        );
 
     let p = signed("POST", SECRET, echo_params("ctx"));
     let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else { panic!("cannot connect") };

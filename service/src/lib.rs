@@ -20,6 +20,8 @@
 #![warn(missing_docs)]
 
 pub mod addressing;
+pub mod api;
+pub mod app;
 pub mod config;
 pub mod outbox;
 pub mod password;

@@ -119,7 +119,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
                     (request, ::core::option::Option::Some(first), 0i64),
                     move |(mut request, page, seen)| async move {
                         let ::core::option::Option::Some(page) = page else {
-                            return ::core::result::Result::Ok(::core::option::Option::None);
+                            return ::core::result::Result::<_, #err>::Ok(::core::option::Option::None);
                         };
                         request.#page_number = ::core::option::Option::Some(page);
                         let response = self.#m(&request).await?;
@@ -166,7 +166,8 @@ fn errors(api: &Api) -> TokenStream {
 
 fn error_enum(api: &Api, op: &Operation) -> TokenStream {
     let err = format_ident!("{}Error", op.rust);
-    let code = format_ident!("{}ErrorCode", op.rust);
+    let code_name = format_ident!("{}ErrorCode", op.rust);
+    let code = quote! { ::smartag_model::#code_name };
     let all: Vec<&ErrorDef> = api.operation_errors(op).collect();
     let doc = docs(&format!("Why `{}` failed.", op.name));
     let variants = all.iter().map(|e| {
@@ -189,7 +190,7 @@ fn error_enum(api: &Api, op: &Operation) -> TokenStream {
             quote! { Self::#v(e) }
         })
         .collect();
-    let action = lit(&op.name);
+    let not_sent = lit(&format!("{} was not sent: {{0}}", op.name));
     quote! {
         #doc
         #[derive(Debug, ::thiserror::Error)]
@@ -199,7 +200,7 @@ fn error_enum(api: &Api, op: &Operation) -> TokenStream {
             #[error("{0}")]
             Unknown(::smartag_runtime::errors::ApiError),
             /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
-            #[error("{} was not sent: {0}", #action)]
+            #[error(#not_sent)]
             Validation(::smartag_runtime::validate::Violations),
             /// The request or its answer was lost on the way (connection, timeout, TLS).
             #[error(transparent)]

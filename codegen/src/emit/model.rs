@@ -624,6 +624,11 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
             let checks = constraint_checks(p, code, api);
             let missing = variant(api, &p.missing_error);
             match (p.required, p.ty) {
+                (true, Scalar::String) if p.constraints.is_empty() => quote! {
+                    if self.#ident.is_empty() {
+                        problems.push(::smartag_runtime::validate::Violation::new(#code::#missing, #wire));
+                    }
+                },
                 (true, Scalar::String) => quote! {
                     if self.#ident.is_empty() {
                         problems.push(::smartag_runtime::validate::Violation::new(#code::#missing, #wire));

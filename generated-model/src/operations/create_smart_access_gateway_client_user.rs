@@ -349,8 +349,6 @@ for CreateSmartAccessGatewayClientUserRequest {
                         "RegionId",
                     ),
                 );
-        } else {
-            let value: &str = &self.region_id;
         }
         if self.smart_ag_id.is_empty() {
             problems
@@ -360,8 +358,6 @@ for CreateSmartAccessGatewayClientUserRequest {
                         "SmartAGId",
                     ),
                 );
-        } else {
-            let value: &str = &self.smart_ag_id;
         }
         if self.user_mail.is_empty() {
             problems

@@ -252,8 +252,6 @@ for DescribeSmartAccessGatewayClientUsersRequest {
                         "RegionId",
                     ),
                 );
-        } else {
-            let value: &str = &self.region_id;
         }
         if self.smart_ag_id.is_empty() {
             problems
@@ -263,8 +261,6 @@ for DescribeSmartAccessGatewayClientUsersRequest {
                         "SmartAGId",
                     ),
                 );
-        } else {
-            let value: &str = &self.smart_ag_id;
         }
         if let ::core::option::Option::Some(value) = self.page_number {
             if !(value >= 1) {

@@ -313,8 +313,6 @@ for ModifySmartAccessGatewayClientUserRequest {
                         "RegionId",
                     ),
                 );
-        } else {
-            let value: &str = &self.region_id;
         }
         if self.smart_ag_id.is_empty() {
             problems
@@ -324,8 +322,6 @@ for ModifySmartAccessGatewayClientUserRequest {
                         "SmartAGId",
                     ),
                 );
-        } else {
-            let value: &str = &self.smart_ag_id;
         }
         if self.user_name.is_empty() {
             problems

@@ -1,0 +1,201 @@
+//! The documented behaviour of the three operations, on the generated server trait.
+//!
+//! Requests arrive authenticated and validated against the spec; this module decides what the
+//! spec cannot: which instances exist, uniqueness, quotas, address allocation, passwords and the
+//! account e-mail. Blocking work (argon2, SQLite, the outbox) runs on the blocking pool.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use smartag_server::{
+    CreateSmartAccessGatewayClientUserErrorCode as CreateCode, CreateSmartAccessGatewayClientUserRequest,
+    CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError,
+    DescribeSmartAccessGatewayClientUsersErrorCode as DescribeCode, DescribeSmartAccessGatewayClientUsersRequest,
+    DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError,
+    ModifySmartAccessGatewayClientUserErrorCode as ModifyCode, ModifySmartAccessGatewayClientUserRequest,
+    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, RequestContext,
+    ServerError, SmartagApi, User,
+};
+
+use crate::config::{Config, Instance};
+use crate::outbox::{Mail, Outbox};
+use crate::password;
+use crate::store::{CreateUserError, ModifyUserError, NewUser, Store, UserRecord};
+
+/// The service: configuration (instances), the user store and the outbox.
+#[derive(Clone)]
+pub struct SmartagService {
+    config: Arc<Config>,
+    store: Store,
+    outbox: Outbox,
+}
+
+impl SmartagService {
+    /// A service over `config`, keeping users in `store` and account e-mails in `outbox`.
+    pub fn new(config: Arc<Config>, store: Store, outbox: Outbox) -> Self {
+        SmartagService { config, store, outbox }
+    }
+
+    fn instance(&self, region: &str, id: &str) -> Option<Instance> {
+        self.config.instance(region, id).cloned()
+    }
+}
+
+/// Runs blocking work on the blocking pool; a panic or cancellation there is an internal error.
+async fn blocking<T: Send + 'static, C: smartag_server::ErrorCode>(
+    f: impl FnOnce() -> Result<T, ServerError<C>> + Send + 'static,
+) -> Result<T, ServerError<C>> {
+    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(ServerError::internal(e)))
+}
+
+fn user(r: UserRecord) -> User {
+    User {
+        user_name: r.user_name,
+        user_mail: r.user_mail,
+        bandwidth: r.bandwidth,
+        client_ip: Some(r.client_ip),
+        state: i32::try_from(r.state).unwrap_or(1),
+        accelerate_bandwidth: Some(r.accelerate_bandwidth),
+        is_static_ip: Some(i64::from(r.is_static_ip)),
+    }
+}
+
+impl SmartagApi for SmartagService {
+    async fn create_smart_access_gateway_client_user(
+        &self,
+        ctx: RequestContext,
+        request: CreateSmartAccessGatewayClientUserRequest,
+    ) -> Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError> {
+        let Some(instance) = self.instance(&request.region_id, &request.smart_ag_id) else {
+            return Err(ServerError::api(CreateCode::SagInstanceNoFound));
+        };
+        // Checked before hashing so that a caller of a CIDR-less instance gets its answer at once.
+        if instance.cidr.is_none() {
+            return Err(ServerError::api(CreateCode::SagCidrEmpty));
+        }
+        let static_ip = match request.client_ip.as_deref() {
+            None => None,
+            Some(ip) => {
+                Some(ip.parse::<Ipv4Addr>().map_err(|_| ServerError::api(CreateCode::ClientUserInvalidClientIp))?)
+            }
+        };
+        let service = self.clone();
+        let request_id = ctx.request_id;
+        blocking(move || {
+            let user_name = request.user_name.clone().unwrap_or_else(|| request.user_mail.clone());
+            let (password, generated) = match request.password.clone() {
+                Some(p) => (p, false),
+                None => (password::generate_password(), true),
+            };
+            let password_hash = password::hash_password(&password).map_err(ServerError::internal)?;
+            // The account e-mail is delivered before the user is committed, and withdrawn if the
+            // commit fails: a 2xx always has its message, and no message outlives a failure.
+            let mail = if generated {
+                let m =
+                    Mail::account_created(&request.user_mail, &request.region_id, &instance.id, &user_name, &password);
+                Some(service.outbox.deliver(&m).map_err(ServerError::internal)?)
+            } else {
+                None
+            };
+            let created = service.store.create_user(NewUser {
+                region: request.region_id.clone(),
+                instance: instance.limits(),
+                user_name,
+                user_mail: request.user_mail.clone(),
+                bandwidth: request.bandwidth,
+                password_hash,
+                static_ip,
+            });
+            let record = match created {
+                Ok(r) => r,
+                Err(e) => {
+                    if let Some(path) = mail {
+                        let _ = std::fs::remove_file(path);
+                    }
+                    return Err(match e {
+                        CreateUserError::CidrEmpty { .. } => ServerError::api(CreateCode::SagCidrEmpty),
+                        CreateUserError::UserExist { .. } => ServerError::api(CreateCode::ClientUserUserExist),
+                        CreateUserError::UserOverLimit { .. } => ServerError::api(CreateCode::ClientUserUserOverLimit),
+                        CreateUserError::IpInvalid(_) => ServerError::api(CreateCode::ClientUserIpInvalid),
+                        CreateUserError::Store(e) => ServerError::internal(e),
+                    });
+                }
+            };
+            tracing::info!(request_id = %request_id, instance = %instance.id, "client user created");
+            Ok(CreateSmartAccessGatewayClientUserResponse {
+                request_id: String::new(),
+                user_name: record.user_name,
+                user_mail: record.user_mail,
+                bandwidth: record.bandwidth,
+                client_ip: Some(record.client_ip),
+            })
+        })
+        .await
+    }
+
+    async fn modify_smart_access_gateway_client_user(
+        &self,
+        _ctx: RequestContext,
+        request: ModifySmartAccessGatewayClientUserRequest,
+    ) -> Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError> {
+        if self.instance(&request.region_id, &request.smart_ag_id).is_none() {
+            return Err(ServerError::api(ModifyCode::SagInstanceNoFound));
+        }
+        let store = self.store.clone();
+        blocking(move || {
+            let record = store
+                .modify_user(
+                    &request.region_id,
+                    &request.smart_ag_id,
+                    &request.user_name,
+                    request.bandwidth,
+                    request.user_mail.as_deref().filter(|m| !m.is_empty()),
+                )
+                .map_err(|e| match e {
+                    ModifyUserError::NotFound { .. } => ServerError::api(ModifyCode::ClientUserNotExist),
+                    ModifyUserError::Store(e) => ServerError::internal(e),
+                })?;
+            Ok(ModifySmartAccessGatewayClientUserResponse {
+                request_id: String::new(),
+                user_name: record.user_name,
+                user_mail: record.user_mail,
+                bandwidth: record.bandwidth,
+                client_ip: Some(record.client_ip),
+            })
+        })
+        .await
+    }
+
+    async fn describe_smart_access_gateway_client_users(
+        &self,
+        _ctx: RequestContext,
+        request: DescribeSmartAccessGatewayClientUsersRequest,
+    ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError> {
+        if self.instance(&request.region_id, &request.smart_ag_id).is_none() {
+            return Err(ServerError::api(DescribeCode::SagInstanceNoFound));
+        }
+        let store = self.store.clone();
+        blocking(move || {
+            let page_number = request.page_number_or_default();
+            let page_size = request.page_size_or_default();
+            let (total, records) = store
+                .list_users(
+                    &request.region_id,
+                    &request.smart_ag_id,
+                    request.user_name.as_deref().filter(|s| !s.is_empty()),
+                    request.user_mail.as_deref().filter(|s| !s.is_empty()),
+                    i64::from(page_number),
+                    i64::from(page_size),
+                )
+                .map_err(ServerError::internal)?;
+            Ok(DescribeSmartAccessGatewayClientUsersResponse {
+                request_id: String::new(),
+                total_count: i32::try_from(total).unwrap_or(i32::MAX),
+                page_number,
+                page_size,
+                users: records.into_iter().map(user).collect(),
+            })
+        })
+        .await
+    }
+}
