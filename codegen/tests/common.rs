@@ -59,6 +59,7 @@ operations:
       - Thing.SizeInvalid
 "#;
 
+#[allow(dead_code)] // used by some of the test binaries that include this module
 /// `BASE` with the first occurrence of `from` replaced by `to` (which must exist).
 pub fn mutate(from: &str, to: &str) -> String {
     assert!(BASE.contains(from), "the base spec has no `{from}`");

@@ -545,150 +545,150 @@ fn patterns(op: &Operation) -> TokenStream {
     quote! { #( #statics )* }
 }
 
-/// The condition under which one constraint holds, for the value bound as `value`: a single
-/// expression that needs no parentheses after `!`.
-fn holds(p: &Param, i: usize, kind: &ConstraintKind) -> TokenStream {
+/// The condition under which one constraint is broken, for the value bound as `value`.
+fn violates(p: &Param, i: usize, kind: &ConstraintKind) -> TokenStream {
     let int = |v: i64| Literal::i64_unsuffixed(v);
     let size = |v: i64| Literal::usize_unsuffixed(usize::try_from(v.max(0)).unwrap_or(usize::MAX));
     match kind {
-        ConstraintKind::Range { min, max } => bounded(quote! { value }, min.map(int), max.map(int)),
+        ConstraintKind::Range { min, max } => outside(quote! { value }, min.map(int), max.map(int)),
         ConstraintKind::Length { min, max } => {
-            bounded(quote! { ::smartag_runtime::validate::char_len(value) }, min.map(size), max.map(size))
+            outside(quote! { ::smartag_runtime::validate::char_len(value) }, min.map(size), max.map(size))
         }
         ConstraintKind::Pattern(_) => {
             let ident = pattern_ident(p, i);
-            quote! { #ident.is_match(value) }
+            quote! { !#ident.is_match(value) }
         }
-        ConstraintKind::Format(Format::Email) => quote! { ::smartag_runtime::validate::is_email(value) },
-        ConstraintKind::Format(Format::PrivateIpv4) => quote! { ::smartag_runtime::validate::is_private_ipv4(value) },
+        ConstraintKind::Format(Format::Email) => quote! { !::smartag_runtime::validate::is_email(value) },
+        ConstraintKind::Format(Format::PrivateIpv4) => quote! { !::smartag_runtime::validate::is_private_ipv4(value) },
     }
 }
 
-fn bounded(subject: TokenStream, min: Option<Literal>, max: Option<Literal>) -> TokenStream {
+fn outside(subject: TokenStream, min: Option<Literal>, max: Option<Literal>) -> TokenStream {
     match (min, max) {
-        (Some(lo), Some(hi)) => quote! { (#lo..=#hi).contains(&#subject) },
-        (Some(lo), None) => quote! { (#subject >= #lo) },
-        (None, Some(hi)) => quote! { (#subject <= #hi) },
-        (None, None) => quote! { true },
+        (Some(lo), Some(hi)) => quote! { !(#lo..=#hi).contains(&#subject) },
+        (Some(lo), None) => quote! { #subject < #lo },
+        (None, Some(hi)) => quote! { #subject > #hi },
+        (None, None) => quote! { false },
     }
 }
 
-/// The checks of one parameter's constraints, one violation per error code at most.
-fn constraint_checks(p: &Param, code: &proc_macro2::Ident, api: &Api) -> TokenStream {
+/// One parameter's constraints grouped by the code they raise (one violation per code at
+/// most): the condition under which the group is broken, and the code's variant.
+fn constraint_groups(p: &Param, api: &Api) -> Vec<(TokenStream, proc_macro2::Ident)> {
     let mut groups: Vec<(String, Vec<TokenStream>)> = Vec::new();
     for (i, k) in p.constraints.iter().enumerate() {
-        let cond = holds(p, i, &k.kind);
+        let cond = violates(p, i, &k.kind);
         match groups.iter_mut().find(|(c, _)| *c == k.error) {
             Some((_, conds)) => conds.push(cond),
             None => groups.push((k.error.clone(), vec![cond])),
         }
     }
-    let wire = lit(&p.wire);
-    let checks = groups.iter().map(|(error, conds)| {
-        let v = variant(api, error);
-        let fails = if conds.len() == 1 {
-            quote! { !#( #conds )* }
-        } else {
-            quote! { !( #( #conds )&&* ) }
-        };
-        quote! {
-            if #fails {
-                problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire));
-            }
-        }
-    });
-    quote! { #( #checks )* }
+    groups
+        .into_iter()
+        .map(|(error, conds)| {
+            let cond = if conds.len() == 1 {
+                quote! { #( #conds )* }
+            } else {
+                quote! { #( (#conds) )||* }
+            };
+            (cond, variant(api, &error))
+        })
+        .collect()
 }
 
 fn variant(api: &Api, code: &str) -> proc_macro2::Ident {
     names::ident(&api.error(code).map(|e| e.variant.clone()).unwrap_or_else(|| names::camel(code)))
 }
 
-fn given(p: &Param) -> TokenStream {
+/// The condition under which a parameter counts as not given (absent, or an empty string).
+fn absent(p: &Param) -> Option<TokenStream> {
     let ident = names::ident(&p.rust);
     match (p.required, p.ty) {
-        (true, Scalar::String) => quote! { !self.#ident.is_empty() },
-        (true, _) => quote! { true },
-        (false, Scalar::String) => quote! { self.#ident.as_deref().is_some_and(|v| !v.is_empty()) },
-        (false, _) => quote! { self.#ident.is_some() },
+        (true, Scalar::String) => Some(quote! { self.#ident.is_empty() }),
+        (true, _) => None,
+        (false, Scalar::String) => Some(quote! { self.#ident.as_deref().is_none_or(str::is_empty) }),
+        (false, _) => Some(quote! { self.#ident.is_none() }),
     }
 }
 
 fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenStream {
+    let push = |v: &proc_macro2::Ident, wire: &Literal| {
+        quote! { problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire)); }
+    };
     let per_param: Vec<TokenStream> = op
         .params
         .iter()
         .map(|p| {
             let ident = names::ident(&p.rust);
             let wire = lit(&p.wire);
-            let checks = constraint_checks(p, code, api);
-            let missing = variant(api, &p.missing_error);
+            let groups = constraint_groups(p, api);
+            let checks: Vec<TokenStream> = groups
+                .iter()
+                .map(|(cond, v)| {
+                    let push = push(v, &wire);
+                    quote! { if #cond { #push } }
+                })
+                .collect();
             match (p.required, p.ty) {
-                (true, Scalar::String) if p.constraints.is_empty() => quote! {
-                    if self.#ident.is_empty() {
-                        problems.push(::smartag_runtime::validate::Violation::new(#code::#missing, #wire));
-                    }
-                },
-                (true, Scalar::String) => quote! {
-                    if self.#ident.is_empty() {
-                        problems.push(::smartag_runtime::validate::Violation::new(#code::#missing, #wire));
-                    } else {
-                        let value: &str = &self.#ident;
-                        #checks
-                    }
-                },
-                (true, _) if p.constraints.is_empty() => quote! {},
-                (true, _) => quote! {
-                    {
-                        let value = self.#ident;
-                        #checks
-                    }
-                },
-                (false, Scalar::String) => {
-                    let empty = match &p.empty_error {
-                        Some(e) => {
-                            let v = variant(api, e);
-                            quote! { problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire)); }
-                        }
-                        None => quote! {},
-                    };
-                    if p.constraints.is_empty() && p.empty_error.is_none() {
-                        quote! {}
+                (true, Scalar::String) => {
+                    let missing = push(&variant(api, &p.missing_error), &wire);
+                    if checks.is_empty() {
+                        quote! { if self.#ident.is_empty() { #missing } }
                     } else {
                         quote! {
-                            if let ::core::option::Option::Some(value) = self.#ident.as_deref() {
-                                if value.is_empty() {
-                                    #empty
-                                } else {
-                                    #checks
-                                }
+                            if self.#ident.is_empty() {
+                                #missing
+                            } else {
+                                let value: &str = &self.#ident;
+                                #( #checks )*
                             }
                         }
                     }
                 }
-                (false, _) if p.constraints.is_empty() => quote! {},
-                (false, _) => quote! {
-                    if let ::core::option::Option::Some(value) = self.#ident {
-                        #checks
+                (true, _) if checks.is_empty() => quote! {},
+                (true, _) => quote! {
+                    {
+                        let value = self.#ident;
+                        #( #checks )*
                     }
                 },
+                (false, Scalar::String) => {
+                    let empty = p.empty_error.as_ref().map(|e| {
+                        let push = push(&variant(api, e), &wire);
+                        quote! { if self.#ident.as_deref() == ::core::option::Option::Some("") { #push } }
+                    });
+                    let guarded = groups.iter().map(|(cond, v)| {
+                        let push = push(v, &wire);
+                        quote! {
+                            if self.#ident.as_deref().is_some_and(|value| !value.is_empty() && (#cond)) { #push }
+                        }
+                    });
+                    quote! { #empty #( #guarded )* }
+                }
+                (false, _) => {
+                    let guarded = groups.iter().map(|(cond, v)| {
+                        let push = push(v, &wire);
+                        quote! { if self.#ident.is_some_and(|value| #cond) { #push } }
+                    });
+                    quote! { #( #guarded )* }
+                }
             }
         })
         .collect();
-    if per_param.iter().all(TokenStream::is_empty) && op.rules.is_empty() {
+    let rules: Vec<TokenStream> = op
+        .rules
+        .iter()
+        .filter_map(|r| {
+            let given_absent = absent(&op.params[r.if_given])?;
+            let then_absent = absent(&op.params[r.then_required])?;
+            let wire = lit(&op.params[r.then_required].wire);
+            let push = push(&variant(api, &r.error), &wire);
+            Some(quote! { if !(#given_absent) && #then_absent { #push } })
+        })
+        .collect();
+    if per_param.iter().all(TokenStream::is_empty) && rules.is_empty() {
         return quote! { ::core::result::Result::Ok(()) };
     }
-    let rules = op.rules.iter().map(|r| {
-        let a = given(&op.params[r.if_given]);
-        let b = given(&op.params[r.then_required]);
-        let wire = lit(&op.params[r.then_required].wire);
-        let v = variant(api, &r.error);
-        quote! {
-            if #a && !(#b) {
-                problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire));
-            }
-        }
-    });
     quote! {
         let mut problems = ::smartag_runtime::validate::Violations::new();
         #( #per_param )*

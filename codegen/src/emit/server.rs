@@ -55,9 +55,9 @@ fn lib(api: &Api) -> TokenStream {
             }
         }
     });
-    let router_doc = docs(&format!(
-        "The axum `Router` serving `api`: every operation of the spec at `/`, with the protocol checks and error envelopes of [`ServerConfig`].\n\nServe it with `into_make_service_with_connect_info::<std::net::SocketAddr>()` so that [`RequestContext::remote_addr`] is known."
-    ));
+    let router_doc = docs(
+        "The axum `Router` serving `api`: every operation of the spec at `/`, with the protocol checks and error envelopes of [`ServerConfig`].\n\nServe it with `into_make_service_with_connect_info::<std::net::SocketAddr>()` so that [`RequestContext::remote_addr`] is known.",
+    );
     quote! {
         #intro
         #![forbid(unsafe_code)]

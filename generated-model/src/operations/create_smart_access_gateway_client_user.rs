@@ -391,75 +391,51 @@ for CreateSmartAccessGatewayClientUserRequest {
                     );
             }
         }
-        if let ::core::option::Option::Some(value) = self.user_name.as_deref() {
-            if value.is_empty() {
-                problems
-                    .push(
-                        ::smartag_runtime::validate::Violation::new(
-                            CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
-                            "UserName",
-                        ),
-                    );
-            } else {
-                if !((7..=33).contains(&::smartag_runtime::validate::char_len(value))
-                    && USER_NAME_PATTERN_1.is_match(value))
-                {
-                    problems
-                        .push(
-                            ::smartag_runtime::validate::Violation::new(
-                                CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
-                                "UserName",
-                            ),
-                        );
-                }
-            }
+        if self.user_name.as_deref() == ::core::option::Option::Some("") {
+            problems
+                .push(
+                    ::smartag_runtime::validate::Violation::new(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
+                        "UserName",
+                    ),
+                );
         }
-        if let ::core::option::Option::Some(value) = self.password.as_deref() {
-            if value.is_empty() {
-                problems
-                    .push(
-                        ::smartag_runtime::validate::Violation::new(
-                            CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
-                            "Password",
-                        ),
-                    );
-            } else {
-                if !((8..=32).contains(&::smartag_runtime::validate::char_len(value))
-                    && PASSWORD_PATTERN_1.is_match(value))
-                {
-                    problems
-                        .push(
-                            ::smartag_runtime::validate::Violation::new(
-                                CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
-                                "Password",
-                            ),
-                        );
-                }
-            }
+        if self
+            .user_name
+            .as_deref()
+            .is_some_and(|value| {
+                !value.is_empty()
+                    && ((!(7..=33)
+                        .contains(&::smartag_runtime::validate::char_len(value)))
+                        || (!USER_NAME_PATTERN_1.is_match(value)))
+            })
+        {
+            problems
+                .push(
+                    ::smartag_runtime::validate::Violation::new(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
+                        "UserName",
+                    ),
+                );
         }
-        if let ::core::option::Option::Some(value) = self.client_ip.as_deref() {
-            if value.is_empty() {
-                problems
-                    .push(
-                        ::smartag_runtime::validate::Violation::new(
-                            CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpEmpty,
-                            "ClientIp",
-                        ),
-                    );
-            } else {
-                if !::smartag_runtime::validate::is_private_ipv4(value) {
-                    problems
-                        .push(
-                            ::smartag_runtime::validate::Violation::new(
-                                CreateSmartAccessGatewayClientUserErrorCode::ClientUserInvalidClientIp,
-                                "ClientIp",
-                            ),
-                        );
-                }
-            }
+        if self.password.as_deref() == ::core::option::Option::Some("") {
+            problems
+                .push(
+                    ::smartag_runtime::validate::Violation::new(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
+                        "Password",
+                    ),
+                );
         }
-        if self.user_name.as_deref().is_some_and(|v| !v.is_empty())
-            && !(self.password.as_deref().is_some_and(|v| !v.is_empty()))
+        if self
+            .password
+            .as_deref()
+            .is_some_and(|value| {
+                !value.is_empty()
+                    && ((!(8..=32)
+                        .contains(&::smartag_runtime::validate::char_len(value)))
+                        || (!PASSWORD_PATTERN_1.is_match(value)))
+            })
         {
             problems
                 .push(
@@ -469,8 +445,44 @@ for CreateSmartAccessGatewayClientUserRequest {
                     ),
                 );
         }
-        if self.password.as_deref().is_some_and(|v| !v.is_empty())
-            && !(self.user_name.as_deref().is_some_and(|v| !v.is_empty()))
+        if self.client_ip.as_deref() == ::core::option::Option::Some("") {
+            problems
+                .push(
+                    ::smartag_runtime::validate::Violation::new(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpEmpty,
+                        "ClientIp",
+                    ),
+                );
+        }
+        if self
+            .client_ip
+            .as_deref()
+            .is_some_and(|value| {
+                !value.is_empty()
+                    && (!::smartag_runtime::validate::is_private_ipv4(value))
+            })
+        {
+            problems
+                .push(
+                    ::smartag_runtime::validate::Violation::new(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserInvalidClientIp,
+                        "ClientIp",
+                    ),
+                );
+        }
+        if !(self.user_name.as_deref().is_none_or(str::is_empty))
+            && self.password.as_deref().is_none_or(str::is_empty)
+        {
+            problems
+                .push(
+                    ::smartag_runtime::validate::Violation::new(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
+                        "Password",
+                    ),
+                );
+        }
+        if !(self.password.as_deref().is_none_or(str::is_empty))
+            && self.user_name.as_deref().is_none_or(str::is_empty)
         {
             problems
                 .push(

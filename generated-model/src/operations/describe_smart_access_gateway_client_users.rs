@@ -262,27 +262,23 @@ for DescribeSmartAccessGatewayClientUsersRequest {
                     ),
                 );
         }
-        if let ::core::option::Option::Some(value) = self.page_number {
-            if !(value >= 1) {
-                problems
-                    .push(
-                        ::smartag_runtime::validate::Violation::new(
-                            DescribeSmartAccessGatewayClientUsersErrorCode::InvalidParameter,
-                            "PageNumber",
-                        ),
-                    );
-            }
+        if self.page_number.is_some_and(|value| value < 1) {
+            problems
+                .push(
+                    ::smartag_runtime::validate::Violation::new(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidParameter,
+                        "PageNumber",
+                    ),
+                );
         }
-        if let ::core::option::Option::Some(value) = self.page_size {
-            if !(1..=100).contains(&value) {
-                problems
-                    .push(
-                        ::smartag_runtime::validate::Violation::new(
-                            DescribeSmartAccessGatewayClientUsersErrorCode::InvalidParameter,
-                            "PageSize",
-                        ),
-                    );
-            }
+        if self.page_size.is_some_and(|value| !(1..=100).contains(&value)) {
+            problems
+                .push(
+                    ::smartag_runtime::validate::Violation::new(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidParameter,
+                        "PageSize",
+                    ),
+                );
         }
         problems.into_result()
     }

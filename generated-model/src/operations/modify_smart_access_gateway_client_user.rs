@@ -333,8 +333,8 @@ for ModifySmartAccessGatewayClientUserRequest {
                 );
         } else {
             let value: &str = &self.user_name;
-            if !((7..=33).contains(&::smartag_runtime::validate::char_len(value))
-                && USER_NAME_PATTERN_1.is_match(value))
+            if (!(7..=33).contains(&::smartag_runtime::validate::char_len(value)))
+                || (!USER_NAME_PATTERN_1.is_match(value))
             {
                 problems
                     .push(
@@ -357,18 +357,20 @@ for ModifySmartAccessGatewayClientUserRequest {
                     );
             }
         }
-        if let ::core::option::Option::Some(value) = self.user_mail.as_deref() {
-            if value.is_empty() {} else {
-                if !::smartag_runtime::validate::is_email(value) {
-                    problems
-                        .push(
-                            ::smartag_runtime::validate::Violation::new(
-                                ModifySmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
-                                "Email",
-                            ),
-                        );
-                }
-            }
+        if self
+            .user_mail
+            .as_deref()
+            .is_some_and(|value| {
+                !value.is_empty() && (!::smartag_runtime::validate::is_email(value))
+            })
+        {
+            problems
+                .push(
+                    ::smartag_runtime::validate::Violation::new(
+                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
+                        "Email",
+                    ),
+                );
         }
         problems.into_result()
     }
