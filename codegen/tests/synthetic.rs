@@ -45,7 +45,7 @@ fn synthetic_spec() -> String {
             error: Self.Invalid
           - pattern: '^[a-z]+$'
             error: Self.Invalid
-      - {{ name: Self, type: int32, required: true, type_error: Type }}
+      - {{ name: Super, type: int32, required: true, type_error: Type }}
       - name: Result
         type: int64
         constraints:

@@ -102,7 +102,11 @@ impl<A: SmartagApi> ::smartag_runtime::server::Dispatch for Dispatcher<A> {
                         ctx,
                         &params,
                         move |ctx, request| async move {
-                            api.create_smart_access_gateway_client_user(ctx, request)
+                            <A as SmartagApi>::create_smart_access_gateway_client_user(
+                                    &*api,
+                                    ctx,
+                                    request,
+                                )
                                 .await
                         },
                     ),
@@ -119,7 +123,11 @@ impl<A: SmartagApi> ::smartag_runtime::server::Dispatch for Dispatcher<A> {
                         ctx,
                         &params,
                         move |ctx, request| async move {
-                            api.modify_smart_access_gateway_client_user(ctx, request)
+                            <A as SmartagApi>::modify_smart_access_gateway_client_user(
+                                    &*api,
+                                    ctx,
+                                    request,
+                                )
                                 .await
                         },
                     ),
@@ -136,7 +144,11 @@ impl<A: SmartagApi> ::smartag_runtime::server::Dispatch for Dispatcher<A> {
                         ctx,
                         &params,
                         move |ctx, request| async move {
-                            api.describe_smart_access_gateway_client_users(ctx, request)
+                            <A as SmartagApi>::describe_smart_access_gateway_client_users(
+                                    &*api,
+                                    ctx,
+                                    request,
+                                )
                                 .await
                         },
                     ),

@@ -187,12 +187,20 @@ def test_create_with_username_and_password(service):
     assert user["State"] == 0
     assert user.get("IsStaticIp", 0) == 0
 
-    # "The username and password are sent to the user's e-mail address."
-    mails = [p.read_text() for p in outbox_files(service)]
-    assert len(mails) == 1, f"expected one account e-mail, outbox has {len(mails)}"
-    assert re.search(r"^To:.*alice@example\.com", mails[0], re.MULTILINE)
-    assert mail_password(mails[0]) == PASSWORD
-    assert PASSWORD not in service.logs()
+
+def test_create_with_password_mails_the_account(service):
+    # spec: "The username and password are sent to the user's e-mail address." (Create's
+    # description and UserMail's), whether the password was given or generated.
+    create_user(service, "alice02", mail="alice2@example.com")
+    files = outbox_files(service)
+    assert len(files) == 1, f"expected one account e-mail in {service.outbox}, found {[p.name for p in files]}"
+    assert stat.S_IMODE(os.stat(files[0]).st_mode) == 0o600
+    text = files[0].read_text()
+    assert re.search(r"^To:.*alice2@example\.com", text, re.MULTILINE), text
+    assert "alice02" in text
+    assert mail_password(text) == PASSWORD
+    service.stop()
+    assert PASSWORD not in service.logs(), "the password appears in the service's stdout/stderr"
 
 
 def test_create_accepts_owner_parameters_and_special_characters(service):

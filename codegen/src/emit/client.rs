@@ -87,8 +87,8 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
         ),
     );
     let paging = op.pagination.as_ref().map(|pg| {
-        let stream = format_ident!("{}_stream", names::bare(&op.method));
-        let all = format_ident!("{}_all", names::bare(&op.method));
+        let stream = format_ident!("{}_stream", names::bare(&op.method).trim_end_matches('_'));
+        let all = format_ident!("{}_all", names::bare(&op.method).trim_end_matches('_'));
         let page_number = names::ident(&op.params[pg.page_number].rust);
         let page_size = names::ident(&op.params[pg.page_size].rust);
         let total = names::ident(&op.response[pg.total_count].rust);

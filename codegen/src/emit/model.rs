@@ -26,7 +26,9 @@ pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
 
 /// The module holding an operation's types.
 pub fn module_name(op: &Operation) -> String {
-    names::snake(&op.name)
+    let m = names::snake(&op.name);
+    // `operations/mod.rs` is the parent module's own file.
+    if names::bare(&m) == "mod" { "mod_".to_string() } else { m }
 }
 
 fn lib(api: &Api) -> TokenStream {
@@ -99,7 +101,11 @@ fn shapes(api: &Api) -> TokenStream {
 
 fn shape(api: &Api, s: &Shape) -> TokenStream {
     let name = names::ident(&s.rust);
-    let doc = docs(&s.description);
+    let doc = if s.description.trim().is_empty() {
+        docs(&format!("The `{}` structure.", s.name))
+    } else {
+        docs(&s.description)
+    };
     let element = lit(&s.element);
     let fields = s.fields.iter().map(|f| response_field(api, &f.wire, &f.rust, &f.ty, f.required, &f.description));
     quote! {
@@ -116,7 +122,7 @@ fn shape(api: &Api, s: &Shape) -> TokenStream {
 }
 
 fn response_field(api: &Api, wire: &str, rust: &str, ty: &FieldType, required: bool, description: &str) -> TokenStream {
-    let doc = docs(description);
+    let doc = if description.trim().is_empty() { docs(&format!("`{wire}`.")) } else { docs(description) };
     let ident = names::ident(rust);
     let wire = lit(wire);
     let t = field_type(ty, &api.shapes);

@@ -50,7 +50,7 @@ fn lib(api: &Api) -> TokenStream {
                 ::core::option::Option::Some(::smartag_runtime::server::invoke::<::smartag_model::#req, _, _>(
                     ctx,
                     &params,
-                    move |ctx, request| async move { api.#m(ctx, request).await },
+                    move |ctx, request| async move { <A as #tr>::#m(&*api, ctx, request).await },
                 ))
             }
         }
