@@ -83,20 +83,15 @@ impl SmartagApi for SmartagService {
         let request_id = ctx.request_id;
         blocking(move || {
             let user_name = request.user_name.clone().unwrap_or_else(|| request.user_mail.clone());
-            let (password, generated) = match request.password.clone() {
-                Some(p) => (p, false),
-                None => (password::generate_password(), true),
-            };
+            let password = request.password.clone().unwrap_or_else(password::generate_password);
             let password_hash = password::hash_password(&password).map_err(ServerError::internal)?;
-            // The account e-mail is delivered before the user is committed, and withdrawn if the
-            // commit fails: a 2xx always has its message, and no message outlives a failure.
-            let mail = if generated {
-                let m =
-                    Mail::account_created(&request.user_mail, &request.region_id, &instance.id, &user_name, &password);
-                Some(service.outbox.deliver(&m).map_err(ServerError::internal)?)
-            } else {
-                None
-            };
+            // As the real service does, the username and password are sent to the user's e-mail
+            // address (here: the outbox). The message is delivered before the user is committed
+            // and withdrawn if the commit fails: a 2xx always has its message, and no message
+            // outlives a failure.
+            let message =
+                Mail::account_created(&request.user_mail, &request.region_id, &instance.id, &user_name, &password);
+            let mail = Some(service.outbox.deliver(&message).map_err(ServerError::internal)?);
             let created = service.store.create_user(NewUser {
                 region: request.region_id.clone(),
                 instance: instance.limits(),
