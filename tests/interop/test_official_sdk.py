@@ -9,7 +9,9 @@ import ipaddress
 import json
 import os
 import re
+import signal
 import stat
+import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 
@@ -686,3 +688,55 @@ def test_custom_config_cidr_exhausted(service_factory):
     assert resp["ClientIp"] == "172.16.8.2"
     expect_error(svc, create_request(sag="sag-two", name="tiny0002", password=PASSWORD), "ClientUser.UserOverLimit",
                  client=client)
+
+
+def test_kill_9_loses_no_acknowledged_create(service):
+    """Creates run from several threads; the service is killed with SIGKILL mid-stream; after a
+    restart every Create that was answered 200 is there, and the database opens."""
+    import threading
+
+    acknowledged, stop = [], threading.Event()
+    lock = threading.Lock()
+
+    def worker(w):
+        i = 0
+        while not stop.is_set():
+            name = f"k9w{w}u{i:04d}"
+            i += 1
+            try:
+                service.call(create_request(name=name, password=PASSWORD))
+            except Exception:  # the kill cuts requests off; only answered ones count
+                continue
+            with lock:
+                acknowledged.append(name)
+
+    threads = [threading.Thread(target=worker, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with lock:
+            if len(acknowledged) >= 20:
+                break
+        time.sleep(0.01)
+    service.proc.send_signal(signal.SIGKILL)
+    service.proc.wait()
+    service.proc = None
+    stop.set()
+    for t in threads:
+        t.join()
+    with lock:
+        answered = list(acknowledged)
+    assert len(answered) >= 20, f"only {len(answered)} creates answered before the kill"
+
+    service.start()
+    stored, page = set(), 1
+    while True:
+        resp = service.call(describe_request(page=page, size=100))
+        batch = users_of(resp)
+        stored |= {u["UserName"] for u in batch}
+        if not batch or len(stored) >= resp["TotalCount"]:
+            break
+        page += 1
+    missing = [n for n in answered if n not in stored]
+    assert not missing, f"acknowledged but lost after kill -9: {missing}"
