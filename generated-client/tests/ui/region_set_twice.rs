@@ -1,0 +1,11 @@
+use smartag_client::CreateSmartAccessGatewayClientUserRequest;
+
+fn main() {
+    let _request = CreateSmartAccessGatewayClientUserRequest::builder()
+        .region_id("cn-shanghai")
+        .region_id("cn-hangzhou")
+        .smart_ag_id("sag-demo")
+        .user_mail("a@example.com")
+        .bandwidth(20)
+        .build();
+}
