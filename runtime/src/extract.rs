@@ -49,7 +49,7 @@ pub fn optional<T: WireValue, C: ErrorCode>(
 
 /// Finishes `from_params`: runs the constraint checks on the parsed value and merges their
 /// violations with the parsing ones. A parameter that could not be read reports only that;
-/// the rest are ordered as `order` (the spec's parameter order), cross-parameter rules last.
+/// the rest are ordered as `order` (the spec's parameter order); a rule's violation sorts with the parameter it names.
 pub fn finish<T>(
     value: T,
     parsing: Violations,
