@@ -1,4 +1,5 @@
-//! Signature version 1.0 (`HMAC-SHA1`) of Alibaba Cloud's RPC protocol, timestamps and nonces.
+//! Signature version 1.0 (`HMAC-SHA1`) of Alibaba Cloud's RPC protocol: every parameter travels
+//! as a query or form parameter, the signature included.
 //!
 //! The string to sign is `METHOD&%2F&percent_encode(canonicalized_query)`, where the
 //! canonicalized query holds every parameter except `Signature` (empty values included), sorted
@@ -10,9 +11,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
-use time::macros::format_description;
-use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
-
 use crate::encoding::percent_encode;
 
 /// The name of the parameter that carries the signature (never part of what is signed).
@@ -21,18 +19,7 @@ pub const SIGNATURE_PARAM: &str = "Signature";
 /// The canonicalized query string: every parameter but `Signature`, empty values kept, sorted by
 /// name in byte order (ties by value), names and values percent-encoded, joined as `k=v` by `&`.
 pub fn canonicalized_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut pairs: Vec<(&str, &str)> = params.into_iter().filter(|(name, _)| *name != SIGNATURE_PARAM).collect();
-    pairs.sort_unstable();
-    let mut out = String::new();
-    for (i, (name, value)) in pairs.into_iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        out.push_str(&percent_encode(name));
-        out.push('=');
-        out.push_str(&percent_encode(value));
-    }
-    out
+    super::canonical_query(params.into_iter().filter(|(name, _)| *name != SIGNATURE_PARAM))
 }
 
 /// The string to sign: `METHOD&%2F&percent_encode(canonicalized_query(params))`.
@@ -66,53 +53,9 @@ fn mac(secret: &str, data: &str) -> Vec<u8> {
     }
 }
 
-/// Formats `t` as the protocol's UTC timestamp, `YYYY-MM-DDThh:mm:ssZ`.
-pub fn format_timestamp(t: OffsetDateTime) -> String {
-    let t = t.to_offset(UtcOffset::UTC);
-    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    t.format(format).unwrap_or_else(|_| {
-        // Only years outside 0..=9999 fail to format; render them plainly.
-        format!(
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second()
-        )
-    })
-}
-
-/// Parses a protocol timestamp, strictly `YYYY-MM-DDThh:mm:ssZ` (UTC). `None` if malformed.
-pub fn parse_timestamp(s: &str) -> Option<OffsetDateTime> {
-    let bytes = s.as_bytes();
-    let shape = b"dddd-dd-ddTdd:dd:ddZ";
-    if bytes.len() != shape.len() {
-        return None;
-    }
-    let shaped = bytes.iter().zip(shape).all(|(b, s)| if *s == b'd' { b.is_ascii_digit() } else { b == s });
-    if !shaped {
-        return None;
-    }
-    let format = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    PrimitiveDateTime::parse(s, format).ok().map(PrimitiveDateTime::assume_utc)
-}
-
-/// The current time as a protocol timestamp.
-pub fn now_timestamp() -> String {
-    format_timestamp(OffsetDateTime::now_utc())
-}
-
-/// A fresh `SignatureNonce`: a random UUID v4 as 32 lowercase hex characters (never time-based).
-pub fn new_nonce() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use time::macros::datetime;
 
     fn describe_regions() -> Vec<(&'static str, &'static str)> {
         vec![
@@ -189,39 +132,5 @@ mod tests {
         let q = canonicalized_query([("b", ""), ("B", "x"), ("a", "2"), ("a", "1"), ("Signature", "s")]);
         assert_eq!(q, "B=x&a=1&a=2&b=");
         assert_eq!(canonicalized_query(std::iter::empty()), "");
-    }
-
-    #[test]
-    fn timestamps() {
-        let t = datetime!(2016-02-23 12:46:24 UTC);
-        assert_eq!(format_timestamp(t), "2016-02-23T12:46:24Z");
-        let shifted = datetime!(2016-02-23 20:46:24 +08:00);
-        assert_eq!(format_timestamp(shifted), "2016-02-23T12:46:24Z");
-        assert_eq!(parse_timestamp("2016-02-23T12:46:24Z"), Some(t));
-        for bad in [
-            "",
-            "2016-02-23 12:46:24Z",
-            "2016-02-23T12:46:24",
-            "2016-02-23T12:46:24+08:00",
-            "2016-02-23T12:46:24.5Z",
-            "2016-13-23T12:46:24Z",
-            "2016-02-30T12:46:24Z",
-            "2016-02-23T25:46:24Z",
-            "+016-02-23T12:46:24Z",
-            "２016-02-23T12:46:24Z",
-        ] {
-            assert_eq!(parse_timestamp(bad), None, "{bad:?}");
-        }
-        let now = now_timestamp();
-        assert!(parse_timestamp(&now).is_some(), "{now}");
-    }
-
-    #[test]
-    fn nonces_are_random_hex() {
-        let a = new_nonce();
-        let b = new_nonce();
-        assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit()));
-        assert_ne!(a, b);
     }
 }
