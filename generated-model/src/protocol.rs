@@ -27,6 +27,21 @@ pub static PROTOCOL_ERRORS: ::smartag_runtime::errors::ProtocolErrors = ::smarta
         status: 400u16,
         message: "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}",
     },
+    incomplete_signature: ::smartag_runtime::errors::ErrorSpec {
+        code: "IncompleteSignature",
+        status: 400u16,
+        message: "The request signature does not conform to Aliyun standards. {reason}",
+    },
+    missing_security_token: ::smartag_runtime::errors::ErrorSpec {
+        code: "MissingSecurityToken",
+        status: 400u16,
+        message: "The security token of the temporary AccessKey is not supplied ({param}).",
+    },
+    invalid_security_token: ::smartag_runtime::errors::ErrorSpec {
+        code: "InvalidSecurityToken.MismatchWithAccessKey",
+        status: 400u16,
+        message: "The security token does not belong to the AccessKey ({param}).",
+    },
     invalid_access_key_id: ::smartag_runtime::errors::ErrorSpec {
         code: "InvalidAccessKeyId.NotFound",
         status: 404u16,

@@ -83,6 +83,13 @@ pub struct ProtocolErrors {
     pub invalid_parameter: ErrorSpec,
     /// The signature does not match (`{string_to_sign}` is the server's string to sign).
     pub signature_does_not_match: ErrorSpec,
+    /// A version 3 signature that does not match or does not conform (`{reason}` says which,
+    /// with the server's string to sign when there is one).
+    pub incomplete_signature: ErrorSpec,
+    /// An STS AccessKey used without its security token (`{param}` names where it belongs).
+    pub missing_security_token: ErrorSpec,
+    /// A security token that is not the one issued with the AccessKey (`{param}` names it).
+    pub invalid_security_token: ErrorSpec,
     /// The `AccessKeyId` is unknown.
     pub invalid_access_key_id: ErrorSpec,
     /// The `SignatureNonce` was used already.
