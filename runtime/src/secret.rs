@@ -17,6 +17,17 @@ impl Secret {
     pub fn expose(&self) -> &str {
         &self.0
     }
+
+    /// Whether `candidate` is this secret, compared in constant time (only the length may leak).
+    pub fn matches(&self, candidate: &str) -> bool {
+        constant_time_eq(candidate, &self.0)
+    }
+}
+
+/// Whether `a` and `b` are equal, compared in constant time for equal lengths.
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq as _;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 impl fmt::Debug for Secret {

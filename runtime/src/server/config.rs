@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::auth::Authentication;
+use super::credentials::Authentication;
 use crate::operation::ServiceInfo;
 
 /// The default body limit: 64 KiB.

@@ -2,6 +2,8 @@
 
 use std::net::SocketAddr;
 
+use crate::signature::SignatureVersion;
+
 /// The request as the operation's implementation sees it, besides its parsed parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestContext {
@@ -17,4 +19,6 @@ pub struct RequestContext {
     /// The peer address, when the router is served with
     /// `into_make_service_with_connect_info::<SocketAddr>()`.
     pub remote_addr: Option<SocketAddr>,
+    /// The signature version the request was verified with; `None` when authentication is off.
+    pub signature_version: Option<SignatureVersion>,
 }

@@ -2,9 +2,12 @@
 //!
 //! [`router`] speaks the wire protocol for a [`Dispatch`] (implemented by the generated server
 //! crate): it accepts POST with the parameters in the query (what the official SDKs send), POST
-//! with an `application/x-www-form-urlencoded` body merged after the query, and GET; checks
-//! `Format`, `Action` and `Version`; authenticates (signature version 1.0, timestamp window,
-//! nonce replay) unless explicitly disabled; dispatches; and renders the answer as JSON or XML.
+//! with an `application/x-www-form-urlencoded` body merged after the query (any transfer
+//! encoding, chunked included), and GET; checks `Format`, `Action` and `Version`; authenticates
+//! unless explicitly disabled — signature version 3 (`ACS3-HMAC-SHA256`, what every current
+//! official SDK sends by default) or version 1.0 (`HMAC-SHA1`), the date window, STS security
+//! tokens, and one nonce replay memory for both; dispatches; and renders the answer as JSON or
+//! XML.
 //! Every failure, including an oversized body, a timeout, an unsupported method or a panic, is
 //! answered with the API's error envelope, never plain text. Every answer carries a fresh
 //! `RequestId` (also in the `x-acs-request-id` header).
@@ -12,14 +15,16 @@
 mod auth;
 mod config;
 mod context;
+mod credentials;
+mod decode;
 mod dispatch;
 mod error;
-mod layers;
 mod nonce;
 mod render;
+mod respond;
 mod router;
 
-pub use auth::{Authentication, CredentialStore};
+pub use credentials::{Authentication, CredentialStore, KeyMaterial};
 pub use config::{NoAuthentication, ServerConfig, ServerConfigBuilder};
 pub use context::RequestContext;
 pub use dispatch::{Dispatch, DispatchFuture, invoke};

@@ -1,36 +1,47 @@
-//! The protocol pipeline: method and body, `Format`, `Action`, `Version`, authentication,
-//! dispatch, rendering.
+//! The protocol pipeline, one straight line per request:
+//!
+//! 1. a RequestId and a tracing span;
+//! 2. [`decode::read`]: method, body (read once, limited), query and form parameters;
+//! 3. the answer's format, decided once from `Format`;
+//! 4. [`process`]: the signature version, `Action` and `Version` (parameters under 1.0,
+//!    `x-acs-*` headers under 3), no parameter twice, authentication, dispatch;
+//! 5. rendering (JSON or XML) with the RequestId.
+//!
+//! Steps 2–4 run under the request timeout, and a panic below is answered as the protocol's
+//! internal error: every failure is an error envelope, never plain text or a dropped connection.
 
-use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
-use axum::body::to_bytes;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderMap, Method, header};
-use axum::middleware::from_fn_with_state;
+use axum::extract::{Request, State};
 use axum::response::Response;
 use axum::routing::any;
+use futures::FutureExt as _;
 use serde_json::Value;
 use time::OffsetDateTime;
+use tracing::Instrument as _;
 
-use super::auth::{Verifier, authenticate};
+use super::auth::{Scheme, Verifier, authenticate};
 use super::config::ServerConfig;
 use super::context::RequestContext;
+use super::decode::{self, Incoming};
 use super::dispatch::Dispatch;
 use super::error::ErrorReply;
-use super::layers::{RequestMeta, body_limit, loggable, request_scope, timeout};
 use super::nonce::NonceCache;
 use super::render::{self, WireFormat};
-use crate::errors::{ErrorBody, ProtocolErrors};
+use super::respond::{self, loggable};
+use crate::errors::{ErrorSpec, ProtocolErrors};
 use crate::params::Params;
+use crate::signature::v3::headers;
 
 /// What every request of one router shares.
-pub(crate) struct Shared {
-    pub dispatch: Box<dyn Dispatch>,
-    pub config: ServerConfig,
-    pub errors: &'static ProtocolErrors,
-    pub nonces: NonceCache,
+struct Shared {
+    dispatch: Box<dyn Dispatch>,
+    config: ServerConfig,
+    errors: &'static ProtocolErrors,
+    nonces: NonceCache,
 }
 
 /// The axum router serving `dispatch` with the protocol checks and error envelopes of `config`,
@@ -40,103 +51,110 @@ pub(crate) struct Shared {
 /// form body merges it after the query); any other method is answered with `invalid_action`.
 /// Serve it with `into_make_service_with_connect_info::<SocketAddr>()` so that
 /// [`RequestContext::remote_addr`] is known.
+///
+/// The body limit and the request timeout of `config` are part of the pipeline, because their
+/// failures are answered with the API's own envelope. Anything else is the caller's to compose
+/// with ordinary tower layers on the returned router (`router(..).layer(..)`), for example a
+/// concurrency limit, tracing of HTTP traffic, or compression; they see every request before
+/// the pipeline does.
 pub fn router<D: Dispatch>(dispatch: D, config: ServerConfig, errors: &'static ProtocolErrors) -> Router {
     let nonces = NonceCache::new(config.nonce_capacity());
     let shared = Arc::new(Shared { dispatch: Box::new(dispatch), config, errors, nonces });
-    Router::new()
-        .route("/", any(handle))
-        .fallback(handle)
-        .layer(from_fn_with_state(shared.clone(), body_limit))
-        .layer(from_fn_with_state(shared.clone(), timeout))
-        .layer(from_fn_with_state(shared.clone(), request_scope))
-        .with_state(shared)
-}
-
-/// The envelope answering `reply` in `format`.
-pub(crate) fn error_response(shared: &Shared, meta: &RequestMeta, format: WireFormat, reply: ErrorReply) -> Response {
-    let (code, status, message) = match reply {
-        ErrorReply::Coded { code, status, message } => (code, status, message),
-        ErrorReply::Internal => {
-            let spec = &shared.errors.internal_error;
-            (spec.code, spec.status, spec.render(&[]))
-        }
-    };
-    let envelope = ErrorBody {
-        request_id: meta.request_id.to_string(),
-        host_id: shared.config.host_id().to_owned(),
-        code: code.to_owned(),
-        message,
-        recommend: String::new(),
-    };
-    render::error(format, status, &envelope)
-}
-
-/// Whether the body is `application/x-www-form-urlencoded` (parameters).
-fn is_form(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+    Router::new().route("/", any(handle)).fallback(handle).with_state(shared)
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let meta = RequestMeta::of(&request);
-    let remote_addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr);
-    let (parts, body) = request.into_parts();
-    let mut params = Params::parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes());
+    let request_id = respond::new_request_id();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        action = tracing::field::Empty,
+        access_key_id = tracing::field::Empty,
+        signature_version = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let response = answer(&shared, &request_id, request).instrument(span.clone()).await;
+    let response = respond::with_request_id(response, &request_id);
+    let _entered = span.enter();
+    tracing::info!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "answered");
+    response
+}
 
-    if parts.method != Method::GET && parts.method != Method::POST {
-        tracing::info!(code = shared.errors.invalid_action.code, "unsupported HTTP method");
-        let reply = ErrorReply::from_spec(&shared.errors.invalid_action, &[("param", "Action")]);
-        return error_response(&shared, &meta, meta.format(), reply);
-    }
-    if parts.method == Method::POST && is_form(&parts.headers) {
-        match to_bytes(body, shared.config.body_limit()).await {
-            Ok(bytes) => params.extend(Params::parse_urlencoded(&bytes)),
-            Err(_) => {
-                let reply = ErrorReply::from_spec(&shared.errors.request_too_large, &[]);
-                return error_response(&shared, &meta, meta.format(), reply);
-            }
-        }
-    }
-
-    let Some(format) = WireFormat::parse(params.get("Format")) else {
-        tracing::info!(code = shared.errors.invalid_parameter.code, "unsupported Format");
-        let reply = ErrorReply::from_spec(&shared.errors.invalid_parameter, &[("param", "Format")]);
-        return error_response(&shared, &meta, WireFormat::Json, reply);
+/// Steps 2–5 under the deadline.
+async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response {
+    let limit = shared.config.request_timeout();
+    let deadline = tokio::time::Instant::now() + limit;
+    let refuse = |format: WireFormat, reply: ErrorReply| {
+        respond::error(shared.errors, shared.config.host_id(), request_id, format, reply)
     };
-    meta.set_format(format);
+    let timed_out = || {
+        tracing::warn!(timeout_ms = limit.as_millis() as u64, "request timed out");
+        ErrorReply::from_spec(&shared.errors.request_timeout, &[])
+    };
+    let panicked = || {
+        tracing::error!("request handling panicked");
+        ErrorReply::Internal
+    };
 
-    match process(&shared, &meta, parts.method.as_str(), params, remote_addr).await {
-        Ok((action, value)) => render::success(format, &action, &meta.request_id, value),
-        Err(reply) => error_response(&shared, &meta, format, reply),
+    // Until the body is read, only the query can say which format the caller wants.
+    let early = WireFormat::parse(query_param(&request, "Format").as_deref()).unwrap_or_default();
+    let reading = AssertUnwindSafe(decode::read(request, shared.config.body_limit(), shared.errors)).catch_unwind();
+    let incoming = match tokio::time::timeout_at(deadline, reading).await {
+        Ok(Ok(Ok(incoming))) => incoming,
+        Ok(Ok(Err(reply))) => return refuse(early, reply),
+        Ok(Err(_)) => return refuse(early, panicked()),
+        Err(_) => return refuse(early, timed_out()),
+    };
+
+    let Some(format) = WireFormat::parse(incoming.params.get("Format")) else {
+        let reply = protocol_error(&shared.errors.invalid_parameter, "Format");
+        return refuse(WireFormat::Json, reply);
+    };
+    let processing = AssertUnwindSafe(process(shared, request_id, incoming)).catch_unwind();
+    match tokio::time::timeout_at(deadline, processing).await {
+        Ok(Ok(Ok((action, value)))) => render::success(format, &action, request_id, value),
+        Ok(Ok(Err(reply))) => refuse(format, reply),
+        Ok(Err(_)) => refuse(format, panicked()),
+        Err(_) => refuse(format, timed_out()),
     }
 }
 
-/// `Action`, `Version`, authentication, dispatch.
-async fn process(
-    shared: &Shared,
-    meta: &RequestMeta,
-    method: &str,
-    params: Params,
-    remote_addr: Option<SocketAddr>,
-) -> Result<(String, Value), ErrorReply> {
+/// The first value of query parameter `name`.
+fn query_param(request: &Request, name: &str) -> Option<String> {
+    Params::parse_urlencoded(request.uri().query().unwrap_or("").as_bytes()).get(name).map(str::to_owned)
+}
+
+/// Step 4: signature version, `Action`, `Version`, no repeated parameter, authentication,
+/// dispatch.
+async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Result<(String, Value), ErrorReply> {
     let errors = shared.errors;
     let span = tracing::Span::current();
+    let scheme = Scheme::of(&incoming);
+    span.record("signature_version", tracing::field::display(scheme));
 
-    let action = match params.get("Action") {
-        None | Some("") => return Err(protocol_error(&errors.missing_parameter, "Action")),
+    let (action_field, version_field) = match scheme {
+        Scheme::V1 => (incoming.params.get("Action"), incoming.params.get("Version")),
+        Scheme::V3 => (incoming.header(headers::ACTION).map(str::trim), incoming.header(headers::VERSION).map(str::trim)),
+    };
+    let (action_name, version_name) = match scheme {
+        Scheme::V1 => ("Action", "Version"),
+        Scheme::V3 => (headers::ACTION, headers::VERSION),
+    };
+    let action = match action_field {
+        None | Some("") => return Err(protocol_error(&errors.missing_parameter, action_name)),
         Some(action) => action.to_owned(),
     };
     span.record("action", tracing::field::display(loggable(&action)));
-
-    match params.get("Version") {
-        None | Some("") => return Err(protocol_error(&errors.missing_parameter, "Version")),
+    match version_field {
+        None | Some("") => return Err(protocol_error(&errors.missing_parameter, version_name)),
         Some(version) if version != shared.config.version() => {
-            return Err(protocol_error(&errors.invalid_version, "Version"));
+            return Err(protocol_error(&errors.invalid_version, version_name));
         }
         Some(_) => {}
+    }
+    if let Some(name) = incoming.repeated_param() {
+        return Err(protocol_error(&errors.invalid_parameter, name));
     }
 
     let access_key_id = match shared.config.authentication().store() {
@@ -147,31 +165,43 @@ async fn process(
                 window: time::Duration::try_from(shared.config.timestamp_window()).unwrap_or(time::Duration::MAX),
                 nonces: &shared.nonces,
             };
-            if let Some(key) = params.get("AccessKeyId") {
-                span.record("access_key_id", tracing::field::display(loggable(key)));
-            }
-            Some(authenticate(&verifier, method, &params, OffsetDateTime::now_utc())?)
+            let key_id = authenticate(&verifier, scheme, &incoming, OffsetDateTime::now_utc())?;
+            span.record("access_key_id", tracing::field::display(loggable(&key_id)));
+            Some(key_id)
         }
-        None => params.get("AccessKeyId").filter(|k| !k.is_empty()).map(str::to_owned),
+        None => claimed_key(scheme, &incoming),
     };
 
+    let Incoming { params, remote_addr, .. } = incoming;
     let ctx = RequestContext {
-        request_id: meta.request_id.to_string(),
+        request_id: request_id.to_owned(),
         action: action.clone(),
         region_id: params.get("RegionId").filter(|r| !r.is_empty()).map(str::to_owned),
         access_key_id,
         remote_addr,
+        signature_version: shared.config.authentication().is_enabled().then_some(scheme),
     };
     let Some(answer) = shared.dispatch.dispatch(ctx, params) else {
-        tracing::info!(code = errors.invalid_action.code, "unknown action");
         return Err(protocol_error(&errors.invalid_action, "Action"));
     };
     let value = answer.await?;
     Ok((action, value))
 }
 
+/// The AccessKeyId a request names when authentication is off (unverified).
+fn claimed_key(scheme: Scheme, incoming: &Incoming) -> Option<String> {
+    let claimed = match scheme {
+        Scheme::V1 => incoming.params.get("AccessKeyId").map(str::to_owned),
+        Scheme::V3 => incoming
+            .header(headers::AUTHORIZATION)
+            .and_then(|a| crate::signature::v3::Authorization::parse(a).ok())
+            .map(|a| a.credential),
+    };
+    claimed.filter(|k| !k.is_empty())
+}
+
 /// A protocol error about `param`.
-fn protocol_error(spec: &crate::errors::ErrorSpec, param: &str) -> ErrorReply {
-    tracing::info!(code = spec.code, param, "request refused");
+fn protocol_error(spec: &ErrorSpec, param: &str) -> ErrorReply {
+    tracing::info!(code = spec.code, param = loggable(param), "request refused");
     ErrorReply::from_spec(spec, &[("param", param)])
 }

@@ -44,6 +44,21 @@ pub static ERRORS: ProtocolErrors = ProtocolErrors {
         400,
         "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}",
     ),
+    incomplete_signature: spec(
+        "IncompleteSignature",
+        400,
+        "The request signature does not conform to Aliyun standards. {reason}",
+    ),
+    missing_security_token: spec(
+        "MissingSecurityToken",
+        400,
+        "The security token of the temporary AccessKey is not supplied ({param}).",
+    ),
+    invalid_security_token: spec(
+        "InvalidSecurityToken.MismatchWithAccessKey",
+        400,
+        "The security token does not belong to the AccessKey ({param}).",
+    ),
     invalid_access_key_id: spec("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found."),
     signature_nonce_used: spec("SignatureNonceUsed", 400, "Specified signature nonce was used already."),
     invalid_timestamp_expired: spec("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired."),

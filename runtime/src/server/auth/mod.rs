@@ -1,0 +1,120 @@
+//! Request authentication, both signature versions the official SDKs speak, and what they share:
+//! the key lookup, the date window, the STS token and the one replay memory.
+//!
+//! [`Scheme::of`] decides the version from the request: an `Authorization: ACS3-…` header (or,
+//! without any `Action` parameter, `x-acs-action` headers) means version 3, anything else
+//! version 1.0. [`authenticate`] then runs that version's checks ([`v1`], [`v3`]), each in an
+//! order that lets a forged request neither learn which keys exist before its shape is right nor
+//! burn a legitimate nonce: shape, key, date, token, payload, signature, and only then the nonce.
+
+mod v1;
+mod v3;
+
+use time::OffsetDateTime;
+
+use super::credentials::{CredentialStore, KeyMaterial};
+use super::decode::Incoming;
+use super::error::ErrorReply;
+use super::nonce::{NonceCache, NonceOutcome};
+use crate::errors::{ErrorSpec, ProtocolErrors};
+use crate::signature::parse_timestamp;
+use crate::signature::v3::headers;
+
+pub(crate) use crate::signature::SignatureVersion as Scheme;
+
+/// The longest nonce accepted, in bytes (the SDKs send 32 or 36 characters); a bound on what the
+/// nonce cache holds per entry.
+pub(crate) const MAX_NONCE_LEN: usize = 128;
+
+impl Scheme {
+    /// The signature version `request` claims.
+    pub(crate) fn of(request: &Incoming) -> Scheme {
+        let claims_v3 = request.header(headers::AUTHORIZATION).is_some_and(|a| a.trim_start().starts_with("ACS3-"));
+        let v3_shaped = !request.params.contains("Action") && request.header(headers::ACTION).is_some();
+        if claims_v3 || v3_shaped { Scheme::V3 } else { Scheme::V1 }
+    }
+}
+
+/// What [`authenticate`] needs besides the request.
+pub(crate) struct Verifier<'a> {
+    /// The keys.
+    pub store: &'a dyn CredentialStore,
+    /// The protocol errors answered.
+    pub errors: &'static ProtocolErrors,
+    /// Accepted clock skew either way.
+    pub window: time::Duration,
+    /// Nonces seen, for both versions.
+    pub nonces: &'a NonceCache,
+}
+
+/// Authenticates `request` under `scheme`; returns the verified AccessKeyId.
+pub(crate) fn authenticate(
+    v: &Verifier<'_>,
+    scheme: Scheme,
+    request: &Incoming,
+    now: OffsetDateTime,
+) -> Result<String, ErrorReply> {
+    match scheme {
+        Scheme::V1 => v1::authenticate(v, request, now),
+        Scheme::V3 => v3::authenticate(v, request, now),
+    }
+}
+
+/// A refusal with `spec`, logged at info level with `why` (never a secret).
+pub(super) fn refuse(spec: &ErrorSpec, vars: &[(&str, &str)], why: &str) -> ErrorReply {
+    tracing::info!(code = spec.code, why, "request not authenticated");
+    ErrorReply::from_spec(spec, vars)
+}
+
+impl Verifier<'_> {
+    /// The key `key_id`, or the protocol's unknown-key error.
+    pub(super) fn key(&self, key_id: &str) -> Result<KeyMaterial, ErrorReply> {
+        self.store.key(key_id).ok_or_else(|| refuse(&self.errors.invalid_access_key_id, &[], "unknown access key"))
+    }
+
+    /// The time `raw` (from `field`), which must be well formed and within the window of `now`.
+    pub(super) fn sent_at(&self, raw: &str, field: &str, now: OffsetDateTime) -> Result<OffsetDateTime, ErrorReply> {
+        let errors = self.errors;
+        let sent_at = parse_timestamp(raw)
+            .ok_or_else(|| refuse(&errors.invalid_timestamp_format, &[("param", field)], "malformed date"))?;
+        let skew = now - sent_at;
+        if skew.abs() > self.window {
+            tracing::info!(skew_seconds = skew.whole_seconds(), "date outside the window");
+            return Err(refuse(&errors.invalid_timestamp_expired, &[("param", field)], "date outside the window"));
+        }
+        Ok(sent_at)
+    }
+
+    /// A temporary key requires its own token in `field`; a permanent key ignores any.
+    pub(super) fn check_token(&self, key: &KeyMaterial, sent: Option<&str>, field: &str) -> Result<(), ErrorReply> {
+        let Some(expected) = &key.security_token else {
+            return Ok(());
+        };
+        match sent.filter(|t| !t.is_empty()) {
+            None => Err(refuse(&self.errors.missing_security_token, &[("param", field)], "security token missing")),
+            Some(token) if expected.matches(token) => Ok(()),
+            Some(_) => Err(refuse(&self.errors.invalid_security_token, &[("param", field)], "security token mismatch")),
+        }
+    }
+
+    /// Remembers `nonce` of `key_id` until the window after `sent_at` has passed; a replay (from
+    /// either signature version) is refused, as is any request while the memory is full.
+    pub(super) fn remember_nonce(
+        &self,
+        key_id: &str,
+        nonce: &str,
+        field: &str,
+        sent_at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> Result<(), ErrorReply> {
+        let expires = sent_at.max(now) + self.window;
+        match self.nonces.check_and_insert(key_id, nonce, expires.unix_timestamp(), now.unix_timestamp()) {
+            NonceOutcome::Fresh => Ok(()),
+            NonceOutcome::Used => Err(refuse(&self.errors.signature_nonce_used, &[("param", field)], "nonce replayed")),
+            NonceOutcome::Full => {
+                tracing::warn!(capacity = self.nonces.capacity(), "nonce cache full; refusing");
+                Err(refuse(&self.errors.throttling, &[], "nonce cache full"))
+            }
+        }
+    }
+}

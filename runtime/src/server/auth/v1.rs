@@ -1,0 +1,54 @@
+//! Signature version 1.0: `AccessKeyId`, `Signature`, `SignatureNonce`, `Timestamp` (and
+//! `SecurityToken` for STS keys) are parameters; the signature covers every other parameter.
+
+use time::OffsetDateTime;
+
+use super::{MAX_NONCE_LEN, Verifier, refuse};
+use crate::server::decode::Incoming;
+use crate::server::error::ErrorReply;
+use crate::signature::v1::{string_to_sign, verify};
+use crate::validate::{Violation, Violations};
+
+/// Authenticates a version 1.0 request; returns the verified AccessKeyId.
+///
+/// Order: required parameters (all missing ones reported at once), `SignatureMethod` and
+/// `SignatureVersion` when given, the key, the timestamp's format then window, the security
+/// token, the signature over every parameter but `Signature`, and only then the nonce.
+pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDateTime) -> Result<String, ErrorReply> {
+    let errors = v.errors;
+    let params = &request.params;
+    let mut problems = Violations::new();
+    for name in ["AccessKeyId", "Signature", "SignatureNonce", "Timestamp"] {
+        if params.get(name).is_none_or(str::is_empty) {
+            problems.push(Violation::from_spec(&errors.missing_parameter, name));
+        }
+    }
+    if params.get("SignatureNonce").is_some_and(|n| n.len() > MAX_NONCE_LEN) {
+        problems.push(Violation::from_spec(&errors.invalid_parameter, "SignatureNonce"));
+    }
+    if params.get("SignatureMethod").is_some_and(|m| m != "HMAC-SHA1") {
+        problems.push(Violation::from_spec(&errors.invalid_parameter, "SignatureMethod"));
+    }
+    if params.get("SignatureVersion").is_some_and(|m| m != "1.0") {
+        problems.push(Violation::from_spec(&errors.invalid_parameter, "SignatureVersion"));
+    }
+    problems.into_result()?;
+
+    let (Some(key_id), Some(signature), Some(nonce), Some(timestamp)) =
+        (params.get("AccessKeyId"), params.get("Signature"), params.get("SignatureNonce"), params.get("Timestamp"))
+    else {
+        return Err(ErrorReply::Internal);
+    };
+
+    let key = v.key(key_id)?;
+    let sent_at = v.sent_at(timestamp, "Timestamp", now)?;
+    v.check_token(&key, params.get("SecurityToken"), "SecurityToken")?;
+
+    let to_sign = string_to_sign(request.method.as_str(), params.iter());
+    if !verify(key.secret.expose(), &to_sign, signature) {
+        return Err(refuse(&errors.signature_does_not_match, &[("string_to_sign", &to_sign)], "signature mismatch"));
+    }
+
+    v.remember_nonce(key_id, nonce, "SignatureNonce", sent_at, now)?;
+    Ok(key_id.to_owned())
+}

@@ -1,0 +1,112 @@
+//! Signature version 3 (`ACS3-HMAC-SHA256`): the key, date, nonce and payload hash travel as
+//! headers and the signature in `Authorization`; the canonical request is rebuilt from the
+//! `SignedHeaders` list the client sent, since clients differ in which headers they sign.
+
+use time::OffsetDateTime;
+
+use super::{MAX_NONCE_LEN, Verifier, refuse};
+use crate::server::decode::Incoming;
+use crate::server::error::ErrorReply;
+use crate::signature::v3::{self, Authorization, headers};
+use crate::validate::{Violation, Violations};
+
+/// The headers a version 3 request must send, and sign, because the server decides by them.
+const REQUIRED: [&str; 6] =
+    [headers::HOST, headers::ACTION, headers::VERSION, headers::DATE, headers::SIGNATURE_NONCE, headers::CONTENT_SHA256];
+
+/// Headers that must be signed when they are sent.
+const SIGNED_WHEN_SENT: [&str; 2] = [headers::SECURITY_TOKEN, headers::ACCESS_KEY_ID];
+
+/// Parameters of version 1.0 that make no sense next to a version 3 `Authorization`.
+const V1_FIELDS: [&str; 2] = ["Signature", "SignatureMethod"];
+
+/// Authenticates a version 3 request; returns the verified AccessKeyId.
+///
+/// Order: the `Authorization` header's shape, the required headers, what is signed, the key, the
+/// date's format then window, the security token, the payload hash, the signature, and only then
+/// the nonce.
+pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDateTime) -> Result<String, ErrorReply> {
+    let errors = v.errors;
+    let incomplete = |reason: &str| refuse(&errors.incomplete_signature, &[("reason", reason)], reason);
+
+    let authorization = match request.header_values(headers::AUTHORIZATION).as_slice() {
+        [] => return Err(incomplete("The Authorization header is missing: sign the request with ACS3-HMAC-SHA256.")),
+        [one] => Authorization::parse(one).map_err(|e| incomplete(&format!("Malformed Authorization header: {e}.")))?,
+        _ => return Err(incomplete("The Authorization header is sent more than once.")),
+    };
+    if let Some(field) = V1_FIELDS.iter().find(|f| request.params.contains(f)) {
+        return Err(incomplete(&format!(
+            "The request carries both an ACS3-HMAC-SHA256 Authorization header and the signature version 1.0 \
+             parameter {field}: sign with one scheme only."
+        )));
+    }
+
+    let mut missing = Violations::new();
+    for name in REQUIRED {
+        if request.header(name).is_none_or(|h| h.trim().is_empty()) {
+            missing.push(Violation::from_spec(&errors.missing_parameter, name));
+        }
+    }
+    missing.into_result()?;
+    for name in REQUIRED.iter().chain(SIGNED_WHEN_SENT.iter().filter(|h| request.header(h).is_some())) {
+        if !authorization.signs(name) {
+            return Err(incomplete(&format!(
+                "The header {name} is not signed: SignedHeaders must include host and every x-acs-* header sent."
+            )));
+        }
+        if request.header_values(name).len() > 1 {
+            return Err(incomplete(&format!("The signed header {name} is sent more than once.")));
+        }
+    }
+    let header = |name: &str| request.header(name).map(str::trim).unwrap_or_default();
+    let (date, nonce, payload_hash) =
+        (header(headers::DATE), header(headers::SIGNATURE_NONCE), header(headers::CONTENT_SHA256));
+    if nonce.len() > MAX_NONCE_LEN {
+        return Err(refuse(&errors.invalid_parameter, &[("param", headers::SIGNATURE_NONCE)], "nonce too long"));
+    }
+
+    let key_id = authorization.credential.as_str();
+    if request.header(headers::ACCESS_KEY_ID).is_some_and(|id| id.trim() != key_id) {
+        return Err(incomplete("The x-acs-accesskey-id header names another key than the Authorization Credential."));
+    }
+    let key = v.key(key_id)?;
+    let sent_at = v.sent_at(date, headers::DATE, now)?;
+    v.check_token(&key, request.header(headers::SECURITY_TOKEN).map(str::trim), headers::SECURITY_TOKEN)?;
+
+    let signed: Vec<&str> = authorization.signed_headers.iter().map(String::as_str).collect();
+    let all_headers = request.headers_with_host();
+    let (block, signed_line) = v3::canonical_headers(all_headers.iter().copied(), &signed);
+    let canonical =
+        v3::canonical_request(request.method.as_str(), request.query.iter(), &block, &signed_line, payload_hash);
+    let to_sign = v3::string_to_sign(&canonical);
+    tracing::debug!(canonical_request = %redacted(request, &block, &signed_line, payload_hash), "version 3 canonical request");
+
+    let actual_hash = v3::hash_payload(&request.body);
+    if !actual_hash.eq_ignore_ascii_case(payload_hash) {
+        return Err(incomplete(&format!(
+            "The body ({} bytes) does not hash to x-acs-content-sha256: send the lowercase hex SHA-256 of the exact \
+             body bytes. server string to sign is:{to_sign}",
+            request.body.len()
+        )));
+    }
+    if !v3::verify(key.secret.expose(), &to_sign, &authorization.signature) {
+        return Err(refuse(&errors.signature_does_not_match, &[("string_to_sign", &to_sign)], "signature mismatch"));
+    }
+
+    v.remember_nonce(key_id, nonce, headers::SIGNATURE_NONCE, sent_at, now)?;
+    Ok(key_id.to_owned())
+}
+
+/// The canonical request for the debug log: parameter values (passwords among them) and the
+/// security token replaced by `***`.
+fn redacted(request: &Incoming, block: &str, signed_line: &str, payload_hash: &str) -> String {
+    let query: Vec<(&str, &str)> = request.query.iter().map(|(name, _)| (name, "***")).collect();
+    let block: String = block
+        .lines()
+        .map(|line| match line.split_once(':') {
+            Some((name, _)) if name == headers::SECURITY_TOKEN => format!("{name}:***\n"),
+            _ => format!("{line}\n"),
+        })
+        .collect();
+    v3::canonical_request(request.method.as_str(), query, &block, signed_line, payload_hash)
+}

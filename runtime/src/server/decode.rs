@@ -1,0 +1,133 @@
+//! The request as the pipeline sees it: read once, with the body limit, into an [`Incoming`]
+//! that both signature versions and the operations read from.
+
+use std::net::SocketAddr;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderMap, Method, header};
+use futures::StreamExt as _;
+
+use super::error::ErrorReply;
+use crate::errors::ProtocolErrors;
+use crate::params::Params;
+
+/// One request, read.
+pub(crate) struct Incoming {
+    /// GET or POST (others are refused while reading).
+    pub method: Method,
+    /// The headers as received.
+    pub headers: HeaderMap,
+    /// The URI's authority, for a request without a `Host` header (HTTP/2).
+    authority: Option<String>,
+    /// The parameters of the query string alone (what version 3 signs).
+    pub query: Params,
+    /// Every parameter: the query's, then a form body's.
+    pub params: Params,
+    /// The body bytes exactly as received (what `x-acs-content-sha256` hashes).
+    pub body: Bytes,
+    /// The peer, when the router is served with connect info.
+    pub remote_addr: Option<SocketAddr>,
+}
+
+impl Incoming {
+    /// The first value of header `name` that is valid text.
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        match self.headers.get(name) {
+            Some(value) => value.to_str().ok(),
+            None if name == "host" => self.authority.as_deref(),
+            None => None,
+        }
+    }
+
+    /// Every value of header `name` (values that are not text read as empty).
+    pub(crate) fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers.get_all(name).iter().map(|v| v.to_str().unwrap_or("")).collect()
+    }
+
+    /// Every header as `(name, value)` text (values that are not text read as empty), with
+    /// `host` taken from the URI when the request has no `Host` header.
+    pub(crate) fn headers_with_host(&self) -> Vec<(&str, &str)> {
+        let synthetic_host = match (self.headers.contains_key(header::HOST), &self.authority) {
+            (false, Some(authority)) => Some(("host", authority.as_str())),
+            _ => None,
+        };
+        self.headers.iter().map(|(n, v)| (n.as_str(), v.to_str().unwrap_or(""))).chain(synthetic_host).collect()
+    }
+
+    /// The first parameter that appears more than once (in the query, the body or both).
+    pub(crate) fn repeated_param(&self) -> Option<&str> {
+        let mut names: Vec<&str> = self.params.iter().map(|(n, _)| n).collect();
+        names.sort_unstable();
+        names.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+    }
+}
+
+/// Reads `request`: refuses methods other than GET and POST, reads the body (any transfer
+/// encoding) up to `limit` bytes, and parses the query and an `application/x-www-form-urlencoded`
+/// body into parameters.
+pub(crate) async fn read(request: Request, limit: usize, errors: &'static ProtocolErrors) -> Result<Incoming, ErrorReply> {
+    let remote_addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr);
+    let (parts, body) = request.into_parts();
+    if parts.method != Method::GET && parts.method != Method::POST {
+        tracing::info!(code = errors.invalid_action.code, "unsupported HTTP method");
+        return Err(ErrorReply::from_spec(&errors.invalid_action, &[("param", "Action")]));
+    }
+    let body = read_body(body, &parts.headers, limit, errors).await?;
+    let query = Params::parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes());
+    let mut params = query.clone();
+    if is_form(&parts.headers) {
+        params.extend(Params::parse_urlencoded(&body));
+    }
+    Ok(Incoming {
+        method: parts.method,
+        authority: parts.uri.authority().map(|a| a.as_str().to_owned()),
+        headers: parts.headers,
+        query,
+        params,
+        body,
+        remote_addr,
+    })
+}
+
+/// The body, at most `limit` bytes (by `Content-Length` or as it streams).
+async fn read_body(
+    body: Body,
+    headers: &HeaderMap,
+    limit: usize,
+    errors: &'static ProtocolErrors,
+) -> Result<Bytes, ErrorReply> {
+    let too_large = || {
+        tracing::info!(limit, code = errors.request_too_large.code, "request body too large");
+        ErrorReply::from_spec(&errors.request_too_large, &[])
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    let mut stream = body.into_data_stream();
+    let mut buffer: Vec<u8> = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(bytes) if buffer.len().saturating_add(bytes.len()) > limit => return Err(too_large()),
+            Ok(bytes) => buffer.extend_from_slice(&bytes),
+            Err(e) => {
+                tracing::info!(error = %e, "request body could not be read");
+                return Err(ErrorReply::from_spec(&errors.invalid_parameter, &[("param", "Body")]));
+            }
+        }
+    }
+    Ok(Bytes::from(buffer))
+}
+
+/// Whether the body is `application/x-www-form-urlencoded` (parameters).
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
