@@ -1,8 +1,12 @@
-//! The Smartag code generator: loads the one spec, checks it (every problem at once, each at
-//! `file:line:column`), resolves it into a model, and emits the generated crates' sources.
+//! The code generator: loads a spec, checks it (every problem at once, each at
+//! `file:line:column`), resolves it into the IR, and emits the generated crates' sources.
+//!
+//! Three stages, each reading only the one before:
 //!
 //! ```text
-//! spec/smartag.yaml → load (serde_yaml) → resolve (checks, model) → emit (quote) → render (prettyplease)
+//! spec.yaml → raw (serde_yaml, unknown keys rejected)
+//!           → ir (checked, resolved, every Rust name decided once)
+//!           → emit (quote, reads the IR only) → render (prettyplease)
 //! ```
 //!
 //! [`generate`] does it all in memory; `cargo xtask gen` writes the result and `cargo xtask
@@ -14,9 +18,8 @@
 
 pub mod diagnostics;
 pub mod emit;
+pub mod ir;
 mod load;
-pub mod model;
-pub mod names;
 mod raw;
 pub mod render;
 mod source_map;
@@ -54,30 +57,30 @@ pub enum GenerateError {
     Emit(String),
 }
 
-/// Reads and resolves a spec file into the model.
+/// Reads and resolves a spec file into the IR.
 ///
 /// # Errors
 /// [`GenerateError::Read`] or every problem of the spec as [`GenerateError::Spec`].
-pub fn load_file(path: &Path, display_name: &str) -> Result<model::Api, GenerateError> {
+pub fn load_file(path: &Path, display_name: &str) -> Result<ir::Api, GenerateError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| GenerateError::Read { path: display_name.to_string(), source })?;
     load_str(&text, display_name).map_err(GenerateError::Spec)
 }
 
-/// Resolves spec text (named `file` in diagnostics) into the model.
+/// Resolves spec text (named `file` in diagnostics) into the IR.
 ///
 /// # Errors
 /// Every problem of the spec, in file order.
-pub fn load_str(text: &str, file: &str) -> Result<model::Api, Diagnostics> {
+pub fn load_str(text: &str, file: &str) -> Result<ir::Api, Diagnostics> {
     let (raw, map) = load::parse(text, file)?;
-    model::resolve(raw, file, &map)
+    ir::resolve(raw, file, &map)
 }
 
-/// Generates every file from a resolved model. `spec_name` is the spec path named in headers.
+/// Generates every file from the IR. `spec_name` is the spec path named in headers.
 ///
 /// # Errors
 /// [`GenerateError::Emit`] if an emitter produced invalid Rust (a generator bug).
-pub fn generate(api: &model::Api, spec_name: &str) -> Result<Tree, GenerateError> {
+pub fn generate(api: &ir::Api, spec_name: &str) -> Result<Tree, GenerateError> {
     let prov = render::Provenance { spec: spec_name };
     let mut tree = Tree::new();
     let crates: [(&str, Vec<(String, proc_macro2::TokenStream)>); 3] = [

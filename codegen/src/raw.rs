@@ -1,5 +1,5 @@
 //! The spec as written: serde types that mirror the YAML one to one. Unknown keys are rejected.
-//! Meaning (types, references, ranges) is checked later, by [`crate::model`].
+//! Meaning (types, references, ranges) is checked later, by [`crate::ir`].
 
 use serde::Deserialize;
 

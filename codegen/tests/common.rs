@@ -21,6 +21,9 @@ protocol_errors:
   - { code: ServiceUnavailable, status: 503, role: request_timeout, retryable: true, message: unavailable }
   - { code: Throttling, status: 400, role: throttling, retryable: true, message: throttled }
   - { code: InternalError, status: 500, role: internal_error, retryable: true, message: internal }
+  - { code: IncompleteSignature, status: 400, role: incomplete_signature, message: "bad signature {reason}" }
+  - { code: MissingSecurityToken, status: 400, role: missing_security_token, message: "no token ({param})" }
+  - { code: InvalidSecurityToken.MismatchWithAccessKey, status: 400, role: invalid_security_token, message: "wrong token ({param})" }
 errors:
   - { code: Thing.SizeInvalid, status: 400, message: The size is invalid. }
 shapes:

@@ -25,12 +25,12 @@ fn broken_specs_get_exact_diagnostics() {
                 "      - name: Size\n        type: int64\n        constraints",
                 "      - name: Size\n        tpye: int64\n        constraints",
             ),
-            "spec.yaml:34:9: operations[0].parameters[0]: unknown field `tpye`, expected one of `name`, `rust_name`, `type`, `required`, `default`, `description`, `secret`, `missing_error`, `empty_error`, `type_error`, `constraints`\n  hint: did you mean `type`?",
+            "spec.yaml:37:9: operations[0].parameters[0]: unknown field `tpye`, expected one of `name`, `rust_name`, `type`, `required`, `default`, `description`, `secret`, `missing_error`, `empty_error`, `type_error`, `constraints`\n  hint: did you mean `type`?",
         ),
         (
             "missing required key",
             mutate("    idempotent: true\n", ""),
-            "spec.yaml:29:5: operations[0]: missing field `idempotent`\n  hint: add `idempotent:` here",
+            "spec.yaml:32:5: operations[0]: missing field `idempotent`\n  hint: add `idempotent:` here",
         ),
         (
             "YAML syntax error",
@@ -40,27 +40,27 @@ fn broken_specs_get_exact_diagnostics() {
         (
             "unknown type",
             mutate("        type: int32\n        default: 1", "        type: integr\n        default: 1"),
-            "spec.yaml:39:15: unknown type `integr` for parameter `PageNumber`\n  hint: did you mean `int32`?",
+            "spec.yaml:42:15: unknown type `integr` for parameter `PageNumber`\n  hint: did you mean `int32`?",
         ),
         (
             "duplicate parameter",
             mutate("      - name: PageNumber", "      - name: Size"),
-            "spec.yaml:38:15: duplicate parameter `Size` in operation `ListThings`\n  hint: it is already declared at operations[0].parameters[0]\nspec.yaml:51:20: pagination names the parameter `PageNumber`, which `ListThings` does not have\n  hint: did you mean `PageSize`?",
+            "spec.yaml:41:15: duplicate parameter `Size` in operation `ListThings`\n  hint: it is already declared at operations[0].parameters[0]\nspec.yaml:54:20: pagination names the parameter `PageNumber`, which `ListThings` does not have\n  hint: did you mean `PageSize`?",
         ),
         (
             "constraint naming an undeclared code",
             mutate("            error: Thing.SizeInvalid", "            error: Thing.SizeInvalyd"),
-            "spec.yaml:37:20: error code `Thing.SizeInvalyd` is not declared for operation `ListThings`\n  hint: did you mean `Thing.SizeInvalid`?",
+            "spec.yaml:40:20: error code `Thing.SizeInvalyd` is not declared for operation `ListThings`\n  hint: did you mean `Thing.SizeInvalid`?",
         ),
         (
             "default outside its own range",
             mutate("        default: 10", "        default: 80"),
-            "spec.yaml:43:18: default 80 of `PageSize` is outside its own range 1..=50\n  hint: change the default or the range",
+            "spec.yaml:46:18: default 80 of `PageSize` is outside its own range 1..=50\n  hint: change the default or the range",
         ),
         (
             "pagination field that does not exist",
             mutate("      total_count: TotalCount", "      total_count: Total"),
-            "spec.yaml:53:20: pagination names the response field `Total`, which `ListThings` does not have\n  hint: did you mean `TotalCount`?",
+            "spec.yaml:56:20: pagination names the response field `Total`, which `ListThings` does not have\n  hint: did you mean `TotalCount`?",
         ),
         (
             "operation error not declared",
@@ -68,7 +68,7 @@ fn broken_specs_get_exact_diagnostics() {
                 "    errors:\n      - Thing.SizeInvalid\n",
                 "    errors:\n      - Thing.SizeInvalid\n      - Thing.Gone\n",
             ),
-            "spec.yaml:57:9: error code `Thing.Gone` is not declared\n  hint: declare it under `errors:`",
+            "spec.yaml:60:9: error code `Thing.Gone` is not declared\n  hint: declare it under `errors:`",
         ),
         (
             "range on a string, min above max",
@@ -76,12 +76,12 @@ fn broken_specs_get_exact_diagnostics() {
                 "        type: int64\n        constraints:\n          - range: { min: 1, max: 10 }",
                 "        type: string\n        constraints:\n          - range: { min: 10, max: 1 }",
             ),
-            "spec.yaml:36:20: `range` on non-integer parameter `Size`\n  hint: use `length` for strings\nspec.yaml:36:20: min 10 is greater than max 1\n  hint: swap them",
+            "spec.yaml:39:20: `range` on non-integer parameter `Size`\n  hint: use `length` for strings\nspec.yaml:39:20: min 10 is greater than max 1\n  hint: swap them",
         ),
         (
             "pattern that does not compile",
             mutate("          - range: { min: 1, max: 10 }", "          - pattern: '(['"),
-            "spec.yaml:36:22: `pattern` on non-string parameter `Size`\nspec.yaml:36:22: pattern `([` does not compile: error: unclosed character class\n  hint: patterns use the `regex` crate's syntax",
+            "spec.yaml:39:22: `pattern` on non-string parameter `Size`\nspec.yaml:39:22: pattern `([` does not compile: error: unclosed character class\n  hint: patterns use the `regex` crate's syntax",
         ),
         (
             "a role nobody plays",
@@ -91,12 +91,12 @@ fn broken_specs_get_exact_diagnostics() {
         (
             "unknown placeholder",
             mutate("is missing.", "is {missing}."),
-            "spec.yaml:8:78: unknown placeholder `{missing}` in message\n  hint: messages may use `{param}`, `{string_to_sign}`",
+            "spec.yaml:8:78: unknown placeholder `{missing}` in message\n  hint: messages may use `{param}`, `{string_to_sign}`, `{reason}`",
         ),
         (
             "list of an unknown shape",
             mutate("type: list<Thing>", "type: list<Thingy>"),
-            "spec.yaml:49:31: unknown shape `Thingy` in type `list<Thingy>`\n  hint: did you mean `list<Thing>`?",
+            "spec.yaml:52:31: unknown shape `Thingy` in type `list<Thingy>`\n  hint: did you mean `list<Thing>`?",
         ),
     ];
     let mut failures = Vec::new();

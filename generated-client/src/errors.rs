@@ -89,9 +89,24 @@ pub enum CreateSmartAccessGatewayClientUserError {
     InvalidParameter(::smartag_runtime::errors::ApiError),
     /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
     ///
-    /// The Signature is not the HMAC-SHA1 of the server's string to sign with the key's secret.
+    /// The Signature (version 1.0) is not the HMAC-SHA1 of the server's string to sign with the key's secret.
     #[error("{0}")]
     SignatureDoesNotMatch(::smartag_runtime::errors::ApiError),
+    /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
+    ///
+    /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
+    #[error("{0}")]
+    IncompleteSignature(::smartag_runtime::errors::ApiError),
+    /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
+    ///
+    /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
+    #[error("{0}")]
+    MissingSecurityToken(::smartag_runtime::errors::ApiError),
+    /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
+    ///
+    /// The security token sent is not the one issued with the temporary AccessKey.
+    #[error("{0}")]
+    InvalidSecurityTokenMismatchWithAccessKey(::smartag_runtime::errors::ApiError),
     /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
     ///
     /// The AccessKeyId is unknown.
@@ -225,6 +240,15 @@ for CreateSmartAccessGatewayClientUserError {
                         ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
                     ) => Self::SignatureDoesNotMatch(api),
                     ::core::option::Option::Some(
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::IncompleteSignature,
+                    ) => Self::IncompleteSignature(api),
+                    ::core::option::Option::Some(
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::MissingSecurityToken,
+                    ) => Self::MissingSecurityToken(api),
+                    ::core::option::Option::Some(
+                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
+                    ) => Self::InvalidSecurityTokenMismatchWithAccessKey(api),
+                    ::core::option::Option::Some(
                         ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
                     ) => Self::InvalidAccessKeyIdNotFound(api),
                     ::core::option::Option::Some(
@@ -292,6 +316,9 @@ impl CreateSmartAccessGatewayClientUserError {
             | Self::MissingParameter(e)
             | Self::InvalidParameter(e)
             | Self::SignatureDoesNotMatch(e)
+            | Self::IncompleteSignature(e)
+            | Self::MissingSecurityToken(e)
+            | Self::InvalidSecurityTokenMismatchWithAccessKey(e)
             | Self::InvalidAccessKeyIdNotFound(e)
             | Self::SignatureNonceUsed(e)
             | Self::InvalidTimeStampExpired(e)
@@ -405,9 +432,24 @@ pub enum ModifySmartAccessGatewayClientUserError {
     InvalidParameter(::smartag_runtime::errors::ApiError),
     /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
     ///
-    /// The Signature is not the HMAC-SHA1 of the server's string to sign with the key's secret.
+    /// The Signature (version 1.0) is not the HMAC-SHA1 of the server's string to sign with the key's secret.
     #[error("{0}")]
     SignatureDoesNotMatch(::smartag_runtime::errors::ApiError),
+    /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
+    ///
+    /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
+    #[error("{0}")]
+    IncompleteSignature(::smartag_runtime::errors::ApiError),
+    /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
+    ///
+    /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
+    #[error("{0}")]
+    MissingSecurityToken(::smartag_runtime::errors::ApiError),
+    /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
+    ///
+    /// The security token sent is not the one issued with the temporary AccessKey.
+    #[error("{0}")]
+    InvalidSecurityTokenMismatchWithAccessKey(::smartag_runtime::errors::ApiError),
     /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
     ///
     /// The AccessKeyId is unknown.
@@ -520,6 +562,15 @@ for ModifySmartAccessGatewayClientUserError {
                         ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
                     ) => Self::SignatureDoesNotMatch(api),
                     ::core::option::Option::Some(
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::IncompleteSignature,
+                    ) => Self::IncompleteSignature(api),
+                    ::core::option::Option::Some(
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::MissingSecurityToken,
+                    ) => Self::MissingSecurityToken(api),
+                    ::core::option::Option::Some(
+                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
+                    ) => Self::InvalidSecurityTokenMismatchWithAccessKey(api),
+                    ::core::option::Option::Some(
                         ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
                     ) => Self::InvalidAccessKeyIdNotFound(api),
                     ::core::option::Option::Some(
@@ -580,6 +631,9 @@ impl ModifySmartAccessGatewayClientUserError {
             | Self::MissingParameter(e)
             | Self::InvalidParameter(e)
             | Self::SignatureDoesNotMatch(e)
+            | Self::IncompleteSignature(e)
+            | Self::MissingSecurityToken(e)
+            | Self::InvalidSecurityTokenMismatchWithAccessKey(e)
             | Self::InvalidAccessKeyIdNotFound(e)
             | Self::SignatureNonceUsed(e)
             | Self::InvalidTimeStampExpired(e)
@@ -668,9 +722,24 @@ pub enum DescribeSmartAccessGatewayClientUsersError {
     InvalidParameter(::smartag_runtime::errors::ApiError),
     /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
     ///
-    /// The Signature is not the HMAC-SHA1 of the server's string to sign with the key's secret.
+    /// The Signature (version 1.0) is not the HMAC-SHA1 of the server's string to sign with the key's secret.
     #[error("{0}")]
     SignatureDoesNotMatch(::smartag_runtime::errors::ApiError),
+    /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
+    ///
+    /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
+    #[error("{0}")]
+    IncompleteSignature(::smartag_runtime::errors::ApiError),
+    /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
+    ///
+    /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
+    #[error("{0}")]
+    MissingSecurityToken(::smartag_runtime::errors::ApiError),
+    /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
+    ///
+    /// The security token sent is not the one issued with the temporary AccessKey.
+    #[error("{0}")]
+    InvalidSecurityTokenMismatchWithAccessKey(::smartag_runtime::errors::ApiError),
     /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
     ///
     /// The AccessKeyId is unknown.
@@ -768,6 +837,15 @@ for DescribeSmartAccessGatewayClientUsersError {
                         ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::SignatureDoesNotMatch,
                     ) => Self::SignatureDoesNotMatch(api),
                     ::core::option::Option::Some(
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::IncompleteSignature,
+                    ) => Self::IncompleteSignature(api),
+                    ::core::option::Option::Some(
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::MissingSecurityToken,
+                    ) => Self::MissingSecurityToken(api),
+                    ::core::option::Option::Some(
+                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
+                    ) => Self::InvalidSecurityTokenMismatchWithAccessKey(api),
+                    ::core::option::Option::Some(
                         ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidAccessKeyIdNotFound,
                     ) => Self::InvalidAccessKeyIdNotFound(api),
                     ::core::option::Option::Some(
@@ -823,6 +901,9 @@ impl DescribeSmartAccessGatewayClientUsersError {
             | Self::MissingParameter(e)
             | Self::InvalidParameter(e)
             | Self::SignatureDoesNotMatch(e)
+            | Self::IncompleteSignature(e)
+            | Self::MissingSecurityToken(e)
+            | Self::InvalidSecurityTokenMismatchWithAccessKey(e)
             | Self::InvalidAccessKeyIdNotFound(e)
             | Self::SignatureNonceUsed(e)
             | Self::InvalidTimeStampExpired(e)

@@ -2,11 +2,10 @@
 //! per-operation error enums, and for paged operations a stream of every item.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::{docs, docs2, inner_docs, lit};
-use crate::model::{Api, ErrorDef, FieldType, Operation};
-use crate::names;
+use super::{docs, docs2, ident, inner_docs, lit};
+use crate::ir::{Api, ErrorDef, Operation};
 
 /// Every file of the client crate, as (path under `src/`, tokens).
 pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
@@ -70,10 +69,11 @@ fn lib(api: &Api) -> TokenStream {
 }
 
 fn method(api: &Api, op: &Operation) -> TokenStream {
-    let m = names::ident(&op.method);
-    let req = format_ident!("{}Request", op.rust);
-    let resp = format_ident!("{}Response", op.rust);
-    let err = format_ident!("{}Error", op.rust);
+    let n = &op.names;
+    let m = ident(&n.method);
+    let req = ident(&n.request);
+    let resp = ident(&n.response);
+    let err = ident(&n.error);
     let retry = if op.idempotent {
         "It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew."
     } else {
@@ -87,24 +87,21 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
         ),
     );
     let paging = op.pagination.as_ref().map(|pg| {
-        let stream = format_ident!("{}_stream", names::bare(&op.method).trim_end_matches('_'));
-        let all = format_ident!("{}_all", names::bare(&op.method).trim_end_matches('_'));
-        let page_number = names::ident(&op.params[pg.page_number].rust);
-        let page_size = names::ident(&op.params[pg.page_size].rust);
-        let total = names::ident(&op.response[pg.total_count].rust);
-        let items = names::ident(&op.response[pg.items].rust);
-        let item = match op.response[pg.items].ty {
-            FieldType::List(i) => names::ident(&api.shapes[i].rust),
-            FieldType::Scalar(_) => names::ident("Unreachable"),
-        };
-        let max = proc_macro2::Literal::i64_unsuffixed(pg.max_page_size.unwrap_or(100));
+        let stream = ident(&n.stream);
+        let all = ident(&n.all);
+        let page_number = ident(&op.params[pg.page_number].rust);
+        let page_size = ident(&op.params[pg.page_size].rust);
+        let total = ident(&op.response[pg.total_count].rust);
+        let items = ident(&op.response[pg.items].rust);
+        let item = ident(&api.shapes[pg.item_shape].rust);
+        let max = proc_macro2::Literal::i64_unsuffixed(pg.max_page_size);
         let page_number_wire = &op.params[pg.page_number].wire;
         let page_size_wire = &op.params[pg.page_size].wire;
         let total_wire = &op.response[pg.total_count].wire;
         let stream_doc = docs(&format!(
             "Every item of `{}` across all pages, as a stream: pages are fetched one at a time, from `{page_number_wire}` (default 1) on, until `{total_wire}` items have been seen or a page comes back empty. `{page_size_wire}` is the request's, or {max} (the largest the API allows) when it is not set.\n\n# Errors\nThe stream yields the first error and ends.",
             op.name,
-            max = pg.max_page_size.unwrap_or(100)
+            max = pg.max_page_size
         ));
         let all_doc = docs(&format!("Every item of `{}` across all pages, collected; see the `_stream` method.\n\n# Errors\nThe first error met while paging.", op.name));
         quote! {
@@ -165,13 +162,13 @@ fn errors(api: &Api) -> TokenStream {
 }
 
 fn error_enum(api: &Api, op: &Operation) -> TokenStream {
-    let err = format_ident!("{}Error", op.rust);
-    let code_name = format_ident!("{}ErrorCode", op.rust);
+    let err = ident(&op.names.error);
+    let code_name = ident(&op.names.error_code);
     let code = quote! { ::smartag_model::#code_name };
     let all: Vec<&ErrorDef> = api.operation_errors(op).collect();
     let doc = docs(&format!("Why `{}` failed.", op.name));
     let variants = all.iter().map(|e| {
-        let v = names::ident(&e.variant);
+        let v = ident(&e.variant);
         let doc = docs(&format!("`{}` (HTTP {}): {}\n\n{}", e.code, e.status, e.message, e.when));
         quote! {
             #doc
@@ -180,13 +177,13 @@ fn error_enum(api: &Api, op: &Operation) -> TokenStream {
         }
     });
     let from_arms = all.iter().map(|e| {
-        let v = names::ident(&e.variant);
+        let v = ident(&e.variant);
         quote! { ::core::option::Option::Some(#code::#v) => Self::#v(api) }
     });
     let api_arms: Vec<TokenStream> = all
         .iter()
         .map(|e| {
-            let v = names::ident(&e.variant);
+            let v = ident(&e.variant);
             quote! { Self::#v(e) }
         })
         .collect();

@@ -1,4 +1,4 @@
-//! Emitters: one per generated crate. Each turns the resolved [`Api`](crate::model::Api) into
+//! Emitters: one per generated crate. Each turns the resolved [`Api`](crate::ir::Api) into
 //! token streams, one per file; [`crate::render`] prints them.
 
 pub mod client;
@@ -8,8 +8,9 @@ pub mod server;
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
-use crate::model::{FieldType, Scalar, Shape};
-use crate::names;
+use proc_macro2::{Ident, Span};
+
+use crate::ir::{FieldType, Scalar, Shape};
 
 /// `#[doc = "…"]` attributes for a text, one per line, with an empty text giving none.
 pub(crate) fn docs(text: &str) -> TokenStream {
@@ -54,9 +55,17 @@ pub(crate) fn field_type(ty: &FieldType, shapes: &[Shape]) -> TokenStream {
     match ty {
         FieldType::Scalar(s) => scalar_type(*s),
         FieldType::List(i) => {
-            let item = names::ident(&shapes[*i].rust);
+            let item = ident(&shapes[*i].rust);
             quote! { ::std::vec::Vec<crate::shapes::#item> }
         }
+    }
+}
+
+/// An identifier token for a name the IR decided (raw when it starts with `r#`).
+pub(crate) fn ident(name: &str) -> Ident {
+    match name.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, Span::call_site()),
+        None => Ident::new(name, Span::call_site()),
     }
 }
 

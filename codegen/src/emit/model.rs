@@ -2,13 +2,13 @@
 //! operation the request (with its typestate builder and its checks), the response and the error
 //! codes. Shared by the client and the server, so one definition of "valid" serves both.
 
-use heck::ToShoutySnakeCase;
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{docs, docs2, field_type, inner_docs, lit, scalar_type};
-use crate::model::{Api, ConstraintKind, ErrorDef, FieldType, Format, Operation, PROTOCOL_ROLES, Param, Scalar, Shape};
-use crate::names;
+use super::{docs, docs2, field_type, ident as to_ident, inner_docs, lit, scalar_type};
+use crate::ir::check::PROTOCOL_ROLES;
+use crate::ir::names;
+use crate::ir::{Api, ConstraintKind, ErrorDef, ErrorRef, FieldType, Format, Operation, Param, Scalar, Shape};
 
 /// Every file of the model crate, as (path under `src/`, tokens).
 pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
@@ -19,16 +19,9 @@ pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
         ("operations/mod.rs".to_string(), operations_mod(api)),
     ];
     for op in &api.operations {
-        out.push((format!("operations/{}.rs", names::bare(&module_name(op))), operation(api, op)));
+        out.push((format!("operations/{}.rs", names::bare(&op.names.module)), operation(api, op)));
     }
     out
-}
-
-/// The module holding an operation's types.
-pub fn module_name(op: &Operation) -> String {
-    let m = names::snake(&op.name);
-    // `operations/mod.rs` is the parent module's own file.
-    if names::bare(&m) == "mod" { "mod_".to_string() } else { m }
 }
 
 fn lib(api: &Api) -> TokenStream {
@@ -100,7 +93,7 @@ fn shapes(api: &Api) -> TokenStream {
 }
 
 fn shape(api: &Api, s: &Shape) -> TokenStream {
-    let name = names::ident(&s.rust);
+    let name = to_ident(&s.rust);
     let doc = if s.description.trim().is_empty() {
         docs(&format!("The `{}` structure.", s.name))
     } else {
@@ -123,7 +116,7 @@ fn shape(api: &Api, s: &Shape) -> TokenStream {
 
 fn response_field(api: &Api, wire: &str, rust: &str, ty: &FieldType, required: bool, description: &str) -> TokenStream {
     let doc = if description.trim().is_empty() { docs(&format!("`{wire}`.")) } else { docs(description) };
-    let ident = names::ident(rust);
+    let ident = to_ident(rust);
     let wire = lit(wire);
     let t = field_type(ty, &api.shapes);
     match ty {
@@ -147,7 +140,7 @@ fn response_field(api: &Api, wire: &str, rust: &str, ty: &FieldType, required: b
 
 fn operations_mod(api: &Api) -> TokenStream {
     let mods = api.operations.iter().map(|op| {
-        let m = names::ident(&module_name(op));
+        let m = to_ident(&op.names.module);
         let doc = docs(&format!("`{}`: {}", op.name, op.summary));
         quote! {
             #doc
@@ -170,10 +163,10 @@ struct Names {
 
 fn type_names(op: &Operation) -> Names {
     Names {
-        request: format_ident!("{}Request", op.rust),
-        builder: format_ident!("{}RequestBuilder", op.rust),
-        response: format_ident!("{}Response", op.rust),
-        code: format_ident!("{}ErrorCode", op.rust),
+        request: to_ident(&op.names.request),
+        builder: to_ident(&op.names.builder),
+        response: to_ident(&op.names.response),
+        code: to_ident(&op.names.error_code),
     }
 }
 
@@ -210,7 +203,7 @@ fn request_struct(op: &Operation, n: &Names) -> TokenStream {
     let Names { request, builder, .. } = n;
     let doc = docs2(&format!("The parameters of `{}`: {}", op.name, op.summary), &op.description);
     let fields = op.params.iter().map(|p| {
-        let ident = names::ident(&p.rust);
+        let ident = to_ident(&p.rust);
         let t = param_type(p);
         let mut text = format!("`{}`{}: {}", p.wire, if p.required { " (required)" } else { "" }, p.description.trim());
         if let Some(d) = p.default {
@@ -221,7 +214,7 @@ fn request_struct(op: &Operation, n: &Names) -> TokenStream {
     });
     let debug_name = lit(&request.to_string());
     let debug_fields = op.params.iter().map(|p| {
-        let ident = names::ident(&p.rust);
+        let ident = to_ident(&p.rust);
         let name = lit(names::bare(&p.rust));
         match (p.secret, p.required) {
             (true, true) => quote! { .field(#name, &"***") },
@@ -231,8 +224,8 @@ fn request_struct(op: &Operation, n: &Names) -> TokenStream {
     });
     let defaults = op.params.iter().filter_map(|p| {
         let d = p.default?;
-        let ident = names::ident(&p.rust);
-        let getter = format_ident!("{}_or_default", names::bare(&p.rust));
+        let ident = to_ident(&p.rust);
+        let getter = to_ident(&p.default_getter);
         let t = scalar_type(p.ty);
         let value = Literal::i64_unsuffixed(d);
         let doc = docs(&format!("`{}`, or {d}, the value the server assumes when it is not given.", p.wire));
@@ -281,14 +274,13 @@ fn setter_arg(p: &Param) -> (TokenStream, TokenStream) {
 fn builder(op: &Operation, n: &Names) -> TokenStream {
     let Names { request, builder, .. } = n;
     let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
-    let generics: Vec<proc_macro2::Ident> =
-        required.iter().map(|p| format_ident!("{}State", names::camel(names::bare(&p.rust)))).collect();
+    let generics: Vec<proc_macro2::Ident> = required.iter().map(|p| to_ident(&p.type_state)).collect();
     let missing = quote! { ::smartag_runtime::typestate::Missing };
     let doc = docs(&format!(
         "Builds a [`{request}`]. Each required parameter's type parameter is `Missing` until its setter is called; `build()` exists once all are set, so a forgotten required parameter is a compile error."
     ));
     let fields = op.params.iter().map(|p| {
-        let ident = names::ident(&p.rust);
+        let ident = to_ident(&p.rust);
         match required.iter().position(|r| r.wire == p.wire) {
             Some(i) => {
                 let g = &generics[i];
@@ -306,7 +298,7 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
         quote! { < #( #generics = #missing ),* > }
     };
     let default_fields = op.params.iter().map(|p| {
-        let ident = names::ident(&p.rust);
+        let ident = to_ident(&p.rust);
         if p.required {
             quote! { #ident: #missing }
         } else {
@@ -341,9 +333,9 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
                 }
             })
             .collect();
-        let ident = names::ident(&p.rust);
+        let ident = to_ident(&p.rust);
         let moves = op.params.iter().map(|q| {
-            let qi = names::ident(&q.rust);
+            let qi = to_ident(&q.rust);
             if q.wire == p.wire {
                 quote! { #qi: ::smartag_runtime::typestate::Set(#conv) }
             } else {
@@ -366,7 +358,7 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
         quote! { < #( #generics ),* > }
     };
     let optional_setters = op.params.iter().filter(|p| !p.required).map(|p| {
-        let ident = names::ident(&p.rust);
+        let ident = to_ident(&p.rust);
         let (arg, conv) = setter_arg(p);
         let doc = docs(&format!("Sets `{}` (optional): {}", p.wire, p.description.trim()));
         quote! {
@@ -382,7 +374,7 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
         quote! { #g: ::smartag_runtime::typestate::Provided<#t> }
     });
     let takes = op.params.iter().map(|p| {
-        let ident = names::ident(&p.rust);
+        let ident = to_ident(&p.rust);
         if p.required {
             quote! { #ident: ::smartag_runtime::typestate::Provided::take(self.#ident) }
         } else {
@@ -452,14 +444,14 @@ fn error_codes(api: &Api, op: &Operation, n: &Names) -> TokenStream {
         op.errors.len()
     ));
     let variants = all.iter().map(|e| {
-        let v = names::ident(&e.variant);
+        let v = to_ident(&e.variant);
         let doc = docs(&format!("`{}` (HTTP {}): {}\n\n{}", e.code, e.status, e.message, e.when));
         quote! { #doc #v }
     });
     let arms = |f: &dyn Fn(&ErrorDef) -> TokenStream| -> Vec<TokenStream> {
         all.iter()
             .map(|e| {
-                let v = names::ident(&e.variant);
+                let v = to_ident(&e.variant);
                 let value = f(e);
                 quote! { Self::#v => #value }
             })
@@ -482,11 +474,11 @@ fn error_codes(api: &Api, op: &Operation, n: &Names) -> TokenStream {
         quote! { #r }
     });
     let from = all.iter().map(|e| {
-        let v = names::ident(&e.variant);
+        let v = to_ident(&e.variant);
         let l = lit(&e.code);
         quote! { #l => ::core::option::Option::Some(Self::#v) }
     });
-    let all_variants = all.iter().map(|e| names::ident(&e.variant));
+    let all_variants = all.iter().map(|e| to_ident(&e.variant));
     let count = all.len();
     quote! {
         #doc
@@ -529,15 +521,11 @@ fn error_codes(api: &Api, op: &Operation, n: &Names) -> TokenStream {
     }
 }
 
-fn pattern_ident(p: &Param, i: usize) -> proc_macro2::Ident {
-    format_ident!("{}_PATTERN_{}", names::bare(&p.rust).to_shouty_snake_case(), i)
-}
-
 fn patterns(op: &Operation) -> TokenStream {
     let statics = op.params.iter().flat_map(|p| {
-        p.constraints.iter().enumerate().filter_map(move |(i, k)| match &k.kind {
-            ConstraintKind::Pattern(re) => {
-                let ident = pattern_ident(p, i);
+        p.constraints.iter().filter_map(move |k| match &k.kind {
+            ConstraintKind::Pattern { regex: re, name } => {
+                let ident = to_ident(name);
                 let re = lit(re);
                 let doc = docs(&format!("The pattern `{}` must match.", p.wire));
                 Some(quote! {
@@ -552,7 +540,7 @@ fn patterns(op: &Operation) -> TokenStream {
 }
 
 /// The condition under which one constraint is broken, for the value bound as `value`.
-fn violates(p: &Param, i: usize, kind: &ConstraintKind) -> TokenStream {
+fn violates(kind: &ConstraintKind) -> TokenStream {
     let int = |v: i64| Literal::i64_unsuffixed(v);
     let size = |v: i64| Literal::usize_unsuffixed(usize::try_from(v.max(0)).unwrap_or(usize::MAX));
     match kind {
@@ -560,8 +548,8 @@ fn violates(p: &Param, i: usize, kind: &ConstraintKind) -> TokenStream {
         ConstraintKind::Length { min, max } => {
             outside(quote! { ::smartag_runtime::validate::char_len(value) }, min.map(size), max.map(size))
         }
-        ConstraintKind::Pattern(_) => {
-            let ident = pattern_ident(p, i);
+        ConstraintKind::Pattern { name, .. } => {
+            let ident = to_ident(name);
             quote! { !#ident.is_match(value) }
         }
         ConstraintKind::Format(Format::Email) => quote! { !::smartag_runtime::validate::is_email(value) },
@@ -581,9 +569,9 @@ fn outside(subject: TokenStream, min: Option<Literal>, max: Option<Literal>) -> 
 /// One parameter's constraints grouped by the code they raise (one violation per code at
 /// most): the condition under which the group is broken, and the code's variant.
 fn constraint_groups(p: &Param, api: &Api) -> Vec<(TokenStream, proc_macro2::Ident)> {
-    let mut groups: Vec<(String, Vec<TokenStream>)> = Vec::new();
-    for (i, k) in p.constraints.iter().enumerate() {
-        let cond = violates(p, i, &k.kind);
+    let mut groups: Vec<(ErrorRef, Vec<TokenStream>)> = Vec::new();
+    for k in &p.constraints {
+        let cond = violates(&k.kind);
         match groups.iter_mut().find(|(c, _)| *c == k.error) {
             Some((_, conds)) => conds.push(cond),
             None => groups.push((k.error.clone(), vec![cond])),
@@ -602,13 +590,13 @@ fn constraint_groups(p: &Param, api: &Api) -> Vec<(TokenStream, proc_macro2::Ide
         .collect()
 }
 
-fn variant(api: &Api, code: &str) -> proc_macro2::Ident {
-    names::ident(&api.error(code).map(|e| e.variant.clone()).unwrap_or_else(|| names::camel(code)))
+fn variant(_api: &Api, code: &ErrorRef) -> proc_macro2::Ident {
+    to_ident(&code.variant)
 }
 
 /// The condition under which a parameter counts as not given (absent, or an empty string).
 fn absent(p: &Param) -> Option<TokenStream> {
-    let ident = names::ident(&p.rust);
+    let ident = to_ident(&p.rust);
     match (p.required, p.ty) {
         (true, Scalar::String) => Some(quote! { self.#ident.is_empty() }),
         (true, _) => None,
@@ -625,7 +613,7 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
         .params
         .iter()
         .map(|p| {
-            let ident = names::ident(&p.rust);
+            let ident = to_ident(&p.rust);
             let wire = lit(&p.wire);
             let groups = constraint_groups(p, api);
             let checks: Vec<TokenStream> = groups
@@ -710,7 +698,7 @@ fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStream {
     let validate = validate_body(api, op, code);
     let count = op.params.len();
     let to_params = op.params.iter().map(|p| {
-        let ident = names::ident(&p.rust);
+        let ident = to_ident(&p.rust);
         let wire = lit(&p.wire);
         if p.required {
             quote! { out.push((#wire, ::smartag_runtime::params::WireValue::to_wire(&self.#ident))); }
@@ -722,10 +710,8 @@ fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStream {
             }
         }
     });
-    let invalid_default = variant(api, &api.role("invalid_parameter").map(|e| e.code.clone()).unwrap_or_default());
-    let _ = invalid_default;
     let extract = op.params.iter().map(|p| {
-        let ident = names::ident(&p.rust);
+        let ident = to_ident(&p.rust);
         let wire = lit(&p.wire);
         let invalid = variant(api, &p.type_error);
         if p.required {

@@ -2,25 +2,19 @@
 //! operation) and the function that turns an implementation into an axum `Router`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use super::{docs, docs2, inner_docs, lit};
-use crate::model::{Api, Operation};
-use crate::names;
+use super::{docs, docs2, ident, inner_docs, lit};
+use crate::ir::{Api, Operation};
 
 /// Every file of the server crate, as (path under `src/`, tokens).
 pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
     vec![("lib.rs".to_string(), lib(api))]
 }
 
-/// The name of the generated trait.
-pub fn trait_name(api: &Api) -> String {
-    format!("{}Api", names::camel(&api.service.product))
-}
-
 fn lib(api: &Api) -> TokenStream {
     let s = &api.service;
-    let tr = format_ident!("{}", trait_name(api));
+    let tr = ident(&api.trait_name);
     let intro = inner_docs(&format!(
         "An axum server for the {product} API (version {version}), generated from the spec.\n\n{desc}\n\nImplement [`{tr}`] (the business logic only) and serve [`router`]: the router speaks the wire protocol (query, form body or GET; JSON or XML), checks signatures, timestamps and nonces, validates every request against the spec and answers every failure with the API's own error envelope and code.",
         product = s.product,
@@ -29,8 +23,8 @@ fn lib(api: &Api) -> TokenStream {
     ));
     let methods = api.operations.iter().map(trait_method);
     let aliases = api.operations.iter().map(|op| {
-        let alias = format_ident!("{}ServerError", op.rust);
-        let code = format_ident!("{}ErrorCode", op.rust);
+        let alias = ident(&op.names.server_error);
+        let code = ident(&op.names.error_code);
         let doc = docs(&format!(
             "What an implementation of `{}` may fail with: one of its declared codes, or an internal error.",
             op.name
@@ -41,8 +35,8 @@ fn lib(api: &Api) -> TokenStream {
         }
     });
     let arms = api.operations.iter().map(|op| {
-        let m = names::ident(&op.method);
-        let req = format_ident!("{}Request", op.rust);
+        let m = ident(&op.names.method);
+        let req = ident(&op.names.request);
         let action = lit(&op.name);
         quote! {
             #action => {
@@ -105,10 +99,10 @@ fn lib(api: &Api) -> TokenStream {
 }
 
 fn trait_method(op: &Operation) -> TokenStream {
-    let m = names::ident(&op.method);
-    let req = format_ident!("{}Request", op.rust);
-    let resp = format_ident!("{}Response", op.rust);
-    let alias = format_ident!("{}ServerError", op.rust);
+    let m = ident(&op.names.method);
+    let req = ident(&op.names.request);
+    let resp = ident(&op.names.response);
+    let alias = ident(&op.names.server_error);
     let doc = docs2(&format!("`{}`: {}", op.name, op.summary), &op.description);
     quote! {
         #doc

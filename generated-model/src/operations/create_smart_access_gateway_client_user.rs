@@ -740,8 +740,20 @@ pub enum CreateSmartAccessGatewayClientUserErrorCode {
     InvalidParameter,
     /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
     ///
-    /// The Signature is not the HMAC-SHA1 of the server's string to sign with the key's secret.
+    /// The Signature (version 1.0) is not the HMAC-SHA1 of the server's string to sign with the key's secret.
     SignatureDoesNotMatch,
+    /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
+    ///
+    /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
+    IncompleteSignature,
+    /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
+    ///
+    /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
+    MissingSecurityToken,
+    /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
+    ///
+    /// The security token sent is not the one issued with the temporary AccessKey.
+    InvalidSecurityTokenMismatchWithAccessKey,
     /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
     ///
     /// The AccessKeyId is unknown.
@@ -793,7 +805,7 @@ pub enum CreateSmartAccessGatewayClientUserErrorCode {
 }
 impl CreateSmartAccessGatewayClientUserErrorCode {
     /// Every code, in the spec's order.
-    pub const ALL: [Self; 29usize] = [
+    pub const ALL: [Self; 32usize] = [
         Self::ClientUserBandwidthInvalid,
         Self::ClientUserEmailEmpty,
         Self::ClientUserEmailInvalid,
@@ -811,6 +823,9 @@ impl CreateSmartAccessGatewayClientUserErrorCode {
         Self::MissingParameter,
         Self::InvalidParameter,
         Self::SignatureDoesNotMatch,
+        Self::IncompleteSignature,
+        Self::MissingSecurityToken,
+        Self::InvalidSecurityTokenMismatchWithAccessKey,
         Self::InvalidAccessKeyIdNotFound,
         Self::SignatureNonceUsed,
         Self::InvalidTimeStampExpired,
@@ -846,6 +861,11 @@ for CreateSmartAccessGatewayClientUserErrorCode {
             Self::MissingParameter => "MissingParameter",
             Self::InvalidParameter => "InvalidParameter",
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::IncompleteSignature => "IncompleteSignature",
+            Self::MissingSecurityToken => "MissingSecurityToken",
+            Self::InvalidSecurityTokenMismatchWithAccessKey => {
+                "InvalidSecurityToken.MismatchWithAccessKey"
+            }
             Self::InvalidAccessKeyIdNotFound => "InvalidAccessKeyId.NotFound",
             Self::SignatureNonceUsed => "SignatureNonceUsed",
             Self::InvalidTimeStampExpired => "InvalidTimeStamp.Expired",
@@ -879,6 +899,9 @@ for CreateSmartAccessGatewayClientUserErrorCode {
             Self::MissingParameter => 400u16,
             Self::InvalidParameter => 400u16,
             Self::SignatureDoesNotMatch => 400u16,
+            Self::IncompleteSignature => 400u16,
+            Self::MissingSecurityToken => 400u16,
+            Self::InvalidSecurityTokenMismatchWithAccessKey => 400u16,
             Self::InvalidAccessKeyIdNotFound => 404u16,
             Self::SignatureNonceUsed => 400u16,
             Self::InvalidTimeStampExpired => 400u16,
@@ -919,6 +942,15 @@ for CreateSmartAccessGatewayClientUserErrorCode {
             Self::InvalidParameter => "The specified parameter \"{param}\" is not valid.",
             Self::SignatureDoesNotMatch => {
                 "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+            }
+            Self::IncompleteSignature => {
+                "The request signature does not conform to Aliyun standards. {reason}"
+            }
+            Self::MissingSecurityToken => {
+                "The security token of the temporary AccessKey is not supplied ({param})."
+            }
+            Self::InvalidSecurityTokenMismatchWithAccessKey => {
+                "The security token does not belong to the AccessKey ({param})."
             }
             Self::InvalidAccessKeyIdNotFound => "Specified access key is not found.",
             Self::SignatureNonceUsed => "Specified signature nonce was used already.",
@@ -967,6 +999,9 @@ for CreateSmartAccessGatewayClientUserErrorCode {
             Self::MissingParameter => false,
             Self::InvalidParameter => false,
             Self::SignatureDoesNotMatch => false,
+            Self::IncompleteSignature => false,
+            Self::MissingSecurityToken => false,
+            Self::InvalidSecurityTokenMismatchWithAccessKey => false,
             Self::InvalidAccessKeyIdNotFound => false,
             Self::SignatureNonceUsed => false,
             Self::InvalidTimeStampExpired => false,
@@ -1025,6 +1060,17 @@ for CreateSmartAccessGatewayClientUserErrorCode {
             "InvalidParameter" => ::core::option::Option::Some(Self::InvalidParameter),
             "SignatureDoesNotMatch" => {
                 ::core::option::Option::Some(Self::SignatureDoesNotMatch)
+            }
+            "IncompleteSignature" => {
+                ::core::option::Option::Some(Self::IncompleteSignature)
+            }
+            "MissingSecurityToken" => {
+                ::core::option::Option::Some(Self::MissingSecurityToken)
+            }
+            "InvalidSecurityToken.MismatchWithAccessKey" => {
+                ::core::option::Option::Some(
+                    Self::InvalidSecurityTokenMismatchWithAccessKey,
+                )
             }
             "InvalidAccessKeyId.NotFound" => {
                 ::core::option::Option::Some(Self::InvalidAccessKeyIdNotFound)

@@ -570,8 +570,20 @@ pub enum ModifySmartAccessGatewayClientUserErrorCode {
     InvalidParameter,
     /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
     ///
-    /// The Signature is not the HMAC-SHA1 of the server's string to sign with the key's secret.
+    /// The Signature (version 1.0) is not the HMAC-SHA1 of the server's string to sign with the key's secret.
     SignatureDoesNotMatch,
+    /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
+    ///
+    /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
+    IncompleteSignature,
+    /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
+    ///
+    /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
+    MissingSecurityToken,
+    /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
+    ///
+    /// The security token sent is not the one issued with the temporary AccessKey.
+    InvalidSecurityTokenMismatchWithAccessKey,
     /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
     ///
     /// The AccessKeyId is unknown.
@@ -623,7 +635,7 @@ pub enum ModifySmartAccessGatewayClientUserErrorCode {
 }
 impl ModifySmartAccessGatewayClientUserErrorCode {
     /// Every code, in the spec's order.
-    pub const ALL: [Self; 22usize] = [
+    pub const ALL: [Self; 25usize] = [
         Self::ClientUserBandwidthInvalid,
         Self::ClientUserEmailInvalid,
         Self::ClientUserNameEmpty,
@@ -634,6 +646,9 @@ impl ModifySmartAccessGatewayClientUserErrorCode {
         Self::MissingParameter,
         Self::InvalidParameter,
         Self::SignatureDoesNotMatch,
+        Self::IncompleteSignature,
+        Self::MissingSecurityToken,
+        Self::InvalidSecurityTokenMismatchWithAccessKey,
         Self::InvalidAccessKeyIdNotFound,
         Self::SignatureNonceUsed,
         Self::InvalidTimeStampExpired,
@@ -662,6 +677,11 @@ for ModifySmartAccessGatewayClientUserErrorCode {
             Self::MissingParameter => "MissingParameter",
             Self::InvalidParameter => "InvalidParameter",
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::IncompleteSignature => "IncompleteSignature",
+            Self::MissingSecurityToken => "MissingSecurityToken",
+            Self::InvalidSecurityTokenMismatchWithAccessKey => {
+                "InvalidSecurityToken.MismatchWithAccessKey"
+            }
             Self::InvalidAccessKeyIdNotFound => "InvalidAccessKeyId.NotFound",
             Self::SignatureNonceUsed => "SignatureNonceUsed",
             Self::InvalidTimeStampExpired => "InvalidTimeStamp.Expired",
@@ -688,6 +708,9 @@ for ModifySmartAccessGatewayClientUserErrorCode {
             Self::MissingParameter => 400u16,
             Self::InvalidParameter => 400u16,
             Self::SignatureDoesNotMatch => 400u16,
+            Self::IncompleteSignature => 400u16,
+            Self::MissingSecurityToken => 400u16,
+            Self::InvalidSecurityTokenMismatchWithAccessKey => 400u16,
             Self::InvalidAccessKeyIdNotFound => 404u16,
             Self::SignatureNonceUsed => 400u16,
             Self::InvalidTimeStampExpired => 400u16,
@@ -719,6 +742,15 @@ for ModifySmartAccessGatewayClientUserErrorCode {
             Self::InvalidParameter => "The specified parameter \"{param}\" is not valid.",
             Self::SignatureDoesNotMatch => {
                 "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
+            }
+            Self::IncompleteSignature => {
+                "The request signature does not conform to Aliyun standards. {reason}"
+            }
+            Self::MissingSecurityToken => {
+                "The security token of the temporary AccessKey is not supplied ({param})."
+            }
+            Self::InvalidSecurityTokenMismatchWithAccessKey => {
+                "The security token does not belong to the AccessKey ({param})."
             }
             Self::InvalidAccessKeyIdNotFound => "Specified access key is not found.",
             Self::SignatureNonceUsed => "Specified signature nonce was used already.",
@@ -760,6 +792,9 @@ for ModifySmartAccessGatewayClientUserErrorCode {
             Self::MissingParameter => false,
             Self::InvalidParameter => false,
             Self::SignatureDoesNotMatch => false,
+            Self::IncompleteSignature => false,
+            Self::MissingSecurityToken => false,
+            Self::InvalidSecurityTokenMismatchWithAccessKey => false,
             Self::InvalidAccessKeyIdNotFound => false,
             Self::SignatureNonceUsed => false,
             Self::InvalidTimeStampExpired => false,
@@ -801,6 +836,17 @@ for ModifySmartAccessGatewayClientUserErrorCode {
             "InvalidParameter" => ::core::option::Option::Some(Self::InvalidParameter),
             "SignatureDoesNotMatch" => {
                 ::core::option::Option::Some(Self::SignatureDoesNotMatch)
+            }
+            "IncompleteSignature" => {
+                ::core::option::Option::Some(Self::IncompleteSignature)
+            }
+            "MissingSecurityToken" => {
+                ::core::option::Option::Some(Self::MissingSecurityToken)
+            }
+            "InvalidSecurityToken.MismatchWithAccessKey" => {
+                ::core::option::Option::Some(
+                    Self::InvalidSecurityTokenMismatchWithAccessKey,
+                )
             }
             "InvalidAccessKeyId.NotFound" => {
                 ::core::option::Option::Some(Self::InvalidAccessKeyIdNotFound)

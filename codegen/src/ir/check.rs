@@ -1,0 +1,262 @@
+//! The checks that build nothing: each looks at one piece of the raw spec (or at names already
+//! decided) and reports what is wrong through the [`Checker`], at the piece's `line:column`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::diagnostics::{Diagnostic, did_you_mean};
+use crate::raw::{RawBounds, RawError, RawService};
+use crate::source_map::SourceMap;
+
+/// The protocol roles the runtime needs a code for, with what each is for.
+pub const PROTOCOL_ROLES: &[(&str, &str)] = &[
+    ("missing_parameter", "a required parameter is absent"),
+    ("invalid_parameter", "a parameter cannot be read as its type"),
+    ("signature_does_not_match", "a wrong signature (version 1.0)"),
+    ("incomplete_signature", "a wrong or malformed signature (version 3)"),
+    ("missing_security_token", "an STS key used without its security token"),
+    ("invalid_security_token", "a security token that is not the key's"),
+    ("invalid_access_key_id", "an unknown AccessKeyId"),
+    ("signature_nonce_used", "a replayed SignatureNonce"),
+    ("invalid_timestamp_expired", "a Timestamp outside the window"),
+    ("invalid_timestamp_format", "a malformed Timestamp"),
+    ("invalid_action", "an unknown Action"),
+    ("invalid_version", "a wrong Version"),
+    ("request_too_large", "an oversized request"),
+    ("request_timeout", "a request the server could not answer in time"),
+    ("throttling", "a request refused for load"),
+    ("internal_error", "an unexpected server failure"),
+];
+
+/// Placeholders a message template may use.
+const PLACEHOLDERS: &[&str] = &["param", "string_to_sign", "reason"];
+
+/// The protocol parameters the runtime sends and checks itself; a spec cannot declare them.
+const COMMON_PROTOCOL_PARAMS: &[&str] = &[
+    "Action",
+    "Version",
+    "Format",
+    "AccessKeyId",
+    "Signature",
+    "SignatureMethod",
+    "SignatureVersion",
+    "SignatureNonce",
+    "SignatureType",
+    "Timestamp",
+    "SecurityToken",
+];
+
+/// Collects diagnostics, each placed at the `line:column` of a spec path such as
+/// `operations[0].parameters[2].type`.
+pub struct Checker<'a> {
+    file: &'a str,
+    map: &'a SourceMap,
+    /// What has been reported so far.
+    pub out: Vec<Diagnostic>,
+}
+
+impl<'a> Checker<'a> {
+    /// A checker for the spec `file` whose places `map` knows.
+    pub fn new(file: &'a str, map: &'a SourceMap) -> Checker<'a> {
+        Checker { file, map, out: Vec::new() }
+    }
+
+    /// Reports a problem at `path`.
+    pub fn report(&mut self, path: &str, message: impl Into<String>, hint: Option<String>) {
+        let (line, column) = self.map.locate(path);
+        self.out.push(Diagnostic { file: self.file.to_string(), line, column, message: message.into(), hint });
+    }
+
+    /// How many problems have been reported: compare before and after a piece to know whether
+    /// it was sound.
+    pub fn count(&self) -> usize {
+        self.out.len()
+    }
+}
+
+/// Whether `s` is one UpperCamelCase word of ASCII letters and digits.
+pub fn is_upper_camel_word(s: &str) -> bool {
+    s.starts_with(|ch: char| ch.is_ascii_uppercase()) && s.chars().all(|ch| ch.is_ascii_alphanumeric())
+}
+
+/// `service:`: protocol, endpoint, version, product.
+pub fn service(c: &mut Checker<'_>, s: &RawService) {
+    if s.protocol != "rpc" {
+        c.report(
+            "service.protocol",
+            format!("unsupported protocol `{}`", s.protocol),
+            Some("only `rpc` (Alibaba Cloud RPC style, signature v1.0) is supported".into()),
+        );
+    }
+    if !s.endpoint.contains("{region}") {
+        c.report(
+            "service.endpoint",
+            format!("endpoint `{}` has no `{{region}}` placeholder", s.endpoint),
+            Some("write it as e.g. `https://ecs.{region}.aliyuncs.com`".into()),
+        );
+    }
+    if !s.endpoint.starts_with("https://") && !s.endpoint.starts_with("http://") {
+        c.report("service.endpoint", format!("endpoint `{}` is not an http(s) URL", s.endpoint), None);
+    }
+    if s.version.trim().is_empty() {
+        c.report(
+            "service.version",
+            "service version is empty",
+            Some("quote it, e.g. `version: \"2018-03-13\"`".into()),
+        );
+    }
+    if !is_upper_camel_word(&s.product) {
+        c.report("service.product", format!("product `{}` is not a single UpperCamelCase word", s.product), None);
+    }
+}
+
+/// One error declaration (its code, status, message and role), apart from duplicates.
+pub fn error(c: &mut Checker<'_>, e: &RawError, path: &str, section: &str) {
+    let code_ok = regex::Regex::new(r"^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*$").map(|re| re.is_match(&e.code));
+    if code_ok.is_ok_and(|ok| !ok) {
+        c.report(
+            &format!("{path}.code"),
+            format!("error code `{}` is not dot-separated words", e.code),
+            Some("e.g. `ClientUser.NameInvalid`".into()),
+        );
+    }
+    if !(400..=599).contains(&e.status) {
+        c.report(
+            &format!("{path}.status"),
+            format!("HTTP status {} of `{}` is not an error status", e.status, e.code),
+            Some("use a status from 400 to 599".into()),
+        );
+    }
+    placeholders(c, &format!("{path}.message"), &e.message);
+    if section == "errors" && e.role.is_some() {
+        c.report(
+            &format!("{path}.role"),
+            format!("`{}` has a role, but roles belong to protocol errors", e.code),
+            Some("move it under `protocol_errors:` or drop `role`".into()),
+        );
+    }
+}
+
+/// Every `{name}` of a message template is a known placeholder.
+fn placeholders(c: &mut Checker<'_>, path: &str, message: &str) {
+    let mut rest = message;
+    while let Some(start) = rest.find('{') {
+        let after = &rest[start + 1..];
+        let Some(end) = after.find('}') else { break };
+        let name = &after[..end];
+        if !PLACEHOLDERS.contains(&name) {
+            c.report(
+                path,
+                format!("unknown placeholder `{{{name}}}` in message"),
+                Some(format!(
+                    "messages may use {}",
+                    PLACEHOLDERS.iter().map(|p| format!("`{{{p}}}`")).collect::<Vec<_>>().join(", ")
+                )),
+            );
+        }
+        rest = &after[end + 1..];
+    }
+}
+
+/// Every protocol role is played, by one code each, and no unknown role is named.
+pub fn roles(c: &mut Checker<'_>, raw: &[RawError]) {
+    let known: BTreeSet<&str> = PROTOCOL_ROLES.iter().map(|(r, _)| *r).collect();
+    let mut taken: HashMap<&str, usize> = HashMap::new();
+    for (i, e) in raw.iter().enumerate() {
+        let Some(role) = e.role.as_deref() else { continue };
+        let path = format!("protocol_errors[{i}].role");
+        if !known.contains(role) {
+            c.report(
+                &path,
+                format!("unknown protocol role `{role}`"),
+                did_you_mean(role, known.iter().copied())
+                    .or_else(|| Some(format!("roles are: {}", known.iter().copied().collect::<Vec<_>>().join(", ")))),
+            );
+        } else if let Some(prev) = taken.insert(role, i) {
+            c.report(
+                &path,
+                format!("role `{role}` is already played by protocol_errors[{prev}]"),
+                Some("give each role to one code".into()),
+            );
+        }
+    }
+    for (role, what) in PROTOCOL_ROLES {
+        if !taken.contains_key(role) {
+            c.report(
+                "protocol_errors",
+                format!("no protocol error has the role `{role}` ({what})"),
+                Some(format!("add `role: {role}` to the code the server answers for {what}")),
+            );
+        }
+    }
+}
+
+/// Inclusive bounds: at least one given, in order, within the type's `(lo, hi)`.
+pub fn bounds(c: &mut Checker<'_>, path: &str, b: RawBounds, (lo, hi): (i64, i64)) {
+    if b.min.is_none() && b.max.is_none() {
+        c.report(path, "bounds need `min`, `max` or both", None);
+    }
+    if let (Some(min), Some(max)) = (b.min, b.max)
+        && min > max
+    {
+        c.report(path, format!("min {min} is greater than max {max}"), Some("swap them".into()));
+    }
+    for v in [b.min, b.max].into_iter().flatten() {
+        if v < lo || v > hi {
+            c.report(path, format!("bound {v} does not fit the parameter's type"), None);
+        }
+    }
+}
+
+/// A parameter's wire name is a name, and not one of the protocol's own.
+pub fn param_name(c: &mut Checker<'_>, name: &str, path: &str) {
+    if name.is_empty() || !name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '.') {
+        c.report(
+            &format!("{path}.name"),
+            format!("parameter name `{name}` is not a wire name"),
+            Some("use letters, digits, `_` and `.`".into()),
+        );
+    }
+    if COMMON_PROTOCOL_PARAMS.contains(&name) {
+        c.report(
+            &format!("{path}.name"),
+            format!("`{name}` is a common protocol parameter and cannot be declared"),
+            Some("the runtime sends and checks it".into()),
+        );
+    }
+}
+
+/// An error code named at `path` is one the operation `op` can answer.
+pub fn error_ref(c: &mut Checker<'_>, path: &str, code: &str, declared: &[&str], op: &str) {
+    if !declared.contains(&code) {
+        c.report(
+            path,
+            format!("error code `{code}` is not declared for operation `{op}`"),
+            did_you_mean(code, declared.iter().copied()).or_else(|| {
+                Some(format!("list `{code}` under the operation's `errors:` (and declare it under `errors:`)"))
+            }),
+        );
+    }
+}
+
+/// The Rust type names of the generated crates: each claimed once, by its first claimant.
+pub struct TypeNames(BTreeMap<String, String>);
+
+impl TypeNames {
+    /// The names the generated crates define or import themselves, already taken.
+    pub fn new(reserved: &[&str]) -> TypeNames {
+        TypeNames(reserved.iter().map(|t| ((*t).to_string(), "the generated crates".to_string())).collect())
+    }
+
+    /// Claims `ty` for `who` (declared at `path`), reporting a collision.
+    pub fn claim(&mut self, c: &mut Checker<'_>, ty: &str, path: &str, who: &str) {
+        if let Some(prev) = self.0.get(ty) {
+            c.report(
+                path,
+                format!("{who} would generate the type `{ty}`, which {prev} already defines"),
+                Some("rename one of them".into()),
+            );
+        } else {
+            self.0.insert(ty.to_string(), who.to_string());
+        }
+    }
+}

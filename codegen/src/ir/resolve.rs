@@ -1,0 +1,439 @@
+//! From the raw spec to the IR: every section in turn, each piece checked (through
+//! [`check`](super::check)) and named (through [`names`](super::names)) as it is built.
+//! A piece with a problem is left out of the IR and its problem reported; [`resolve`] returns
+//! the IR only when there is none.
+
+use std::collections::HashMap;
+
+use super::check::{self, Checker, TypeNames};
+use super::names;
+use super::param;
+use super::types::{Api, ErrorDef, Field, FieldType, Operation, Pagination, Param, Rule, Scalar, Service, Shape};
+use crate::diagnostics::{Diagnostics, did_you_mean};
+use crate::raw::{RawError, RawField, RawOperation, RawPagination, RawSpec};
+use crate::source_map::SourceMap;
+
+/// Checks a deserialized spec and resolves it into the IR, reporting every problem at once.
+pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, Diagnostics> {
+    let mut c = Checker::new(file, map);
+    check::service(&mut c, &raw.service);
+    let s = &raw.service;
+    let service = Service {
+        product: s.product.clone(),
+        version: s.version.clone(),
+        endpoint: s.endpoint.clone(),
+        host_id: s.host_id.clone(),
+        description: s.description.clone(),
+    };
+
+    let mut seen_codes = HashMap::new();
+    let mut variants = HashMap::new();
+    let protocol_errors = errors(&mut c, &raw.protocol_errors, "protocol_errors", &mut seen_codes, &mut variants);
+    let mut variants = HashMap::new();
+    let errors = errors(&mut c, &raw.errors, "errors", &mut seen_codes, &mut variants);
+    check::roles(&mut c, &raw.protocol_errors);
+
+    let mut types = TypeNames::new(names::RESERVED_TYPES);
+    let shapes = shapes(&mut c, &raw, &mut types);
+
+    let mut operations = Vec::new();
+    let mut seen_ops: HashMap<String, usize> = HashMap::new();
+    let mut methods: HashMap<String, usize> = HashMap::new();
+    if raw.operations.is_empty() {
+        c.report(
+            "operations",
+            "the spec declares no operation",
+            Some("add at least one entry under `operations:`".into()),
+        );
+    }
+    for (i, op) in raw.operations.iter().enumerate() {
+        let path = format!("operations[{i}]");
+        if let Some(prev) = seen_ops.insert(op.name.clone(), i) {
+            c.report(
+                &format!("{path}.name"),
+                format!("duplicate operation `{}`", op.name),
+                Some(format!("it is already declared as operations[{prev}]; rename or remove one")),
+            );
+            continue;
+        }
+        if !check::is_upper_camel_word(&op.name) {
+            c.report(
+                &format!("{path}.name"),
+                format!("operation name `{}` is not an UpperCamelCase action name", op.name),
+                Some("use letters and digits only, starting with an uppercase letter, e.g. `CreateThing`".into()),
+            );
+        }
+        let op_names = names::operation(&op.name);
+        for ty in names::operation_types(&op_names) {
+            types.claim(&mut c, ty, &format!("{path}.name"), &format!("operation `{}`", op.name));
+        }
+        if let Some(prev) = methods.insert(op_names.method.clone(), i) {
+            c.report(
+                &format!("{path}.name"),
+                format!(
+                    "operation `{}` gives the method name `{}`, as operations[{prev}] does",
+                    op.name, op_names.method
+                ),
+                Some("rename one of the operations".into()),
+            );
+        }
+        let ctx = OperationContext { raw: &raw, shapes: &shapes, errors: &errors, protocol: &protocol_errors };
+        if let Some(mut o) = operation(&mut c, &ctx, op, &path) {
+            o.names = op_names;
+            operations.push(o);
+        }
+    }
+
+    let diags = Diagnostics(c.out).finish();
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let trait_name = names::trait_name(&service.product);
+    Ok(Api { service, protocol_errors, errors, shapes, operations, trait_name })
+}
+
+/// One section of error declarations; `seen` holds the codes of both sections, `variants` the
+/// variant names of this one.
+fn errors(
+    c: &mut Checker<'_>,
+    raw: &[RawError],
+    section: &str,
+    seen: &mut HashMap<String, ()>,
+    variants: &mut HashMap<String, String>,
+) -> Vec<ErrorDef> {
+    let mut out = Vec::new();
+    for (i, e) in raw.iter().enumerate() {
+        let path = format!("{section}[{i}]");
+        if seen.insert(e.code.clone(), ()).is_some() {
+            c.report(
+                &format!("{path}.code"),
+                format!("duplicate error code `{}`", e.code),
+                Some("each code is declared once, in `errors:` or `protocol_errors:`".into()),
+            );
+            continue;
+        }
+        check::error(c, e, &path, section);
+        let variant = names::variant(&e.code);
+        if names::RESERVED_VARIANTS.contains(&variant.as_str()) {
+            c.report(
+                &format!("{path}.code"),
+                format!(
+                    "error code `{}` would generate the variant `{variant}`, which the client error enum uses itself",
+                    e.code
+                ),
+                Some("rename the code".into()),
+            );
+        }
+        if let Some(prev) = variants.insert(variant.clone(), e.code.clone()) {
+            c.report(
+                &format!("{path}.code"),
+                format!("error codes `{prev}` and `{}` both become the variant `{variant}`", e.code),
+                None,
+            );
+        }
+        out.push(ErrorDef {
+            code: e.code.clone(),
+            variant,
+            status: e.status,
+            message: e.message.clone(),
+            when: e.when.clone(),
+            retryable: e.retryable,
+            role: e.role.clone(),
+        });
+    }
+    out
+}
+
+fn shapes(c: &mut Checker<'_>, raw: &RawSpec, types: &mut TypeNames) -> Vec<Shape> {
+    let mut out = Vec::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, s) in raw.shapes.iter().enumerate() {
+        let path = format!("shapes[{i}]");
+        if let Some(prev) = seen.insert(&s.name, i) {
+            c.report(
+                &format!("{path}.name"),
+                format!("duplicate shape `{}`", s.name),
+                Some(format!("already declared as shapes[{prev}]")),
+            );
+        }
+        let rust = names::shape(&s.name);
+        types.claim(c, &rust, &format!("{path}.name"), &format!("shape `{}`", s.name));
+        let fields = fields(c, &s.fields, &format!("{path}.fields"), &[], false);
+        out.push(Shape {
+            name: s.name.clone(),
+            rust,
+            element: s.element.clone(),
+            description: s.description.clone(),
+            fields,
+        });
+    }
+    out
+}
+
+fn fields(c: &mut Checker<'_>, raw: &[RawField], path: &str, shapes: &[Shape], lists_allowed: bool) -> Vec<Field> {
+    let mut out = Vec::new();
+    let mut wire: HashMap<&str, usize> = HashMap::new();
+    let mut rust: HashMap<String, usize> = HashMap::new();
+    for (i, f) in raw.iter().enumerate() {
+        let fp = format!("{path}[{i}]");
+        if f.name == "RequestId" {
+            c.report(
+                &format!("{fp}.name"),
+                "`RequestId` is part of every response already",
+                Some("remove this field; the generated types carry RequestId themselves".into()),
+            );
+            continue;
+        }
+        if let Some(prev) = wire.insert(&f.name, i) {
+            c.report(
+                &format!("{fp}.name"),
+                format!("duplicate field `{}`", f.name),
+                Some(format!("already declared at {path}[{prev}]")),
+            );
+            continue;
+        }
+        let r = names::snake(&f.name);
+        if let Some(prev) = rust.insert(r.clone(), i) {
+            c.report(
+                &format!("{fp}.name"),
+                format!("field `{}` has the Rust name `{r}`, as {path}[{prev}] does", f.name),
+                None,
+            );
+        }
+        let ty = match field_type(&f.ty, shapes) {
+            Ok(FieldType::List(_)) if !lists_allowed => {
+                c.report(
+                    &format!("{fp}.type"),
+                    format!("a list (`{}`) cannot be nested in a shape", f.ty),
+                    Some("shape fields are scalars".into()),
+                );
+                continue;
+            }
+            Ok(t) => t,
+            Err(msg) => {
+                let mut candidates: Vec<String> = Scalar::NAMES.iter().map(|s| s.to_string()).collect();
+                if lists_allowed {
+                    candidates.extend(shapes.iter().map(|s| format!("list<{}>", s.name)));
+                }
+                let hint = did_you_mean(&f.ty, candidates.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("types are {}", candidates.join(", ")));
+                c.report(&format!("{fp}.type"), msg, Some(hint));
+                continue;
+            }
+        };
+        out.push(Field { wire: f.name.clone(), rust: r, ty, required: f.required, description: f.description.clone() });
+    }
+    out
+}
+
+fn field_type(ty: &str, shapes: &[Shape]) -> Result<FieldType, String> {
+    if let Some(s) = Scalar::parse(ty) {
+        return Ok(FieldType::Scalar(s));
+    }
+    if let Some(inner) = ty.strip_prefix("list<").and_then(|t| t.strip_suffix('>')) {
+        return match shapes.iter().position(|s| s.name == inner) {
+            Some(i) => Ok(FieldType::List(i)),
+            None => Err(format!("unknown shape `{inner}` in type `{ty}`")),
+        };
+    }
+    Err(format!("unknown type `{ty}`"))
+}
+
+/// What an operation is resolved against.
+struct OperationContext<'a> {
+    raw: &'a RawSpec,
+    shapes: &'a [Shape],
+    errors: &'a [ErrorDef],
+    protocol: &'a [ErrorDef],
+}
+
+/// One operation, without its names (the caller sets them); `None` when it has a problem.
+fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation, path: &str) -> Option<Operation> {
+    let before = c.count();
+    // The operation's own codes.
+    let mut own: Vec<usize> = Vec::new();
+    for (i, code) in op.errors.iter().enumerate() {
+        let ep = format!("{path}.errors[{i}]");
+        let index = ctx.errors.iter().position(|e| &e.code == code);
+        if index.is_some_and(|i| own.contains(&i)) {
+            c.report(&ep, format!("`{code}` is listed twice"), None);
+        } else if ctx.protocol.iter().any(|e| &e.code == code) {
+            c.report(
+                &ep,
+                format!("`{code}` is a protocol error, which every operation answers already"),
+                Some("remove it from the operation's list".into()),
+            );
+        } else if let Some(i) = index {
+            own.push(i);
+        } else {
+            c.report(
+                &ep,
+                format!("error code `{code}` is not declared"),
+                did_you_mean(code, ctx.errors.iter().map(|e| e.code.as_str()))
+                    .or_else(|| Some("declare it under `errors:`".into())),
+            );
+        }
+    }
+    let declared: Vec<&ErrorDef> = own.iter().map(|i| &ctx.errors[*i]).chain(ctx.protocol).collect();
+    let scope = param::ErrorScope::new(&op.name, &declared);
+
+    let mut params = Vec::new();
+    // Names declared but broken: later references to them are not reported again.
+    let mut broken: Vec<String> = Vec::new();
+    let mut wire_seen: HashMap<&str, String> = HashMap::new();
+    let mut rust_seen: HashMap<String, String> = HashMap::new();
+    let all = op
+        .parameters
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (format!("{path}.parameters[{i}]"), p))
+        .chain(ctx.raw.common_parameters.iter().enumerate().map(|(i, p)| (format!("common_parameters[{i}]"), p)));
+    for (pp, p) in all {
+        if let Some(prev) = wire_seen.insert(&p.name, pp.clone()) {
+            c.report(
+                &format!("{pp}.name"),
+                format!("duplicate parameter `{}` in operation `{}`", p.name, op.name),
+                Some(format!("it is already declared at {prev}")),
+            );
+            continue;
+        }
+        let Some(param) = param::resolve(c, p, &pp, &scope) else {
+            broken.push(p.name.clone());
+            continue;
+        };
+        if let Some(prev) = rust_seen.insert(param.rust.clone(), pp.clone()) {
+            c.report(
+                &format!("{pp}.name"),
+                format!("parameter `{}` has the Rust name `{}`, as {prev} does", p.name, param.rust),
+                Some("set `rust_name:` on one of them".into()),
+            );
+        }
+        params.push(param);
+    }
+
+    let mut rules = Vec::new();
+    for (i, r) in op.rules.iter().enumerate() {
+        let rp = format!("{path}.rules[{i}]");
+        let find = |name: &str| params.iter().position(|p: &Param| p.wire == name);
+        let names: Vec<&str> = params.iter().map(|p| p.wire.as_str()).collect();
+        let mut side = |key: &str, name: &str| {
+            let found = find(name);
+            if found.is_none() {
+                c.report(
+                    &format!("{rp}.requires.{key}"),
+                    format!("rule names `{name}`, which is not a parameter of `{}`", op.name),
+                    did_you_mean(name, names.iter().copied()),
+                );
+            }
+            found
+        };
+        let a = side("if", &r.requires.if_given);
+        let b = side("then", &r.requires.then_required);
+        let error = scope.error(c, &format!("{rp}.error"), &r.error);
+        if let (Some(a), Some(b), Some(error)) = (a, b, error) {
+            rules.push(Rule { if_given: a, then_required: b, error });
+        }
+    }
+
+    let response = fields(c, &op.response, &format!("{path}.response"), ctx.shapes, true);
+    broken.extend(op.response.iter().filter(|f| !response.iter().any(|r| r.wire == f.name)).map(|f| f.name.clone()));
+
+    let pagination = op
+        .pagination
+        .as_ref()
+        .and_then(|pg| pagination(c, pg, &format!("{path}.pagination"), &op.name, &params, &response, &broken));
+
+    if c.count() > before {
+        return None;
+    }
+    Some(Operation {
+        name: op.name.clone(),
+        names: names::operation(&op.name),
+        summary: op.summary.clone(),
+        description: op.description.clone(),
+        idempotent: op.idempotent,
+        params,
+        rules,
+        response,
+        errors: own,
+        pagination,
+    })
+}
+
+fn pagination(
+    c: &mut Checker<'_>,
+    pg: &RawPagination,
+    pgp: &str,
+    op: &str,
+    params: &[Param],
+    response: &[Field],
+    broken: &[String],
+) -> Option<Pagination> {
+    let param = |c: &mut Checker<'_>, key: &str, name: &str| -> Option<usize> {
+        match params.iter().position(|p| p.wire == name) {
+            Some(i) if params[i].ty.is_integer() => Some(i),
+            Some(_) => {
+                c.report(&format!("{pgp}.{key}"), format!("pagination parameter `{name}` is not an integer"), None);
+                None
+            }
+            None if broken.iter().any(|b| b == name) => None,
+            None => {
+                c.report(
+                    &format!("{pgp}.{key}"),
+                    format!("pagination names the parameter `{name}`, which `{op}` does not have"),
+                    did_you_mean(name, params.iter().map(|p| p.wire.as_str())),
+                );
+                None
+            }
+        }
+    };
+    let pn = param(c, "page_number", &pg.page_number);
+    let ps = param(c, "page_size", &pg.page_size);
+    let field = |c: &mut Checker<'_>, key: &str, name: &str, want_list: bool| -> Option<usize> {
+        match response.iter().position(|f| f.wire == name) {
+            Some(i) => {
+                let ok = match response[i].ty {
+                    FieldType::List(_) => want_list,
+                    FieldType::Scalar(s) => !want_list && s.is_integer(),
+                };
+                if !ok {
+                    let want = if want_list { "a list" } else { "an integer" };
+                    c.report(&format!("{pgp}.{key}"), format!("pagination field `{name}` is not {want}"), None);
+                    return None;
+                }
+                Some(i)
+            }
+            None if broken.iter().any(|b| b == name) => None,
+            None => {
+                c.report(
+                    &format!("{pgp}.{key}"),
+                    format!("pagination names the response field `{name}`, which `{op}` does not have"),
+                    did_you_mean(name, response.iter().map(|f| f.wire.as_str())),
+                );
+                None
+            }
+        }
+    };
+    let tc = field(c, "total_count", &pg.total_count, false);
+    let it = field(c, "items", &pg.items, true);
+    let max_page_size = ps.and_then(|i| params[i].max());
+    if let Some(i) = ps
+        && max_page_size.is_none()
+    {
+        c.report(
+            &format!("{pgp}.page_size"),
+            format!("page-size parameter `{}` has no maximum", params[i].wire),
+            Some("add `range: { min: 1, max: N }` so that listing every page uses bounded pages".into()),
+        );
+    }
+    let items = it?;
+    let FieldType::List(item_shape) = response[items].ty else { return None };
+    Some(Pagination {
+        page_number: pn?,
+        page_size: ps?,
+        total_count: tc?,
+        items,
+        item_shape,
+        max_page_size: max_page_size?,
+    })
+}

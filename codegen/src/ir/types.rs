@@ -1,0 +1,329 @@
+//! The IR's types: the spec after checking, with every reference resolved (indexes, not names)
+//! and every Rust name decided. Emitters read these and never derive a name themselves.
+
+/// A whole, checked API.
+#[derive(Debug, Clone)]
+pub struct Api {
+    /// Service metadata.
+    pub service: Service,
+    /// Protocol errors shared by all operations, in spec order.
+    pub protocol_errors: Vec<ErrorDef>,
+    /// Operation error codes, in spec order.
+    pub errors: Vec<ErrorDef>,
+    /// Named structures.
+    pub shapes: Vec<Shape>,
+    /// Operations, in spec order.
+    pub operations: Vec<Operation>,
+    /// The name of the server trait, e.g. `SmartagApi`.
+    pub trait_name: String,
+}
+
+/// Service metadata.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// Product code, e.g. `Smartag`.
+    pub product: String,
+    /// API version, e.g. `2018-03-13`.
+    pub version: String,
+    /// Endpoint with a `{region}` placeholder.
+    pub endpoint: String,
+    /// The HostId answered in error envelopes.
+    pub host_id: String,
+    /// What the service is.
+    pub description: String,
+}
+
+/// An error code.
+#[derive(Debug, Clone)]
+pub struct ErrorDef {
+    /// Wire code, e.g. `ClientUser.UserExist`.
+    pub code: String,
+    /// Rust variant name, e.g. `ClientUserUserExist`.
+    pub variant: String,
+    /// HTTP status.
+    pub status: u16,
+    /// Message template.
+    pub message: String,
+    /// When it fires.
+    pub when: String,
+    /// Whether a retry may succeed.
+    pub retryable: bool,
+    /// The runtime role of a protocol error.
+    pub role: Option<String>,
+}
+
+/// A reference to a declared error code, with the variant that names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRef {
+    /// Wire code.
+    pub code: String,
+    /// Rust variant name (of the operation's code enum).
+    pub variant: String,
+}
+
+/// A scalar wire type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scalar {
+    /// UTF-8 text.
+    String,
+    /// 32-bit integer.
+    Int32,
+    /// 64-bit integer.
+    Int64,
+    /// `true` / `false`.
+    Bool,
+}
+
+impl Scalar {
+    /// The spec's names for the scalar types, as written in `type:`.
+    pub const NAMES: &'static [&'static str] = &["string", "int32", "int64", "bool"];
+
+    /// The scalar a spec type name denotes (with the aliases `integer`, `long`, `boolean`).
+    pub fn parse(s: &str) -> Option<Scalar> {
+        match s {
+            "string" => Some(Scalar::String),
+            "int32" | "integer" => Some(Scalar::Int32),
+            "int64" | "long" => Some(Scalar::Int64),
+            "bool" | "boolean" => Some(Scalar::Bool),
+            _ => None,
+        }
+    }
+
+    /// Whether the type is an integer.
+    pub fn is_integer(self) -> bool {
+        matches!(self, Scalar::Int32 | Scalar::Int64)
+    }
+
+    /// The inclusive range of values the type holds (for integers; the full `i64` otherwise).
+    pub fn limits(self) -> (i64, i64) {
+        match self {
+            Scalar::Int32 => (i64::from(i32::MIN), i64::from(i32::MAX)),
+            _ => (i64::MIN, i64::MAX),
+        }
+    }
+}
+
+/// The type of a response field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    /// A scalar.
+    Scalar(Scalar),
+    /// A wrapped list of a shape: `"Users": {"User": [...]}`; the index into [`Api::shapes`].
+    List(usize),
+}
+
+/// A request parameter.
+#[derive(Debug, Clone)]
+pub struct Param {
+    /// Wire name.
+    pub wire: String,
+    /// Rust field and setter name (possibly raw, `r#type`).
+    pub rust: String,
+    /// The builder's type parameter for a required parameter, e.g. `RegionIdState`.
+    pub type_state: String,
+    /// The `…_or_default` getter of a parameter with a default.
+    pub default_getter: String,
+    /// Type.
+    pub ty: Scalar,
+    /// Whether it must be given.
+    pub required: bool,
+    /// Default the server assumes when absent.
+    pub default: Option<i64>,
+    /// Rustdoc.
+    pub description: String,
+    /// Redacted in Debug.
+    pub secret: bool,
+    /// Error when a required parameter is absent or empty.
+    pub missing_error: ErrorRef,
+    /// Error when an optional parameter is sent empty (otherwise empty means absent).
+    pub empty_error: Option<ErrorRef>,
+    /// Error when the value does not parse as the type.
+    pub type_error: ErrorRef,
+    /// Constraints, in spec order.
+    pub constraints: Vec<Constraint>,
+}
+
+/// A constraint and the error it raises.
+#[derive(Debug, Clone)]
+pub struct Constraint {
+    /// What must hold.
+    pub kind: ConstraintKind,
+    /// The error raised when it does not.
+    pub error: ErrorRef,
+}
+
+/// What a constraint checks.
+#[derive(Debug, Clone)]
+pub enum ConstraintKind {
+    /// Integer within inclusive bounds.
+    Range {
+        /// Smallest allowed value.
+        min: Option<i64>,
+        /// Largest allowed value.
+        max: Option<i64>,
+    },
+    /// Length in characters within inclusive bounds.
+    Length {
+        /// Fewest characters.
+        min: Option<i64>,
+        /// Most characters.
+        max: Option<i64>,
+    },
+    /// Matches a regular expression.
+    Pattern {
+        /// The expression (checked to compile).
+        regex: String,
+        /// The name of the `static` holding the compiled pattern, e.g. `USER_NAME_PATTERN_1`.
+        name: String,
+    },
+    /// A named format.
+    Format(Format),
+}
+
+/// A named format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// An e-mail address.
+    Email,
+    /// A private IPv4 address.
+    PrivateIpv4,
+}
+
+impl Format {
+    /// The spec's names for the formats.
+    pub const NAMES: &'static [&'static str] = &["email", "private_ipv4"];
+
+    /// The format a spec name denotes.
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "email" => Some(Format::Email),
+            "private_ipv4" => Some(Format::PrivateIpv4),
+            _ => None,
+        }
+    }
+}
+
+/// When one parameter is given, another must be too.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// The index of the parameter that triggers the rule.
+    pub if_given: usize,
+    /// The index of the parameter that must then be given.
+    pub then_required: usize,
+    /// The error raised.
+    pub error: ErrorRef,
+}
+
+/// A response or shape field.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// Wire name.
+    pub wire: String,
+    /// Rust field name.
+    pub rust: String,
+    /// Type.
+    pub ty: FieldType,
+    /// Whether the field is always present (not an `Option`).
+    pub required: bool,
+    /// Rustdoc.
+    pub description: String,
+}
+
+/// A named structure.
+#[derive(Debug, Clone)]
+pub struct Shape {
+    /// Spec name.
+    pub name: String,
+    /// Rust type name.
+    pub rust: String,
+    /// Element name of one item in a wrapped list.
+    pub element: String,
+    /// Rustdoc.
+    pub description: String,
+    /// Fields (scalars).
+    pub fields: Vec<Field>,
+}
+
+/// How an operation pages.
+#[derive(Debug, Clone)]
+pub struct Pagination {
+    /// Index of the page-number parameter.
+    pub page_number: usize,
+    /// Index of the page-size parameter.
+    pub page_size: usize,
+    /// Index of the total-count response field.
+    pub total_count: usize,
+    /// Index of the list response field.
+    pub items: usize,
+    /// Index into [`Api::shapes`] of the listed items.
+    pub item_shape: usize,
+    /// Largest page size the spec allows (from the page-size range).
+    pub max_page_size: i64,
+}
+
+/// Every Rust name an operation gives rise to, decided once by [`super::names`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperationNames {
+    /// The model module (and file stem) holding its types.
+    pub module: String,
+    /// The client and server method.
+    pub method: String,
+    /// The request type.
+    pub request: String,
+    /// The request's typestate builder.
+    pub builder: String,
+    /// The response type.
+    pub response: String,
+    /// The enum of the error codes it can answer.
+    pub error_code: String,
+    /// The client's error type.
+    pub error: String,
+    /// The server's error alias.
+    pub server_error: String,
+    /// The client's paging stream method (paged operations).
+    pub stream: String,
+    /// The client's collect-every-page method (paged operations).
+    pub all: String,
+}
+
+/// An operation.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Wire name (`Action`).
+    pub name: String,
+    /// Its Rust names.
+    pub names: OperationNames,
+    /// One line.
+    pub summary: String,
+    /// More.
+    pub description: String,
+    /// Safe to retry.
+    pub idempotent: bool,
+    /// Parameters: the operation's own, then the common ones.
+    pub params: Vec<Param>,
+    /// Cross-parameter rules.
+    pub rules: Vec<Rule>,
+    /// Response fields.
+    pub response: Vec<Field>,
+    /// Its own error codes (declared in [`Api::errors`]), as indexes into it.
+    pub errors: Vec<usize>,
+    /// Paging.
+    pub pagination: Option<Pagination>,
+}
+
+impl Api {
+    /// The declaration of an error code (operation or protocol).
+    pub fn error(&self, code: &str) -> Option<&ErrorDef> {
+        self.errors.iter().chain(&self.protocol_errors).find(|e| e.code == code)
+    }
+
+    /// Every error an operation can answer: its own codes, then the protocol codes.
+    pub fn operation_errors<'a>(&'a self, op: &'a Operation) -> impl Iterator<Item = &'a ErrorDef> + 'a {
+        op.errors.iter().map(|i| &self.errors[*i]).chain(&self.protocol_errors)
+    }
+
+    /// The protocol error playing a runtime role.
+    pub fn role(&self, role: &str) -> Option<&ErrorDef> {
+        self.protocol_errors.iter().find(|e| e.role.as_deref() == Some(role))
+    }
+}
