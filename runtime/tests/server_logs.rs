@@ -56,3 +56,34 @@ async fn logs_name_the_request_but_no_values() {
     assert!(!logs.contains(&signature), "{logs}");
     assert!(!logs.contains(SECRET), "{logs}");
 }
+
+#[tokio::test]
+async fn v3_logs_the_canonical_request_without_values_or_secrets() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let r = V3::echo("x").param("Password", "hunter2-pass").header("x-acs-security-token", "token-value-123");
+    let authorization = r.authorization();
+    let a = send(&app(), r.request()).await;
+    assert_eq!(a.status.as_u16(), 200, "{}", a.text);
+    let mut wrong = V3::echo("y").param("Password", "hunter2-pass");
+    wrong.secret = "wrongsecret".to_owned();
+    send(&app(), wrong.request()).await.expect_error(400, "SignatureDoesNotMatch");
+
+    let logs = captured.0.lock().map(|l| String::from_utf8_lossy(&l).into_owned()).unwrap_or_default();
+    assert!(logs.contains("version 3 canonical request"), "{logs}");
+    assert!(logs.contains("Password=REDACTED"), "{logs}");
+    assert!(logs.contains("x-acs-security-token:REDACTED"), "{logs}");
+    assert!(logs.contains("signature_version=3"), "{logs}");
+    for secret in ["hunter2-pass", "token-value-123", SECRET, "wrongsecret"] {
+        assert!(!logs.contains(secret), "{secret} in {logs}");
+    }
+    let signature = authorization.rsplit_once("Signature=").map(|(_, s)| s).unwrap_or("none");
+    assert!(!logs.contains(signature), "{logs}");
+}

@@ -98,13 +98,13 @@ pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDate
 }
 
 /// The canonical request for the debug log: parameter values (passwords among them) and the
-/// security token replaced by `***`.
+/// security token replaced by `REDACTED`.
 fn redacted(request: &Incoming, block: &str, signed_line: &str, payload_hash: &str) -> String {
-    let query: Vec<(&str, &str)> = request.query.iter().map(|(name, _)| (name, "***")).collect();
+    let query: Vec<(&str, &str)> = request.query.iter().map(|(name, _)| (name, "REDACTED")).collect();
     let block: String = block
         .lines()
         .map(|line| match line.split_once(':') {
-            Some((name, _)) if name == headers::SECURITY_TOKEN => format!("{name}:***\n"),
+            Some((name, _)) if name == headers::SECURITY_TOKEN => format!("{name}:REDACTED\n"),
             _ => format!("{line}\n"),
         })
         .collect();
