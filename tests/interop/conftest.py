@@ -1,5 +1,7 @@
 """Fixtures of the interop suite: a real smartag-service process, driven by Alibaba Cloud's
-official Python SDK (aliyun-python-sdk-core + aliyun-python-sdk-smartag).
+official Python SDKs: the legacy one (aliyun-python-sdk-core + aliyun-python-sdk-smartag, signature
+1.0) and the current Tea one (alibabacloud-smartag20180313 on alibabacloud-tea-openapi, signature
+version 3 by default, 1.0 with signature_algorithm='v2').
 
 The binary is taken from $SMARTAG_SERVICE_BIN (scripts/test sets it), else from
 target/debug/smartag-service. Each test gets its own process, its own free port and its own
@@ -158,6 +160,26 @@ class Service:
                                            timeout=30, connect_timeout=5)
         return self._clients[key]
 
+    def tea_client(self, signing="v3", region="cn-shanghai", ak=ACCESS_KEY_ID, secret=ACCESS_KEY_SECRET):
+        """A Tea SDK client (alibabacloud_smartag20180313.client.Client) for this service, configured
+        as a user would: AccessKey id/secret, endpoint '127.0.0.1:<port>', protocol 'http', region.
+
+        signing "v3": the SDK's default (ACS3-HMAC-SHA256); "v2": signature_algorithm='v2', which the
+        Tea SDKs use to mean signature version 1.0 (HMAC-SHA1). The Tea SDK retries nothing unless
+        given retry options, so every call is exactly one request."""
+        from alibabacloud_smartag20180313.client import Client as SmartagClient
+        from alibabacloud_tea_openapi.utils_models import Config
+
+        assert signing in TEA_SIGNINGS, signing
+        key = ("tea", signing, region, ak, secret)
+        if key not in self._clients:
+            config = Config(access_key_id=ak, access_key_secret=secret, endpoint=self.endpoint, protocol="http",
+                            region_id=region, connect_timeout=5000, read_timeout=30000)
+            if signing == "v2":
+                config.signature_algorithm = "v2"
+            self._clients[key] = SmartagClient(config)
+        return self._clients[key]
+
     def prepare(self, req, fmt="json"):
         req.set_endpoint(self.endpoint)
         req.set_protocol_type("http")
@@ -211,3 +233,22 @@ def service_factory(tmp_path):
 def service(service_factory):
     """A service with the built-in demo configuration and an empty database."""
     return service_factory()
+
+
+# The two ways a current Tea SDK signs: its default, signature version 3 (ACS3-HMAC-SHA256), and
+# signature_algorithm='v2' (signature version 1.0, HMAC-SHA1).
+TEA_SIGNINGS = ("v3", "v2")
+
+
+@pytest.fixture(params=TEA_SIGNINGS, ids=["sig-v3", "sig-v1(v2)"])
+def signing(request):
+    """How the Tea SDK client signs: "v3" (its default) or "v2" (signature 1.0)."""
+    return request.param
+
+
+@pytest.fixture
+def tea(service, signing):
+    """A Tea SDK client (alibabacloud-smartag20180313) on the demo service, signing per `signing`.
+
+    Other keys, regions or services: `service.tea_client(signing, region=..., ak=..., secret=...)`."""
+    return service.tea_client(signing)
