@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use smartag_runtime::secret::Secret;
+use smartag_runtime::server::KeyMaterial;
 use smartag_server::{Authentication, ServerConfig};
 
 use crate::api::SmartagService;
@@ -41,8 +41,11 @@ pub fn build(config: Config, data: &Path) -> Result<axum::Router> {
     }
     let store = Store::open(data).with_context(|| format!("opening the database {}", data.display()))?;
     let outbox = Outbox::new(outbox_dir(data)).context("opening the outbox folder")?;
-    let keys: HashMap<String, Secret> =
-        config.access_keys().iter().map(|k| (k.id.clone(), Secret::new(k.secret.expose()))).collect();
+    let keys: HashMap<String, KeyMaterial> = config
+        .access_keys()
+        .iter()
+        .map(|k| (k.id.clone(), KeyMaterial { secret: k.secret.clone(), security_token: k.security_token.clone() }))
+        .collect();
     let server = ServerConfig::builder(&smartag_server::SERVICE)
         .host_id(smartag_server::HOST_ID)
         .authentication(Authentication::signature(keys))

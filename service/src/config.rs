@@ -6,6 +6,7 @@
 //! [[access_keys]]             # at least one
 //! id = "testid"
 //! secret = "testsecret"
+//! # security_token = "..."    # optional: a temporary (STS) key, whose requests must carry it
 //!
 //! [[instances]]               # the SAG APP instances the service answers for
 //! region = "cn-shanghai"
@@ -19,8 +20,8 @@
 //! each at the `file:line:column` of the offending value:
 //!
 //! - `listen` is a socket address (`ip:port`);
-//! - there is at least one access key; key ids are unique; ids and secrets are not empty and have no
-//!   leading or trailing whitespace (a stray space pasted into a secret is a classic cause of
+//! - there is at least one access key; key ids are unique; ids, secrets and security tokens are not
+//!   empty and have no leading or trailing whitespace (a stray space pasted into a secret is a classic cause of
 //!   `SignatureDoesNotMatch`);
 //! - each `(region, id)` instance pair is unique, and neither is empty nor contains whitespace;
 //! - `cidr` is an IPv4 network written with its network address (`10.10.0.0/24`, not
@@ -40,6 +41,8 @@ use std::path::{Path, PathBuf};
 use ipnet::Ipv4Net;
 use serde::Deserialize;
 use toml::Spanned;
+
+pub use smartag_runtime::secret::Secret;
 
 use crate::addressing;
 use crate::store::InstanceLimits;
@@ -85,31 +88,6 @@ cidr = "10.20.0.0/24"
 max_users = 5
 "#;
 
-/// A secret string (an access key secret) whose `Debug` output is redacted.
-///
-/// It has no `Display`; read it with [`Secret::expose`] where it is really needed (signing).
-/// `PartialEq` is a plain comparison, meant for tests, not for checking credentials.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret.
-    pub fn new(secret: impl Into<String>) -> Self {
-        Secret(secret.into())
-    }
-
-    /// The secret itself.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
-    }
-}
-
 /// An access key callers sign requests with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
@@ -117,6 +95,9 @@ pub struct AccessKey {
     pub id: String,
     /// The matching secret (redacted in `Debug`).
     pub secret: Secret,
+    /// For a temporary (STS) key, the security token every request must carry (redacted in
+    /// `Debug`); `None` for a permanent key.
+    pub security_token: Option<Secret>,
 }
 
 /// A SAG APP instance the service answers for.
@@ -175,24 +156,10 @@ impl Config {
     ///
     /// [`Config::is_demo`] is true for it.
     pub fn demo() -> Config {
-        let instance = |region: &str, id: &str, cidr: Option<Ipv4Net>, max_users| Instance {
-            region: region.to_owned(),
-            id: id.to_owned(),
-            cidr,
-            max_users,
-        };
-        Config {
-            listen: Some(DEFAULT_LISTEN),
-            access_keys: vec![AccessKey {
-                id: DEMO_ACCESS_KEY_ID.to_owned(),
-                secret: Secret::new(DEMO_ACCESS_KEY_SECRET),
-            }],
-            instances: vec![
-                instance("cn-shanghai", "sag-demo", Some(Ipv4Net::new_assert(Ipv4Addr::new(10, 10, 0, 0), 24)), 100),
-                instance("cn-shanghai", "sag-nocidr", None, DEFAULT_MAX_USERS),
-                instance("cn-hangzhou", "sag-demo-hz", Some(Ipv4Net::new_assert(Ipv4Addr::new(10, 20, 0, 0), 24)), 5),
-            ],
-            demo: true,
+        match Config::parse(DEMO_CONFIG_TOML, "<built-in demo configuration>") {
+            Ok(config) => Config { demo: true, ..config },
+            // DEMO_CONFIG_TOML is a constant, and a unit test proves that it parses.
+            Err(e) => unreachable!("the built-in demo configuration is invalid: {e}"),
         }
     }
 
@@ -349,6 +316,7 @@ struct RawConfig {
 struct RawAccessKey {
     id: Spanned<String>,
     secret: Spanned<String>,
+    security_token: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -406,6 +374,9 @@ impl Checker<'_> {
         for key in raw.access_keys {
             self.check_token("access key id", &key.id, Token::Name);
             self.check_token("access key secret", &key.secret, Token::Secret);
+            if let Some(token) = &key.security_token {
+                self.check_token("access key security_token", token, Token::Secret);
+            }
             let line = self.line_of(key.id.span());
             if let Some(first) = key_lines.get(key.id.get_ref()) {
                 let message = format!("duplicate access key id {:?} (first defined on line {first})", key.id.get_ref());
@@ -413,7 +384,11 @@ impl Checker<'_> {
             } else {
                 key_lines.insert(key.id.get_ref().clone(), line);
             }
-            access_keys.push(AccessKey { id: key.id.into_inner(), secret: Secret::new(key.secret.into_inner()) });
+            access_keys.push(AccessKey {
+                id: key.id.into_inner(),
+                secret: Secret::new(key.secret.into_inner()),
+                security_token: key.security_token.map(|t| Secret::new(t.into_inner())),
+            });
         }
 
         let mut instance_lines: HashMap<(String, String), usize> = HashMap::new();
@@ -514,10 +489,26 @@ mod tests {
     }
 
     #[test]
+    fn demo_is_the_demo_toml() {
+        let demo = Config::demo();
+        assert!(demo.is_demo());
+        assert_eq!(demo.instances().len(), 3);
+        assert_eq!(demo.listen(), Some(DEFAULT_LISTEN));
+        assert_eq!(demo.secret_for(DEMO_ACCESS_KEY_ID).map(Secret::expose), Some(DEMO_ACCESS_KEY_SECRET));
+        let parsed = Config::parse(DEMO_CONFIG_TOML, "demo.toml").map(|c| Config { demo: true, ..c });
+        assert_eq!(parsed.ok(), Some(demo));
+    }
+
+    #[test]
     fn secret_debug_is_redacted() {
-        let key = AccessKey { id: "k".to_owned(), secret: Secret::new("hunter2") };
+        let key = AccessKey {
+            id: "k".to_owned(),
+            secret: Secret::new("hunter2"),
+            security_token: Some(Secret::new("tok-hunter3")),
+        };
         let debug = format!("{key:?} {:?}", Config::demo());
         assert!(!debug.contains("hunter2"));
+        assert!(!debug.contains("hunter3"));
         assert!(!debug.contains(DEMO_ACCESS_KEY_SECRET));
     }
 }

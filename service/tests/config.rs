@@ -233,3 +233,28 @@ fn load_errors_name_the_real_path() {
     let expected = format!("{}:3:1: ", Path::new(&path).display());
     assert!(error.to_string().starts_with(&expected), "{error}");
 }
+
+#[test]
+fn temporary_keys_carry_a_security_token() {
+    let text = r#"
+[[access_keys]]
+id = "STS.temp"
+secret = "temp-secret"
+security_token = "the-token"
+
+[[access_keys]]
+id = "perm"
+secret = "perm-secret"
+"#;
+    let config = parse(text).expect("valid config");
+    let keys = config.access_keys();
+    assert_eq!(keys[0].security_token.as_ref().map(|t| t.expose()), Some("the-token"));
+    assert!(keys[1].security_token.is_none());
+    assert!(!format!("{config:?}").contains("the-token"));
+
+    let bad = parse("[[access_keys]]\nid = \"k\"\nsecret = \"s\"\nsecurity_token = \" t\"\n").expect_err("whitespace");
+    let (places, messages) = problems(&bad);
+    assert_eq!(places, [(Some(4), Some(18))]);
+    assert!(messages.contains("security_token has leading or trailing whitespace"), "{messages}");
+    assert!(!messages.contains(" t\""), "a token is never echoed: {messages}");
+}
