@@ -29,12 +29,9 @@ use std::path::Path;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 
-/// The directories (relative to the workspace root) whose `src/` trees are generated, each
-/// owned entirely by the generator: every file under them comes from the spec.
-pub const GENERATED_DIRS: &[&str] = &["generated-model/src", "generated-client/src", "generated-server/src"];
-
-/// A generated tree: path relative to the workspace root → file contents. Sorted, so iteration
-/// order is deterministic.
+/// A generated tree: path relative to the output directory → file contents. Sorted, so
+/// iteration order is deterministic. The directories it fills are the spec's
+/// `generation.output` ([`ir::Generation::dirs`]), each owned entirely by the generator.
 pub type Tree = BTreeMap<String, String>;
 
 /// Why generation failed.
@@ -83,10 +80,11 @@ pub fn load_str(text: &str, file: &str) -> Result<ir::Api, Diagnostics> {
 pub fn generate(api: &ir::Api, spec_name: &str) -> Result<Tree, GenerateError> {
     let prov = render::Provenance { spec: spec_name };
     let mut tree = Tree::new();
+    let g = &api.generation;
     let crates: [(&str, Vec<(String, proc_macro2::TokenStream)>); 3] = [
-        ("generated-model/src", emit::model::files(api)),
-        ("generated-client/src", emit::client::files(api)),
-        ("generated-server/src", emit::server::files(api)),
+        (&g.model_dir, emit::model::files(api)),
+        (&g.client_dir, emit::client::files(api)),
+        (&g.server_dir, emit::server::files(api)),
     ];
     for (dir, files) in crates {
         for (name, tokens) in files {
@@ -106,3 +104,6 @@ pub fn generate_from_file(spec_path: &Path, spec_name: &str) -> Result<Tree, Gen
     let api = load_file(spec_path, spec_name)?;
     generate(&api, spec_name)
 }
+
+/// The header every generated file starts with; tools recognise generated files by it.
+pub const GENERATED_MARKER: &str = "// @generated";

@@ -8,6 +8,7 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub struct RawSpec {
     pub service: RawService,
+    pub generation: RawGeneration,
     #[serde(default)]
     pub protocol_errors: Vec<RawError>,
     #[serde(default)]
@@ -30,6 +31,30 @@ pub struct RawService {
     pub host_id: String,
     #[serde(default)]
     pub description: String,
+}
+
+/// `generation:` — what the generated code is called and where it goes: the only settings that
+/// tie the generator to one product's crates.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawGeneration {
+    /// The crate name (as in `use`) of the hand-written runtime.
+    pub runtime_crate: String,
+    /// The crate name of the generated model crate, which the client and server crates use.
+    pub model_crate: String,
+    /// The crate name of the generated client crate (named in its examples).
+    pub client_crate: String,
+    /// The `src/` directory of each generated crate, relative to the output directory.
+    pub output: RawOutput,
+}
+
+/// `generation.output:` — one directory per generated crate.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    pub model: String,
+    pub client: String,
+    pub server: String,
 }
 
 /// An error code, in `errors:` or `protocol_errors:`.

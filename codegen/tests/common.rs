@@ -60,6 +60,11 @@ operations:
       items: Things
     errors:
       - Thing.SizeInvalid
+generation:
+  runtime_crate: demo_runtime
+  model_crate: demo_model
+  client_crate: demo_client
+  output: { model: model/src, client: client/src, server: server/src }
 "#;
 
 #[allow(dead_code)] // used by some of the test binaries that include this module

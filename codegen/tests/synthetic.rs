@@ -26,6 +26,13 @@ fn synthetic_spec() -> String {
             "  - name: {shape}\n    element: {shape}\n    fields:\n      - {{ name: Type, type: string, required: true }}\n      - {{ name: Self, type: int64 }}\n      - {{ name: Match, type: bool }}\n"
         );
     }
+    // The crate names and directories of this workspace's generated crates, whose manifests the
+    // test reuses: the `generation:` section of the project's spec.
+    let project = std::fs::read_to_string(workspace_root().join("spec/smartag.yaml")).expect("project spec");
+    let generation = project.split("\ngeneration:\n").nth(1).expect("generation section");
+    let generation: String = generation.lines().take_while(|l| l.starts_with("  ")).map(|l| format!("{l}\n")).collect();
+    s.push_str("generation:\n");
+    s.push_str(&generation);
     s.push_str("operations:\n");
     for i in 0..60 {
         let name = if i < AWKWARD.len() { AWKWARD[i].to_string() } else { format!("Operation{i}") };

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use similar::TextDiff;
-use smartag_codegen::{GENERATED_DIRS, Tree};
+use smartag_codegen::Tree;
 
 /// One way the committed tree differs from the spec's.
 pub enum Drift {
@@ -30,10 +30,10 @@ impl fmt::Display for Drift {
     }
 }
 
-/// Every file under the generated directories, as sorted root-relative paths with `/`.
-pub fn existing_files(root: &Path) -> Result<Vec<String>> {
+/// Every file under the generated directories `dirs`, as sorted root-relative paths with `/`.
+pub fn existing_files(root: &Path, dirs: &[&str]) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for dir in GENERATED_DIRS {
+    for dir in dirs {
         walk(root, &root.join(dir), &mut out)?;
     }
     out.sort();
@@ -58,8 +58,8 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
     Ok(())
 }
 
-/// Every difference between `tree` and the disk under `root`.
-pub fn compare(root: &Path, tree: &Tree) -> Result<Vec<Drift>> {
+/// Every difference between `tree` and the disk under `root`, whose generated directories are `dirs`.
+pub fn compare(root: &Path, tree: &Tree, dirs: &[&str]) -> Result<Vec<Drift>> {
     let mut problems = Vec::new();
     for (rel, expected) in tree {
         match std::fs::read(root.join(rel)) {
@@ -78,7 +78,7 @@ pub fn compare(root: &Path, tree: &Tree) -> Result<Vec<Drift>> {
             }
         }
     }
-    for rel in existing_files(root)? {
+    for rel in existing_files(root, dirs)? {
         if !tree.contains_key(&rel) {
             problems.push(Drift::Stale { path: rel });
         }

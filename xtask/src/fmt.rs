@@ -1,12 +1,13 @@
-//! `cargo xtask fmt`: rustfmt over every hand-written Rust file. The generated directories are
-//! printed by prettyplease inside `gen` and proven by `check`; formatting them again with
-//! rustfmt would make the two tools fight, so they are left out here (and only here).
+//! `cargo xtask fmt`: rustfmt over every hand-written Rust file. Generated files (recognised by
+//! their `@generated` header, whatever spec or directory they come from) are printed by
+//! prettyplease inside `gen` and proven by `check`; formatting them again with rustfmt would
+//! make the two tools fight, so they are left out here (and only here).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result};
-use smartag_codegen::GENERATED_DIRS;
+use smartag_codegen::GENERATED_MARKER;
 
 /// Directories never searched for sources.
 const SKIP: &[&str] = &["target", ".git", ".venv", "node_modules"];
@@ -39,16 +40,20 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let path = entry.with_context(|| format!("listing {}", dir.display()))?.path();
         let rel = path.strip_prefix(root).unwrap_or(&path);
-        let rel_s = rel.to_string_lossy().replace('\\', "/");
         if path.is_dir() {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            if SKIP.contains(&name.as_str()) || GENERATED_DIRS.contains(&rel_s.as_str()) {
+            if SKIP.contains(&name.as_str()) {
                 continue;
             }
             collect(root, &path, out)?;
-        } else if path.extension().is_some_and(|e| e == "rs") {
+        } else if path.extension().is_some_and(|e| e == "rs") && !is_generated(&path) {
             out.push(rel.to_path_buf());
         }
     }
     Ok(())
+}
+
+/// Whether a file starts with the generator's header.
+fn is_generated(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| text.starts_with(GENERATED_MARKER))
 }

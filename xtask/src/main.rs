@@ -1,39 +1,46 @@
 //! Project automation. `cargo xtask gen` writes the generated crates from the spec;
 //! `cargo xtask check` regenerates them in memory and fails (exit 1) on any difference with
 //! what is committed: a differing file (shown as a unified diff), a missing file, or a stale
-//! extra file under the generated directories.
+//! extra file under the generated directories (the spec's `generation.output`).
+//! `--spec FILE --out DIR` does the same for another API.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use smartag_codegen::{GENERATED_DIRS, GenerateError, Tree};
+use smartag_codegen::{GenerateError, Tree};
 
 mod drift;
 mod fmt;
 
-/// The spec, relative to the workspace root.
+/// This workspace's spec, relative to the workspace root: the default of `--spec`.
 const DEFAULT_SPEC: &str = "spec/smartag.yaml";
 
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
-    about = "Generate the Smartag crates from the one spec, or prove the committed ones are up to date",
-    long_about = "Everything under generated-model/src, generated-client/src and generated-server/src is \
-                  produced from spec/smartag.yaml.\n\n  gen    write the generated files (and delete stale ones)\n  \
+    about = "Generate the crates of an API from its spec, or prove the committed ones are up to date",
+    long_about = "The spec's `generation.output` names the generated directories (for this workspace's \
+                  spec/smartag.yaml: generated-model/src, generated-client/src and generated-server/src).\n\n  \
+                  gen    write the generated files (and delete stale ones)\n  \
                   check  regenerate in memory and compare the exact file set; exit 1 on any difference\n\n\
-                  A spec with problems is reported all at once, each as file:line:column, and nothing is written."
+                  A spec with problems is reported all at once, each as file:line:column, and nothing is written.\n\
+                  Another API: `cargo xtask gen --spec its.yaml --out DIR` writes its crates' sources under DIR."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// The workspace root (default: the one this xtask belongs to).
+    /// The workspace root: the default output directory, and where the default spec is
+    /// (default: the workspace this xtask belongs to).
     #[arg(long, global = true)]
     root: Option<PathBuf>,
-    /// The spec file, relative to the root.
-    #[arg(long, global = true, default_value = DEFAULT_SPEC)]
-    spec: String,
+    /// The spec file (default: spec/smartag.yaml under the root).
+    #[arg(long, global = true)]
+    spec: Option<PathBuf>,
+    /// The directory the spec's `generation.output` directories are relative to (default: the root).
+    #[arg(long, global = true)]
+    out: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -42,8 +49,9 @@ enum Command {
     Gen,
     /// Regenerate in memory and fail (exit 1) if any generated file differs, is missing or is stale.
     Check,
-    /// Format the hand-written Rust with rustfmt (generated files are left to `gen`, which prints
-    /// them with prettyplease); `--check` fails instead of writing.
+    /// Format the hand-written Rust with rustfmt (generated files, recognised by their
+    /// `@generated` header, are left to `gen`, which prints them with prettyplease); `--check`
+    /// fails instead of writing.
     Fmt {
         /// Report unformatted files and fail, without changing them.
         #[arg(long)]
@@ -66,6 +74,17 @@ fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."))
 }
 
+/// How the spec is named in headers and messages: relative to the output directory when it is
+/// inside it (so that the headers do not depend on where the tree is checked out), else as given.
+fn spec_name(spec: &Path, out: &Path) -> String {
+    let inside = match (spec.canonicalize(), out.canonicalize()) {
+        (Ok(s), Ok(o)) => s.strip_prefix(&o).map(Path::to_path_buf).ok(),
+        _ => None,
+    };
+    let name = inside.unwrap_or_else(|| spec.to_path_buf());
+    name.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
 fn run(cli: &Cli) -> Result<ExitCode> {
     let root = cli.root.clone().unwrap_or_else(workspace_root);
     let check = match cli.command {
@@ -73,8 +92,13 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Gen => false,
         Command::Check => true,
     };
-    let tree = match smartag_codegen::generate_from_file(&root.join(&cli.spec), &cli.spec) {
-        Ok(tree) => tree,
+    let spec = cli.spec.clone().unwrap_or_else(|| root.join(DEFAULT_SPEC));
+    let out = cli.out.clone().unwrap_or_else(|| root.clone());
+    let name = spec_name(&spec, &out);
+    let generated = smartag_codegen::load_file(&spec, &name)
+        .and_then(|api| Ok((smartag_codegen::generate(&api, &name)?, api.generation)));
+    let (tree, generation) = match generated {
+        Ok(g) => g,
         Err(GenerateError::Spec(diags)) => {
             eprintln!("{diags}");
             eprintln!("nothing was written; fix the spec and run `cargo xtask gen` again");
@@ -82,31 +106,31 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         }
         Err(e) => return Err(e.into()),
     };
+    let dirs = generation.dirs();
     if !check {
-        let report = write_tree(&root, &tree)?;
+        let report = write_tree(&out, &tree, &dirs)?;
         println!(
-            "generated {} files from {} ({} written, {} unchanged, {} stale removed)",
+            "generated {} files from {name} into {} ({} written, {} unchanged, {} stale removed)",
             tree.len(),
-            cli.spec,
+            out.display(),
             report.written,
             tree.len() - report.written,
             report.removed
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let problems = drift::compare(&root, &tree)?;
+    let problems = drift::compare(&out, &tree, &dirs)?;
     if problems.is_empty() {
-        println!("generated code is up to date with {} ({} files)", cli.spec, tree.len());
+        println!("generated code is up to date with {name} ({} files)", tree.len());
         Ok(ExitCode::SUCCESS)
     } else {
         for p in &problems {
             eprintln!("{p}");
         }
         eprintln!(
-            "{} generated file{} out of date with {}: run `cargo xtask gen` and commit the result",
+            "{} generated file{} out of date with {name}: run `cargo xtask gen` and commit the result",
             problems.len(),
             if problems.len() == 1 { " is" } else { "s are" },
-            cli.spec
         );
         Ok(ExitCode::FAILURE)
     }
@@ -119,7 +143,7 @@ struct WriteReport {
 
 /// Writes every file that differs (each through a temporary file and a rename, so a reader
 /// never sees half a file) and removes generated files the spec no longer produces.
-fn write_tree(root: &Path, tree: &Tree) -> Result<WriteReport> {
+fn write_tree(root: &Path, tree: &Tree, dirs: &[&str]) -> Result<WriteReport> {
     let mut written = 0;
     for (rel, text) in tree {
         let path = root.join(rel);
@@ -135,14 +159,14 @@ fn write_tree(root: &Path, tree: &Tree) -> Result<WriteReport> {
         written += 1;
     }
     let mut removed = 0;
-    for rel in drift::existing_files(root)? {
+    for rel in drift::existing_files(root, dirs)? {
         if !tree.contains_key(&rel) {
             let path = root.join(&rel);
             std::fs::remove_file(&path).with_context(|| format!("removing stale {}", path.display()))?;
             removed += 1;
         }
     }
-    for dir in GENERATED_DIRS {
+    for dir in dirs {
         remove_empty_dirs(&root.join(dir));
     }
     Ok(WriteReport { written, removed })

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::diagnostics::{Diagnostic, did_you_mean};
-use crate::raw::{RawBounds, RawError, RawService};
+use crate::raw::{RawBounds, RawError, RawGeneration, RawService};
 use crate::source_map::SourceMap;
 
 /// The protocol roles the runtime needs a code for, with what each is for.
@@ -106,6 +106,50 @@ pub fn service(c: &mut Checker<'_>, s: &RawService) {
     }
     if !is_upper_camel_word(&s.product) {
         c.report("service.product", format!("product `{}` is not a single UpperCamelCase word", s.product), None);
+    }
+}
+
+/// `generation:`: crate names are Rust identifiers; output directories are distinct relative
+/// paths, none inside another.
+pub fn generation(c: &mut Checker<'_>, g: &RawGeneration) {
+    for (key, name) in
+        [("runtime_crate", &g.runtime_crate), ("model_crate", &g.model_crate), ("client_crate", &g.client_crate)]
+    {
+        let ok = name.starts_with(|ch: char| ch.is_ascii_lowercase() || ch == '_')
+            && name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+        if !ok {
+            c.report(
+                &format!("generation.{key}"),
+                format!("`{name}` is not a crate name as Rust code spells it"),
+                Some("use lowercase letters, digits and `_`, e.g. `my_api_model` (a package `my-api-model`)".into()),
+            );
+        }
+    }
+    let dirs = [("model", &g.output.model), ("client", &g.output.client), ("server", &g.output.server)];
+    for (i, (key, dir)) in dirs.iter().enumerate() {
+        let path = format!("generation.output.{key}");
+        let parts: Vec<&str> = dir.split('/').collect();
+        if dir.is_empty()
+            || dir.starts_with('/')
+            || dir.contains('\\')
+            || parts.iter().any(|p| p.is_empty() || *p == "." || *p == "..")
+        {
+            c.report(
+                &path,
+                format!("output directory `{dir}` is not a plain relative path"),
+                Some("write it relative to the output directory, with `/`, e.g. `generated-model/src`".into()),
+            );
+        }
+        for (other, odir) in &dirs[..i] {
+            let nested = |a: &str, b: &str| a == b || a.starts_with(&format!("{b}/"));
+            if nested(dir, odir) || nested(odir, dir) {
+                c.report(
+                    &path,
+                    format!("output directory `{dir}` overlaps the {other} crate's `{odir}`"),
+                    Some("every generated crate needs a directory of its own".into()),
+                );
+            }
+        }
     }
 }
 

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use super::check::{self, Checker, TypeNames};
 use super::names;
 use super::param;
-use super::types::{Api, ErrorDef, Field, FieldType, Operation, Pagination, Param, Rule, Scalar, Service, Shape};
+use super::types::{
+    Api, ErrorDef, Field, FieldType, Generation, Operation, Pagination, Param, Rule, Scalar, Service, Shape,
+};
 use crate::diagnostics::{Diagnostics, did_you_mean};
 use crate::raw::{RawError, RawField, RawOperation, RawPagination, RawSpec};
 use crate::source_map::SourceMap;
@@ -24,6 +26,17 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, 
         endpoint: s.endpoint.clone(),
         host_id: s.host_id.clone(),
         description: s.description.clone(),
+    };
+
+    check::generation(&mut c, &raw.generation);
+    let g = &raw.generation;
+    let generation = Generation {
+        runtime_crate: g.runtime_crate.clone(),
+        model_crate: g.model_crate.clone(),
+        client_crate: g.client_crate.clone(),
+        model_dir: g.output.model.clone(),
+        client_dir: g.output.client.clone(),
+        server_dir: g.output.server.clone(),
     };
 
     let mut seen_codes = HashMap::new();
@@ -89,7 +102,7 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, 
         return Err(diags);
     }
     let trait_name = names::trait_name(&service.product);
-    Ok(Api { service, protocol_errors, errors, shapes, operations, trait_name })
+    Ok(Api { service, generation, protocol_errors, errors, shapes, operations, trait_name })
 }
 
 /// One section of error declarations; `seen` holds the codes of both sections, `variants` the

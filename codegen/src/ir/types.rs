@@ -6,6 +6,8 @@
 pub struct Api {
     /// Service metadata.
     pub service: Service,
+    /// Crate names and output directories.
+    pub generation: Generation,
     /// Protocol errors shared by all operations, in spec order.
     pub protocol_errors: Vec<ErrorDef>,
     /// Operation error codes, in spec order.
@@ -31,6 +33,30 @@ pub struct Service {
     pub host_id: String,
     /// What the service is.
     pub description: String,
+}
+
+/// What the generated code is called and where it goes.
+#[derive(Debug, Clone)]
+pub struct Generation {
+    /// The runtime crate, as named in `use` items.
+    pub runtime_crate: String,
+    /// The generated model crate.
+    pub model_crate: String,
+    /// The generated client crate.
+    pub client_crate: String,
+    /// The model crate's `src/`, relative to the output directory, `/`-separated.
+    pub model_dir: String,
+    /// The client crate's `src/`.
+    pub client_dir: String,
+    /// The server crate's `src/`.
+    pub server_dir: String,
+}
+
+impl Generation {
+    /// The generated directories, each owned entirely by the generator.
+    pub fn dirs(&self) -> [&str; 3] {
+        [&self.model_dir, &self.client_dir, &self.server_dir]
+    }
 }
 
 /// An error code.
