@@ -1,5 +1,6 @@
-//! What the client logs: action, attempt, status, code, request id — never the secret, the
-//! signature, the security token or parameter values.
+//! What the client logs: action, attempt, signature version, status, code, request id — never
+//! the secret, the signature (parameter or `authorization` header), the security token or
+//! parameter values.
 #![cfg(feature = "client")]
 
 mod client_support;
@@ -63,6 +64,52 @@ async fn logs_never_show_secrets_or_parameter_values() {
         let signature = req.param("Signature").unwrap();
         forbidden.push(signature.clone());
         forbidden.push(smartag_runtime::encoding::percent_encode(&signature));
+    }
+    for text in forbidden {
+        assert!(!logs.contains(&text), "{text:?} appears in the logs:\n{logs}");
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn v3_logs_never_show_the_authorization_header_or_token() {
+    let buffer = Buffer::default();
+    let writer = buffer.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = FakeServer::start(vec![Reply::envelope(503, "ServiceUnavailable", "down"), Reply::ok()]).await;
+    let with_token = credentials().with_security_token(TOKEN);
+    client_v3(&server.endpoint(), fast_retry(3), with_token.clone()).invoke(&FakeDescribe::valid()).await.unwrap();
+    client_v3(&closed_endpoint(), fast_retry(2), with_token).invoke(&FakeCreate::valid()).await.unwrap_err();
+
+    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("DescribeSmartAccessGatewayClientUsers"), "{logs}");
+    assert!(logs.contains("ACS3-HMAC-SHA256"), "the version is logged: {logs}");
+    assert!(logs.contains("req-ok"), "{logs}");
+
+    let mut forbidden = vec![
+        SECRET.to_string(),
+        TOKEN.to_string(),
+        PASSWORD.to_string(),
+        smartag_runtime::encoding::percent_encode(PASSWORD),
+        USER_NAME.to_string(),
+        smartag_runtime::encoding::percent_encode(USER_NAME),
+        "Credential=".to_string(),
+        "Signature=".to_string(),
+        "authorization".to_string(),
+    ];
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    for req in requests {
+        let auth = req.header("authorization").unwrap().to_string();
+        let signature = auth.rsplit_once("Signature=").unwrap().1.to_string();
+        forbidden.push(auth);
+        forbidden.push(signature);
+        forbidden.push(req.header("x-acs-signature-nonce").unwrap().to_string());
     }
     for text in forbidden {
         assert!(!logs.contains(&text), "{text:?} appears in the logs:\n{logs}");

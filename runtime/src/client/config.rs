@@ -6,6 +6,7 @@ use std::time::Duration;
 use reqwest::Url;
 
 use crate::operation::ServiceInfo;
+use crate::signature::SignatureVersion;
 
 use super::credentials::Credentials;
 use super::error::ConfigError;
@@ -22,13 +23,13 @@ pub fn default_user_agent() -> String {
 }
 
 /// Everything an [`RpcClient`](super::RpcClient) needs: service, region, endpoint, credentials,
-/// timeouts, user agent and retry policy. Built, and checked, by [`ClientConfig::builder`].
+/// signature version, timeouts, user agent and retry policy. Built, and checked, by [`ClientConfig::builder`].
 ///
 /// `Debug` never shows the secret or the security token.
 ///
 /// ```
 /// use std::time::Duration;
-/// use smartag_runtime::client::{ClientConfig, Credentials, RetryPolicy};
+/// use smartag_runtime::client::{ClientConfig, Credentials, RetryPolicy, SignatureVersion};
 /// use smartag_runtime::operation::ServiceInfo;
 ///
 /// static SERVICE: ServiceInfo = ServiceInfo {
@@ -44,6 +45,7 @@ pub fn default_user_agent() -> String {
 ///     .retry(RetryPolicy::none())
 ///     .build()?;
 /// assert_eq!(config.endpoint(), "https://smartag.cn-shanghai.aliyuncs.com/");
+/// assert_eq!(config.signature_version(), SignatureVersion::V3); // the default
 /// assert!(!format!("{config:?}").contains("my-access-key-secret"));
 ///
 /// // A local server over plain HTTP:
@@ -53,6 +55,14 @@ pub fn default_user_agent() -> String {
 ///     .credentials(Credentials::new("id", "secret"))
 ///     .build()?;
 /// assert_eq!(local.endpoint(), "http://127.0.0.1:8080/");
+///
+/// // Signature version 1.0 (HMAC-SHA1), for a server that only speaks it:
+/// let legacy = ClientConfig::builder(&SERVICE)
+///     .region("cn-shanghai")
+///     .credentials(Credentials::new("id", "secret"))
+///     .signature_version(SignatureVersion::V1)
+///     .build()?;
+/// assert_eq!(legacy.signature_version(), SignatureVersion::V1);
 /// # Ok::<(), smartag_runtime::client::ConfigError>(())
 /// ```
 #[derive(Clone)]
@@ -61,6 +71,7 @@ pub struct ClientConfig {
     pub(crate) region: String,
     pub(crate) endpoint: Url,
     pub(crate) credentials: Credentials,
+    pub(crate) signature_version: SignatureVersion,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
     pub(crate) user_agent: String,
@@ -75,6 +86,7 @@ impl ClientConfig {
             region: None,
             endpoint: None,
             credentials: None,
+            signature_version: SignatureVersion::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             user_agent: None,
@@ -102,6 +114,12 @@ impl ClientConfig {
         &self.credentials
     }
 
+    /// How requests are signed: [`SignatureVersion::V3`] (`ACS3-HMAC-SHA256`) unless configured
+    /// otherwise with [`ClientConfigBuilder::signature_version`].
+    pub fn signature_version(&self) -> SignatureVersion {
+        self.signature_version
+    }
+
     /// Time allowed to establish a connection.
     pub fn connect_timeout(&self) -> Duration {
         self.connect_timeout
@@ -126,8 +144,8 @@ impl ClientConfig {
 /// Builder of [`ClientConfig`]; see there for an example.
 ///
 /// Only the region is required. The endpoint defaults to the service's endpoint pattern with the
-/// region filled in, credentials default to [`Credentials::from_env`], the connect timeout to 5 s,
-/// the overall timeout to 30 s, the user agent to `smartag-rust-sdk/<version>` and the retry policy
+/// region filled in, credentials default to [`Credentials::from_env`], the signature version to
+/// [`SignatureVersion::V3`], the connect timeout to 5 s, the overall timeout to 30 s, the user agent to `smartag-rust-sdk/<version>` and the retry policy
 /// to [`RetryPolicy::default`].
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `.build()` is called"]
@@ -136,6 +154,7 @@ pub struct ClientConfigBuilder {
     region: Option<String>,
     endpoint: Option<String>,
     credentials: Option<Credentials>,
+    signature_version: SignatureVersion,
     connect_timeout: Duration,
     timeout: Duration,
     user_agent: Option<String>,
@@ -159,6 +178,17 @@ impl ClientConfigBuilder {
     /// Explicit credentials instead of the environment.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
         self.credentials = Some(credentials);
+        self
+    }
+
+    /// How requests are signed (default [`SignatureVersion::V3`], `ACS3-HMAC-SHA256`, as the
+    /// current official SDKs sign).
+    ///
+    /// [`SignatureVersion::V1`] signs with version 1.0 (`HMAC-SHA1`), every protocol field and the
+    /// signature as query parameters, exactly as the legacy Python and Go SDKs do: for a server
+    /// that does not accept version 3 yet.
+    pub fn signature_version(mut self, version: SignatureVersion) -> Self {
+        self.signature_version = version;
         self
     }
 
@@ -223,6 +253,7 @@ impl ClientConfigBuilder {
             region,
             endpoint,
             credentials,
+            signature_version: self.signature_version,
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             user_agent,
@@ -247,6 +278,7 @@ impl fmt::Debug for ClientConfig {
             .field("region", &self.region)
             .field("endpoint", &self.endpoint.as_str())
             .field("credentials", &self.credentials)
+            .field("signature_version", &self.signature_version)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
@@ -262,6 +294,7 @@ impl fmt::Debug for ClientConfigBuilder {
             .field("region", &self.region)
             .field("endpoint", &self.endpoint)
             .field("credentials", &self.credentials)
+            .field("signature_version", &self.signature_version)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
@@ -341,6 +374,20 @@ mod tests {
         assert_eq!(c.user_agent(), format!("smartag-rust-sdk/{}", env!("CARGO_PKG_VERSION")));
         assert_eq!(c.retry(), RetryPolicy::default());
         assert_eq!(c.service().version, "2018-03-13");
+        assert_eq!(c.signature_version(), SignatureVersion::V3);
+    }
+
+    #[test]
+    fn signature_version_is_configurable_and_shown() {
+        for version in [SignatureVersion::V1, SignatureVersion::V3] {
+            let b = builder().region("cn-shanghai").signature_version(version);
+            assert!(format!("{b:?}").contains(&format!("signature_version: {version:?}")));
+            let c = b.build().unwrap();
+            assert_eq!(c.signature_version(), version);
+            let shown = format!("{c:?}");
+            assert!(shown.contains(&format!("signature_version: {version:?}")), "{shown}");
+            assert!(!shown.contains("\"secret\""), "{shown}");
+        }
     }
 
     #[test]

@@ -35,11 +35,13 @@ pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
 /// ```
 #[derive(Clone)]
 pub struct Credentials {
-    /// The AccessKey ID, sent as `AccessKeyId`.
+    /// The AccessKey ID, sent as `Credential=` of the `authorization` header (signature version 3)
+    /// or as the `AccessKeyId` parameter (version 1.0).
     pub access_key_id: String,
     /// The AccessKey secret; it keys the HMAC and is never sent or logged.
     pub access_key_secret: Secret,
-    /// The STS security token, sent as `SecurityToken` when present.
+    /// The STS security token, sent when present as the `x-acs-security-token` header (signature
+    /// version 3) or the `SecurityToken` parameter (version 1.0).
     pub security_token: Option<Secret>,
 }
 
@@ -53,7 +55,9 @@ impl Credentials {
         }
     }
 
-    /// Adds an STS security token (sent as the `SecurityToken` parameter of every request).
+    /// Adds an STS security token, sent with every request: as the signed `x-acs-security-token`
+    /// header (next to `x-acs-accesskey-id`) under signature version 3, as the `SecurityToken`
+    /// parameter under version 1.0.
     #[must_use]
     pub fn with_security_token(mut self, token: impl Into<String>) -> Self {
         self.security_token = Some(Secret::new(token.into()));

@@ -1,8 +1,24 @@
 //! The client side of the protocol: credentials, configuration, and [`RpcClient::invoke`], which
-//! validates, signs (signature version 1.0, HMAC-SHA1), sends, retries and decodes one operation.
+//! validates, signs, sends, retries and decodes one operation.
 //!
-//! Requests are sent the way the official Python and Go SDKs send them: `POST <endpoint>/?<query>`
-//! with every parameter in the query (encoded exactly as in the canonical query) and an empty body.
+//! # Signing
+//!
+//! By default requests are signed with **signature version 3** (`ACS3-HMAC-SHA256`), as the
+//! current official (Tea-generation) SDKs sign: `POST <endpoint>/?<operation parameters>` with an
+//! empty body, the parameters in the query exactly as they are canonicalized, and the protocol
+//! fields in headers — `host`, `x-acs-action`, `x-acs-version`, `x-acs-date`,
+//! `x-acs-signature-nonce`, `x-acs-content-sha256` and, with STS credentials,
+//! `x-acs-security-token` and `x-acs-accesskey-id`. The client signs `host` and every `x-acs-*`
+//! header it sends (not `accept` or `user-agent`; it sends no `content-type`), and sends
+//! `authorization: ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders=<list>,Signature=<hex>`.
+//!
+//! [`ClientConfigBuilder::signature_version`]`(`[`SignatureVersion::V1`]`)` signs with version 1.0
+//! (`HMAC-SHA1`) instead, exactly as the legacy Python and Go SDKs do: `POST <endpoint>/?<query>`
+//! with every parameter — `Action`, `Version`, `AccessKeyId`, `Signature*`, `Timestamp`,
+//! `SecurityToken`… — in the query and an empty body.
+//!
+//! Under both, every attempt (retries included) is signed afresh with a new random nonce and the
+//! current UTC time.
 //!
 //! ```no_run
 //! use smartag_runtime::client::{ClientConfig, Credentials, RpcClient};
@@ -26,8 +42,8 @@
 //! ```
 //!
 //! Nothing secret is ever logged: `tracing` events (at debug level) carry the action, the attempt,
-//! the HTTP status, the error code and the `RequestId`, never the secret, the signature, the
-//! security token or any parameter value.
+//! the signature version, the HTTP status, the error code and the `RequestId`, never the secret,
+//! the signature or the `authorization` header, the security token or any parameter value.
 
 mod config;
 mod credentials;
@@ -39,6 +55,8 @@ pub use config::{ClientConfig, ClientConfigBuilder, DEFAULT_CONNECT_TIMEOUT, DEF
 pub use credentials::{Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN};
 pub use error::{ConfigError, DecodeError, InvokeError, TransportError, TransportErrorKind};
 pub use retry::RetryPolicy;
+
+pub use crate::signature::SignatureVersion;
 
 use std::sync::Arc;
 
@@ -113,11 +131,18 @@ impl RpcClient {
     ///
     /// 1. `req.validate()`: on violations, returns [`InvokeError::Validation`] with all of them,
     ///    and sends nothing.
-    /// 2. Each attempt builds fresh common parameters (`Action`, `Version`, `Format=JSON`,
-    ///    `AccessKeyId`, `SignatureMethod=HMAC-SHA1`, an empty `SignatureType`,
-    ///    `SignatureVersion=1.0`, a new random `SignatureNonce`, the current UTC `Timestamp`, and
-    ///    `SecurityToken` with STS credentials), adds `req.to_params()`, signs the lot for `POST`,
-    ///    and sends `POST <endpoint>/?<query>` with an empty body.
+    /// 2. Each attempt is signed afresh, with a new random nonce and the current UTC time, and sent
+    ///    as `POST <endpoint>/?<query>` with an empty body:
+    ///    - under [`SignatureVersion::V3`] (the default) the query is `req.to_params()` in canonical
+    ///      form, and the protocol fields are signed `x-acs-*` headers (`x-acs-action`,
+    ///      `x-acs-version`, `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256`, and
+    ///      `x-acs-security-token` + `x-acs-accesskey-id` with STS credentials) next to a signed
+    ///      `host` and the `authorization` header (see the [module documentation](self));
+    ///    - under [`SignatureVersion::V1`] the query holds the common parameters (`Action`,
+    ///      `Version`, `Format=JSON`, `AccessKeyId`, `SignatureMethod=HMAC-SHA1`, an empty
+    ///      `SignatureType`, `SignatureVersion=1.0`, `SignatureNonce`, `Timestamp`, and
+    ///      `SecurityToken` with STS credentials), `req.to_params()`, and the `Signature` over them
+    ///      all for `POST`.
     /// 3. A 2xx response is decoded as `Op::Response` ([`InvokeError::Decode`] if it is not one);
     ///    any other status gives [`InvokeError::Api`], from the error envelope, or, when the body is
     ///    not an envelope, with the synthetic code `HTTP<status>` and the start of the body as message.

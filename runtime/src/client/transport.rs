@@ -1,9 +1,31 @@
-//! One attempt: common parameters, signing, the HTTP exchange, and reading the answer.
+//! One attempt: signing (version 1.0 or 3), the HTTP exchange, and reading the answer.
+//!
+//! Both versions send `POST <endpoint>/?<query>` with an empty body, `accept: application/json`
+//! and the configured `user-agent`; they differ in where the protocol fields travel:
+//!
+//! - **Version 3** (`ACS3-HMAC-SHA256`, the default): the query holds the operation's parameters
+//!   only, in the canonical encoding and order ([`canonical_query`]), so the bytes sent are the
+//!   bytes signed. The protocol fields are headers: `host` (the endpoint's `host[:port]`, set
+//!   explicitly so the value signed is the value sent), `x-acs-action`, `x-acs-version`,
+//!   `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256` (hash of the body actually sent)
+//!   and, with STS credentials, `x-acs-security-token` and `x-acs-accesskey-id` (as the Python Tea
+//!   SDK sends them). **Signed: `host` and every `x-acs-*` header sent** — `accept` and
+//!   `user-agent` are not (a proxy may rewrite them), and no `content-type` is sent (the body is
+//!   empty). Then `authorization: ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…`.
+//! - **Version 1.0** (`HMAC-SHA1`): every protocol field is a query parameter, as the legacy
+//!   Python and Go SDKs send them, `SecurityToken` among them.
+//!
+//! The `authorization` and `x-acs-security-token` header values are marked sensitive, and nothing
+//! here logs a header, the query, or a signature.
+
+use reqwest::Url;
+use reqwest::header::HeaderValue;
 
 use crate::encoding::percent_encode;
 use crate::errors::{ApiError, ErrorBody};
 use crate::operation::Operation;
-use crate::signature::{new_nonce, now_timestamp, sign, string_to_sign};
+use crate::signature::v3::{self, headers as h};
+use crate::signature::{SignatureVersion, canonical_query, new_nonce, now_timestamp, sign, string_to_sign};
 
 use super::config::ClientConfig;
 use super::credentials::Credentials;
@@ -15,6 +37,8 @@ const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 const EXCERPT_CHARS: usize = 256;
 /// Header in which Alibaba Cloud gateways repeat the request id.
 const REQUEST_ID_HEADER: &str = "x-acs-request-id";
+/// The body of every request: empty (all parameters travel in the query).
+const BODY: &[u8] = b"";
 
 /// Why one attempt failed, before the retry decision.
 pub(crate) enum Failure {
@@ -42,14 +66,102 @@ impl Failure {
     }
 }
 
-/// The query of one attempt: common parameters (fresh nonce and timestamp), the operation's
-/// parameters, and the signature over all of them for `POST`.
-pub(crate) fn signed_query<Op: Operation>(config: &ClientConfig, op_params: &[(&'static str, String)]) -> String {
-    build_query(Op::ACTION, config.service.version, &config.credentials, &new_nonce(), &now_timestamp(), op_params)
+/// What one attempt puts on the wire besides the endpoint, the method and the body: the encoded
+/// query and the headers that carry (or are covered by) the signature.
+///
+/// Deliberately not `Debug`: it holds the `authorization` header and the security token.
+pub(crate) struct SignedParts {
+    /// The query string, already percent-encoded (empty: no query).
+    pub(crate) query: String,
+    /// Headers to send, lowercase names, in the order sent.
+    pub(crate) headers: Vec<WireHeader>,
 }
 
-/// [`signed_query`] with the nonce and timestamp given. Names and values are encoded with
-/// [`percent_encode`], so the bytes sent are the bytes signed.
+/// One header of [`SignedParts`].
+pub(crate) struct WireHeader {
+    pub(crate) name: &'static str,
+    pub(crate) value: String,
+    /// Secret-derived (`authorization`, the security token): marked sensitive for `http`.
+    pub(crate) sensitive: bool,
+}
+
+/// The signed parts of one attempt of `action`, with a fresh nonce and the current UTC time.
+pub(crate) fn signed_parts(config: &ClientConfig, action: &str, op_params: &[(&'static str, String)]) -> SignedParts {
+    let (nonce, now) = (new_nonce(), now_timestamp());
+    match config.signature_version {
+        SignatureVersion::V1 => SignedParts {
+            query: build_query(action, config.service.version, &config.credentials, &nonce, &now, op_params),
+            headers: Vec::new(),
+        },
+        SignatureVersion::V3 => build_v3(
+            action,
+            config.service.version,
+            &config.credentials,
+            &host_header(&config.endpoint),
+            &nonce,
+            &now,
+            op_params,
+            BODY,
+        ),
+    }
+}
+
+/// The `host` header reqwest (hyper) would derive from `url`: the host, and `:port` unless the
+/// port is the scheme's default (which [`Url::port`] never reports). IPv6 hosts keep their brackets.
+pub(crate) fn host_header(url: &Url) -> String {
+    let host = url.host_str().unwrap_or_default();
+    match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    }
+}
+
+/// Version 3: the canonical query of the operation's parameters, the `host` and `x-acs-*` headers
+/// (all signed), and the `authorization` header, for `POST` with `body`.
+#[allow(clippy::too_many_arguments)]
+fn build_v3(
+    action: &str,
+    version: &str,
+    creds: &Credentials,
+    host: &str,
+    nonce: &str,
+    date: &str,
+    op_params: &[(&'static str, String)],
+    body: &[u8],
+) -> SignedParts {
+    let pairs: Vec<(&str, &str)> = op_params.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let content_sha256 = v3::hash_payload(body);
+    let mut signed: Vec<(&'static str, &str)> = vec![
+        (h::HOST, host),
+        (h::ACTION, action),
+        (h::VERSION, version),
+        (h::DATE, date),
+        (h::SIGNATURE_NONCE, nonce),
+        (h::CONTENT_SHA256, &content_sha256),
+    ];
+    if let Some(token) = &creds.security_token {
+        signed.push((h::SECURITY_TOKEN, token.expose()));
+        signed.push((h::ACCESS_KEY_ID, &creds.access_key_id));
+    }
+    let signature = v3::sign_request(
+        &creds.access_key_id,
+        creds.access_key_secret.expose(),
+        "POST",
+        pairs.iter().copied(),
+        &signed,
+        &content_sha256,
+    );
+    let mut headers: Vec<WireHeader> = signed
+        .iter()
+        .map(|(name, value)| WireHeader { name, value: (*value).to_owned(), sensitive: *name == h::SECURITY_TOKEN })
+        .collect();
+    headers.push(WireHeader { name: h::AUTHORIZATION, value: signature.authorization, sensitive: true });
+    SignedParts { query: canonical_query(pairs), headers }
+}
+
+/// Version 1.0: common parameters, the operation's parameters, and the signature over all of them
+/// for `POST`. Names and values are encoded with [`percent_encode`], so the bytes sent are the
+/// bytes signed.
 fn build_query(
     action: &str,
     version: &str,
@@ -97,21 +209,29 @@ pub(crate) async fn attempt<Op: Operation>(
     op_params: &[(&'static str, String)],
     attempt: u32,
 ) -> Result<Op::Response, Failure> {
+    let parts = signed_parts(config, Op::ACTION, op_params);
     let mut url = config.endpoint.clone();
-    url.set_query(Some(&signed_query::<Op>(config, op_params)));
-    tracing::debug!(attempt, "sending request");
+    url.set_query((!parts.query.is_empty()).then_some(parts.query.as_str()));
+    tracing::debug!(attempt, signature_version = %config.signature_version, "sending request");
 
-    let response = http
-        .post(url)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .body(reqwest::Body::from(""))
-        .send()
-        .await
-        .map_err(|e| {
-            let e = super::error::redact(e);
-            tracing::debug!(attempt, kind = %super::error::classify(&e), error = %e, "request failed");
-            Failure::Transport(e)
-        })?;
+    let mut request = http.post(url).header(reqwest::header::ACCEPT, "application/json");
+    for header in parts.headers {
+        request = match HeaderValue::from_str(&header.value) {
+            Ok(mut value) => {
+                value.set_sensitive(header.sensitive);
+                request.header(header.name, value)
+            }
+            // Not a valid header value (a credential with control characters): reqwest records
+            // it as a builder error, which `send` returns without sending anything or showing the
+            // value.
+            Err(_) => request.header(header.name, header.value),
+        };
+    }
+    let response = request.body(reqwest::Body::from(BODY)).send().await.map_err(|e| {
+        let e = super::error::redact(e);
+        tracing::debug!(attempt, kind = %super::error::classify(&e), error = %e, "request failed");
+        Failure::Transport(e)
+    })?;
 
     let status = response.status();
     let header_request_id = response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
@@ -229,6 +349,202 @@ pub(crate) fn excerpt(body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::operation::ServiceInfo;
+    use crate::signature::v3::{Authorization, EMPTY_BODY_SHA256};
+
+    static SERVICE: ServiceInfo = ServiceInfo {
+        product: "Smartag",
+        version: "2018-03-13",
+        endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+    };
+
+    fn vector_params() -> Vec<(&'static str, String)> {
+        vec![
+            ("RegionId", "cn-shanghai".to_string()),
+            ("SmartAGId", "sag-1".to_string()),
+            ("UserMail", "a@b.c".to_string()),
+            ("Bandwidth", "20".to_string()),
+            ("UserName", "space user*~".to_string()),
+        ]
+    }
+
+    fn header<'a>(parts: &'a SignedParts, name: &str) -> Option<&'a str> {
+        parts.headers.iter().find(|h| h.name == name).map(|h| h.value.as_str())
+    }
+
+    /// Version 1.0 queries, byte for byte as the client sent them before version 3 existed
+    /// (recorded from that code), with and without a security token.
+    #[test]
+    fn v1_query_is_byte_identical_to_before() {
+        let nonce = "be0f3689699f7df44d827051f09f5be2";
+        let ts = "2026-11-23T01:09:05Z";
+        let with_token = build_query(
+            "CreateSmartAccessGatewayClientUser",
+            "2018-03-13",
+            &Credentials::new("testid", "testsecret").with_security_token("tok/en+="),
+            nonce,
+            ts,
+            &[
+                ("RegionId", "cn-shanghai".to_string()),
+                ("UserName", "space user*~".to_string()),
+                ("Password", "p@ss w+rd/&=Zz9".to_string()),
+            ],
+        );
+        assert_eq!(
+            with_token,
+            "Action=CreateSmartAccessGatewayClientUser&Version=2018-03-13&Format=JSON&AccessKeyId=testid\
+&SignatureMethod=HMAC-SHA1&SignatureType=&SignatureVersion=1.0&SignatureNonce=be0f3689699f7df44d827051f09f5be2\
+&Timestamp=2026-11-23T01%3A09%3A05Z&SecurityToken=tok%2Fen%2B%3D&RegionId=cn-shanghai&UserName=space%20user%2A~\
+&Password=p%40ss%20w%2Brd%2F%26%3DZz9&Signature=G1MQ%2FP2CA0wvGAJo20yRGfwxb5U%3D"
+        );
+        let mut params = vector_params();
+        params.rotate_left(1); // the order `to_params` gave, RegionId last
+        let plain = build_query(
+            "CreateSmartAccessGatewayClientUser",
+            "2018-03-13",
+            &Credentials::new("testid", "testsecret"),
+            nonce,
+            ts,
+            &params,
+        );
+        assert_eq!(
+            plain,
+            "Action=CreateSmartAccessGatewayClientUser&Version=2018-03-13&Format=JSON&AccessKeyId=testid\
+&SignatureMethod=HMAC-SHA1&SignatureType=&SignatureVersion=1.0&SignatureNonce=be0f3689699f7df44d827051f09f5be2\
+&Timestamp=2026-11-23T01%3A09%3A05Z&SmartAGId=sag-1&UserMail=a%40b.c&Bandwidth=20&UserName=space%20user%2A~\
+&RegionId=cn-shanghai&Signature=Szk4BM%2BDeJ9LpcoUG51spfu2Xpw%3D"
+        );
+    }
+
+    /// The version 3 Smartag vector of shared/wire-protocol.md, through the client's own header
+    /// set: the six headers it signs without STS are exactly the vector's six.
+    #[test]
+    fn v3_smartag_vector() {
+        let parts = build_v3(
+            "CreateSmartAccessGatewayClientUser",
+            "2018-03-13",
+            &Credentials::new("testid", "testsecret"),
+            "smartag.cn-shanghai.aliyuncs.com",
+            "be0f3689699f7df44d827051f09f5be2",
+            "2026-11-23T01:09:05Z",
+            &vector_params(),
+            b"",
+        );
+        assert_eq!(
+            parts.query,
+            "Bandwidth=20&RegionId=cn-shanghai&SmartAGId=sag-1&UserMail=a%40b.c&UserName=space%20user%2A~"
+        );
+        let sent: Vec<(&str, &str, bool)> =
+            parts.headers.iter().map(|h| (h.name, h.value.as_str(), h.sensitive)).collect();
+        assert_eq!(
+            sent,
+            [
+                ("host", "smartag.cn-shanghai.aliyuncs.com", false),
+                ("x-acs-action", "CreateSmartAccessGatewayClientUser", false),
+                ("x-acs-version", "2018-03-13", false),
+                ("x-acs-date", "2026-11-23T01:09:05Z", false),
+                ("x-acs-signature-nonce", "be0f3689699f7df44d827051f09f5be2", false),
+                ("x-acs-content-sha256", EMPTY_BODY_SHA256, false),
+                (
+                    "authorization",
+                    "ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;\
+x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f7284742554646a03d6c569f82c323d0308d5fff9e9dd",
+                    true
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn v3_content_hash_is_of_the_body() {
+        let parts = build_v3("A", "V", &Credentials::new("id", "s"), "h", "n", "d", &[], b"abc");
+        assert_eq!(
+            header(&parts, "x-acs-content-sha256"),
+            Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        );
+        assert_eq!(parts.query, "");
+    }
+
+    #[test]
+    fn v3_security_token_is_a_signed_header() {
+        let creds = Credentials::new("testid", "testsecret").with_security_token("tok/en+=");
+        let parts = build_v3("A", "V", &creds, "h:8080", "n", "d", &vector_params(), b"");
+        assert_eq!(header(&parts, "x-acs-security-token"), Some("tok/en+="));
+        assert_eq!(header(&parts, "x-acs-accesskey-id"), Some("testid"));
+        assert!(!parts.query.contains("SecurityToken") && !parts.query.contains("tok"), "{}", parts.query);
+        let sensitive: Vec<&str> = parts.headers.iter().filter(|h| h.sensitive).map(|h| h.name).collect();
+        assert_eq!(sensitive, ["x-acs-security-token", "authorization"]);
+        let auth = Authorization::parse(header(&parts, "authorization").unwrap_or_default()).unwrap();
+        assert_eq!(auth.credential, "testid");
+        assert_eq!(
+            auth.signed_headers,
+            [
+                "host",
+                "x-acs-accesskey-id",
+                "x-acs-action",
+                "x-acs-content-sha256",
+                "x-acs-date",
+                "x-acs-security-token",
+                "x-acs-signature-nonce",
+                "x-acs-version"
+            ]
+        );
+        // The token is covered by the signature.
+        let other =
+            build_v3("A", "V", &creds.clone().with_security_token("other"), "h:8080", "n", "d", &vector_params(), b"");
+        assert_ne!(header(&parts, "authorization"), header(&other, "authorization"));
+    }
+
+    #[test]
+    fn host_header_is_what_hyper_sends() {
+        for (endpoint, host) in [
+            ("https://smartag.cn-shanghai.aliyuncs.com", "smartag.cn-shanghai.aliyuncs.com"),
+            ("https://smartag.cn-shanghai.aliyuncs.com:443/", "smartag.cn-shanghai.aliyuncs.com"),
+            ("https://example.com:8443/smartag/", "example.com:8443"),
+            ("http://127.0.0.1:80", "127.0.0.1"),
+            ("http://127.0.0.1:8080", "127.0.0.1:8080"),
+            ("http://127.0.0.1:443", "127.0.0.1:443"),
+            ("http://[::1]:8080", "[::1]:8080"),
+            ("http://EXAMPLE.com", "example.com"),
+        ] {
+            let url = Url::parse(endpoint).unwrap();
+            assert_eq!(host_header(&url), host, "{endpoint}");
+        }
+    }
+
+    #[test]
+    fn signed_parts_follow_the_configured_version_and_are_fresh() {
+        let config = |version| {
+            ClientConfig::builder(&SERVICE)
+                .region("cn-shanghai")
+                .endpoint("http://127.0.0.1:8080")
+                .credentials(Credentials::new("id", "secret"))
+                .signature_version(version)
+                .build()
+                .unwrap()
+        };
+        let params = vector_params();
+
+        let v1 = config(SignatureVersion::V1);
+        let (a, b) = (signed_parts(&v1, "A", &params), signed_parts(&v1, "A", &params));
+        assert!(a.headers.is_empty());
+        assert!(a.query.starts_with("Action=A&Version=2018-03-13&"), "{}", a.query);
+        assert!(a.query.contains("&Signature="), "{}", a.query);
+        let nonce = |q: &str| q.split('&').find(|p| p.starts_with("SignatureNonce=")).map(str::to_owned);
+        assert!(nonce(&a.query).is_some());
+        assert_ne!(nonce(&a.query), nonce(&b.query), "a fresh nonce per attempt");
+
+        let v3 = config(SignatureVersion::V3);
+        let (a, b) = (signed_parts(&v3, "A", &params), signed_parts(&v3, "A", &params));
+        assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (*n, v.as_str()))));
+        assert_eq!(header(&a, "host"), Some("127.0.0.1:8080"));
+        assert_eq!(header(&a, "x-acs-action"), Some("A"));
+        assert_eq!(header(&a, "x-acs-version"), Some("2018-03-13"));
+        assert!(header(&a, "x-acs-date").and_then(crate::signature::parse_timestamp).is_some());
+        assert!(header(&a, "x-acs-signature-nonce").is_some_and(|n| n.len() == 32));
+        assert_ne!(header(&a, "x-acs-signature-nonce"), header(&b, "x-acs-signature-nonce"));
+        assert_ne!(header(&a, "authorization"), header(&b, "authorization"));
+    }
 
     /// The request of shared/wire-protocol.md as the official Python SDK sends it.
     #[test]

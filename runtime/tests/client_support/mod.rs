@@ -11,10 +11,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use smartag_runtime::client::{ClientConfig, Credentials, RetryPolicy, RpcClient};
+use smartag_runtime::client::{ClientConfig, Credentials, RetryPolicy, RpcClient, SignatureVersion};
 use smartag_runtime::errors::ErrorCode;
 use smartag_runtime::operation::{Operation, ServiceInfo};
 use smartag_runtime::params::Params;
+use smartag_runtime::signature::v3;
 use smartag_runtime::validate::{Violation, Violations};
 
 pub static SERVICE: ServiceInfo = ServiceInfo {
@@ -157,6 +158,40 @@ impl Recorded {
     pub fn param(&self, name: &str) -> Option<String> {
         self.params().get(name).map(str::to_owned)
     }
+
+    /// The only value of header `name` (panics if it is repeated or not text).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let mut values = self.headers.get_all(name).iter();
+        let first = values.next()?;
+        assert!(values.next().is_none(), "header {name} is repeated");
+        Some(first.to_str().expect("text header"))
+    }
+
+    /// Every header as (name, value), in the order received.
+    pub fn header_pairs(&self) -> Vec<(&str, &str)> {
+        self.headers.iter().map(|(n, v)| (n.as_str(), v.to_str().expect("text header"))).collect()
+    }
+
+    /// Verifies the request as a version 3 server would, from what was received only: parses
+    /// `authorization`, rebuilds the canonical headers from its `SignedHeaders` list, the canonical
+    /// query from the received query and the payload hash from `x-acs-content-sha256`, and checks
+    /// the signature with `secret`. Returns the parsed header and the string to sign, or why not.
+    pub fn verify_v3(&self, secret: &str) -> Result<(v3::Authorization, String), String> {
+        let auth = self.header("authorization").ok_or("no authorization header")?;
+        let auth = v3::Authorization::parse(auth).map_err(|e| e.to_string())?;
+        let signed: Vec<&str> = auth.signed_headers.iter().map(String::as_str).collect();
+        let pairs = self.header_pairs();
+        let (block, list) = v3::canonical_headers(pairs.iter().copied(), &signed);
+        let params = self.params();
+        let hashed = self.header("x-acs-content-sha256").ok_or("no x-acs-content-sha256")?;
+        let canonical = v3::canonical_request(self.method.as_str(), params.iter(), &block, &list, hashed);
+        let sts = v3::string_to_sign(&canonical);
+        if v3::verify(secret, &sts, &auth.signature) {
+            Ok((auth, sts))
+        } else {
+            Err(format!("signature does not verify; canonical request:\n{canonical}"))
+        }
+    }
 }
 
 /// One scripted answer.
@@ -264,17 +299,34 @@ pub fn credentials() -> Credentials {
     Credentials::new(ACCESS_KEY_ID, SECRET)
 }
 
-/// A client for `endpoint` with test credentials.
+/// A client for `endpoint` with test credentials, signing with version 1.0 (the tests written
+/// before version 3 became the default check the version 1.0 wire form).
 pub fn client(endpoint: &str, retry: RetryPolicy, credentials: Credentials) -> RpcClient {
-    let config = ClientConfig::builder(&SERVICE)
+    client_with(endpoint, retry, credentials, Some(SignatureVersion::V1))
+}
+
+/// A client for `endpoint` with the default signature version (3).
+pub fn client_v3(endpoint: &str, retry: RetryPolicy, credentials: Credentials) -> RpcClient {
+    client_with(endpoint, retry, credentials, None)
+}
+
+/// A client for `endpoint`; `version: None` leaves the builder's default.
+pub fn client_with(
+    endpoint: &str,
+    retry: RetryPolicy,
+    credentials: Credentials,
+    version: Option<SignatureVersion>,
+) -> RpcClient {
+    let mut builder = ClientConfig::builder(&SERVICE)
         .region("cn-shanghai")
         .endpoint(endpoint)
         .credentials(credentials)
         .timeout(Duration::from_secs(5))
-        .retry(retry)
-        .build()
-        .unwrap();
-    RpcClient::new(config).unwrap()
+        .retry(retry);
+    if let Some(version) = version {
+        builder = builder.signature_version(version);
+    }
+    RpcClient::new(builder.build().unwrap()).unwrap()
 }
 
 /// An address nothing listens on.
