@@ -259,6 +259,15 @@ check('create with special characters and owner parameters', async () => {
   assert.deepEqual(usersOf(found).map((u) => u.UserName), ['john.doe-x_1@corp']);
 });
 
+check('awkward characters in parameters are signed alike', async () => {
+  // OwnerAccount is accepted and not interpreted: every value must pass the signature check.
+  for (const value of ['账户 ü', 'a&b=c%d', 'x+y/z?#', '', 'tab\tnl\n', "*~'()!$,;:"]) {
+    const body = okBody(await client.describeSmartAccessGatewayClientUsers({ ...base, ownerAccount: value, resourceOwnerAccount: value })
+      .catch((e) => { throw new Error(`OwnerAccount ${JSON.stringify(value)}: ${e.code} ${e.message}`); }));
+    assert.equal(typeof body.TotalCount, 'number');
+  }
+});
+
 check('create errors arrive as the SDK error with Code, Message, RequestId', async () => {
   await expectError(client.createSmartAccessGatewayClientUser({
     ...base, userName: 'alice01', password: PASSWORD, userMail: 'other@example.com', bandwidth: 20,
