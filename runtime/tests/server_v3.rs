@@ -22,7 +22,8 @@ fn server_sts(message: &str) -> Option<&str> {
 
 #[tokio::test]
 async fn python_tea_shape_signing_every_header() {
-    let a = send(&app(), V3::echo("ctx").header("user-agent", "AlibabaCloud (Linux) Python/3.11 TeaDSL/2").request()).await;
+    let a =
+        send(&app(), V3::echo("ctx").header("user-agent", "AlibabaCloud (Linux) Python/3.11 TeaDSL/2").request()).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
     let ctx = &a.json()["Context"];
     assert_eq!(ctx["Action"], "Echo");
@@ -152,7 +153,9 @@ async fn body_must_hash_to_the_header() {
 
 #[tokio::test]
 async fn host_and_protocol_headers_must_be_signed() {
-    for unsigned in ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"] {
+    for unsigned in
+        ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"]
+    {
         let mut r = V3::echo("x");
         let names: Vec<String> = r.all_headers().into_iter().map(|(n, _)| n).filter(|n| n != unsigned).collect();
         r.sign_only = Some(names);
@@ -181,7 +184,8 @@ async fn malformed_authorization_headers() {
         (format!("ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=Host;X-Acs-Date,Signature={sig}"), "lowercase"),
     ];
     for (value, expected) in cases {
-        let message = send(&app(), r.request_with_authorization(Some(&value))).await.expect_error(400, "IncompleteSignature");
+        let message =
+            send(&app(), r.request_with_authorization(Some(&value))).await.expect_error(400, "IncompleteSignature");
         assert!(message.contains("Malformed Authorization header"), "{value}: {message}");
         assert!(message.contains(expected), "{value}: {message}");
     }
@@ -271,7 +275,11 @@ fn sts_app() -> axum::Router {
         ("STS.temp".to_owned(), KeyMaterial::temporary("tempsecret", "the-token")),
         (KEY_ID.to_owned(), KeyMaterial::permanent(SECRET)),
     ]);
-    router(TestDispatch, ServerConfig::builder(&SERVICE).authentication(Authentication::signature(keys)).build(), &ERRORS)
+    router(
+        TestDispatch,
+        ServerConfig::builder(&SERVICE).authentication(Authentication::signature(keys)).build(),
+        &ERRORS,
+    )
 }
 
 fn sts_v3() -> V3 {

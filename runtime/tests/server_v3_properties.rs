@@ -16,8 +16,11 @@ fn value() -> impl Strategy<Value = String> {
         Just(String::new()),
         "[ -~]{0,24}",
         "\\PC{0,12}",
-        prop::collection::vec(prop::sample::select(vec!["*", "~", "+", "%", "&", "=", " ", "/", "?", "#", "é", "用户"]), 0..8)
-            .prop_map(|parts| parts.concat()),
+        prop::collection::vec(
+            prop::sample::select(vec!["*", "~", "+", "%", "&", "=", " ", "/", "?", "#", "é", "用户"]),
+            0..8
+        )
+        .prop_map(|parts| parts.concat()),
     ]
 }
 

@@ -135,6 +135,25 @@ pub struct EchoRequest {
     password: Option<String>,
 }
 
+impl EchoRequest {
+    /// An `Echo` request (for client-side tests).
+    pub fn new(name: &str, count: Option<i64>, password: Option<&str>) -> EchoRequest {
+        EchoRequest { name: name.to_owned(), count, password: password.map(str::to_owned) }
+    }
+}
+
+impl EchoResponse {
+    /// The `Name` echoed.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The `Count` echoed.
+    pub fn count(&self) -> i64 {
+        self.count
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     #[serde(rename = "Value")]
@@ -178,6 +197,9 @@ impl Operation for EchoRequest {
         let mut out = vec![("Name", self.name.clone())];
         if let Some(c) = self.count {
             out.push(("Count", c.to_wire()));
+        }
+        if let Some(p) = &self.password {
+            out.push(("Password", p.clone()));
         }
         out
     }
@@ -456,7 +478,8 @@ impl V3 {
             None => headers.iter().map(|(n, _)| n.as_str()).collect(),
         };
         let (block, line) = v3::canonical_headers(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), &names);
-        let hash = headers.iter().find(|(n, _)| n == "x-acs-content-sha256").map(|(_, v)| v.clone()).unwrap_or_default();
+        let hash =
+            headers.iter().find(|(n, _)| n == "x-acs-content-sha256").map(|(_, v)| v.clone()).unwrap_or_default();
         let canonical = v3::canonical_request(
             self.method.as_str(),
             self.query.iter().map(|(k, v)| (k.as_str(), v.as_str())),
