@@ -66,7 +66,11 @@ impl Incoming {
 /// Reads `request`: refuses methods other than GET and POST, reads the body (any transfer
 /// encoding) up to `limit` bytes, and parses the query and an `application/x-www-form-urlencoded`
 /// body into parameters.
-pub(crate) async fn read(request: Request, limit: usize, errors: &'static ProtocolErrors) -> Result<Incoming, ErrorReply> {
+pub(crate) async fn read(
+    request: Request,
+    limit: usize,
+    errors: &'static ProtocolErrors,
+) -> Result<Incoming, ErrorReply> {
     let remote_addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr);
     let (parts, body) = request.into_parts();
     if parts.method != Method::GET && parts.method != Method::POST {
@@ -101,10 +105,8 @@ async fn read_body(
         tracing::info!(limit, code = errors.request_too_large.code, "request body too large");
         ErrorReply::from_spec(&errors.request_too_large, &[])
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }

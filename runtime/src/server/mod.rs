@@ -24,9 +24,9 @@ mod render;
 mod respond;
 mod router;
 
-pub use credentials::{Authentication, CredentialStore, KeyMaterial};
 pub use config::{NoAuthentication, ServerConfig, ServerConfigBuilder};
 pub use context::RequestContext;
+pub use credentials::{Authentication, CredentialStore, KeyMaterial};
 pub use dispatch::{Dispatch, DispatchFuture, invoke};
 pub use error::{ErrorReply, ServerError};
 pub use render::WireFormat;

@@ -135,7 +135,9 @@ async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Resul
 
     let (action_field, version_field) = match scheme {
         Scheme::V1 => (incoming.params.get("Action"), incoming.params.get("Version")),
-        Scheme::V3 => (incoming.header(headers::ACTION).map(str::trim), incoming.header(headers::VERSION).map(str::trim)),
+        Scheme::V3 => {
+            (incoming.header(headers::ACTION).map(str::trim), incoming.header(headers::VERSION).map(str::trim))
+        }
     };
     let (action_name, version_name) = match scheme {
         Scheme::V1 => ("Action", "Version"),

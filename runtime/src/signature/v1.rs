@@ -6,12 +6,12 @@
 //! by name, each name and value percent-encoded. The signature is
 //! `Base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign))`.
 
+use crate::encoding::percent_encode;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
-use crate::encoding::percent_encode;
 
 /// The name of the parameter that carries the signature (never part of what is signed).
 pub const SIGNATURE_PARAM: &str = "Signature";

@@ -171,7 +171,9 @@ pub enum AuthorizationError {
     #[error("the Authorization header must start with `{ALGORITHM} `")]
     Algorithm,
     /// A required field is missing or empty.
-    #[error("the Authorization header has no `{0}=` field (expected `{ALGORITHM} Credential=<AccessKeyId>,SignedHeaders=<h1;h2>,Signature=<hex>`)")]
+    #[error(
+        "the Authorization header has no `{0}=` field (expected `{ALGORITHM} Credential=<AccessKeyId>,SignedHeaders=<h1;h2>,Signature=<hex>`)"
+    )]
     MissingField(&'static str),
     /// A field appears twice or one that does not belong.
     #[error("the Authorization header has an unexpected or repeated field `{0}`")]
@@ -342,7 +344,9 @@ x-acs-signature-nonce;x-acs-version,Signature={expected}"
             "ACS3-HMAC-SHA256\n7ea06492da5221eba5297e897ce16e55f964061054b7695beedaac1145b1e259"
         );
         assert!(
-            signed.authorization.ends_with(",Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0")
+            signed
+                .authorization
+                .ends_with(",Signature=06563a9e1b43f5dfe96b81484da74bceab24a1d853912eee15083a6f0f3283c0")
         );
     }
 
@@ -374,8 +378,14 @@ x-acs-signature-nonce;x-acs-version,Signature={expected}"
         let cases = [
             ("ACS3-HMAC-SHA1 Credential=id,SignedHeaders=host,Signature=x", AuthorizationError::Algorithm),
             ("ACS3-HMAC-SHA256Credential=id", AuthorizationError::Algorithm),
-            (&*format!("ACS3-HMAC-SHA256 SignedHeaders=host,Signature={sig}"), AuthorizationError::MissingField("Credential")),
-            (&*format!("ACS3-HMAC-SHA256 Credential=id,Signature={sig}"), AuthorizationError::MissingField("SignedHeaders")),
+            (
+                &*format!("ACS3-HMAC-SHA256 SignedHeaders=host,Signature={sig}"),
+                AuthorizationError::MissingField("Credential"),
+            ),
+            (
+                &*format!("ACS3-HMAC-SHA256 Credential=id,Signature={sig}"),
+                AuthorizationError::MissingField("SignedHeaders"),
+            ),
             ("ACS3-HMAC-SHA256 Credential=id,SignedHeaders=host", AuthorizationError::MissingField("Signature")),
             ("ACS3-HMAC-SHA256 Credential=id,SignedHeaders=host,Signature=abc", AuthorizationError::SignatureFormat),
             (

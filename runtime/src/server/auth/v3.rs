@@ -11,8 +11,14 @@ use crate::signature::v3::{self, Authorization, headers};
 use crate::validate::{Violation, Violations};
 
 /// The headers a version 3 request must send, and sign, because the server decides by them.
-const REQUIRED: [&str; 6] =
-    [headers::HOST, headers::ACTION, headers::VERSION, headers::DATE, headers::SIGNATURE_NONCE, headers::CONTENT_SHA256];
+const REQUIRED: [&str; 6] = [
+    headers::HOST,
+    headers::ACTION,
+    headers::VERSION,
+    headers::DATE,
+    headers::SIGNATURE_NONCE,
+    headers::CONTENT_SHA256,
+];
 
 /// Headers that must be signed when they are sent.
 const SIGNED_WHEN_SENT: [&str; 2] = [headers::SECURITY_TOKEN, headers::ACCESS_KEY_ID];
