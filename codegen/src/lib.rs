@@ -81,6 +81,8 @@ pub fn generate(api: &ir::Api, spec_name: &str) -> Result<Tree, GenerateError> {
     let prov = render::Provenance { spec: spec_name };
     let mut tree = Tree::new();
     let g = &api.generation;
+    let roots = [emit::imports::RUNTIME, emit::imports::MODEL, "core", "std", "serde", "futures", "axum", "thiserror"];
+    let rename = [(emit::imports::RUNTIME, g.runtime_crate.as_str()), (emit::imports::MODEL, g.model_crate.as_str())];
     let crates: [(&str, Vec<(String, proc_macro2::TokenStream)>); 3] = [
         (&g.model_dir, emit::model::files(api)),
         (&g.client_dir, emit::client::files(api)),
@@ -89,6 +91,7 @@ pub fn generate(api: &ir::Api, spec_name: &str) -> Result<Tree, GenerateError> {
     for (dir, files) in crates {
         for (name, tokens) in files {
             let path = format!("{dir}/{name}");
+            let tokens = emit::imports::tidy(tokens, &roots, &rename);
             let text = render::render(tokens, &path, &prov).map_err(GenerateError::Emit)?;
             tree.insert(path, text);
         }

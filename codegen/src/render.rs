@@ -15,8 +15,107 @@ pub fn render(tokens: TokenStream, file: &str, prov: &Provenance<'_>) -> Result<
     let text = tokens.to_string();
     let parsed: syn::File =
         syn::parse2(tokens).map_err(|e| format!("emitter produced invalid Rust for {file}: {e}\n{text}"))?;
-    let body = prettyplease::unparse(&parsed);
+    let body = space_items(&prettyplease::unparse(&parsed));
     Ok(format!("{}{body}", header(prov)))
+}
+
+/// Puts a blank line between items, as a person would (prettyplease prints none): after the
+/// inner docs and attributes, between groups of `use` lines (std, other crates, this crate,
+/// re-exports) and after `mod` lines, after an item's last line, and before a documented field
+/// or variant. Text only, so it is deterministic; function bodies are untouched (a blank line is
+/// added only before a line that starts an item).
+pub fn space_items(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut prev: Option<&str> = None;
+    // The kind of the item the previous line belongs to, per indentation (for multi-line `use`).
+    let mut kinds: Vec<(usize, Kind)> = Vec::new();
+    for line in text.lines() {
+        let depth = indent(line);
+        let kind = kind(line.trim());
+        let prev_kind = kinds.iter().rev().find(|(d, _)| *d == depth).map(|(_, k)| *k);
+        if let Some(p) = prev
+            && needs_blank(p, line, prev_kind, kind)
+        {
+            out.push('\n');
+        }
+        out.push_str(line);
+        out.push('\n');
+        if kind != Kind::Other || line.trim().starts_with(['}', ')', '>']) {
+            kinds.retain(|(d, _)| *d < depth);
+            kinds.push((depth, if kind == Kind::Other { prev_kind.unwrap_or(Kind::Other) } else { kind }));
+        }
+        prev = Some(line);
+    }
+    out
+}
+
+/// What kind of item a line starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// `use std::…`
+    UseStd,
+    /// `use other_crate::…`
+    UseCrate,
+    /// `use crate::…` / `use super::…`
+    UseLocal,
+    /// `pub use …`
+    Reexport,
+    /// `mod x;`
+    Mod,
+    /// Anything else.
+    Other,
+}
+
+fn kind(l: &str) -> Kind {
+    if let Some(rest) = l.strip_prefix("use ") {
+        if rest.starts_with("std::") {
+            Kind::UseStd
+        } else if rest.starts_with("crate::") || rest.starts_with("super::") || rest.starts_with("self::") {
+            Kind::UseLocal
+        } else {
+            Kind::UseCrate
+        }
+    } else if l.starts_with("pub use ") {
+        Kind::Reexport
+    } else if (l.starts_with("mod ") || l.starts_with("pub mod ")) && l.ends_with(';') {
+        Kind::Mod
+    } else {
+        Kind::Other
+    }
+}
+
+fn indent(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+fn needs_blank(prev: &str, line: &str, prev_kind: Option<Kind>, kind: Kind) -> bool {
+    let (p, l) = (prev.trim(), line.trim());
+    if p.is_empty() || l.is_empty() || indent(prev) != indent(line) {
+        return false;
+    }
+    let starts_item = l.starts_with("///") || l.starts_with("#[") || is_item(l);
+    if p.starts_with("//!") || p.starts_with("#![") {
+        return !(l.starts_with("//!") || l.starts_with("#!["));
+    }
+    if p.starts_with("///") || p.starts_with("#[") || p.starts_with("//") {
+        return false;
+    }
+    let ends_item = p == "}" || (p.ends_with(';') && (p.starts_with(['}', ')', '>']) || is_item(p)));
+    if let Some(pk) = prev_kind
+        && pk != Kind::Other
+        && ends_item
+    {
+        return starts_item && kind != pk;
+    }
+    (ends_item && starts_item) || (p.ends_with(',') && l.starts_with("///"))
+}
+
+/// Whether a line starts an item (not a statement or an expression).
+fn is_item(l: &str) -> bool {
+    let l = l.strip_prefix("pub(crate) ").or_else(|| l.strip_prefix("pub ")).unwrap_or(l);
+    ["fn ", "async fn ", "const ", "static ", "struct ", "enum ", "impl ", "impl<", "trait ", "type ", "mod ", "use "]
+        .iter()
+        .any(|k| l.starts_with(k))
 }
 
 /// The header of every generated file: no version, no timestamp.

@@ -4,300 +4,345 @@
 //! One error enum per operation: a variant per code the spec declares for it (with the
 //! protocol codes every operation shares), an `Unknown` fallback that keeps the code and
 //! message, and the failures that happen on this side of the wire.
+
+use smartag_model::{
+    CreateSmartAccessGatewayClientUserErrorCode,
+    DescribeSmartAccessGatewayClientUsersErrorCode,
+    ModifySmartAccessGatewayClientUserErrorCode,
+};
+use smartag_runtime::client::{DecodeError, InvokeError, TransportError};
+use smartag_runtime::errors::{ApiError, ErrorCode};
+use smartag_runtime::validate::Violations;
+use thiserror::Error;
+
 /// Why `CreateSmartAccessGatewayClientUser` failed.
-#[derive(Debug, ::thiserror::Error)]
+#[derive(Debug, Error)]
 pub enum CreateSmartAccessGatewayClientUserError {
     /// `ClientUser.BandwidthInvalid` (HTTP 400): The specified Bandwidth is invalid.
     ///
     /// Bandwidth is not an integer from 1 to 2000 (Kbit/s).
     #[error("{0}")]
-    ClientUserBandwidthInvalid(::smartag_runtime::errors::ApiError),
+    ClientUserBandwidthInvalid(ApiError),
+
     /// `ClientUser.EmailEmpty` (HTTP 400): You must specify UserEmail.
     ///
     /// UserMail is absent or empty.
     #[error("{0}")]
-    ClientUserEmailEmpty(::smartag_runtime::errors::ApiError),
+    ClientUserEmailEmpty(ApiError),
+
     /// `ClientUser.EmailInvalid` (HTTP 400): The format of the specified UserEmail is invalid.
     ///
     /// The e-mail address is not of the form local@domain.tld.
     #[error("{0}")]
-    ClientUserEmailInvalid(::smartag_runtime::errors::ApiError),
+    ClientUserEmailInvalid(ApiError),
+
     /// `ClientUser.InvalidClientIp` (HTTP 400): The specified ClientIp is invalid.
     ///
     /// ClientIp is not a private IPv4 address (10/8, 172.16/12, 192.168/16).
     #[error("{0}")]
-    ClientUserInvalidClientIp(::smartag_runtime::errors::ApiError),
+    ClientUserInvalidClientIp(ApiError),
+
     /// `ClientUser.IpEmpty` (HTTP 400): You must specify ClientIp.
     ///
     /// A static IP address was asked for (ClientIp sent) but its value is empty.
     #[error("{0}")]
-    ClientUserIpEmpty(::smartag_runtime::errors::ApiError),
+    ClientUserIpEmpty(ApiError),
+
     /// `ClientUser.IpInvalid` (HTTP 400): The specified ClientIp is invalid.
     ///
     /// The static IP address is outside the instance's CIDR block, reserved, or already in use.
     #[error("{0}")]
-    ClientUserIpInvalid(::smartag_runtime::errors::ApiError),
+    ClientUserIpInvalid(ApiError),
+
     /// `ClientUser.NameEmpty` (HTTP 400): You must specify UserName.
     ///
     /// UserName is required (Modify, or Create with a Password) but absent or empty.
     #[error("{0}")]
-    ClientUserNameEmpty(::smartag_runtime::errors::ApiError),
+    ClientUserNameEmpty(ApiError),
+
     /// `ClientUser.NameInvalid` (HTTP 400): The specified UserName is invalid.
     ///
     /// UserName is not 7 to 33 characters, starting with a letter or digit, of letters, digits, `_`, `@`, `.` and `-`.
     #[error("{0}")]
-    ClientUserNameInvalid(::smartag_runtime::errors::ApiError),
+    ClientUserNameInvalid(ApiError),
+
     /// `ClientUser.UserExist` (HTTP 400): The specified user already exists.
     ///
     /// The instance already has a client account with this UserName.
     #[error("{0}")]
-    ClientUserUserExist(::smartag_runtime::errors::ApiError),
+    ClientUserUserExist(ApiError),
+
     /// `ClientUser.UserOverLimit` (HTTP 400): The maximum number of users is exceeded.
     ///
     /// The instance has reached its client-account quota, or its CIDR block has no free address.
     #[error("{0}")]
-    ClientUserUserOverLimit(::smartag_runtime::errors::ApiError),
+    ClientUserUserOverLimit(ApiError),
+
     /// `ClientUser.PasswordInvalid` (HTTP 400): The specified password format is invalid.
     ///
     /// Password is not 8 to 32 characters, starting with a letter or digit, of letters, digits, `_`, `@` and `-`; or UserName is given without Password.
     #[error("{0}")]
-    ClientUserPasswordInvalid(::smartag_runtime::errors::ApiError),
+    ClientUserPasswordInvalid(ApiError),
+
     /// `SAG.CidrEmpty` (HTTP 400): You must specify the CIDR blocks of SAG.
     ///
     /// The instance has no client CIDR block configured, so no address can be assigned.
     #[error("{0}")]
-    SagCidrEmpty(::smartag_runtime::errors::ApiError),
+    SagCidrEmpty(ApiError),
+
     /// `SAG.InstanceIdEmpty` (HTTP 400): You must specify the SAG instance ID.
     ///
     /// SmartAGId is absent or empty.
     #[error("{0}")]
-    SagInstanceIdEmpty(::smartag_runtime::errors::ApiError),
+    SagInstanceIdEmpty(ApiError),
+
     /// `SAG.InstanceNoFound` (HTTP 400): The specified SAG instance does not exist.
     ///
     /// No SAG APP instance with this SmartAGId exists in the region.
     #[error("{0}")]
-    SagInstanceNoFound(::smartag_runtime::errors::ApiError),
+    SagInstanceNoFound(ApiError),
+
     /// `MissingParameter` (HTTP 400): The input parameter "{param}" that is mandatory for processing this request is not supplied.
     ///
     /// A parameter the operation requires is absent or empty.
     #[error("{0}")]
-    MissingParameter(::smartag_runtime::errors::ApiError),
+    MissingParameter(ApiError),
+
     /// `InvalidParameter` (HTTP 400): The specified parameter "{param}" is not valid.
     ///
     /// A parameter cannot be read as its declared type, or violates a protocol-level rule.
     #[error("{0}")]
-    InvalidParameter(::smartag_runtime::errors::ApiError),
+    InvalidParameter(ApiError),
+
     /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
     ///
-    /// The Signature (version 1.0) is not the HMAC-SHA1 of the server's string to sign with the key's secret.
+    /// The signature does not match the server's: under version 1.0 the Signature parameter is not the HMAC-SHA1 of the server's string to sign, under version 3 the Authorization header's Signature is not the HMAC-SHA256 of it (a wrong secret, most often).
     #[error("{0}")]
-    SignatureDoesNotMatch(::smartag_runtime::errors::ApiError),
+    SignatureDoesNotMatch(ApiError),
+
     /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
     ///
     /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
     #[error("{0}")]
-    IncompleteSignature(::smartag_runtime::errors::ApiError),
+    IncompleteSignature(ApiError),
+
     /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
     ///
     /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
     #[error("{0}")]
-    MissingSecurityToken(::smartag_runtime::errors::ApiError),
+    MissingSecurityToken(ApiError),
+
     /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
     ///
     /// The security token sent is not the one issued with the temporary AccessKey.
     #[error("{0}")]
-    InvalidSecurityTokenMismatchWithAccessKey(::smartag_runtime::errors::ApiError),
+    InvalidSecurityTokenMismatchWithAccessKey(ApiError),
+
     /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
     ///
     /// The AccessKeyId is unknown.
     #[error("{0}")]
-    InvalidAccessKeyIdNotFound(::smartag_runtime::errors::ApiError),
+    InvalidAccessKeyIdNotFound(ApiError),
+
     /// `SignatureNonceUsed` (HTTP 400): Specified signature nonce was used already.
     ///
     /// The SignatureNonce was seen from the same key in the last 15 minutes.
     #[error("{0}")]
-    SignatureNonceUsed(::smartag_runtime::errors::ApiError),
+    SignatureNonceUsed(ApiError),
+
     /// `InvalidTimeStamp.Expired` (HTTP 400): Specified time stamp or date value is expired.
     ///
     /// The Timestamp is more than 15 minutes away from the server's clock.
     #[error("{0}")]
-    InvalidTimeStampExpired(::smartag_runtime::errors::ApiError),
+    InvalidTimeStampExpired(ApiError),
+
     /// `InvalidTimeStamp.Format` (HTTP 400): Specified time stamp or date value is not well formatted.
     ///
     /// The Timestamp is not UTC `YYYY-MM-DDThh:mm:ssZ`.
     #[error("{0}")]
-    InvalidTimeStampFormat(::smartag_runtime::errors::ApiError),
+    InvalidTimeStampFormat(ApiError),
+
     /// `InvalidAction.NotFound` (HTTP 404): Specified api is not found, please check your url and method.
     ///
     /// The Action is not an operation of this product.
     #[error("{0}")]
-    InvalidActionNotFound(::smartag_runtime::errors::ApiError),
+    InvalidActionNotFound(ApiError),
+
     /// `InvalidVersion` (HTTP 400): Specified parameter Version is not valid.
     ///
     /// The Version is not 2018-03-13.
     #[error("{0}")]
-    InvalidVersion(::smartag_runtime::errors::ApiError),
+    InvalidVersion(ApiError),
+
     /// `RequestTooLarge` (HTTP 413): The request body is larger than the server accepts.
     ///
     /// The form body exceeds the server's body limit.
     #[error("{0}")]
-    RequestTooLarge(::smartag_runtime::errors::ApiError),
+    RequestTooLarge(ApiError),
+
     /// `ServiceUnavailable` (HTTP 503): The request has failed due to a temporary failure of the server.
     ///
     /// The server could not answer in time, or is temporarily unavailable.
     #[error("{0}")]
-    ServiceUnavailable(::smartag_runtime::errors::ApiError),
+    ServiceUnavailable(ApiError),
+
     /// `Throttling` (HTTP 400): Request was denied due to request throttling.
     ///
     /// The caller sent too many requests.
     #[error("{0}")]
-    Throttling(::smartag_runtime::errors::ApiError),
+    Throttling(ApiError),
+
     /// `Throttling.User` (HTTP 400): Request was denied due to user flow control.
     ///
     /// The caller's account exceeded its request quota.
     #[error("{0}")]
-    ThrottlingUser(::smartag_runtime::errors::ApiError),
+    ThrottlingUser(ApiError),
+
     /// `Forbidden.RAM` (HTTP 403): User not authorized to operate on the specified resource, or this API doesn't support RAM.
     ///
     /// The RAM user lacks permission for the operation.
     #[error("{0}")]
-    ForbiddenRam(::smartag_runtime::errors::ApiError),
+    ForbiddenRam(ApiError),
+
     /// `InternalError` (HTTP 500): The request processing has failed due to some unknown error, exception or failure.
     ///
     /// The server failed unexpectedly; no details are disclosed.
     #[error("{0}")]
-    InternalError(::smartag_runtime::errors::ApiError),
+    InternalError(ApiError),
+
     /// A code the spec does not declare for this operation; code and message are kept.
     #[error("{0}")]
-    Unknown(::smartag_runtime::errors::ApiError),
+    Unknown(ApiError),
+
     /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
     #[error("CreateSmartAccessGatewayClientUser was not sent: {0}")]
-    Validation(::smartag_runtime::validate::Violations),
+    Validation(Violations),
+
     /// The request or its answer was lost on the way (connection, timeout, TLS).
     #[error(transparent)]
-    Transport(::smartag_runtime::client::TransportError),
+    Transport(TransportError),
+
     /// The server answered success, but not with the response the spec describes.
     #[error(transparent)]
-    Decode(::smartag_runtime::client::DecodeError),
+    Decode(DecodeError),
 }
-impl ::core::convert::From<::smartag_runtime::client::InvokeError>
-for CreateSmartAccessGatewayClientUserError {
-    fn from(e: ::smartag_runtime::client::InvokeError) -> Self {
+
+impl From<InvokeError> for CreateSmartAccessGatewayClientUserError {
+    fn from(e: InvokeError) -> Self {
         match e {
-            ::smartag_runtime::client::InvokeError::Api(api) => {
-                match <::smartag_model::CreateSmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+            InvokeError::Api(api) => {
+                match <CreateSmartAccessGatewayClientUserErrorCode as ErrorCode>::from_code(
                     &api.code,
                 ) {
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
                     ) => Self::ClientUserBandwidthInvalid(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailEmpty,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailEmpty,
                     ) => Self::ClientUserEmailEmpty(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
                     ) => Self::ClientUserEmailInvalid(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserInvalidClientIp,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserInvalidClientIp,
                     ) => Self::ClientUserInvalidClientIp(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpEmpty,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpEmpty,
                     ) => Self::ClientUserIpEmpty(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpInvalid,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpInvalid,
                     ) => Self::ClientUserIpInvalid(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
                     ) => Self::ClientUserNameEmpty(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
                     ) => Self::ClientUserNameInvalid(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserExist,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserExist,
                     ) => Self::ClientUserUserExist(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserOverLimit,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserOverLimit,
                     ) => Self::ClientUserUserOverLimit(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
                     ) => Self::ClientUserPasswordInvalid(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SagCidrEmpty,
-                    ) => Self::SagCidrEmpty(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
+                    Some(CreateSmartAccessGatewayClientUserErrorCode::SagCidrEmpty) => {
+                        Self::SagCidrEmpty(api)
+                    }
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
                     ) => Self::SagInstanceIdEmpty(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SagInstanceNoFound,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::SagInstanceNoFound,
                     ) => Self::SagInstanceNoFound(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::MissingParameter,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::MissingParameter,
                     ) => Self::MissingParameter(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
                     ) => Self::InvalidParameter(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
                     ) => Self::SignatureDoesNotMatch(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::IncompleteSignature,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::IncompleteSignature,
                     ) => Self::IncompleteSignature(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::MissingSecurityToken,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::MissingSecurityToken,
                     ) => Self::MissingSecurityToken(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
                     ) => Self::InvalidSecurityTokenMismatchWithAccessKey(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
                     ) => Self::InvalidAccessKeyIdNotFound(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::SignatureNonceUsed,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::SignatureNonceUsed,
                     ) => Self::SignatureNonceUsed(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidTimeStampExpired,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::InvalidTimeStampExpired,
                     ) => Self::InvalidTimeStampExpired(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidTimeStampFormat,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::InvalidTimeStampFormat,
                     ) => Self::InvalidTimeStampFormat(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidActionNotFound,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::InvalidActionNotFound,
                     ) => Self::InvalidActionNotFound(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InvalidVersion,
-                    ) => Self::InvalidVersion(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::RequestTooLarge,
+                    Some(CreateSmartAccessGatewayClientUserErrorCode::InvalidVersion) => {
+                        Self::InvalidVersion(api)
+                    }
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::RequestTooLarge,
                     ) => Self::RequestTooLarge(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ServiceUnavailable,
+                    Some(
+                        CreateSmartAccessGatewayClientUserErrorCode::ServiceUnavailable,
                     ) => Self::ServiceUnavailable(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::Throttling,
-                    ) => Self::Throttling(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ThrottlingUser,
-                    ) => Self::ThrottlingUser(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::ForbiddenRam,
-                    ) => Self::ForbiddenRam(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode::InternalError,
-                    ) => Self::InternalError(api),
-                    ::core::option::Option::None => Self::Unknown(api),
+                    Some(CreateSmartAccessGatewayClientUserErrorCode::Throttling) => {
+                        Self::Throttling(api)
+                    }
+                    Some(CreateSmartAccessGatewayClientUserErrorCode::ThrottlingUser) => {
+                        Self::ThrottlingUser(api)
+                    }
+                    Some(CreateSmartAccessGatewayClientUserErrorCode::ForbiddenRam) => {
+                        Self::ForbiddenRam(api)
+                    }
+                    Some(CreateSmartAccessGatewayClientUserErrorCode::InternalError) => {
+                        Self::InternalError(api)
+                    }
+                    None => Self::Unknown(api),
                 }
             }
-            ::smartag_runtime::client::InvokeError::Validation(v) => Self::Validation(v),
-            ::smartag_runtime::client::InvokeError::Transport(t) => Self::Transport(t),
-            ::smartag_runtime::client::InvokeError::Decode(d) => Self::Decode(d),
+            InvokeError::Validation(v) => Self::Validation(v),
+            InvokeError::Transport(t) => Self::Transport(t),
+            InvokeError::Decode(d) => Self::Decode(d),
         }
     }
 }
+
 impl CreateSmartAccessGatewayClientUserError {
     /// The server's answer (RequestId, HTTP status, Code, Message), when the server answered with an error.
-    pub fn api_error(
-        &self,
-    ) -> ::core::option::Option<&::smartag_runtime::errors::ApiError> {
+    pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             Self::ClientUserBandwidthInvalid(e)
             | Self::ClientUserEmailEmpty(e)
@@ -331,36 +376,32 @@ impl CreateSmartAccessGatewayClientUserError {
             | Self::ThrottlingUser(e)
             | Self::ForbiddenRam(e)
             | Self::InternalError(e)
-            | Self::Unknown(e) => ::core::option::Option::Some(e),
-            Self::Validation(_) | Self::Transport(_) | Self::Decode(_) => {
-                ::core::option::Option::None
-            }
+            | Self::Unknown(e) => Some(e),
+            Self::Validation(_) | Self::Transport(_) | Self::Decode(_) => None,
         }
     }
+
     /// The declared code, when the server answered one of them.
-    pub fn code(
-        &self,
-    ) -> ::core::option::Option<
-        ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode,
-    > {
+    pub fn code(&self) -> Option<CreateSmartAccessGatewayClientUserErrorCode> {
         self.api_error()
-            .and_then(|e| <::smartag_model::CreateSmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+            .and_then(|e| <CreateSmartAccessGatewayClientUserErrorCode as ErrorCode>::from_code(
                 &e.code,
             ))
     }
+
     /// The RequestId of the server's answer, for a support ticket.
-    pub fn request_id(&self) -> ::core::option::Option<&str> {
+    pub fn request_id(&self) -> Option<&str> {
         self.api_error().map(|e| e.request_id.as_str())
     }
+
     /// The violations, when the request was refused before sending.
-    pub fn violations(
-        &self,
-    ) -> ::core::option::Option<&::smartag_runtime::validate::Violations> {
+    pub fn violations(&self) -> Option<&Violations> {
         match self {
-            Self::Validation(v) => ::core::option::Option::Some(v),
-            _ => ::core::option::Option::None,
+            Self::Validation(v) => Some(v),
+            _ => None,
         }
     }
+
     /// Whether trying again later may succeed: the spec marks the code retryable, the
     /// server failed (5xx), or the connection failed or timed out. Validation and decoding
     /// failures, and every other code, would fail the same way again.
@@ -372,254 +413,278 @@ impl CreateSmartAccessGatewayClientUserError {
                 self.api_error()
                     .is_some_and(|e| {
                         e.status >= 500
-                            || self
-                                .code()
-                                .is_some_and(|c| ::smartag_runtime::errors::ErrorCode::retryable(
-                                    &c,
-                                ))
+                            || self.code().is_some_and(|c| ErrorCode::retryable(&c))
                     })
             }
         }
     }
 }
+
 /// Why `ModifySmartAccessGatewayClientUser` failed.
-#[derive(Debug, ::thiserror::Error)]
+#[derive(Debug, Error)]
 pub enum ModifySmartAccessGatewayClientUserError {
     /// `ClientUser.BandwidthInvalid` (HTTP 400): The specified Bandwidth is invalid.
     ///
     /// Bandwidth is not an integer from 1 to 2000 (Kbit/s).
     #[error("{0}")]
-    ClientUserBandwidthInvalid(::smartag_runtime::errors::ApiError),
+    ClientUserBandwidthInvalid(ApiError),
+
     /// `ClientUser.EmailInvalid` (HTTP 400): The format of the specified UserEmail is invalid.
     ///
     /// The e-mail address is not of the form local@domain.tld.
     #[error("{0}")]
-    ClientUserEmailInvalid(::smartag_runtime::errors::ApiError),
+    ClientUserEmailInvalid(ApiError),
+
     /// `ClientUser.NameEmpty` (HTTP 400): You must specify UserName.
     ///
     /// UserName is required (Modify, or Create with a Password) but absent or empty.
     #[error("{0}")]
-    ClientUserNameEmpty(::smartag_runtime::errors::ApiError),
+    ClientUserNameEmpty(ApiError),
+
     /// `ClientUser.NameInvalid` (HTTP 400): The specified UserName is invalid.
     ///
     /// UserName is not 7 to 33 characters, starting with a letter or digit, of letters, digits, `_`, `@`, `.` and `-`.
     #[error("{0}")]
-    ClientUserNameInvalid(::smartag_runtime::errors::ApiError),
+    ClientUserNameInvalid(ApiError),
+
     /// `ClientUser.NotExist` (HTTP 400): The specified user does not exist.
     ///
     /// Modify names a UserName the instance has no account for. Not in the published pages; this is the answer the service family gives for a missing client account, and this project's choice.
     #[error("{0}")]
-    ClientUserNotExist(::smartag_runtime::errors::ApiError),
+    ClientUserNotExist(ApiError),
+
     /// `SAG.InstanceIdEmpty` (HTTP 400): You must specify the SAG instance ID.
     ///
     /// SmartAGId is absent or empty.
     #[error("{0}")]
-    SagInstanceIdEmpty(::smartag_runtime::errors::ApiError),
+    SagInstanceIdEmpty(ApiError),
+
     /// `SAG.InstanceNoFound` (HTTP 400): The specified SAG instance does not exist.
     ///
     /// No SAG APP instance with this SmartAGId exists in the region.
     #[error("{0}")]
-    SagInstanceNoFound(::smartag_runtime::errors::ApiError),
+    SagInstanceNoFound(ApiError),
+
     /// `MissingParameter` (HTTP 400): The input parameter "{param}" that is mandatory for processing this request is not supplied.
     ///
     /// A parameter the operation requires is absent or empty.
     #[error("{0}")]
-    MissingParameter(::smartag_runtime::errors::ApiError),
+    MissingParameter(ApiError),
+
     /// `InvalidParameter` (HTTP 400): The specified parameter "{param}" is not valid.
     ///
     /// A parameter cannot be read as its declared type, or violates a protocol-level rule.
     #[error("{0}")]
-    InvalidParameter(::smartag_runtime::errors::ApiError),
+    InvalidParameter(ApiError),
+
     /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
     ///
-    /// The Signature (version 1.0) is not the HMAC-SHA1 of the server's string to sign with the key's secret.
+    /// The signature does not match the server's: under version 1.0 the Signature parameter is not the HMAC-SHA1 of the server's string to sign, under version 3 the Authorization header's Signature is not the HMAC-SHA256 of it (a wrong secret, most often).
     #[error("{0}")]
-    SignatureDoesNotMatch(::smartag_runtime::errors::ApiError),
+    SignatureDoesNotMatch(ApiError),
+
     /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
     ///
     /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
     #[error("{0}")]
-    IncompleteSignature(::smartag_runtime::errors::ApiError),
+    IncompleteSignature(ApiError),
+
     /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
     ///
     /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
     #[error("{0}")]
-    MissingSecurityToken(::smartag_runtime::errors::ApiError),
+    MissingSecurityToken(ApiError),
+
     /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
     ///
     /// The security token sent is not the one issued with the temporary AccessKey.
     #[error("{0}")]
-    InvalidSecurityTokenMismatchWithAccessKey(::smartag_runtime::errors::ApiError),
+    InvalidSecurityTokenMismatchWithAccessKey(ApiError),
+
     /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
     ///
     /// The AccessKeyId is unknown.
     #[error("{0}")]
-    InvalidAccessKeyIdNotFound(::smartag_runtime::errors::ApiError),
+    InvalidAccessKeyIdNotFound(ApiError),
+
     /// `SignatureNonceUsed` (HTTP 400): Specified signature nonce was used already.
     ///
     /// The SignatureNonce was seen from the same key in the last 15 minutes.
     #[error("{0}")]
-    SignatureNonceUsed(::smartag_runtime::errors::ApiError),
+    SignatureNonceUsed(ApiError),
+
     /// `InvalidTimeStamp.Expired` (HTTP 400): Specified time stamp or date value is expired.
     ///
     /// The Timestamp is more than 15 minutes away from the server's clock.
     #[error("{0}")]
-    InvalidTimeStampExpired(::smartag_runtime::errors::ApiError),
+    InvalidTimeStampExpired(ApiError),
+
     /// `InvalidTimeStamp.Format` (HTTP 400): Specified time stamp or date value is not well formatted.
     ///
     /// The Timestamp is not UTC `YYYY-MM-DDThh:mm:ssZ`.
     #[error("{0}")]
-    InvalidTimeStampFormat(::smartag_runtime::errors::ApiError),
+    InvalidTimeStampFormat(ApiError),
+
     /// `InvalidAction.NotFound` (HTTP 404): Specified api is not found, please check your url and method.
     ///
     /// The Action is not an operation of this product.
     #[error("{0}")]
-    InvalidActionNotFound(::smartag_runtime::errors::ApiError),
+    InvalidActionNotFound(ApiError),
+
     /// `InvalidVersion` (HTTP 400): Specified parameter Version is not valid.
     ///
     /// The Version is not 2018-03-13.
     #[error("{0}")]
-    InvalidVersion(::smartag_runtime::errors::ApiError),
+    InvalidVersion(ApiError),
+
     /// `RequestTooLarge` (HTTP 413): The request body is larger than the server accepts.
     ///
     /// The form body exceeds the server's body limit.
     #[error("{0}")]
-    RequestTooLarge(::smartag_runtime::errors::ApiError),
+    RequestTooLarge(ApiError),
+
     /// `ServiceUnavailable` (HTTP 503): The request has failed due to a temporary failure of the server.
     ///
     /// The server could not answer in time, or is temporarily unavailable.
     #[error("{0}")]
-    ServiceUnavailable(::smartag_runtime::errors::ApiError),
+    ServiceUnavailable(ApiError),
+
     /// `Throttling` (HTTP 400): Request was denied due to request throttling.
     ///
     /// The caller sent too many requests.
     #[error("{0}")]
-    Throttling(::smartag_runtime::errors::ApiError),
+    Throttling(ApiError),
+
     /// `Throttling.User` (HTTP 400): Request was denied due to user flow control.
     ///
     /// The caller's account exceeded its request quota.
     #[error("{0}")]
-    ThrottlingUser(::smartag_runtime::errors::ApiError),
+    ThrottlingUser(ApiError),
+
     /// `Forbidden.RAM` (HTTP 403): User not authorized to operate on the specified resource, or this API doesn't support RAM.
     ///
     /// The RAM user lacks permission for the operation.
     #[error("{0}")]
-    ForbiddenRam(::smartag_runtime::errors::ApiError),
+    ForbiddenRam(ApiError),
+
     /// `InternalError` (HTTP 500): The request processing has failed due to some unknown error, exception or failure.
     ///
     /// The server failed unexpectedly; no details are disclosed.
     #[error("{0}")]
-    InternalError(::smartag_runtime::errors::ApiError),
+    InternalError(ApiError),
+
     /// A code the spec does not declare for this operation; code and message are kept.
     #[error("{0}")]
-    Unknown(::smartag_runtime::errors::ApiError),
+    Unknown(ApiError),
+
     /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
     #[error("ModifySmartAccessGatewayClientUser was not sent: {0}")]
-    Validation(::smartag_runtime::validate::Violations),
+    Validation(Violations),
+
     /// The request or its answer was lost on the way (connection, timeout, TLS).
     #[error(transparent)]
-    Transport(::smartag_runtime::client::TransportError),
+    Transport(TransportError),
+
     /// The server answered success, but not with the response the spec describes.
     #[error(transparent)]
-    Decode(::smartag_runtime::client::DecodeError),
+    Decode(DecodeError),
 }
-impl ::core::convert::From<::smartag_runtime::client::InvokeError>
-for ModifySmartAccessGatewayClientUserError {
-    fn from(e: ::smartag_runtime::client::InvokeError) -> Self {
+
+impl From<InvokeError> for ModifySmartAccessGatewayClientUserError {
+    fn from(e: InvokeError) -> Self {
         match e {
-            ::smartag_runtime::client::InvokeError::Api(api) => {
-                match <::smartag_model::ModifySmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+            InvokeError::Api(api) => {
+                match <ModifySmartAccessGatewayClientUserErrorCode as ErrorCode>::from_code(
                     &api.code,
                 ) {
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
                     ) => Self::ClientUserBandwidthInvalid(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
                     ) => Self::ClientUserEmailInvalid(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
                     ) => Self::ClientUserNameEmpty(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
                     ) => Self::ClientUserNameInvalid(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ClientUserNotExist,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserNotExist,
                     ) => Self::ClientUserNotExist(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
                     ) => Self::SagInstanceIdEmpty(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::SagInstanceNoFound,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::SagInstanceNoFound,
                     ) => Self::SagInstanceNoFound(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::MissingParameter,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::MissingParameter,
                     ) => Self::MissingParameter(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
                     ) => Self::InvalidParameter(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::SignatureDoesNotMatch,
                     ) => Self::SignatureDoesNotMatch(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::IncompleteSignature,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::IncompleteSignature,
                     ) => Self::IncompleteSignature(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::MissingSecurityToken,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::MissingSecurityToken,
                     ) => Self::MissingSecurityToken(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
                     ) => Self::InvalidSecurityTokenMismatchWithAccessKey(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::InvalidAccessKeyIdNotFound,
                     ) => Self::InvalidAccessKeyIdNotFound(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::SignatureNonceUsed,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::SignatureNonceUsed,
                     ) => Self::SignatureNonceUsed(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidTimeStampExpired,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::InvalidTimeStampExpired,
                     ) => Self::InvalidTimeStampExpired(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidTimeStampFormat,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::InvalidTimeStampFormat,
                     ) => Self::InvalidTimeStampFormat(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidActionNotFound,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::InvalidActionNotFound,
                     ) => Self::InvalidActionNotFound(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InvalidVersion,
-                    ) => Self::InvalidVersion(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::RequestTooLarge,
+                    Some(ModifySmartAccessGatewayClientUserErrorCode::InvalidVersion) => {
+                        Self::InvalidVersion(api)
+                    }
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::RequestTooLarge,
                     ) => Self::RequestTooLarge(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ServiceUnavailable,
+                    Some(
+                        ModifySmartAccessGatewayClientUserErrorCode::ServiceUnavailable,
                     ) => Self::ServiceUnavailable(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::Throttling,
-                    ) => Self::Throttling(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ThrottlingUser,
-                    ) => Self::ThrottlingUser(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::ForbiddenRam,
-                    ) => Self::ForbiddenRam(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode::InternalError,
-                    ) => Self::InternalError(api),
-                    ::core::option::Option::None => Self::Unknown(api),
+                    Some(ModifySmartAccessGatewayClientUserErrorCode::Throttling) => {
+                        Self::Throttling(api)
+                    }
+                    Some(ModifySmartAccessGatewayClientUserErrorCode::ThrottlingUser) => {
+                        Self::ThrottlingUser(api)
+                    }
+                    Some(ModifySmartAccessGatewayClientUserErrorCode::ForbiddenRam) => {
+                        Self::ForbiddenRam(api)
+                    }
+                    Some(ModifySmartAccessGatewayClientUserErrorCode::InternalError) => {
+                        Self::InternalError(api)
+                    }
+                    None => Self::Unknown(api),
                 }
             }
-            ::smartag_runtime::client::InvokeError::Validation(v) => Self::Validation(v),
-            ::smartag_runtime::client::InvokeError::Transport(t) => Self::Transport(t),
-            ::smartag_runtime::client::InvokeError::Decode(d) => Self::Decode(d),
+            InvokeError::Validation(v) => Self::Validation(v),
+            InvokeError::Transport(t) => Self::Transport(t),
+            InvokeError::Decode(d) => Self::Decode(d),
         }
     }
 }
+
 impl ModifySmartAccessGatewayClientUserError {
     /// The server's answer (RequestId, HTTP status, Code, Message), when the server answered with an error.
-    pub fn api_error(
-        &self,
-    ) -> ::core::option::Option<&::smartag_runtime::errors::ApiError> {
+    pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             Self::ClientUserBandwidthInvalid(e)
             | Self::ClientUserEmailInvalid(e)
@@ -646,36 +711,32 @@ impl ModifySmartAccessGatewayClientUserError {
             | Self::ThrottlingUser(e)
             | Self::ForbiddenRam(e)
             | Self::InternalError(e)
-            | Self::Unknown(e) => ::core::option::Option::Some(e),
-            Self::Validation(_) | Self::Transport(_) | Self::Decode(_) => {
-                ::core::option::Option::None
-            }
+            | Self::Unknown(e) => Some(e),
+            Self::Validation(_) | Self::Transport(_) | Self::Decode(_) => None,
         }
     }
+
     /// The declared code, when the server answered one of them.
-    pub fn code(
-        &self,
-    ) -> ::core::option::Option<
-        ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode,
-    > {
+    pub fn code(&self) -> Option<ModifySmartAccessGatewayClientUserErrorCode> {
         self.api_error()
-            .and_then(|e| <::smartag_model::ModifySmartAccessGatewayClientUserErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+            .and_then(|e| <ModifySmartAccessGatewayClientUserErrorCode as ErrorCode>::from_code(
                 &e.code,
             ))
     }
+
     /// The RequestId of the server's answer, for a support ticket.
-    pub fn request_id(&self) -> ::core::option::Option<&str> {
+    pub fn request_id(&self) -> Option<&str> {
         self.api_error().map(|e| e.request_id.as_str())
     }
+
     /// The violations, when the request was refused before sending.
-    pub fn violations(
-        &self,
-    ) -> ::core::option::Option<&::smartag_runtime::validate::Violations> {
+    pub fn violations(&self) -> Option<&Violations> {
         match self {
-            Self::Validation(v) => ::core::option::Option::Some(v),
-            _ => ::core::option::Option::None,
+            Self::Validation(v) => Some(v),
+            _ => None,
         }
     }
+
     /// Whether trying again later may succeed: the spec marks the code retryable, the
     /// server failed (5xx), or the connection failed or timed out. Validation and decoding
     /// failures, and every other code, would fail the same way again.
@@ -687,214 +748,233 @@ impl ModifySmartAccessGatewayClientUserError {
                 self.api_error()
                     .is_some_and(|e| {
                         e.status >= 500
-                            || self
-                                .code()
-                                .is_some_and(|c| ::smartag_runtime::errors::ErrorCode::retryable(
-                                    &c,
-                                ))
+                            || self.code().is_some_and(|c| ErrorCode::retryable(&c))
                     })
             }
         }
     }
 }
+
 /// Why `DescribeSmartAccessGatewayClientUsers` failed.
-#[derive(Debug, ::thiserror::Error)]
+#[derive(Debug, Error)]
 pub enum DescribeSmartAccessGatewayClientUsersError {
     /// `SAG.InstanceIdEmpty` (HTTP 400): You must specify the SAG instance ID.
     ///
     /// SmartAGId is absent or empty.
     #[error("{0}")]
-    SagInstanceIdEmpty(::smartag_runtime::errors::ApiError),
+    SagInstanceIdEmpty(ApiError),
+
     /// `SAG.InstanceNoFound` (HTTP 400): The specified SAG instance does not exist.
     ///
     /// No SAG APP instance with this SmartAGId exists in the region.
     #[error("{0}")]
-    SagInstanceNoFound(::smartag_runtime::errors::ApiError),
+    SagInstanceNoFound(ApiError),
+
     /// `MissingParameter` (HTTP 400): The input parameter "{param}" that is mandatory for processing this request is not supplied.
     ///
     /// A parameter the operation requires is absent or empty.
     #[error("{0}")]
-    MissingParameter(::smartag_runtime::errors::ApiError),
+    MissingParameter(ApiError),
+
     /// `InvalidParameter` (HTTP 400): The specified parameter "{param}" is not valid.
     ///
     /// A parameter cannot be read as its declared type, or violates a protocol-level rule.
     #[error("{0}")]
-    InvalidParameter(::smartag_runtime::errors::ApiError),
+    InvalidParameter(ApiError),
+
     /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
     ///
-    /// The Signature (version 1.0) is not the HMAC-SHA1 of the server's string to sign with the key's secret.
+    /// The signature does not match the server's: under version 1.0 the Signature parameter is not the HMAC-SHA1 of the server's string to sign, under version 3 the Authorization header's Signature is not the HMAC-SHA256 of it (a wrong secret, most often).
     #[error("{0}")]
-    SignatureDoesNotMatch(::smartag_runtime::errors::ApiError),
+    SignatureDoesNotMatch(ApiError),
+
     /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
     ///
     /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
     #[error("{0}")]
-    IncompleteSignature(::smartag_runtime::errors::ApiError),
+    IncompleteSignature(ApiError),
+
     /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
     ///
     /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
     #[error("{0}")]
-    MissingSecurityToken(::smartag_runtime::errors::ApiError),
+    MissingSecurityToken(ApiError),
+
     /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
     ///
     /// The security token sent is not the one issued with the temporary AccessKey.
     #[error("{0}")]
-    InvalidSecurityTokenMismatchWithAccessKey(::smartag_runtime::errors::ApiError),
+    InvalidSecurityTokenMismatchWithAccessKey(ApiError),
+
     /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
     ///
     /// The AccessKeyId is unknown.
     #[error("{0}")]
-    InvalidAccessKeyIdNotFound(::smartag_runtime::errors::ApiError),
+    InvalidAccessKeyIdNotFound(ApiError),
+
     /// `SignatureNonceUsed` (HTTP 400): Specified signature nonce was used already.
     ///
     /// The SignatureNonce was seen from the same key in the last 15 minutes.
     #[error("{0}")]
-    SignatureNonceUsed(::smartag_runtime::errors::ApiError),
+    SignatureNonceUsed(ApiError),
+
     /// `InvalidTimeStamp.Expired` (HTTP 400): Specified time stamp or date value is expired.
     ///
     /// The Timestamp is more than 15 minutes away from the server's clock.
     #[error("{0}")]
-    InvalidTimeStampExpired(::smartag_runtime::errors::ApiError),
+    InvalidTimeStampExpired(ApiError),
+
     /// `InvalidTimeStamp.Format` (HTTP 400): Specified time stamp or date value is not well formatted.
     ///
     /// The Timestamp is not UTC `YYYY-MM-DDThh:mm:ssZ`.
     #[error("{0}")]
-    InvalidTimeStampFormat(::smartag_runtime::errors::ApiError),
+    InvalidTimeStampFormat(ApiError),
+
     /// `InvalidAction.NotFound` (HTTP 404): Specified api is not found, please check your url and method.
     ///
     /// The Action is not an operation of this product.
     #[error("{0}")]
-    InvalidActionNotFound(::smartag_runtime::errors::ApiError),
+    InvalidActionNotFound(ApiError),
+
     /// `InvalidVersion` (HTTP 400): Specified parameter Version is not valid.
     ///
     /// The Version is not 2018-03-13.
     #[error("{0}")]
-    InvalidVersion(::smartag_runtime::errors::ApiError),
+    InvalidVersion(ApiError),
+
     /// `RequestTooLarge` (HTTP 413): The request body is larger than the server accepts.
     ///
     /// The form body exceeds the server's body limit.
     #[error("{0}")]
-    RequestTooLarge(::smartag_runtime::errors::ApiError),
+    RequestTooLarge(ApiError),
+
     /// `ServiceUnavailable` (HTTP 503): The request has failed due to a temporary failure of the server.
     ///
     /// The server could not answer in time, or is temporarily unavailable.
     #[error("{0}")]
-    ServiceUnavailable(::smartag_runtime::errors::ApiError),
+    ServiceUnavailable(ApiError),
+
     /// `Throttling` (HTTP 400): Request was denied due to request throttling.
     ///
     /// The caller sent too many requests.
     #[error("{0}")]
-    Throttling(::smartag_runtime::errors::ApiError),
+    Throttling(ApiError),
+
     /// `Throttling.User` (HTTP 400): Request was denied due to user flow control.
     ///
     /// The caller's account exceeded its request quota.
     #[error("{0}")]
-    ThrottlingUser(::smartag_runtime::errors::ApiError),
+    ThrottlingUser(ApiError),
+
     /// `Forbidden.RAM` (HTTP 403): User not authorized to operate on the specified resource, or this API doesn't support RAM.
     ///
     /// The RAM user lacks permission for the operation.
     #[error("{0}")]
-    ForbiddenRam(::smartag_runtime::errors::ApiError),
+    ForbiddenRam(ApiError),
+
     /// `InternalError` (HTTP 500): The request processing has failed due to some unknown error, exception or failure.
     ///
     /// The server failed unexpectedly; no details are disclosed.
     #[error("{0}")]
-    InternalError(::smartag_runtime::errors::ApiError),
+    InternalError(ApiError),
+
     /// A code the spec does not declare for this operation; code and message are kept.
     #[error("{0}")]
-    Unknown(::smartag_runtime::errors::ApiError),
+    Unknown(ApiError),
+
     /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
     #[error("DescribeSmartAccessGatewayClientUsers was not sent: {0}")]
-    Validation(::smartag_runtime::validate::Violations),
+    Validation(Violations),
+
     /// The request or its answer was lost on the way (connection, timeout, TLS).
     #[error(transparent)]
-    Transport(::smartag_runtime::client::TransportError),
+    Transport(TransportError),
+
     /// The server answered success, but not with the response the spec describes.
     #[error(transparent)]
-    Decode(::smartag_runtime::client::DecodeError),
+    Decode(DecodeError),
 }
-impl ::core::convert::From<::smartag_runtime::client::InvokeError>
-for DescribeSmartAccessGatewayClientUsersError {
-    fn from(e: ::smartag_runtime::client::InvokeError) -> Self {
+
+impl From<InvokeError> for DescribeSmartAccessGatewayClientUsersError {
+    fn from(e: InvokeError) -> Self {
         match e {
-            ::smartag_runtime::client::InvokeError::Api(api) => {
-                match <::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+            InvokeError::Api(api) => {
+                match <DescribeSmartAccessGatewayClientUsersErrorCode as ErrorCode>::from_code(
                     &api.code,
                 ) {
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceIdEmpty,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceIdEmpty,
                     ) => Self::SagInstanceIdEmpty(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceNoFound,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceNoFound,
                     ) => Self::SagInstanceNoFound(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::MissingParameter,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::MissingParameter,
                     ) => Self::MissingParameter(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidParameter,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidParameter,
                     ) => Self::InvalidParameter(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::SignatureDoesNotMatch,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::SignatureDoesNotMatch,
                     ) => Self::SignatureDoesNotMatch(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::IncompleteSignature,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::IncompleteSignature,
                     ) => Self::IncompleteSignature(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::MissingSecurityToken,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::MissingSecurityToken,
                     ) => Self::MissingSecurityToken(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidSecurityTokenMismatchWithAccessKey,
                     ) => Self::InvalidSecurityTokenMismatchWithAccessKey(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidAccessKeyIdNotFound,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidAccessKeyIdNotFound,
                     ) => Self::InvalidAccessKeyIdNotFound(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::SignatureNonceUsed,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::SignatureNonceUsed,
                     ) => Self::SignatureNonceUsed(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidTimeStampExpired,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidTimeStampExpired,
                     ) => Self::InvalidTimeStampExpired(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidTimeStampFormat,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidTimeStampFormat,
                     ) => Self::InvalidTimeStampFormat(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidActionNotFound,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidActionNotFound,
                     ) => Self::InvalidActionNotFound(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InvalidVersion,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InvalidVersion,
                     ) => Self::InvalidVersion(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::RequestTooLarge,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::RequestTooLarge,
                     ) => Self::RequestTooLarge(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::ServiceUnavailable,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::ServiceUnavailable,
                     ) => Self::ServiceUnavailable(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::Throttling,
-                    ) => Self::Throttling(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::ThrottlingUser,
+                    Some(DescribeSmartAccessGatewayClientUsersErrorCode::Throttling) => {
+                        Self::Throttling(api)
+                    }
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::ThrottlingUser,
                     ) => Self::ThrottlingUser(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::ForbiddenRam,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::ForbiddenRam,
                     ) => Self::ForbiddenRam(api),
-                    ::core::option::Option::Some(
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode::InternalError,
+                    Some(
+                        DescribeSmartAccessGatewayClientUsersErrorCode::InternalError,
                     ) => Self::InternalError(api),
-                    ::core::option::Option::None => Self::Unknown(api),
+                    None => Self::Unknown(api),
                 }
             }
-            ::smartag_runtime::client::InvokeError::Validation(v) => Self::Validation(v),
-            ::smartag_runtime::client::InvokeError::Transport(t) => Self::Transport(t),
-            ::smartag_runtime::client::InvokeError::Decode(d) => Self::Decode(d),
+            InvokeError::Validation(v) => Self::Validation(v),
+            InvokeError::Transport(t) => Self::Transport(t),
+            InvokeError::Decode(d) => Self::Decode(d),
         }
     }
 }
+
 impl DescribeSmartAccessGatewayClientUsersError {
     /// The server's answer (RequestId, HTTP status, Code, Message), when the server answered with an error.
-    pub fn api_error(
-        &self,
-    ) -> ::core::option::Option<&::smartag_runtime::errors::ApiError> {
+    pub fn api_error(&self) -> Option<&ApiError> {
         match self {
             Self::SagInstanceIdEmpty(e)
             | Self::SagInstanceNoFound(e)
@@ -916,36 +996,32 @@ impl DescribeSmartAccessGatewayClientUsersError {
             | Self::ThrottlingUser(e)
             | Self::ForbiddenRam(e)
             | Self::InternalError(e)
-            | Self::Unknown(e) => ::core::option::Option::Some(e),
-            Self::Validation(_) | Self::Transport(_) | Self::Decode(_) => {
-                ::core::option::Option::None
-            }
+            | Self::Unknown(e) => Some(e),
+            Self::Validation(_) | Self::Transport(_) | Self::Decode(_) => None,
         }
     }
+
     /// The declared code, when the server answered one of them.
-    pub fn code(
-        &self,
-    ) -> ::core::option::Option<
-        ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode,
-    > {
+    pub fn code(&self) -> Option<DescribeSmartAccessGatewayClientUsersErrorCode> {
         self.api_error()
-            .and_then(|e| <::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode as ::smartag_runtime::errors::ErrorCode>::from_code(
+            .and_then(|e| <DescribeSmartAccessGatewayClientUsersErrorCode as ErrorCode>::from_code(
                 &e.code,
             ))
     }
+
     /// The RequestId of the server's answer, for a support ticket.
-    pub fn request_id(&self) -> ::core::option::Option<&str> {
+    pub fn request_id(&self) -> Option<&str> {
         self.api_error().map(|e| e.request_id.as_str())
     }
+
     /// The violations, when the request was refused before sending.
-    pub fn violations(
-        &self,
-    ) -> ::core::option::Option<&::smartag_runtime::validate::Violations> {
+    pub fn violations(&self) -> Option<&Violations> {
         match self {
-            Self::Validation(v) => ::core::option::Option::Some(v),
-            _ => ::core::option::Option::None,
+            Self::Validation(v) => Some(v),
+            _ => None,
         }
     }
+
     /// Whether trying again later may succeed: the spec marks the code retryable, the
     /// server failed (5xx), or the connection failed or timed out. Validation and decoding
     /// failures, and every other code, would fail the same way again.
@@ -957,11 +1033,7 @@ impl DescribeSmartAccessGatewayClientUsersError {
                 self.api_error()
                     .is_some_and(|e| {
                         e.status >= 500
-                            || self
-                                .code()
-                                .is_some_and(|c| ::smartag_runtime::errors::ErrorCode::retryable(
-                                    &c,
-                                ))
+                            || self.code().is_some_and(|c| ErrorCode::retryable(&c))
                     })
             }
         }

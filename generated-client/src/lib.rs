@@ -22,38 +22,48 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+use futures::{Stream, stream};
+use smartag_runtime::client::RpcClient;
+
 mod errors;
+
 pub use errors::*;
-pub use ::smartag_model::*;
-pub use ::smartag_runtime::client::{
+pub use smartag_model::*;
+pub use smartag_runtime::client::{
     ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DecodeError,
     RetryPolicy, TransportError, TransportErrorKind,
 };
-pub use ::smartag_runtime::errors::ApiError;
-pub use ::smartag_runtime::validate::{Violation, Violations};
+pub use smartag_runtime::errors::ApiError;
+pub use smartag_runtime::validate::{Violation, Violations};
+
 /// A client of the API: cheap to clone, safe to share between tasks.
 #[derive(Debug, Clone)]
 pub struct Client {
-    rpc: ::smartag_runtime::client::RpcClient,
+    rpc: RpcClient,
 }
+
 impl Client {
     /// A client for `config`.
     ///
     /// # Errors
     /// When the HTTP client cannot be built from the configuration.
-    pub fn new(config: ClientConfig) -> ::core::result::Result<Self, ConfigError> {
-        ::core::result::Result::Ok(Self {
-            rpc: ::smartag_runtime::client::RpcClient::new(config)?,
+    pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
+        Ok(Self {
+            rpc: RpcClient::new(config)?,
         })
     }
+
     /// Starts a configuration for this API: set a region (or an endpoint) and credentials.
     pub fn config_builder() -> ClientConfigBuilder {
-        ClientConfig::builder(&::smartag_model::SERVICE)
+        ClientConfig::builder(&SERVICE)
     }
+
     /// The region requests are sent for.
     pub fn region(&self) -> &str {
         self.rpc.region()
     }
+
     /// `CreateSmartAccessGatewayClientUser`: Creates a client account of a SAG APP instance.
     ///
     /// The username and password are sent to the user's e-mail address. Without UserName the account is named after its UserMail; without Password one is generated. Without ClientIp an address is allocated from the instance's CIDR block; with it, that static address is reserved for the user.
@@ -65,7 +75,7 @@ impl Client {
     pub async fn create_smart_access_gateway_client_user(
         &self,
         request: &CreateSmartAccessGatewayClientUserRequest,
-    ) -> ::core::result::Result<
+    ) -> Result<
         CreateSmartAccessGatewayClientUserResponse,
         CreateSmartAccessGatewayClientUserError,
     > {
@@ -74,6 +84,7 @@ impl Client {
             .await
             .map_err(CreateSmartAccessGatewayClientUserError::from)
     }
+
     /// `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
     ///
     /// The account is named by UserName; Bandwidth is always set, the e-mail address only when Email is given.
@@ -85,7 +96,7 @@ impl Client {
     pub async fn modify_smart_access_gateway_client_user(
         &self,
         request: &ModifySmartAccessGatewayClientUserRequest,
-    ) -> ::core::result::Result<
+    ) -> Result<
         ModifySmartAccessGatewayClientUserResponse,
         ModifySmartAccessGatewayClientUserError,
     > {
@@ -94,6 +105,7 @@ impl Client {
             .await
             .map_err(ModifySmartAccessGatewayClientUserError::from)
     }
+
     /// `DescribeSmartAccessGatewayClientUsers`: Lists the client accounts of a SAG APP instance.
     ///
     /// Filters by exact UserName and UserMail when given, and pages the result; TotalCount counts every match.
@@ -105,7 +117,7 @@ impl Client {
     pub async fn describe_smart_access_gateway_client_users(
         &self,
         request: &DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> ::core::result::Result<
+    ) -> Result<
         DescribeSmartAccessGatewayClientUsersResponse,
         DescribeSmartAccessGatewayClientUsersError,
     > {
@@ -114,6 +126,7 @@ impl Client {
             .await
             .map_err(DescribeSmartAccessGatewayClientUsersError::from)
     }
+
     /// Every item of `DescribeSmartAccessGatewayClientUsers` across all pages, as a stream: pages are fetched one at a time, from `PageNumber` (default 1) on, until `TotalCount` items have been seen or a page comes back empty. `PageSize` is the request's, or 100 (the largest the API allows) when it is not set.
     ///
     /// # Errors
@@ -121,27 +134,24 @@ impl Client {
     pub fn describe_smart_access_gateway_client_users_stream(
         &self,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> impl ::futures::Stream<
-        Item = ::core::result::Result<
-            crate::shapes::User,
-            DescribeSmartAccessGatewayClientUsersError,
-        >,
+    ) -> impl Stream<
+        Item = Result<User, DescribeSmartAccessGatewayClientUsersError>,
     > + Send + '_ {
         use ::futures::TryStreamExt as _;
         let mut request = request;
         let size = request.page_size.map_or(100, |s| s.clamp(1, 100));
-        request.page_size = ::core::option::Option::Some(size);
+        request.page_size = Some(size);
         let first = request.page_number.unwrap_or(1);
-        ::futures::stream::try_unfold(
-                (request, ::core::option::Option::Some(first), 0i64),
+        stream::try_unfold(
+                (request, Some(first), 0i64),
                 move |(mut request, page, seen)| async move {
-                    let ::core::option::Option::Some(page) = page else {
-                        return ::core::result::Result::<
+                    let Some(page) = page else {
+                        return Result::<
                             _,
                             DescribeSmartAccessGatewayClientUsersError,
-                        >::Ok(::core::option::Option::None);
+                        >::Ok(None);
                     };
-                    request.page_number = ::core::option::Option::Some(page);
+                    request.page_number = Some(page);
                     let response = self
                         .describe_smart_access_gateway_client_users(&request)
                         .await?;
@@ -150,15 +160,13 @@ impl Client {
                     let seen = seen
                         .saturating_add(i64::try_from(items.len()).unwrap_or(i64::MAX));
                     let next = if items.is_empty() || seen >= total {
-                        ::core::option::Option::None
+                        None
                     } else {
                         page.checked_add(1)
                     };
-                    ::core::result::Result::Ok(
-                        ::core::option::Option::Some((
-                            ::futures::stream::iter(
-                                items.into_iter().map(::core::result::Result::Ok),
-                            ),
+                    Ok(
+                        Some((
+                            stream::iter(items.into_iter().map(Ok)),
                             (request, next, seen),
                         )),
                     )
@@ -166,6 +174,7 @@ impl Client {
             )
             .try_flatten()
     }
+
     /// Every item of `DescribeSmartAccessGatewayClientUsers` across all pages, collected; see the `_stream` method.
     ///
     /// # Errors
@@ -173,10 +182,7 @@ impl Client {
     pub async fn describe_smart_access_gateway_client_users_all(
         &self,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> ::core::result::Result<
-        ::std::vec::Vec<crate::shapes::User>,
-        DescribeSmartAccessGatewayClientUsersError,
-    > {
+    ) -> Result<Vec<User>, DescribeSmartAccessGatewayClientUsersError> {
         use ::futures::TryStreamExt as _;
         self.describe_smart_access_gateway_client_users_stream(request)
             .try_collect()

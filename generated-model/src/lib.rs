@@ -5,14 +5,16 @@
 //!
 //! Smart Access Gateway (SAG) APP client accounts: create, modify and list the accounts that log on to the SAG APP software client of an instance.
 //!
-//! Every request type has a typestate builder (leaving out a required parameter does not compile) and implements [`smartag_runtime::operation::Operation`]: `validate` checks the spec's constraints and reports every violation with the spec's own error code.
+//! Every request type has a typestate builder (leaving out a required parameter does not compile) and implements [`Operation`]: `validate` checks the spec's constraints and reports every violation with the spec's own error code.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
 pub mod operations;
 pub mod protocol;
 pub mod shapes;
+
 pub use operations::*;
 pub use protocol::{HOST_ID, PROTOCOL_ERRORS, SERVICE};
 pub use shapes::*;
-pub use ::smartag_runtime::operation::Operation;
-pub use ::smartag_runtime::errors::ErrorCode;
+pub use smartag_runtime::operation::Operation;
+pub use smartag_runtime::errors::ErrorCode;

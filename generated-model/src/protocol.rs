@@ -2,92 +2,98 @@
 // change the spec and run `cargo xtask gen`; `cargo xtask check` fails on any difference.
 
 //! Service metadata and the protocol errors every operation shares.
+
+use smartag_runtime::errors::{ErrorSpec, ProtocolErrors};
+use smartag_runtime::operation::ServiceInfo;
+
 /// The Smartag service: product code, API version and endpoint pattern.
-pub static SERVICE: ::smartag_runtime::operation::ServiceInfo = ::smartag_runtime::operation::ServiceInfo {
+pub static SERVICE: ServiceInfo = ServiceInfo {
     product: "Smartag",
     version: "2018-03-13",
     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
 };
+
 /// The `HostId` a server of this API answers in its error envelopes.
 pub const HOST_ID: &str = "smartag.aliyuncs.com";
+
 /// The code, HTTP status and message the protocol layer answers for each failure it detects.
-pub static PROTOCOL_ERRORS: ::smartag_runtime::errors::ProtocolErrors = ::smartag_runtime::errors::ProtocolErrors {
-    missing_parameter: ::smartag_runtime::errors::ErrorSpec {
+pub static PROTOCOL_ERRORS: ProtocolErrors = ProtocolErrors {
+    missing_parameter: ErrorSpec {
         code: "MissingParameter",
         status: 400u16,
         message: "The input parameter \"{param}\" that is mandatory for processing this request is not supplied.",
     },
-    invalid_parameter: ::smartag_runtime::errors::ErrorSpec {
+    invalid_parameter: ErrorSpec {
         code: "InvalidParameter",
         status: 400u16,
         message: "The specified parameter \"{param}\" is not valid.",
     },
-    signature_does_not_match: ::smartag_runtime::errors::ErrorSpec {
+    signature_does_not_match: ErrorSpec {
         code: "SignatureDoesNotMatch",
         status: 400u16,
         message: "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}",
     },
-    incomplete_signature: ::smartag_runtime::errors::ErrorSpec {
+    incomplete_signature: ErrorSpec {
         code: "IncompleteSignature",
         status: 400u16,
         message: "The request signature does not conform to Aliyun standards. {reason}",
     },
-    missing_security_token: ::smartag_runtime::errors::ErrorSpec {
+    missing_security_token: ErrorSpec {
         code: "MissingSecurityToken",
         status: 400u16,
         message: "The security token of the temporary AccessKey is not supplied ({param}).",
     },
-    invalid_security_token: ::smartag_runtime::errors::ErrorSpec {
+    invalid_security_token: ErrorSpec {
         code: "InvalidSecurityToken.MismatchWithAccessKey",
         status: 400u16,
         message: "The security token does not belong to the AccessKey ({param}).",
     },
-    invalid_access_key_id: ::smartag_runtime::errors::ErrorSpec {
+    invalid_access_key_id: ErrorSpec {
         code: "InvalidAccessKeyId.NotFound",
         status: 404u16,
         message: "Specified access key is not found.",
     },
-    signature_nonce_used: ::smartag_runtime::errors::ErrorSpec {
+    signature_nonce_used: ErrorSpec {
         code: "SignatureNonceUsed",
         status: 400u16,
         message: "Specified signature nonce was used already.",
     },
-    invalid_timestamp_expired: ::smartag_runtime::errors::ErrorSpec {
+    invalid_timestamp_expired: ErrorSpec {
         code: "InvalidTimeStamp.Expired",
         status: 400u16,
         message: "Specified time stamp or date value is expired.",
     },
-    invalid_timestamp_format: ::smartag_runtime::errors::ErrorSpec {
+    invalid_timestamp_format: ErrorSpec {
         code: "InvalidTimeStamp.Format",
         status: 400u16,
         message: "Specified time stamp or date value is not well formatted.",
     },
-    invalid_action: ::smartag_runtime::errors::ErrorSpec {
+    invalid_action: ErrorSpec {
         code: "InvalidAction.NotFound",
         status: 404u16,
         message: "Specified api is not found, please check your url and method.",
     },
-    invalid_version: ::smartag_runtime::errors::ErrorSpec {
+    invalid_version: ErrorSpec {
         code: "InvalidVersion",
         status: 400u16,
         message: "Specified parameter Version is not valid.",
     },
-    request_too_large: ::smartag_runtime::errors::ErrorSpec {
+    request_too_large: ErrorSpec {
         code: "RequestTooLarge",
         status: 413u16,
         message: "The request body is larger than the server accepts.",
     },
-    request_timeout: ::smartag_runtime::errors::ErrorSpec {
+    request_timeout: ErrorSpec {
         code: "ServiceUnavailable",
         status: 503u16,
         message: "The request has failed due to a temporary failure of the server.",
     },
-    throttling: ::smartag_runtime::errors::ErrorSpec {
+    throttling: ErrorSpec {
         code: "Throttling",
         status: 400u16,
         message: "Request was denied due to request throttling.",
     },
-    internal_error: ::smartag_runtime::errors::ErrorSpec {
+    internal_error: ErrorSpec {
         code: "InternalError",
         status: 500u16,
         message: "The request processing has failed due to some unknown error, exception or failure.",

@@ -2,43 +2,54 @@
 // change the spec and run `cargo xtask gen`; `cargo xtask check` fails on any difference.
 
 //! Structures that responses are made of.
+
+use serde::{Deserialize, Serialize};
+use smartag_runtime::operation::ListItem;
+
 /// A client account of a SAG APP instance, as Describe lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct User {
     /// The username of the client account.
     #[serde(rename = "UserName", default)]
-    pub user_name: ::std::string::String,
+    pub user_name: String,
+
     /// The email address of the client account.
     #[serde(rename = "UserMail", default)]
-    pub user_mail: ::std::string::String,
+    pub user_mail: String,
+
     /// The maximum bandwidth allocated to the client account. Unit: Kbit/s.
     #[serde(rename = "Bandwidth", default)]
     pub bandwidth: i64,
+
     /// The IP address assigned to the client.
     #[serde(
         rename = "ClientIp",
         default,
         skip_serializing_if = "::core::option::Option::is_none"
     )]
-    pub client_ip: ::core::option::Option<::std::string::String>,
+    pub client_ip: Option<String>,
+
     /// Whether the client is enabled: 0 enabled, 1 disabled.
     #[serde(rename = "State", default)]
     pub state: i32,
+
     /// The maximum application acceleration bandwidth of the client account. Unit: Kbit/s.
     #[serde(
         rename = "AccelerateBandwidth",
         default,
         skip_serializing_if = "::core::option::Option::is_none"
     )]
-    pub accelerate_bandwidth: ::core::option::Option<i64>,
+    pub accelerate_bandwidth: Option<i64>,
+
     /// Whether the client IP address is static: 1 yes, 0 no.
     #[serde(
         rename = "IsStaticIp",
         default,
         skip_serializing_if = "::core::option::Option::is_none"
     )]
-    pub is_static_ip: ::core::option::Option<i64>,
+    pub is_static_ip: Option<i64>,
 }
-impl ::smartag_runtime::operation::ListItem for User {
+
+impl ListItem for User {
     const ELEMENT: &'static str = "User";
 }

@@ -8,22 +8,35 @@
 //! Implement [`SmartagApi`] (the business logic only) and serve [`router`]: the router speaks the wire protocol (query, form body or GET; JSON or XML), checks signatures, timestamps and nonces, validates every request against the spec and answers every failure with the API's own error envelope and code.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-pub use ::smartag_model::*;
-pub use ::smartag_runtime::server::{
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use smartag_runtime::params::Params;
+use smartag_runtime::server;
+use smartag_runtime::server::{Dispatch, DispatchFuture};
+
+pub use smartag_model::*;
+pub use smartag_runtime::server::{
     Authentication, CredentialStore, RequestContext, ServerConfig, ServerError,
 };
+
 /// What an implementation of `CreateSmartAccessGatewayClientUser` may fail with: one of its declared codes, or an internal error.
-pub type CreateSmartAccessGatewayClientUserServerError = ::smartag_runtime::server::ServerError<
-    ::smartag_model::CreateSmartAccessGatewayClientUserErrorCode,
+pub type CreateSmartAccessGatewayClientUserServerError = ServerError<
+    CreateSmartAccessGatewayClientUserErrorCode,
 >;
+
 /// What an implementation of `ModifySmartAccessGatewayClientUser` may fail with: one of its declared codes, or an internal error.
-pub type ModifySmartAccessGatewayClientUserServerError = ::smartag_runtime::server::ServerError<
-    ::smartag_model::ModifySmartAccessGatewayClientUserErrorCode,
+pub type ModifySmartAccessGatewayClientUserServerError = ServerError<
+    ModifySmartAccessGatewayClientUserErrorCode,
 >;
+
 /// What an implementation of `DescribeSmartAccessGatewayClientUsers` may fail with: one of its declared codes, or an internal error.
-pub type DescribeSmartAccessGatewayClientUsersServerError = ::smartag_runtime::server::ServerError<
-    ::smartag_model::DescribeSmartAccessGatewayClientUsersErrorCode,
+pub type DescribeSmartAccessGatewayClientUsersServerError = ServerError<
+    DescribeSmartAccessGatewayClientUsersErrorCode,
 >;
+
 /// The operations of the API, one async method each. Requests arrive parsed and already
 /// validated against the spec; return the response, or one of the operation's declared
 /// codes (`ServerError::api`), or an internal error (answered as `InternalError`, details
@@ -35,67 +48,62 @@ pub trait SmartagApi: Send + Sync + 'static {
     fn create_smart_access_gateway_client_user(
         &self,
         ctx: RequestContext,
-        request: ::smartag_model::CreateSmartAccessGatewayClientUserRequest,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::smartag_model::CreateSmartAccessGatewayClientUserResponse,
+        request: CreateSmartAccessGatewayClientUserRequest,
+    ) -> impl Future<
+        Output = Result<
+            CreateSmartAccessGatewayClientUserResponse,
             CreateSmartAccessGatewayClientUserServerError,
         >,
     > + Send;
+
     /// `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
     ///
     /// The account is named by UserName; Bandwidth is always set, the e-mail address only when Email is given.
     fn modify_smart_access_gateway_client_user(
         &self,
         ctx: RequestContext,
-        request: ::smartag_model::ModifySmartAccessGatewayClientUserRequest,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::smartag_model::ModifySmartAccessGatewayClientUserResponse,
+        request: ModifySmartAccessGatewayClientUserRequest,
+    ) -> impl Future<
+        Output = Result<
+            ModifySmartAccessGatewayClientUserResponse,
             ModifySmartAccessGatewayClientUserServerError,
         >,
     > + Send;
+
     /// `DescribeSmartAccessGatewayClientUsers`: Lists the client accounts of a SAG APP instance.
     ///
     /// Filters by exact UserName and UserMail when given, and pages the result; TotalCount counts every match.
     fn describe_smart_access_gateway_client_users(
         &self,
         ctx: RequestContext,
-        request: ::smartag_model::DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> impl ::core::future::Future<
-        Output = ::core::result::Result<
-            ::smartag_model::DescribeSmartAccessGatewayClientUsersResponse,
+        request: DescribeSmartAccessGatewayClientUsersRequest,
+    ) -> impl Future<
+        Output = Result<
+            DescribeSmartAccessGatewayClientUsersResponse,
             DescribeSmartAccessGatewayClientUsersServerError,
         >,
     > + Send;
 }
+
 /// The axum `Router` serving `api`: every operation of the spec at `/`, with the protocol checks and error envelopes of [`ServerConfig`].
 ///
 /// Serve it with `into_make_service_with_connect_info::<std::net::SocketAddr>()` so that [`RequestContext::remote_addr`] is known.
-pub fn router<A: SmartagApi>(api: A, config: ServerConfig) -> ::axum::Router {
-    ::smartag_runtime::server::router(
-        Dispatcher {
-            api: ::std::sync::Arc::new(api),
-        },
-        config,
-        &::smartag_model::PROTOCOL_ERRORS,
-    )
+pub fn router<A: SmartagApi>(api: A, config: ServerConfig) -> Router {
+    server::router(Dispatcher { api: Arc::new(api) }, config, &PROTOCOL_ERRORS)
 }
+
 struct Dispatcher<A> {
-    api: ::std::sync::Arc<A>,
+    api: Arc<A>,
 }
-impl<A: SmartagApi> ::smartag_runtime::server::Dispatch for Dispatcher<A> {
-    fn dispatch(
-        &self,
-        ctx: RequestContext,
-        params: ::smartag_runtime::params::Params,
-    ) -> ::core::option::Option<::smartag_runtime::server::DispatchFuture> {
+
+impl<A: SmartagApi> Dispatch for Dispatcher<A> {
+    fn dispatch(&self, ctx: RequestContext, params: Params) -> Option<DispatchFuture> {
         match ctx.action.as_str() {
             "CreateSmartAccessGatewayClientUser" => {
-                let api = ::std::sync::Arc::clone(&self.api);
-                ::core::option::Option::Some(
-                    ::smartag_runtime::server::invoke::<
-                        ::smartag_model::CreateSmartAccessGatewayClientUserRequest,
+                let api = Arc::clone(&self.api);
+                Some(
+                    server::invoke::<
+                        CreateSmartAccessGatewayClientUserRequest,
                         _,
                         _,
                     >(
@@ -113,10 +121,10 @@ impl<A: SmartagApi> ::smartag_runtime::server::Dispatch for Dispatcher<A> {
                 )
             }
             "ModifySmartAccessGatewayClientUser" => {
-                let api = ::std::sync::Arc::clone(&self.api);
-                ::core::option::Option::Some(
-                    ::smartag_runtime::server::invoke::<
-                        ::smartag_model::ModifySmartAccessGatewayClientUserRequest,
+                let api = Arc::clone(&self.api);
+                Some(
+                    server::invoke::<
+                        ModifySmartAccessGatewayClientUserRequest,
                         _,
                         _,
                     >(
@@ -134,10 +142,10 @@ impl<A: SmartagApi> ::smartag_runtime::server::Dispatch for Dispatcher<A> {
                 )
             }
             "DescribeSmartAccessGatewayClientUsers" => {
-                let api = ::std::sync::Arc::clone(&self.api);
-                ::core::option::Option::Some(
-                    ::smartag_runtime::server::invoke::<
-                        ::smartag_model::DescribeSmartAccessGatewayClientUsersRequest,
+                let api = Arc::clone(&self.api);
+                Some(
+                    server::invoke::<
+                        DescribeSmartAccessGatewayClientUsersRequest,
                         _,
                         _,
                     >(
@@ -154,7 +162,7 @@ impl<A: SmartagApi> ::smartag_runtime::server::Dispatch for Dispatcher<A> {
                     ),
                 )
             }
-            _ => ::core::option::Option::None,
+            _ => None,
         }
     }
 }

@@ -15,10 +15,11 @@ pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
 fn lib(api: &Api) -> TokenStream {
     let s = &api.service;
     let intro = format!(
-        "An async client for the {product} API (version {version}), generated from the spec.\n\n{desc}\n\nRequests are checked against the spec's constraints before anything is sent (every violation is reported, with the API's own error code), signed with signature version 1.0 exactly as the official SDKs sign, and retried with backoff when that is safe: an operation that is not idempotent is never retried once the request may have reached the server.\n\n```no_run\n# async fn demo() -> Result<(), Box<dyn std::error::Error>> {{\nuse smartag_client::{{Client, Credentials}};\n\nlet config = Client::config_builder()\n    .region(\"cn-shanghai\")\n    .endpoint(\"http://127.0.0.1:8080\")\n    .credentials(Credentials::new(\"testid\", \"testsecret\"))\n    .build()?;\nlet client = Client::new(config)?;\n# Ok(())\n# }}\n```",
+        "An async client for the {product} API (version {version}), generated from the spec.\n\n{desc}\n\nRequests are checked against the spec's constraints before anything is sent (every violation is reported, with the API's own error code), signed with signature version 1.0 exactly as the official SDKs sign, and retried with backoff when that is safe: an operation that is not idempotent is never retried once the request may have reached the server.\n\n```no_run\n# async fn demo() -> Result<(), Box<dyn std::error::Error>> {{\nuse {client_crate}::{{Client, Credentials}};\n\nlet config = Client::config_builder()\n    .region(\"cn-shanghai\")\n    .endpoint(\"http://127.0.0.1:8080\")\n    .credentials(Credentials::new(\"testid\", \"testsecret\"))\n    .build()?;\nlet client = Client::new(config)?;\n# Ok(())\n# }}\n```",
         product = s.product,
         version = s.version,
-        desc = s.description
+        desc = s.description,
+        client_crate = api.generation.client_crate
     );
     let doc = inner_docs(&intro);
     let methods = api.operations.iter().map(|op| method(api, op));
@@ -30,18 +31,18 @@ fn lib(api: &Api) -> TokenStream {
         mod errors;
 
         pub use errors::*;
-        pub use ::smartag_model::*;
-        pub use ::smartag_runtime::client::{
+        pub use __model::*;
+        pub use __runtime::client::{
             ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DecodeError, RetryPolicy, TransportError,
             TransportErrorKind,
         };
-        pub use ::smartag_runtime::errors::ApiError;
-        pub use ::smartag_runtime::validate::{Violation, Violations};
+        pub use __runtime::errors::ApiError;
+        pub use __runtime::validate::{Violation, Violations};
 
         /// A client of the API: cheap to clone, safe to share between tasks.
         #[derive(Debug, Clone)]
         pub struct Client {
-            rpc: ::smartag_runtime::client::RpcClient,
+            rpc: ::__runtime::client::RpcClient,
         }
 
         impl Client {
@@ -50,12 +51,12 @@ fn lib(api: &Api) -> TokenStream {
             /// # Errors
             /// When the HTTP client cannot be built from the configuration.
             pub fn new(config: ClientConfig) -> ::core::result::Result<Self, ConfigError> {
-                ::core::result::Result::Ok(Self { rpc: ::smartag_runtime::client::RpcClient::new(config)? })
+                ::core::result::Result::Ok(Self { rpc: ::__runtime::client::RpcClient::new(config)? })
             }
 
             /// Starts a configuration for this API: set a region (or an endpoint) and credentials.
             pub fn config_builder() -> ClientConfigBuilder {
-                ClientConfig::builder(&::smartag_model::SERVICE)
+                ClientConfig::builder(&::__model::SERVICE)
             }
 
             /// The region requests are sent for.
@@ -106,7 +107,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
         let all_doc = docs(&format!("Every item of `{}` across all pages, collected; see the `_stream` method.\n\n# Errors\nThe first error met while paging.", op.name));
         quote! {
             #stream_doc
-            pub fn #stream(&self, request: #req) -> impl ::futures::Stream<Item = ::core::result::Result<crate::shapes::#item, #err>> + Send + '_ {
+            pub fn #stream(&self, request: #req) -> impl ::futures::Stream<Item = ::core::result::Result<#item, #err>> + Send + '_ {
                 use ::futures::TryStreamExt as _;
                 let mut request = request;
                 let size = request.#page_size.map_or(#max, |s| s.clamp(1, #max));
@@ -134,7 +135,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
             }
 
             #all_doc
-            pub async fn #all(&self, request: #req) -> ::core::result::Result<::std::vec::Vec<crate::shapes::#item>, #err> {
+            pub async fn #all(&self, request: #req) -> ::core::result::Result<::std::vec::Vec<#item>, #err> {
                 use ::futures::TryStreamExt as _;
                 self.#stream(request).try_collect().await
             }
@@ -164,7 +165,7 @@ fn errors(api: &Api) -> TokenStream {
 fn error_enum(api: &Api, op: &Operation) -> TokenStream {
     let err = ident(&op.names.error);
     let code_name = ident(&op.names.error_code);
-    let code = quote! { ::smartag_model::#code_name };
+    let code = quote! { ::__model::#code_name };
     let all: Vec<&ErrorDef> = api.operation_errors(op).collect();
     let doc = docs(&format!("Why `{}` failed.", op.name));
     let variants = all.iter().map(|e| {
@@ -173,7 +174,7 @@ fn error_enum(api: &Api, op: &Operation) -> TokenStream {
         quote! {
             #doc
             #[error("{0}")]
-            #v(::smartag_runtime::errors::ApiError)
+            #v(::__runtime::errors::ApiError)
         }
     });
     let from_arms = all.iter().map(|e| {
@@ -195,37 +196,37 @@ fn error_enum(api: &Api, op: &Operation) -> TokenStream {
             #( #variants, )*
             /// A code the spec does not declare for this operation; code and message are kept.
             #[error("{0}")]
-            Unknown(::smartag_runtime::errors::ApiError),
+            Unknown(::__runtime::errors::ApiError),
             /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
             #[error(#not_sent)]
-            Validation(::smartag_runtime::validate::Violations),
+            Validation(::__runtime::validate::Violations),
             /// The request or its answer was lost on the way (connection, timeout, TLS).
             #[error(transparent)]
-            Transport(::smartag_runtime::client::TransportError),
+            Transport(::__runtime::client::TransportError),
             /// The server answered success, but not with the response the spec describes.
             #[error(transparent)]
-            Decode(::smartag_runtime::client::DecodeError),
+            Decode(::__runtime::client::DecodeError),
         }
 
-        impl ::core::convert::From<::smartag_runtime::client::InvokeError> for #err {
-            fn from(e: ::smartag_runtime::client::InvokeError) -> Self {
+        impl ::core::convert::From<::__runtime::client::InvokeError> for #err {
+            fn from(e: ::__runtime::client::InvokeError) -> Self {
                 match e {
-                    ::smartag_runtime::client::InvokeError::Api(api) => {
-                        match <#code as ::smartag_runtime::errors::ErrorCode>::from_code(&api.code) {
+                    ::__runtime::client::InvokeError::Api(api) => {
+                        match <#code as ::__runtime::errors::ErrorCode>::from_code(&api.code) {
                             #( #from_arms, )*
                             ::core::option::Option::None => Self::Unknown(api),
                         }
                     }
-                    ::smartag_runtime::client::InvokeError::Validation(v) => Self::Validation(v),
-                    ::smartag_runtime::client::InvokeError::Transport(t) => Self::Transport(t),
-                    ::smartag_runtime::client::InvokeError::Decode(d) => Self::Decode(d),
+                    ::__runtime::client::InvokeError::Validation(v) => Self::Validation(v),
+                    ::__runtime::client::InvokeError::Transport(t) => Self::Transport(t),
+                    ::__runtime::client::InvokeError::Decode(d) => Self::Decode(d),
                 }
             }
         }
 
         impl #err {
             /// The server's answer (RequestId, HTTP status, Code, Message), when the server answered with an error.
-            pub fn api_error(&self) -> ::core::option::Option<&::smartag_runtime::errors::ApiError> {
+            pub fn api_error(&self) -> ::core::option::Option<&::__runtime::errors::ApiError> {
                 match self {
                     #( #api_arms )|* | Self::Unknown(e) => ::core::option::Option::Some(e),
                     Self::Validation(_) | Self::Transport(_) | Self::Decode(_) => ::core::option::Option::None,
@@ -234,7 +235,7 @@ fn error_enum(api: &Api, op: &Operation) -> TokenStream {
 
             /// The declared code, when the server answered one of them.
             pub fn code(&self) -> ::core::option::Option<#code> {
-                self.api_error().and_then(|e| <#code as ::smartag_runtime::errors::ErrorCode>::from_code(&e.code))
+                self.api_error().and_then(|e| <#code as ::__runtime::errors::ErrorCode>::from_code(&e.code))
             }
 
             /// The RequestId of the server's answer, for a support ticket.
@@ -243,7 +244,7 @@ fn error_enum(api: &Api, op: &Operation) -> TokenStream {
             }
 
             /// The violations, when the request was refused before sending.
-            pub fn violations(&self) -> ::core::option::Option<&::smartag_runtime::validate::Violations> {
+            pub fn violations(&self) -> ::core::option::Option<&::__runtime::validate::Violations> {
                 match self {
                     Self::Validation(v) => ::core::option::Option::Some(v),
                     _ => ::core::option::Option::None,
@@ -258,7 +259,7 @@ fn error_enum(api: &Api, op: &Operation) -> TokenStream {
                     Self::Transport(t) => t.is_connect() || t.is_timeout(),
                     Self::Validation(_) | Self::Decode(_) => false,
                     _ => self.api_error().is_some_and(|e| {
-                        e.status >= 500 || self.code().is_some_and(|c| ::smartag_runtime::errors::ErrorCode::retryable(&c))
+                        e.status >= 500 || self.code().is_some_and(|c| ::__runtime::errors::ErrorCode::retryable(&c))
                     }),
                 }
             }

@@ -2,6 +2,7 @@
 //! token streams, one per file; [`crate::render`] prints them.
 
 pub mod client;
+pub(crate) mod imports;
 pub mod model;
 pub mod server;
 

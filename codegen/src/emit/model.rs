@@ -27,7 +27,7 @@ pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
 fn lib(api: &Api) -> TokenStream {
     let s = &api.service;
     let doc = inner_docs(&format!(
-        "The request, response and error-code types of the {} API (version {}), shared by the generated client and server.\n\n{}\n\nEvery request type has a typestate builder (leaving out a required parameter does not compile) and implements [`smartag_runtime::operation::Operation`]: `validate` checks the spec's constraints and reports every violation with the spec's own error code.",
+        "The request, response and error-code types of the {} API (version {}), shared by the generated client and server.\n\n{}\n\nEvery request type has a typestate builder (leaving out a required parameter does not compile) and implements [`Operation`]: `validate` checks the spec's constraints and reports every violation with the spec's own error code.",
         s.product, s.version, s.description
     ));
     quote! {
@@ -42,8 +42,8 @@ fn lib(api: &Api) -> TokenStream {
         pub use operations::*;
         pub use protocol::{HOST_ID, PROTOCOL_ERRORS, SERVICE};
         pub use shapes::*;
-        pub use ::smartag_runtime::operation::Operation;
-        pub use ::smartag_runtime::errors::ErrorCode;
+        pub use __runtime::operation::Operation;
+        pub use __runtime::errors::ErrorCode;
     }
 }
 
@@ -51,7 +51,7 @@ fn error_spec(e: &ErrorDef) -> TokenStream {
     let code = lit(&e.code);
     let status = e.status;
     let message = lit(&e.message);
-    quote! { ::smartag_runtime::errors::ErrorSpec { code: #code, status: #status, message: #message } }
+    quote! { ::__runtime::errors::ErrorSpec { code: #code, status: #status, message: #message } }
 }
 
 fn protocol(api: &Api) -> TokenStream {
@@ -68,7 +68,7 @@ fn protocol(api: &Api) -> TokenStream {
         //! Service metadata and the protocol errors every operation shares.
 
         #service_doc
-        pub static SERVICE: ::smartag_runtime::operation::ServiceInfo = ::smartag_runtime::operation::ServiceInfo {
+        pub static SERVICE: ::__runtime::operation::ServiceInfo = ::__runtime::operation::ServiceInfo {
             product: #product,
             version: #version,
             endpoint_pattern: #endpoint,
@@ -78,7 +78,7 @@ fn protocol(api: &Api) -> TokenStream {
         pub const HOST_ID: &str = #host;
 
         /// The code, HTTP status and message the protocol layer answers for each failure it detects.
-        pub static PROTOCOL_ERRORS: ::smartag_runtime::errors::ProtocolErrors = ::smartag_runtime::errors::ProtocolErrors {
+        pub static PROTOCOL_ERRORS: ::__runtime::errors::ProtocolErrors = ::__runtime::errors::ProtocolErrors {
             #( #roles, )*
         };
     }
@@ -108,7 +108,7 @@ fn shape(api: &Api, s: &Shape) -> TokenStream {
             #( #fields, )*
         }
 
-        impl ::smartag_runtime::operation::ListItem for #name {
+        impl ::__runtime::operation::ListItem for #name {
             const ELEMENT: &'static str = #element;
         }
     }
@@ -119,10 +119,11 @@ fn response_field(api: &Api, wire: &str, rust: &str, ty: &FieldType, required: b
     let ident = to_ident(rust);
     let wire = lit(wire);
     let t = field_type(ty, &api.shapes);
+    let with = lit(&format!("{}::wrapped_list", api.generation.runtime_crate));
     match ty {
         FieldType::List(_) => quote! {
             #doc
-            #[serde(rename = #wire, default, with = "::smartag_runtime::operation::wrapped_list")]
+            #[serde(rename = #wire, default, with = #with)]
             pub #ident: #t
         },
         FieldType::Scalar(_) if required => quote! {
@@ -275,7 +276,7 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
     let Names { request, builder, .. } = n;
     let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
     let generics: Vec<proc_macro2::Ident> = required.iter().map(|p| to_ident(&p.type_state)).collect();
-    let missing = quote! { ::smartag_runtime::typestate::Missing };
+    let missing = quote! { ::__runtime::typestate::Missing };
     let doc = docs(&format!(
         "Builds a [`{request}`]. Each required parameter's type parameter is `Missing` until its setter is called; `build()` exists once all are set, so a forgotten required parameter is a compile error."
     ));
@@ -327,7 +328,7 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
             .enumerate()
             .map(|(j, g)| {
                 if j == i {
-                    quote! { ::smartag_runtime::typestate::Set<#t> }
+                    quote! { ::__runtime::typestate::Set<#t> }
                 } else {
                     quote! { #g }
                 }
@@ -337,7 +338,7 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
         let moves = op.params.iter().map(|q| {
             let qi = to_ident(&q.rust);
             if q.wire == p.wire {
-                quote! { #qi: ::smartag_runtime::typestate::Set(#conv) }
+                quote! { #qi: ::__runtime::typestate::Set(#conv) }
             } else {
                 quote! { #qi: self.#qi }
             }
@@ -371,12 +372,12 @@ fn builder(op: &Operation, n: &Names) -> TokenStream {
     });
     let bounds = required.iter().zip(&generics).map(|(p, g)| {
         let t = scalar_type(p.ty);
-        quote! { #g: ::smartag_runtime::typestate::Provided<#t> }
+        quote! { #g: ::__runtime::typestate::Provided<#t> }
     });
     let takes = op.params.iter().map(|p| {
         let ident = to_ident(&p.rust);
         if p.required {
-            quote! { #ident: ::smartag_runtime::typestate::Provided::take(self.#ident) }
+            quote! { #ident: ::__runtime::typestate::Provided::take(self.#ident) }
         } else {
             quote! { #ident: self.#ident }
         }
@@ -492,7 +493,7 @@ fn error_codes(api: &Api, op: &Operation, n: &Names) -> TokenStream {
             pub const ALL: [Self; #count] = [ #( Self::#all_variants ),* ];
         }
 
-        impl ::smartag_runtime::errors::ErrorCode for #code {
+        impl ::__runtime::errors::ErrorCode for #code {
             fn code(&self) -> &'static str {
                 match self { #( #codes, )* }
             }
@@ -515,7 +516,7 @@ fn error_codes(api: &Api, op: &Operation, n: &Names) -> TokenStream {
 
         impl ::core::fmt::Display for #code {
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(::smartag_runtime::errors::ErrorCode::code(self))
+                f.write_str(::__runtime::errors::ErrorCode::code(self))
             }
         }
     }
@@ -530,7 +531,7 @@ fn patterns(op: &Operation) -> TokenStream {
                 let doc = docs(&format!("The pattern `{}` must match.", p.wire));
                 Some(quote! {
                     #doc
-                    static #ident: ::smartag_runtime::validate::Pattern = ::smartag_runtime::validate::Pattern::new(#re);
+                    static #ident: ::__runtime::validate::Pattern = ::__runtime::validate::Pattern::new(#re);
                 })
             }
             _ => None,
@@ -546,14 +547,14 @@ fn violates(kind: &ConstraintKind) -> TokenStream {
     match kind {
         ConstraintKind::Range { min, max } => outside(quote! { value }, min.map(int), max.map(int)),
         ConstraintKind::Length { min, max } => {
-            outside(quote! { ::smartag_runtime::validate::char_len(value) }, min.map(size), max.map(size))
+            outside(quote! { ::__runtime::validate::char_len(value) }, min.map(size), max.map(size))
         }
         ConstraintKind::Pattern { name, .. } => {
             let ident = to_ident(name);
             quote! { !#ident.is_match(value) }
         }
-        ConstraintKind::Format(Format::Email) => quote! { !::smartag_runtime::validate::is_email(value) },
-        ConstraintKind::Format(Format::PrivateIpv4) => quote! { !::smartag_runtime::validate::is_private_ipv4(value) },
+        ConstraintKind::Format(Format::Email) => quote! { !::__runtime::validate::is_email(value) },
+        ConstraintKind::Format(Format::PrivateIpv4) => quote! { !::__runtime::validate::is_private_ipv4(value) },
     }
 }
 
@@ -607,7 +608,7 @@ fn absent(p: &Param) -> Option<TokenStream> {
 
 fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenStream {
     let push = |v: &proc_macro2::Ident, wire: &Literal| {
-        quote! { problems.push(::smartag_runtime::validate::Violation::new(#code::#v, #wire)); }
+        quote! { problems.push(::__runtime::validate::Violation::new(#code::#v, #wire)); }
     };
     let per_param: Vec<TokenStream> = op
         .params
@@ -684,7 +685,7 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
         return quote! { ::core::result::Result::Ok(()) };
     }
     quote! {
-        let mut problems = ::smartag_runtime::validate::Violations::new();
+        let mut problems = ::__runtime::validate::Violations::new();
         #( #per_param )*
         #( #rules )*
         problems.into_result()
@@ -701,11 +702,11 @@ fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStream {
         let ident = to_ident(&p.rust);
         let wire = lit(&p.wire);
         if p.required {
-            quote! { out.push((#wire, ::smartag_runtime::params::WireValue::to_wire(&self.#ident))); }
+            quote! { out.push((#wire, ::__runtime::params::WireValue::to_wire(&self.#ident))); }
         } else {
             quote! {
                 if let ::core::option::Option::Some(value) = &self.#ident {
-                    out.push((#wire, ::smartag_runtime::params::WireValue::to_wire(value)));
+                    out.push((#wire, ::__runtime::params::WireValue::to_wire(value)));
                 }
             }
         }
@@ -716,21 +717,21 @@ fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStream {
         let invalid = variant(api, &p.type_error);
         if p.required {
             let missing = variant(api, &p.missing_error);
-            quote! { #ident: ::smartag_runtime::extract::required(params, #wire, #code::#missing, #code::#invalid, &mut parsing) }
+            quote! { #ident: ::__runtime::extract::required(params, #wire, #code::#missing, #code::#invalid, &mut parsing) }
         } else {
             let keep_empty = p.empty_error.is_some();
-            quote! { #ident: ::smartag_runtime::extract::optional(params, #wire, #keep_empty, #code::#invalid, &mut parsing) }
+            quote! { #ident: ::__runtime::extract::optional(params, #wire, #keep_empty, #code::#invalid, &mut parsing) }
         }
     });
     let order = op.params.iter().map(|p| lit(&p.wire));
     quote! {
-        impl ::smartag_runtime::operation::Operation for #request {
+        impl ::__runtime::operation::Operation for #request {
             const ACTION: &'static str = #action;
             const IDEMPOTENT: bool = #idempotent;
             type Response = #response;
             type ErrorCode = #code;
 
-            fn validate(&self) -> ::core::result::Result<(), ::smartag_runtime::validate::Violations> {
+            fn validate(&self) -> ::core::result::Result<(), ::__runtime::validate::Violations> {
                 #validate
             }
 
@@ -740,13 +741,13 @@ fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStream {
                 out
             }
 
-            fn from_params(params: &::smartag_runtime::params::Params) -> ::core::result::Result<Self, ::smartag_runtime::validate::Violations> {
+            fn from_params(params: &::__runtime::params::Params) -> ::core::result::Result<Self, ::__runtime::validate::Violations> {
                 #[allow(unused_mut)]
-                let mut parsing = ::smartag_runtime::validate::Violations::new();
+                let mut parsing = ::__runtime::validate::Violations::new();
                 let value = Self {
                     #( #extract, )*
                 };
-                ::smartag_runtime::extract::finish(value, parsing, &[ #( #order ),* ], <Self as ::smartag_runtime::operation::Operation>::validate)
+                ::__runtime::extract::finish(value, parsing, &[ #( #order ),* ], <Self as ::__runtime::operation::Operation>::validate)
             }
         }
     }

@@ -31,7 +31,7 @@ fn lib(api: &Api) -> TokenStream {
         ));
         quote! {
             #doc
-            pub type #alias = ::smartag_runtime::server::ServerError<::smartag_model::#code>;
+            pub type #alias = ::__runtime::server::ServerError<::__model::#code>;
         }
     });
     let arms = api.operations.iter().map(|op| {
@@ -41,7 +41,7 @@ fn lib(api: &Api) -> TokenStream {
         quote! {
             #action => {
                 let api = ::std::sync::Arc::clone(&self.api);
-                ::core::option::Option::Some(::smartag_runtime::server::invoke::<::smartag_model::#req, _, _>(
+                ::core::option::Option::Some(::__runtime::server::invoke::<::__model::#req, _, _>(
                     ctx,
                     &params,
                     move |ctx, request| async move { <A as #tr>::#m(&*api, ctx, request).await },
@@ -57,8 +57,8 @@ fn lib(api: &Api) -> TokenStream {
         #![forbid(unsafe_code)]
         #![deny(missing_docs)]
 
-        pub use ::smartag_model::*;
-        pub use ::smartag_runtime::server::{Authentication, CredentialStore, RequestContext, ServerConfig, ServerError};
+        pub use __model::*;
+        pub use __runtime::server::{Authentication, CredentialStore, RequestContext, ServerConfig, ServerError};
 
         #( #aliases )*
 
@@ -72,10 +72,10 @@ fn lib(api: &Api) -> TokenStream {
 
         #router_doc
         pub fn router<A: #tr>(api: A, config: ServerConfig) -> ::axum::Router {
-            ::smartag_runtime::server::router(
+            ::__runtime::server::router(
                 Dispatcher { api: ::std::sync::Arc::new(api) },
                 config,
-                &::smartag_model::PROTOCOL_ERRORS,
+                &::__model::PROTOCOL_ERRORS,
             )
         }
 
@@ -83,12 +83,12 @@ fn lib(api: &Api) -> TokenStream {
             api: ::std::sync::Arc<A>,
         }
 
-        impl<A: #tr> ::smartag_runtime::server::Dispatch for Dispatcher<A> {
+        impl<A: #tr> ::__runtime::server::Dispatch for Dispatcher<A> {
             fn dispatch(
                 &self,
                 ctx: RequestContext,
-                params: ::smartag_runtime::params::Params,
-            ) -> ::core::option::Option<::smartag_runtime::server::DispatchFuture> {
+                params: ::__runtime::params::Params,
+            ) -> ::core::option::Option<::__runtime::server::DispatchFuture> {
                 match ctx.action.as_str() {
                     #( #arms )*
                     _ => ::core::option::Option::None,
@@ -109,7 +109,7 @@ fn trait_method(op: &Operation) -> TokenStream {
         fn #m(
             &self,
             ctx: RequestContext,
-            request: ::smartag_model::#req,
-        ) -> impl ::core::future::Future<Output = ::core::result::Result<::smartag_model::#resp, #alias>> + Send;
+            request: ::__model::#req,
+        ) -> impl ::core::future::Future<Output = ::core::result::Result<::__model::#resp, #alias>> + Send;
     }
 }

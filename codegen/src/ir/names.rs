@@ -153,7 +153,7 @@ pub fn error_constant(code: &str) -> String {
     if s.starts_with(|c: char| c.is_ascii_digit()) { format!("N_{s}") } else { s }
 }
 
-/// The server trait of a product, e.g. `SmartagApi`.
+/// The server trait of a product, e.g. `EcsApi` for the product `Ecs`.
 pub fn trait_name(product: &str) -> String {
     format!("{}Api", camel(product))
 }

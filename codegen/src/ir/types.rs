@@ -16,14 +16,14 @@ pub struct Api {
     pub shapes: Vec<Shape>,
     /// Operations, in spec order.
     pub operations: Vec<Operation>,
-    /// The name of the server trait, e.g. `SmartagApi`.
+    /// The name of the server trait, e.g. `EcsApi` for the product `Ecs`.
     pub trait_name: String,
 }
 
 /// Service metadata.
 #[derive(Debug, Clone)]
 pub struct Service {
-    /// Product code, e.g. `Smartag`.
+    /// Product code, e.g. `Ecs`.
     pub product: String,
     /// API version, e.g. `2018-03-13`.
     pub version: String,

@@ -2,12 +2,18 @@
 // change the spec and run `cargo xtask gen`; `cargo xtask check` fails on any difference.
 
 //! One module per operation.
+
 /// `CreateSmartAccessGatewayClientUser`: Creates a client account of a SAG APP instance.
 pub mod create_smart_access_gateway_client_user;
+
 pub use create_smart_access_gateway_client_user::*;
+
 /// `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
 pub mod modify_smart_access_gateway_client_user;
+
 pub use modify_smart_access_gateway_client_user::*;
+
 /// `DescribeSmartAccessGatewayClientUsers`: Lists the client accounts of a SAG APP instance.
 pub mod describe_smart_access_gateway_client_users;
+
 pub use describe_smart_access_gateway_client_users::*;
