@@ -14,6 +14,25 @@ use server_support::*;
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
+impl Captured {
+    /// Captures every event (TRACE and up) of this thread until the guard is dropped.
+    fn install() -> (Captured, tracing::subscriber::DefaultGuard) {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (captured, tracing::subscriber::set_default(subscriber))
+    }
+
+    /// Everything logged so far.
+    fn text(&self) -> String {
+        self.0.lock().map(|l| String::from_utf8_lossy(&l).into_owned()).unwrap_or_default()
+    }
+}
+
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if let Ok(mut inner) = self.0.lock() {
@@ -28,14 +47,7 @@ impl Write for Captured {
 
 #[tokio::test]
 async fn logs_name_the_request_but_no_values() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
 
     let mut p = echo_params("boom");
     set(&mut p, "Password", "hunter2-pass");
@@ -46,7 +58,7 @@ async fn logs_name_the_request_but_no_values() {
     let bad = signed("POST", "wrongsecret", echo_params("x"));
     send(&app(), sdk_post(&bad)).await.expect_error(400, "SignatureDoesNotMatch");
 
-    let logs = captured.0.lock().map(|l| String::from_utf8_lossy(&l).into_owned()).unwrap_or_default();
+    let logs = captured.text();
     assert!(logs.contains(&a.header_request_id), "{logs}");
     assert!(logs.contains("action=Echo"), "{logs}");
     assert!(logs.contains("access_key_id=testid"), "{logs}");
@@ -59,14 +71,7 @@ async fn logs_name_the_request_but_no_values() {
 
 #[tokio::test]
 async fn v3_logs_the_canonical_request_without_values_or_secrets() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
 
     let r = V3::echo("x").param("Password", "hunter2-pass").header("x-acs-security-token", "token-value-123");
     let authorization = r.authorization();
@@ -76,7 +81,7 @@ async fn v3_logs_the_canonical_request_without_values_or_secrets() {
     wrong.secret = "wrongsecret".to_owned();
     send(&app(), wrong.request()).await.expect_error(400, "SignatureDoesNotMatch");
 
-    let logs = captured.0.lock().map(|l| String::from_utf8_lossy(&l).into_owned()).unwrap_or_default();
+    let logs = captured.text();
     assert!(logs.contains("version 3 canonical request"), "{logs}");
     assert!(logs.contains("Password=REDACTED"), "{logs}");
     assert!(logs.contains("x-acs-security-token:REDACTED"), "{logs}");
