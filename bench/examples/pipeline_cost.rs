@@ -1,0 +1,169 @@
+//! Where a request's time goes, in-process (no sockets): the per-request CPU cost of both routers
+//! called directly (`tower::ServiceExt::oneshot`), and of the pieces of the generated pipeline
+//! measured alone. A rough guide for tuning, not a benchmark: no assertions, and the numbers are
+//! as noisy as the machine.
+//!
+//! `cargo run --release -p smartag-bench --example pipeline_cost`
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use axum::body::Body;
+use http_body_util::BodyExt as _;
+use smartag_bench::{Auth, Side, app, fixture, wire};
+use smartag_runtime::operation::Operation as _;
+use smartag_runtime::params::Params;
+use smartag_server::{
+    DescribeSmartAccessGatewayClientUsersRequest, DescribeSmartAccessGatewayClientUsersResponse, User,
+};
+use tower::ServiceExt as _;
+
+const N: usize = 20_000;
+
+fn per_call_us(start: Instant, n: usize) -> f64 {
+    start.elapsed().as_secs_f64() * 1e6 / n as f64
+}
+
+/// The protocol pipeline over a dispatcher answering an empty response at once.
+struct Null;
+
+impl smartag_runtime::server::Dispatch for Null {
+    fn dispatch(
+        &self,
+        _ctx: smartag_server::RequestContext,
+        _params: Params,
+    ) -> Option<smartag_runtime::server::DispatchFuture> {
+        Some(Box::pin(async { Ok(serde_json::Value::Null) }))
+    }
+}
+
+fn null_pipeline() -> axum::Router {
+    let config = smartag_server::ServerConfig::builder(&smartag_server::SERVICE)
+        .authentication(smartag_server::Authentication::disabled())
+        .build();
+    smartag_runtime::server::router(Null, config, &smartag_server::PROTOCOL_ERRORS)
+}
+
+async fn router_cost(router: axum::Router, auth: Auth) -> Result<f64> {
+    let host = "127.0.0.1:8080";
+    let headers = match auth {
+        Auth::Off => vec![wire::unsigned_headers(host)?; N],
+        Auth::On => wire::signed_batch(host, N)?,
+    };
+    let uri = wire::path_and_query();
+    let start = Instant::now();
+    for h in headers {
+        let mut request = axum::http::Request::new(Body::empty());
+        *request.method_mut() = axum::http::Method::POST;
+        *request.uri_mut() = uri.parse().context("uri")?;
+        *request.headers_mut() = h;
+        let response = router.clone().oneshot(request).await.context("router")?;
+        anyhow::ensure!(response.status() == 200, "status {}", response.status());
+        black_box(response.into_body().collect().await.context("body")?.to_bytes());
+    }
+    Ok(per_call_us(start, N))
+}
+
+fn response() -> DescribeSmartAccessGatewayClientUsersResponse {
+    let users = fixture::users()
+        .into_iter()
+        .map(|u| User {
+            user_name: u.user_name,
+            user_mail: u.user_mail,
+            bandwidth: u.bandwidth,
+            client_ip: Some(u.client_ip),
+            state: u.state,
+            accelerate_bandwidth: Some(u.accelerate_bandwidth),
+            is_static_ip: Some(u.is_static_ip),
+        })
+        .collect();
+    DescribeSmartAccessGatewayClientUsersResponse {
+        request_id: String::new(),
+        total_count: 10,
+        page_number: 1,
+        page_size: 10,
+        users,
+    }
+}
+
+fn piece(name: &str, mut f: impl FnMut()) {
+    for _ in 0..1000 {
+        f();
+    }
+    let start = Instant::now();
+    for _ in 0..N {
+        f();
+    }
+    println!("  {name:<62} {:>7.2} µs", per_call_us(start, N));
+}
+
+fn main() -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("runtime")?;
+    println!("whole routers, in-process, one thread ({N} requests each):");
+    for auth in [Auth::Off, Auth::On] {
+        for side in [Side::A, Side::B] {
+            let us = runtime.block_on(router_cost(app(side, auth), auth))?;
+            println!("  {} auth {:<3} {us:>7.2} µs/request", side.label(), auth.label());
+        }
+    }
+    let us = runtime.block_on(router_cost(null_pipeline(), Auth::Off))?;
+    println!("  the generated pipeline over a dispatcher answering null at once, auth off {us:>7.2} µs/request");
+
+    println!("pieces of the generated pipeline, alone:");
+    let query = wire::query_string();
+    let page = response();
+    piece("RequestId: uuid v4, to_string, uppercase, Arc<str>", || {
+        let id: std::sync::Arc<str> = std::sync::Arc::from(uuid::Uuid::new_v4().to_string().to_ascii_uppercase());
+        black_box(id);
+    });
+    piece("Params::parse_urlencoded(query) (done twice per request)", || {
+        black_box(Params::parse_urlencoded(black_box(query.as_bytes())));
+    });
+    let params = Params::parse_urlencoded(query.as_bytes());
+    piece("DescribeRequest::from_params (extract + validate)", || {
+        black_box(DescribeSmartAccessGatewayClientUsersRequest::from_params(black_box(&params)).ok());
+    });
+    piece("response: clone of the page (what the impl returns)", || {
+        black_box(page.clone());
+    });
+    piece("response: serde_json::to_value + Map rebuild + to_string (A)", || {
+        let value = serde_json::to_value(black_box(&page)).ok();
+        let mut object = serde_json::Map::new();
+        object.insert("RequestId".to_owned(), serde_json::Value::String("X".repeat(36)));
+        if let Some(serde_json::Value::Object(fields)) = value {
+            for (k, v) in fields {
+                if k != "RequestId" {
+                    object.insert(k, v);
+                }
+            }
+        }
+        black_box(serde_json::Value::Object(object).to_string());
+    });
+    piece("response: serde_json::to_vec of the struct (B's way)", || {
+        black_box(serde_json::to_vec(black_box(&page)).ok());
+    });
+    runtime.block_on(async {
+        let start = Instant::now();
+        for _ in 0..N {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            black_box(tokio::time::timeout_at(deadline, std::future::ready(1)).await.ok());
+        }
+        println!(
+            "  {:<62} {:>7.2} µs",
+            "tokio::time::timeout_at on a ready future (done twice)",
+            per_call_us(start, N)
+        );
+        let start = Instant::now();
+        for _ in 0..N {
+            let f = Box::pin(futures_ready());
+            black_box(futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(f)).await.ok());
+        }
+        println!("  {:<62} {:>7.2} µs", "Box::pin + catch_unwind of a ready future", per_call_us(start, N));
+    });
+    Ok(())
+}
+
+async fn futures_ready() -> u32 {
+    1
+}

@@ -1,0 +1,409 @@
+//! `cargo run --release -p smartag-bench -- [--quick] [--out BENCHMARKS.md]`: runs every
+//! comparison of issue 12 side by side and writes `BENCHMARKS.md`.
+//!
+//! The servers run in child processes (this binary re-executed with the hidden subcommand
+//! `serve --side A|B --auth off|on`, which prints `listening <addr>` and serves until its stdin
+//! closes); the load driver runs here.
+
+use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use smartag_bench::driver::{self, Caller, GeneratedCaller, HyperCaller, Pool, RawCaller};
+use smartag_bench::report::{self, ClientRow, Generator, Machine, Report, ServerRow, Settings};
+use smartag_bench::stats::{Rounds, Sample, Window};
+use smartag_bench::{Auth, Side, wire};
+
+#[derive(Parser)]
+#[command(
+    name = "smartag-bench",
+    about = "Side-by-side measurements (issue 12): the generated server vs a hand-written axum handler, the \
+             generated client vs raw reqwest, and the generator; writes BENCHMARKS.md"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Cmd>,
+    /// A smoke run of about a minute (2 rounds of short windows) instead of the full run.
+    #[arg(long)]
+    quick: bool,
+    /// Where to write the report (default: BENCHMARKS.md at the workspace root).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Rounds per row (default 5, or 2 with --quick).
+    #[arg(long)]
+    rounds: Option<usize>,
+    /// Seconds per timed window (default 3, or 1 with --quick).
+    #[arg(long)]
+    window_secs: Option<f64>,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve one side (used by the harness itself).
+    #[command(hide = true)]
+    Serve {
+        /// Which implementation.
+        #[arg(long, value_enum)]
+        side: Side,
+        /// Authentication.
+        #[arg(long, value_enum)]
+        auth: Auth,
+        /// The port on 127.0.0.1 (0: any free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+    },
+}
+
+const CONCURRENCY: [usize; 2] = [1, 32];
+/// The rate assumed before a warm-up has measured one, calls/s (sizes the first pre-signed pool).
+const FIRST_ESTIMATE: f64 = 20_000.0;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Cmd::Serve { side, auth, port }) => serve(side, auth, port),
+        None => run(&cli),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The child: serve `side` on 127.0.0.1:`port` until stdin closes (the parent went away).
+fn serve(side: Side, auth: Auth, port: u16) -> Result<()> {
+    let runtime = tokio::runtime::Runtime::new().context("tokio runtime")?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.context("binding")?;
+        let addr = listener.local_addr().context("local address")?;
+        let mut stdout = std::io::stdout();
+        writeln!(stdout, "listening {addr}").context("stdout")?;
+        stdout.flush().context("stdout")?;
+        std::thread::spawn(|| {
+            let mut buf = [0u8; 64];
+            let mut stdin = std::io::stdin();
+            while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+            std::process::exit(0);
+        });
+        smartag_bench::serve(side, auth, listener).await
+    })
+}
+
+/// A server child process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    fn start(side: Side, auth: Auth) -> Result<Server> {
+        let exe = std::env::current_exe().context("locating this binary")?;
+        let mut child = Command::new(exe)
+            .args(["serve", "--side", side.label(), "--auth", auth.label()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting a server process")?;
+        let stdout = child.stdout.take().context("the server's stdout")?;
+        let mut line = String::new();
+        let read = BufReader::new(stdout).read_line(&mut line);
+        let addr = read.ok().and_then(|_| line.trim().strip_prefix("listening ").and_then(|a| a.parse().ok()));
+        match addr {
+            Some(addr) => Ok(Server { child, addr }),
+            None => {
+                let _ = child.kill();
+                let _ = child.wait();
+                bail!("server {} (auth {}) did not start: {line:?}", side.label(), auth.label())
+            }
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+}
+
+fn run(cli: &Cli) -> Result<()> {
+    let started = Instant::now();
+    let settings = Settings {
+        rounds: cli.rounds.unwrap_or(if cli.quick { 2 } else { 5 }).max(1),
+        warmup_secs: if cli.quick { 0.3 } else { 1.0 },
+        window_secs: cli.window_secs.unwrap_or(if cli.quick { 1.0 } else { 3.0 }).max(0.1),
+        generator_runs: if cli.quick { 3 } else { 10 },
+    };
+    let out = cli.out.clone().unwrap_or_else(|| workspace_root().join("BENCHMARKS.md"));
+    let mut machine = machine();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command =
+        format!("cargo run --release -p smartag-bench --{}", args.iter().map(|a| format!(" {a}")).collect::<String>());
+    eprintln!(
+        "smartag-bench: {} rounds, {:.1} s warm-up + {:.1} s per window; writing {}",
+        settings.rounds,
+        settings.warmup_secs,
+        settings.window_secs,
+        out.display()
+    );
+
+    let runtime = tokio::runtime::Runtime::new().context("tokio runtime")?;
+    let (server, client) = runtime.block_on(async {
+        let server = server_rows(&settings).await?;
+        let client = client_rows(&settings).await?;
+        anyhow::Ok((server, client))
+    })?;
+    drop(runtime);
+    let generator = generator(settings.generator_runs)?;
+
+    machine.load_after = loadavg();
+    let report = Report {
+        machine,
+        command,
+        date: now_utc(),
+        total_secs: started.elapsed().as_secs_f64(),
+        settings,
+        server,
+        client,
+        generator: Some(generator),
+    };
+    let text = report::render(&report);
+    std::fs::write(&out, &text).with_context(|| format!("writing {}", out.display()))?;
+    println!("{text}");
+    eprintln!("wrote {} in {:.0} s", out.display(), report.total_secs);
+    Ok(())
+}
+
+fn secs(s: f64) -> Duration {
+    Duration::from_secs_f64(s)
+}
+
+/// Pre-signed requests per caller for `duration` at `rate` calls/s over `concurrency` callers,
+/// with a margin.
+fn per_caller(rate: f64, duration: f64, concurrency: usize) -> usize {
+    let total = rate.max(100.0) * duration * 1.6;
+    (total / concurrency as f64).ceil() as usize + 100
+}
+
+fn progress(what: &str, round: usize, rounds: usize, side: &str, s: &Sample) {
+    eprintln!(
+        "  {what} round {}/{rounds} {side}: {:>8.0} /s  p50 {:.3} ms  p99 {:.3} ms{}",
+        round + 1,
+        s.rate,
+        s.p50_ms,
+        s.p99_ms,
+        if s.ended_early { " (ended early)" } else { "" }
+    );
+}
+
+/// The order of round `round`: A first in even rounds, B first in odd ones.
+fn order(round: usize) -> [Side; 2] {
+    if round % 2 == 0 { [Side::A, Side::B] } else { [Side::B, Side::A] }
+}
+
+async fn server_rows(settings: &Settings) -> Result<Vec<ServerRow>> {
+    let mut rows = Vec::new();
+    let mut estimates: HashMap<(Side, usize), f64> = HashMap::new();
+    for auth in [Auth::Off, Auth::On] {
+        for concurrency in CONCURRENCY {
+            // Fresh processes per row: the nonce memories start empty in every row.
+            let a = Server::start(Side::A, auth)?;
+            let b = Server::start(Side::B, auth)?;
+            smartag_bench::check_same_answers(a.addr, b.addr, auth).await?;
+            let what = format!("server auth {} c={concurrency}", auth.label());
+            eprintln!("{what}: A on {}, B on {}", a.addr, b.addr);
+            let mut rounds = Rounds::default();
+            for round in 0..settings.rounds {
+                for side in order(round) {
+                    let addr = if side == Side::A { a.addr } else { b.addr };
+                    let estimate = estimates.entry((side, concurrency)).or_insert(FIRST_ESTIMATE);
+                    let sample = server_window(addr, auth, concurrency, settings, estimate).await?;
+                    progress(&what, round, settings.rounds, side.label(), &sample);
+                    match side {
+                        Side::A => rounds.a.push(sample),
+                        Side::B => rounds.b.push(sample),
+                    }
+                }
+            }
+            rows.push(ServerRow { auth, concurrency, rounds });
+        }
+    }
+    Ok(rows)
+}
+
+/// The pools of `concurrency` callers for `duration` seconds at `rate`.
+fn pools(host: &str, auth: Auth, rate: f64, duration: f64, concurrency: usize) -> Result<Vec<Pool>> {
+    (0..concurrency)
+        .map(|_| match auth {
+            Auth::Off => wire::unsigned_headers(host).map(Pool::reuse),
+            Auth::On => wire::signed_batch(host, per_caller(rate, duration, concurrency)).map(Pool::once_each),
+        })
+        .collect()
+}
+
+/// Warm-up then one timed window against `addr` with `concurrency` connections.
+async fn server_window(
+    addr: SocketAddr,
+    auth: Auth,
+    concurrency: usize,
+    settings: &Settings,
+    estimate: &mut f64,
+) -> Result<Sample> {
+    let host = addr.to_string();
+    let path = wire::path_and_query();
+    let mut callers = Vec::with_capacity(concurrency);
+    for pool in pools(&host, auth, *estimate, settings.warmup_secs, concurrency)? {
+        callers.push(HyperCaller::connect(addr, &path, pool).await?);
+    }
+    let (mut callers, warm) = driver::window(callers, secs(settings.warmup_secs)).await?;
+    *estimate = estimate.max(warm.rate());
+    for (caller, pool) in callers.iter_mut().zip(pools(&host, auth, *estimate, settings.window_secs, concurrency)?) {
+        caller.pool = pool;
+    }
+    let (_, measured) = driver::window(callers, secs(settings.window_secs)).await?;
+    *estimate = estimate.max(measured.rate());
+    Ok(measured.sample())
+}
+
+async fn warm_and_measure<C: Caller>(
+    callers: Vec<C>,
+    settings: &Settings,
+    refill: impl FnOnce(&mut [C], f64) -> Result<()>,
+) -> Result<Window> {
+    let (mut callers, warm) = driver::window(callers, secs(settings.warmup_secs)).await?;
+    refill(&mut callers, warm.rate())?;
+    let (_, measured) = driver::window(callers, secs(settings.window_secs)).await?;
+    Ok(measured)
+}
+
+async fn client_rows(settings: &Settings) -> Result<Vec<ClientRow>> {
+    let mut rows = Vec::new();
+    let mut raw_estimates: HashMap<usize, f64> = HashMap::new();
+    for concurrency in CONCURRENCY {
+        let server = Server::start(Side::B, Auth::On)?;
+        let addr = server.addr;
+        let host = addr.to_string();
+        let endpoint = format!("http://{addr}");
+        let url: reqwest::Url = format!("{endpoint}{}", wire::path_and_query()).parse().context("URL")?;
+        let what = format!("client c={concurrency}");
+        eprintln!("{what}: server B (auth on) on {addr}");
+        let mut rounds = Rounds::default();
+        for round in 0..settings.rounds {
+            for side in order(round) {
+                let window = match side {
+                    Side::A => {
+                        let client = driver::generated_client(&endpoint)?;
+                        let callers = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
+                        warm_and_measure(callers, settings, |_, _| Ok(())).await?
+                    }
+                    Side::B => {
+                        let http = reqwest::Client::new();
+                        let estimate = raw_estimates.entry(concurrency).or_insert(FIRST_ESTIMATE);
+                        let callers = pools(&host, Auth::On, *estimate, settings.warmup_secs, concurrency)?
+                            .into_iter()
+                            .map(|pool| RawCaller::new(http.clone(), url.clone(), pool))
+                            .collect();
+                        let measured = warm_and_measure(callers, settings, |callers, rate| {
+                            *estimate = estimate.max(rate);
+                            let fresh = pools(&host, Auth::On, *estimate, settings.window_secs, concurrency)?;
+                            for (caller, pool) in callers.iter_mut().zip(fresh) {
+                                caller.pool = pool;
+                            }
+                            Ok(())
+                        })
+                        .await?;
+                        *estimate = estimate.max(measured.rate());
+                        measured
+                    }
+                };
+                let sample = window.sample();
+                progress(&what, round, settings.rounds, side.label(), &sample);
+                match side {
+                    Side::A => rounds.a.push(sample),
+                    Side::B => rounds.b.push(sample),
+                }
+            }
+        }
+        rows.push(ClientRow { concurrency, rounds });
+    }
+    Ok(rows)
+}
+
+/// Times the generator on the workspace's spec, `runs` times.
+fn generator(runs: usize) -> Result<Generator> {
+    let spec = workspace_root().join("spec/smartag.yaml");
+    let name = "spec/smartag.yaml";
+    let mut runs_ms = Vec::with_capacity(runs);
+    let mut last = None;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        let api = smartag_codegen::load_file(&spec, name).context("loading the spec")?;
+        let tree = smartag_codegen::generate(&api, name).context("generating")?;
+        runs_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        last = Some((api.operations.len(), tree));
+    }
+    let (operations, tree) = last.context("no generator run")?;
+    eprintln!("generator: {runs_ms:.1?} ms");
+    Ok(Generator {
+        runs_ms,
+        files: tree.len(),
+        lines: tree.values().map(|text| text.lines().count()).sum(),
+        operations,
+    })
+}
+
+fn read_trimmed(path: &str) -> Option<String> {
+    std::fs::read_to_string(path).ok().map(|s| s.trim().to_owned())
+}
+
+fn loadavg() -> String {
+    read_trimmed("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+fn machine() -> Machine {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".to_owned());
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .current_dir(workspace_root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
+    Machine {
+        nproc: std::thread::available_parallelism().map_or(0, std::num::NonZeroUsize::get),
+        cpu,
+        rustc,
+        kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".to_owned()),
+        load_before: loadavg(),
+        load_after: String::new(),
+    }
+}
+
+fn now_utc() -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    time::OffsetDateTime::now_utc().format(format).unwrap_or_else(|_| "unknown".to_owned())
+}

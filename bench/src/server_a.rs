@@ -1,0 +1,105 @@
+//! Side A: the generated router (`smartag_server::router`) over a trivial in-memory
+//! implementation of the generated trait. Describe answers the fixed page; the other operations
+//! are not measured and answer `SAG.InstanceNoFound`.
+
+use std::collections::HashMap;
+
+use smartag_server::{
+    Authentication, CreateSmartAccessGatewayClientUserErrorCode, CreateSmartAccessGatewayClientUserRequest,
+    CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError,
+    DescribeSmartAccessGatewayClientUsersErrorCode, DescribeSmartAccessGatewayClientUsersRequest,
+    DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError,
+    ModifySmartAccessGatewayClientUserErrorCode, ModifySmartAccessGatewayClientUserRequest,
+    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, RequestContext,
+    ServerConfig, ServerError, SmartagApi, User,
+};
+
+use crate::Auth;
+use crate::fixture;
+
+/// The in-memory implementation: one instance with the fixed page of users.
+#[derive(Debug, Clone)]
+pub struct InMemory {
+    users: Vec<User>,
+}
+
+impl InMemory {
+    /// The implementation holding [`fixture::users`].
+    pub fn new() -> InMemory {
+        let users = fixture::users()
+            .into_iter()
+            .map(|u| User {
+                user_name: u.user_name,
+                user_mail: u.user_mail,
+                bandwidth: u.bandwidth,
+                client_ip: Some(u.client_ip),
+                state: u.state,
+                accelerate_bandwidth: Some(u.accelerate_bandwidth),
+                is_static_ip: Some(u.is_static_ip),
+            })
+            .collect();
+        InMemory { users }
+    }
+
+    fn known(region: &str, instance: &str) -> bool {
+        region == fixture::REGION && instance == fixture::INSTANCE
+    }
+}
+
+impl Default for InMemory {
+    fn default() -> Self {
+        InMemory::new()
+    }
+}
+
+impl SmartagApi for InMemory {
+    async fn create_smart_access_gateway_client_user(
+        &self,
+        _ctx: RequestContext,
+        _request: CreateSmartAccessGatewayClientUserRequest,
+    ) -> Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError> {
+        Err(ServerError::api(CreateSmartAccessGatewayClientUserErrorCode::SagInstanceNoFound))
+    }
+
+    async fn modify_smart_access_gateway_client_user(
+        &self,
+        _ctx: RequestContext,
+        _request: ModifySmartAccessGatewayClientUserRequest,
+    ) -> Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError> {
+        Err(ServerError::api(ModifySmartAccessGatewayClientUserErrorCode::SagInstanceNoFound))
+    }
+
+    async fn describe_smart_access_gateway_client_users(
+        &self,
+        _ctx: RequestContext,
+        request: DescribeSmartAccessGatewayClientUsersRequest,
+    ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError> {
+        if !InMemory::known(&request.region_id, &request.smart_ag_id) {
+            return Err(ServerError::api(DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceNoFound));
+        }
+        Ok(DescribeSmartAccessGatewayClientUsersResponse {
+            request_id: String::new(),
+            total_count: i32::try_from(self.users.len()).unwrap_or(i32::MAX),
+            page_number: request.page_number_or_default(),
+            page_size: request.page_size_or_default(),
+            users: self.users.clone(),
+        })
+    }
+}
+
+/// The generated router over [`InMemory`], with the service's `HostId` and, when `auth` is on,
+/// signature verification with the one bench key (every other setting the default).
+pub fn router(auth: Auth) -> axum::Router {
+    let authentication = match auth {
+        Auth::Off => Authentication::disabled(),
+        Auth::On => Authentication::signature(HashMap::from([(
+            fixture::ACCESS_KEY_ID.to_owned(),
+            fixture::ACCESS_KEY_SECRET.to_owned(),
+        )])),
+    };
+    let config = ServerConfig::builder(&smartag_server::SERVICE)
+        .host_id(fixture::HOST_ID)
+        .authentication(authentication)
+        .build();
+    smartag_server::router(InMemory::new(), config)
+}
