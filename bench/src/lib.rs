@@ -148,8 +148,9 @@ pub async fn check_same_answers(a: SocketAddr, b: SocketAddr, auth: Auth) -> Res
             other => anyhow::bail!("{side}'s RequestId is not an uppercase UUID: {other:?}"),
         }
     }
-    // Serialized with the order preserved: equal text means equal fields, order and values.
-    if json_a.to_string() != json_b.to_string() {
+    // Compared as text, which keeps the order (`Value`'s equality ignores the order of fields).
+    let (text_a, text_b) = (json_a.to_string(), json_b.to_string());
+    if text_a != text_b {
         anyhow::bail!("the answers differ:\nA: {json_a}\nB: {json_b}");
     }
     Ok(())

@@ -211,7 +211,7 @@ fn progress(what: &str, round: usize, rounds: usize, side: &str, s: &Sample) {
 
 /// The order of round `round`: A first in even rounds, B first in odd ones.
 fn order(round: usize) -> [Side; 2] {
-    if round % 2 == 0 { [Side::A, Side::B] } else { [Side::B, Side::A] }
+    if round.is_multiple_of(2) { [Side::A, Side::B] } else { [Side::B, Side::A] }
 }
 
 async fn server_rows(settings: &Settings) -> Result<Vec<ServerRow>> {
