@@ -57,6 +57,13 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the side-by-side benchmarks (release build of `smartag-bench`) and write
+    /// BENCHMARKS.md; arguments after `--` go to it (`--quick`, `--rounds N`, `--out FILE`).
+    Bench {
+        /// Arguments passed to smartag-bench.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -85,10 +92,23 @@ fn spec_name(spec: &Path, out: &Path) -> String {
     name.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
 }
 
+/// `cargo run --release -p smartag-bench -- ARGS` in the workspace at `root`.
+fn bench(root: &Path, args: &[String]) -> Result<ExitCode> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .current_dir(root)
+        .args(["run", "--release", "--quiet", "-p", "smartag-bench", "--"])
+        .args(args)
+        .status()
+        .context("running cargo for smartag-bench")?;
+    Ok(if status.success() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 fn run(cli: &Cli) -> Result<ExitCode> {
     let root = cli.root.clone().unwrap_or_else(workspace_root);
     let check = match cli.command {
         Command::Fmt { check } => return fmt::run(&root, check),
+        Command::Bench { ref args } => return bench(&root, args),
         Command::Gen => false,
         Command::Check => true,
     };
