@@ -143,6 +143,17 @@ fn main() -> Result<()> {
     piece("response: serde_json::to_vec of the struct (B's way)", || {
         black_box(serde_json::to_vec(black_box(&page)).ok());
     });
+    println!("pieces of a client call, alone:");
+    piece("version 3 signature of the request (what the client does per call)", || {
+        black_box(wire::signed_headers("127.0.0.1:8080").ok());
+    });
+    let body = serde_json::to_vec(&page).unwrap_or_default();
+    piece("decoding the answer into the generated response type", || {
+        black_box(serde_json::from_slice::<DescribeSmartAccessGatewayClientUsersResponse>(black_box(&body)).ok());
+    });
+    piece("decoding the answer into the hand-written struct", || {
+        black_box(serde_json::from_slice::<smartag_bench::server_b::DescribeOut>(black_box(&body)).ok());
+    });
     runtime.block_on(async {
         let start = Instant::now();
         for _ in 0..N {
