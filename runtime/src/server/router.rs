@@ -16,6 +16,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{Request, State};
+use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::any;
 use futures::FutureExt as _;
@@ -97,14 +98,16 @@ async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response
         ErrorReply::Internal
     };
 
-    // Until the body is read, only the query can say which format the caller wants.
-    let early = WireFormat::parse(query_param(&request, "Format").as_deref()).unwrap_or_default();
+    // Until the body is read, only the query can say which format the caller wants; it is
+    // looked at only if reading fails.
+    let uri = request.uri().clone();
+    let early = || WireFormat::parse(query_param(&uri, "Format").as_deref()).unwrap_or_default();
     let reading = AssertUnwindSafe(decode::read(request, shared.config.body_limit(), shared.errors)).catch_unwind();
     let incoming = match tokio::time::timeout_at(deadline, reading).await {
         Ok(Ok(Ok(incoming))) => incoming,
-        Ok(Ok(Err(reply))) => return refuse(early, reply),
-        Ok(Err(_)) => return refuse(early, panicked()),
-        Err(_) => return refuse(early, timed_out()),
+        Ok(Ok(Err(reply))) => return refuse(early(), reply),
+        Ok(Err(_)) => return refuse(early(), panicked()),
+        Err(_) => return refuse(early(), timed_out()),
     };
 
     let Some(format) = WireFormat::parse(incoming.params.get("Format")) else {
@@ -121,8 +124,8 @@ async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response
 }
 
 /// The first value of query parameter `name`.
-fn query_param(request: &Request, name: &str) -> Option<String> {
-    Params::parse_urlencoded(request.uri().query().unwrap_or("").as_bytes()).get(name).map(str::to_owned)
+fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    Params::parse_urlencoded(uri.query().unwrap_or("").as_bytes()).get(name).map(str::to_owned)
 }
 
 /// Step 4: signature version, `Action`, `Version`, no repeated parameter, authentication,

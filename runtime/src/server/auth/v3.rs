@@ -82,8 +82,7 @@ pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDate
     let signed: Vec<&str> = authorization.signed_headers.iter().map(String::as_str).collect();
     let all_headers = request.headers_with_host();
     let (block, signed_line) = v3::canonical_headers(all_headers.iter().copied(), &signed);
-    let canonical =
-        v3::canonical_request(request.method.as_str(), request.query.iter(), &block, &signed_line, payload_hash);
+    let canonical = v3::canonical_request(request.method.as_str(), request.query(), &block, &signed_line, payload_hash);
     let to_sign = v3::string_to_sign(&canonical);
     tracing::debug!(canonical_request = %redacted(request, &block, &signed_line, payload_hash), "version 3 canonical request");
 
@@ -106,7 +105,7 @@ pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDate
 /// The canonical request for the debug log: parameter values (passwords among them) and the
 /// security token replaced by `REDACTED`.
 fn redacted(request: &Incoming, block: &str, signed_line: &str, payload_hash: &str) -> String {
-    let query: Vec<(&str, &str)> = request.query.iter().map(|(name, _)| (name, "REDACTED")).collect();
+    let query: Vec<(&str, &str)> = request.query().map(|(name, _)| (name, "REDACTED")).collect();
     let block: String = block
         .lines()
         .map(|line| match line.split_once(':') {
