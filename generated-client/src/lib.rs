@@ -26,16 +26,28 @@
 use futures::{Stream, stream};
 use smartag_runtime::client::RpcClient;
 
-mod errors;
-
-pub use errors::*;
 pub use smartag_model::*;
 pub use smartag_runtime::client::{
     ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DecodeError,
-    RetryPolicy, TransportError, TransportErrorKind,
+    OperationError, RetryPolicy, TransportError, TransportErrorKind,
 };
 pub use smartag_runtime::errors::ApiError;
 pub use smartag_runtime::validate::{Violation, Violations};
+
+/// Why `CreateSmartAccessGatewayClientUser` failed: an error answer with one of its codes ([`CreateSmartAccessGatewayClientUserErrorCode`]), an undeclared code, validation (nothing sent), transport or decoding.
+pub type CreateSmartAccessGatewayClientUserError = OperationError<
+    CreateSmartAccessGatewayClientUserRequest,
+>;
+
+/// Why `ModifySmartAccessGatewayClientUser` failed: an error answer with one of its codes ([`ModifySmartAccessGatewayClientUserErrorCode`]), an undeclared code, validation (nothing sent), transport or decoding.
+pub type ModifySmartAccessGatewayClientUserError = OperationError<
+    ModifySmartAccessGatewayClientUserRequest,
+>;
+
+/// Why `DescribeSmartAccessGatewayClientUsers` failed: an error answer with one of its codes ([`DescribeSmartAccessGatewayClientUsersErrorCode`]), an undeclared code, validation (nothing sent), transport or decoding.
+pub type DescribeSmartAccessGatewayClientUsersError = OperationError<
+    DescribeSmartAccessGatewayClientUsersRequest,
+>;
 
 /// A client of the API: cheap to clone, safe to share between tasks.
 #[derive(Debug, Clone)]
@@ -71,7 +83,7 @@ impl Client {
     /// It is not idempotent: it is retried only when the request cannot have reached the server (a refused connection).
     ///
     /// # Errors
-    /// One [`CreateSmartAccessGatewayClientUserError`] variant per code the API answers, plus validation (nothing sent), transport and decoding failures.
+    /// [`CreateSmartAccessGatewayClientUserError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.
     pub async fn create_smart_access_gateway_client_user(
         &self,
         request: &CreateSmartAccessGatewayClientUserRequest,
@@ -79,10 +91,7 @@ impl Client {
         CreateSmartAccessGatewayClientUserResponse,
         CreateSmartAccessGatewayClientUserError,
     > {
-        self.rpc
-            .invoke(request)
-            .await
-            .map_err(CreateSmartAccessGatewayClientUserError::from)
+        self.rpc.call(request).await
     }
 
     /// `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
@@ -92,7 +101,7 @@ impl Client {
     /// It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew.
     ///
     /// # Errors
-    /// One [`ModifySmartAccessGatewayClientUserError`] variant per code the API answers, plus validation (nothing sent), transport and decoding failures.
+    /// [`ModifySmartAccessGatewayClientUserError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.
     pub async fn modify_smart_access_gateway_client_user(
         &self,
         request: &ModifySmartAccessGatewayClientUserRequest,
@@ -100,10 +109,7 @@ impl Client {
         ModifySmartAccessGatewayClientUserResponse,
         ModifySmartAccessGatewayClientUserError,
     > {
-        self.rpc
-            .invoke(request)
-            .await
-            .map_err(ModifySmartAccessGatewayClientUserError::from)
+        self.rpc.call(request).await
     }
 
     /// `DescribeSmartAccessGatewayClientUsers`: Lists the client accounts of a SAG APP instance.
@@ -113,7 +119,7 @@ impl Client {
     /// It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew.
     ///
     /// # Errors
-    /// One [`DescribeSmartAccessGatewayClientUsersError`] variant per code the API answers, plus validation (nothing sent), transport and decoding failures.
+    /// [`DescribeSmartAccessGatewayClientUsersError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.
     pub async fn describe_smart_access_gateway_client_users(
         &self,
         request: &DescribeSmartAccessGatewayClientUsersRequest,
@@ -121,10 +127,7 @@ impl Client {
         DescribeSmartAccessGatewayClientUsersResponse,
         DescribeSmartAccessGatewayClientUsersError,
     > {
-        self.rpc
-            .invoke(request)
-            .await
-            .map_err(DescribeSmartAccessGatewayClientUsersError::from)
+        self.rpc.call(request).await
     }
 
     /// Every item of `DescribeSmartAccessGatewayClientUsers` across all pages, as a stream: pages are fetched one at a time, from `PageNumber` (default 1) on, until `TotalCount` items have been seen or a page comes back empty. `PageSize` is the request's, or 100 (the largest the API allows) when it is not set.

@@ -9,10 +9,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod codes;
 pub mod operations;
 pub mod protocol;
 pub mod shapes;
 
+pub use codes::ProtocolCode;
 pub use operations::*;
 pub use protocol::{HOST_ID, PROTOCOL_ERRORS, SERVICE};
 pub use shapes::*;

@@ -3,8 +3,17 @@
 
 //! Service metadata and the protocol errors every operation shares.
 
-use smartag_runtime::errors::{ErrorSpec, ProtocolErrors};
+use smartag_runtime::errors::ProtocolErrors;
 use smartag_runtime::operation::ServiceInfo;
+
+use crate::codes::{
+    INCOMPLETE_SIGNATURE, INTERNAL_ERROR, INVALID_ACCESS_KEY_ID_NOT_FOUND,
+    INVALID_ACTION_NOT_FOUND, INVALID_PARAMETER,
+    INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY, INVALID_TIME_STAMP_EXPIRED,
+    INVALID_TIME_STAMP_FORMAT, INVALID_VERSION, MISSING_PARAMETER,
+    MISSING_SECURITY_TOKEN, REQUEST_TOO_LARGE, SERVICE_UNAVAILABLE,
+    SIGNATURE_DOES_NOT_MATCH, SIGNATURE_NONCE_USED, THROTTLING,
+};
 
 /// The Smartag service: product code, API version and endpoint pattern.
 pub static SERVICE: ServiceInfo = ServiceInfo {
@@ -18,84 +27,20 @@ pub const HOST_ID: &str = "smartag.aliyuncs.com";
 
 /// The code, HTTP status and message the protocol layer answers for each failure it detects.
 pub static PROTOCOL_ERRORS: ProtocolErrors = ProtocolErrors {
-    missing_parameter: ErrorSpec {
-        code: "MissingParameter",
-        status: 400u16,
-        message: "The input parameter \"{param}\" that is mandatory for processing this request is not supplied.",
-    },
-    invalid_parameter: ErrorSpec {
-        code: "InvalidParameter",
-        status: 400u16,
-        message: "The specified parameter \"{param}\" is not valid.",
-    },
-    signature_does_not_match: ErrorSpec {
-        code: "SignatureDoesNotMatch",
-        status: 400u16,
-        message: "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}",
-    },
-    incomplete_signature: ErrorSpec {
-        code: "IncompleteSignature",
-        status: 400u16,
-        message: "The request signature does not conform to Aliyun standards. {reason}",
-    },
-    missing_security_token: ErrorSpec {
-        code: "MissingSecurityToken",
-        status: 400u16,
-        message: "The security token of the temporary AccessKey is not supplied ({param}).",
-    },
-    invalid_security_token: ErrorSpec {
-        code: "InvalidSecurityToken.MismatchWithAccessKey",
-        status: 400u16,
-        message: "The security token does not belong to the AccessKey ({param}).",
-    },
-    invalid_access_key_id: ErrorSpec {
-        code: "InvalidAccessKeyId.NotFound",
-        status: 404u16,
-        message: "Specified access key is not found.",
-    },
-    signature_nonce_used: ErrorSpec {
-        code: "SignatureNonceUsed",
-        status: 400u16,
-        message: "Specified signature nonce was used already.",
-    },
-    invalid_timestamp_expired: ErrorSpec {
-        code: "InvalidTimeStamp.Expired",
-        status: 400u16,
-        message: "Specified time stamp or date value is expired.",
-    },
-    invalid_timestamp_format: ErrorSpec {
-        code: "InvalidTimeStamp.Format",
-        status: 400u16,
-        message: "Specified time stamp or date value is not well formatted.",
-    },
-    invalid_action: ErrorSpec {
-        code: "InvalidAction.NotFound",
-        status: 404u16,
-        message: "Specified api is not found, please check your url and method.",
-    },
-    invalid_version: ErrorSpec {
-        code: "InvalidVersion",
-        status: 400u16,
-        message: "Specified parameter Version is not valid.",
-    },
-    request_too_large: ErrorSpec {
-        code: "RequestTooLarge",
-        status: 413u16,
-        message: "The request body is larger than the server accepts.",
-    },
-    request_timeout: ErrorSpec {
-        code: "ServiceUnavailable",
-        status: 503u16,
-        message: "The request has failed due to a temporary failure of the server.",
-    },
-    throttling: ErrorSpec {
-        code: "Throttling",
-        status: 400u16,
-        message: "Request was denied due to request throttling.",
-    },
-    internal_error: ErrorSpec {
-        code: "InternalError",
-        status: 500u16,
-        message: "The request processing has failed due to some unknown error, exception or failure.",
-    },
+    missing_parameter: MISSING_PARAMETER,
+    invalid_parameter: INVALID_PARAMETER,
+    signature_does_not_match: SIGNATURE_DOES_NOT_MATCH,
+    incomplete_signature: INCOMPLETE_SIGNATURE,
+    missing_security_token: MISSING_SECURITY_TOKEN,
+    invalid_security_token: INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY,
+    invalid_access_key_id: INVALID_ACCESS_KEY_ID_NOT_FOUND,
+    signature_nonce_used: SIGNATURE_NONCE_USED,
+    invalid_timestamp_expired: INVALID_TIME_STAMP_EXPIRED,
+    invalid_timestamp_format: INVALID_TIME_STAMP_FORMAT,
+    invalid_action: INVALID_ACTION_NOT_FOUND,
+    invalid_version: INVALID_VERSION,
+    request_too_large: REQUEST_TOO_LARGE,
+    request_timeout: SERVICE_UNAVAILABLE,
+    throttling: THROTTLING,
+    internal_error: INTERNAL_ERROR,
 };

@@ -7,19 +7,51 @@
 use serde::{Deserialize, Serialize};
 
 /// An error code of an operation, as the spec declares it. Implemented by the generated
-/// per-operation code enums.
+/// per-operation code enums (and the generated `ProtocolCode`): an implementation lists the codes
+/// it declares ([`ErrorCode::DECLARED`]) and gives each one's [`ErrorSpec`]; everything else is
+/// defined here, once.
 pub trait ErrorCode: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
+    /// The codes the enum declares itself, in the spec's order (codes it takes from elsewhere,
+    /// such as the protocol codes, are found through [`ErrorCode::shared`]).
+    const DECLARED: &'static [Self];
+
+    /// The code's wire code, HTTP status, message template and retryability.
+    fn spec(&self) -> &'static ErrorSpec;
+
+    /// The code named `code` among those the enum does not declare itself (the protocol codes
+    /// every operation shares); none by default.
+    fn shared(code: &str) -> Option<Self> {
+        let _ = code;
+        None
+    }
+
     /// The wire code, e.g. `ClientUser.BandwidthInvalid`.
-    fn code(&self) -> &'static str;
+    fn code(&self) -> &'static str {
+        self.spec().code
+    }
+
     /// The HTTP status the server answers with.
-    fn status(&self) -> u16;
+    fn status(&self) -> u16 {
+        self.spec().status
+    }
+
     /// The message template; it may hold `{param}` (and `{string_to_sign}` for the signature
     /// error), filled by [`render_message`].
-    fn message(&self) -> &'static str;
-    /// Whether a client may retry a request that failed with this code.
-    fn retryable(&self) -> bool;
-    /// The code named `code` on the wire, if the operation declares it.
-    fn from_code(code: &str) -> Option<Self>;
+    fn message(&self) -> &'static str {
+        self.spec().message
+    }
+
+    /// Whether the spec marks the code retryable (throttling, a temporary server failure). Whether
+    /// a failed request is retried also depends on the operation: see
+    /// `client::retry::is_retryable` (feature `client`).
+    fn retryable(&self) -> bool {
+        self.spec().retryable
+    }
+
+    /// The code named `code` on the wire, if the enum declares or shares it.
+    fn from_code(code: &str) -> Option<Self> {
+        Self::DECLARED.iter().copied().find(|c| c.code() == code).or_else(|| Self::shared(code))
+    }
 }
 
 /// Fills a message template: every `{name}` whose name is in `vars` is replaced by its value;
@@ -54,7 +86,8 @@ pub fn render_message(template: &str, vars: &[(&str, &str)]) -> String {
     out
 }
 
-/// One protocol error: code, HTTP status and message template.
+/// One error code as the spec declares it: code, HTTP status, message template, and whether a
+/// client may retry after it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ErrorSpec {
     /// The wire code, e.g. `MissingParameter`.
@@ -63,9 +96,21 @@ pub struct ErrorSpec {
     pub status: u16,
     /// The message template (see [`render_message`]).
     pub message: &'static str,
+    /// Whether a retry may succeed (throttling, a temporary server failure).
+    pub retryable: bool,
 }
 
 impl ErrorSpec {
+    /// A code a retry does not cure.
+    pub const fn new(code: &'static str, status: u16, message: &'static str) -> ErrorSpec {
+        ErrorSpec { code, status, message, retryable: false }
+    }
+
+    /// A code a retry may cure (throttling, a temporary server failure).
+    pub const fn new_retryable(code: &'static str, status: u16, message: &'static str) -> ErrorSpec {
+        ErrorSpec { code, status, message, retryable: true }
+    }
+
     /// The message with `vars` filled in.
     pub fn render(&self, vars: &[(&str, &str)]) -> String {
         render_message(self.message, vars)

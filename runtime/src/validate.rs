@@ -260,28 +260,20 @@ mod tests {
     }
 
     impl ErrorCode for Code {
-        fn code(&self) -> &'static str {
+        const DECLARED: &'static [Self] = &[Code::Missing, Code::Bad];
+
+        fn spec(&self) -> &'static ErrorSpec {
+            const MISSING: ErrorSpec = ErrorSpec::new(
+                "MissingParameter",
+                400,
+                "The input parameter \"{param}\" that is mandatory for processing this request is not supplied.",
+            );
+            const BAD: ErrorSpec =
+                ErrorSpec::new("ClientUser.BandwidthInvalid", 400, "The specified Bandwidth is invalid.");
             match self {
-                Code::Missing => "MissingParameter",
-                Code::Bad => "ClientUser.BandwidthInvalid",
+                Code::Missing => &MISSING,
+                Code::Bad => &BAD,
             }
-        }
-        fn status(&self) -> u16 {
-            400
-        }
-        fn message(&self) -> &'static str {
-            match self {
-                Code::Missing => {
-                    "The input parameter \"{param}\" that is mandatory for processing this request is not supplied."
-                }
-                Code::Bad => "The specified Bandwidth is invalid.",
-            }
-        }
-        fn retryable(&self) -> bool {
-            false
-        }
-        fn from_code(code: &str) -> Option<Self> {
-            [Code::Missing, Code::Bad].into_iter().find(|c| c.code() == code)
         }
     }
 

@@ -8,7 +8,7 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use client_support::*;
-use smartag_runtime::client::{InvokeError, RetryPolicy, TransportErrorKind};
+use smartag_runtime::client::{InvokeError, OperationError, RetryPolicy, TransportErrorKind, retry};
 use smartag_runtime::encoding::percent_encode;
 use smartag_runtime::signature::{parse_timestamp, string_to_sign, verify};
 
@@ -305,4 +305,79 @@ async fn client_debug_redacts_credentials() {
     assert!(!shown.contains(SECRET), "{shown}");
     assert!(!shown.contains(TOKEN), "{shown}");
     assert_eq!(client.region(), "cn-shanghai");
+}
+
+/// The one classifier: for every kind of failure and both kinds of operation, the typed error's
+/// `is_retryable()` says `true` exactly when the retry loop retried (with attempts to spare, a
+/// retried failure is tried again; an unretried one is sent once). Would fail if the loop and the
+/// user-facing answer ever used different rules — a timeout of a non-idempotent call included.
+#[tokio::test]
+async fn is_retryable_agrees_with_the_retry_loop() {
+    async fn check<const I: bool>(reply: Option<Reply>, timeout: Duration) {
+        let (endpoint, server) = match &reply {
+            Some(reply) => {
+                let server = FakeServer::start(vec![reply.clone(); 3]).await;
+                (server.endpoint(), Some(server))
+            }
+            None => (closed_endpoint(), None),
+        };
+        let config = smartag_runtime::client::ClientConfig::builder(&SERVICE)
+            .region("cn-shanghai")
+            .endpoint(endpoint)
+            .credentials(credentials())
+            .timeout(timeout)
+            .retry(fast_retry(3))
+            .build()
+            .unwrap();
+        let client = smartag_runtime::client::RpcClient::new(config).unwrap();
+        let err = client.call(&FakeOp::<I>::valid()).await.unwrap_err();
+        let attempts = match (&err, &server) {
+            (OperationError::Transport(t), _) => t.attempts(),
+            (_, Some(server)) => u32::try_from(server.requests().len()).unwrap(),
+            (_, None) => unreachable!("a closed port gives a transport error"),
+        };
+        let retried = attempts > 1;
+        assert_eq!(err.is_retryable(), retried, "idempotent={I}, {reply:?}: {err:?}, {attempts} attempts");
+        assert_eq!(
+            err.is_retryable(),
+            retry::is_retryable(I, err.failure()),
+            "the error answers with the runtime's classifier"
+        );
+    }
+    let long = Duration::from_secs(5);
+    let replies = [
+        None, // connection refused
+        Some(Reply::ok().delayed(Duration::from_secs(3))),
+        Some(Reply::envelope(503, "ServiceUnavailable", "down")),
+        Some(Reply::new(500, "boom")),
+        Some(Reply::envelope(400, "Throttling.User", "slow down")),
+        Some(Reply::envelope(400, "ClientUser.BandwidthInvalid", "bad")),
+        Some(Reply::envelope(404, "Not.Declared", "unknown code")),
+        Some(Reply::new(200, "not json")),
+    ];
+    for reply in replies {
+        let timeout =
+            if reply.as_ref().is_some_and(|r| !r.delay.is_zero()) { Duration::from_millis(300) } else { long };
+        check::<true>(reply.clone(), timeout).await;
+        check::<false>(reply, timeout).await;
+    }
+}
+
+/// An error answer with a declared code is typed; an undeclared code is `Unknown`, and the
+/// untyped `invoke` keeps the same answer.
+#[tokio::test]
+async fn call_types_the_code() {
+    let server = FakeServer::start(vec![
+        Reply::envelope(400, "ClientUser.BandwidthInvalid", "bad"),
+        Reply::envelope(400, "Not.Declared", "unknown code"),
+    ])
+    .await;
+    let client = client(&server.endpoint(), fast_retry(1), credentials());
+    let err = client.call(&FakeCreate::valid()).await.unwrap_err();
+    assert!(matches!(err, OperationError::Api { code: FakeCode::BandwidthInvalid, .. }), "{err:?}");
+    assert_eq!(err.code(), Some(FakeCode::BandwidthInvalid));
+    assert_eq!(err.to_string(), err.api_error().unwrap().to_string());
+    let err = client.call(&FakeCreate::valid()).await.unwrap_err();
+    assert!(matches!(&err, OperationError::Unknown(e) if e.code == "Not.Declared"), "{err:?}");
+    assert_eq!(err.code(), None);
 }

@@ -221,7 +221,7 @@ async fn credential_that_is_not_a_header_value_sends_nothing() {
     let InvokeError::Transport(transport) = &err else {
         panic!("expected a transport error, got {err:?}");
     };
-    assert_eq!(transport.kind(), TransportErrorKind::Other);
+    assert_eq!(transport.kind(), TransportErrorKind::Request);
     assert_eq!(transport.attempts(), 1);
     assert!(server.requests().is_empty());
     let shown = format!("{err} {err:?}");

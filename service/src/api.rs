@@ -118,11 +118,11 @@ impl SmartagApi for SmartagService {
             };
             tracing::info!(request_id = %request_id, instance = %instance.id, "client user created");
             Ok(CreateSmartAccessGatewayClientUserResponse {
-                request_id: String::new(),
                 user_name: record.user_name,
                 user_mail: record.user_mail,
                 bandwidth: record.bandwidth,
                 client_ip: Some(record.client_ip),
+                ..Default::default()
             })
         })
         .await
@@ -151,11 +151,11 @@ impl SmartagApi for SmartagService {
                     ModifyUserError::Store(e) => ServerError::internal(e),
                 })?;
             Ok(ModifySmartAccessGatewayClientUserResponse {
-                request_id: String::new(),
                 user_name: record.user_name,
                 user_mail: record.user_mail,
                 bandwidth: record.bandwidth,
                 client_ip: Some(record.client_ip),
+                ..Default::default()
             })
         })
         .await
@@ -184,11 +184,11 @@ impl SmartagApi for SmartagService {
                 )
                 .map_err(ServerError::internal)?;
             Ok(DescribeSmartAccessGatewayClientUsersResponse {
-                request_id: String::new(),
                 total_count: i32::try_from(total).unwrap_or(i32::MAX),
                 page_number,
                 page_size,
                 users: records.into_iter().map(user).collect(),
+                ..Default::default()
             })
         })
         .await

@@ -5,8 +5,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use smartag_client::{
-    Client, CreateSmartAccessGatewayClientUserError, CreateSmartAccessGatewayClientUserRequest, Credentials,
-    DescribeSmartAccessGatewayClientUsersRequest, ModifySmartAccessGatewayClientUserError,
+    Client, CreateSmartAccessGatewayClientUserError, CreateSmartAccessGatewayClientUserErrorCode,
+    CreateSmartAccessGatewayClientUserRequest, Credentials, DescribeSmartAccessGatewayClientUsersRequest,
+    ModifySmartAccessGatewayClientUserError, ModifySmartAccessGatewayClientUserErrorCode,
     ModifySmartAccessGatewayClientUserRequest, RetryPolicy,
 };
 use smartag_service::app::build;
@@ -61,7 +62,16 @@ async fn create_modify_describe_and_typed_errors() {
 
     let dup =
         c.create_smart_access_gateway_client_user(&create("sag-demo", "alice01", 20)).await.expect_err("duplicate");
-    assert!(matches!(dup, CreateSmartAccessGatewayClientUserError::ClientUserUserExist(_)), "{dup:?}");
+    assert!(
+        matches!(
+            dup,
+            CreateSmartAccessGatewayClientUserError::Api {
+                code: CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserExist,
+                ..
+            }
+        ),
+        "{dup:?}"
+    );
     let api = dup.api_error().expect("server answer");
     assert_eq!((api.status, api.code.as_str()), (400, "ClientUser.UserExist"));
     assert!(!api.request_id.is_empty());
@@ -90,10 +100,28 @@ async fn create_modify_describe_and_typed_errors() {
         .bandwidth(10)
         .build();
     let err = c.modify_smart_access_gateway_client_user(&unknown).await.expect_err("unknown user");
-    assert!(matches!(err, ModifySmartAccessGatewayClientUserError::ClientUserNotExist(_)), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            ModifySmartAccessGatewayClientUserError::Api {
+                code: ModifySmartAccessGatewayClientUserErrorCode::ClientUserNotExist,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 
     let missing = c.create_smart_access_gateway_client_user(&create("sag-nowhere", "bob00001", 10)).await;
-    assert!(matches!(missing, Err(CreateSmartAccessGatewayClientUserError::SagInstanceNoFound(_))), "{missing:?}");
+    assert!(
+        matches!(
+            missing,
+            Err(CreateSmartAccessGatewayClientUserError::Api {
+                code: CreateSmartAccessGatewayClientUserErrorCode::SagInstanceNoFound,
+                ..
+            })
+        ),
+        "{missing:?}"
+    );
 
     let wrong = client(addr, "not-the-secret");
     let err = wrong.describe_smart_access_gateway_client_users(&list("sag-demo")).await.expect_err("bad secret");
@@ -175,7 +203,16 @@ async fn paging_concurrency_and_restart() {
         match t.await.expect("task") {
             Ok(r) => ips.push(r.client_ip.expect("an address")),
             Err(e) => {
-                assert!(matches!(e, CreateSmartAccessGatewayClientUserError::ClientUserUserOverLimit(_)), "{e:?}")
+                assert!(
+                    matches!(
+                        e,
+                        CreateSmartAccessGatewayClientUserError::Api {
+                            code: CreateSmartAccessGatewayClientUserErrorCode::ClientUserUserOverLimit,
+                            ..
+                        }
+                    ),
+                    "{e:?}"
+                )
             }
         }
     }

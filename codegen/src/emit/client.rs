@@ -4,12 +4,12 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{docs, docs2, ident, inner_docs, lit};
-use crate::ir::{Api, ErrorDef, Operation};
+use super::{docs, docs2, ident, inner_docs};
+use crate::ir::{Api, Operation};
 
 /// Every file of the client crate, as (path under `src/`, tokens).
 pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
-    vec![("lib.rs".to_string(), lib(api)), ("errors.rs".to_string(), errors(api))]
+    vec![("lib.rs".to_string(), lib(api))]
 }
 
 fn lib(api: &Api) -> TokenStream {
@@ -23,21 +23,31 @@ fn lib(api: &Api) -> TokenStream {
     );
     let doc = inner_docs(&intro);
     let methods = api.operations.iter().map(|op| method(api, op));
+    let aliases = api.operations.iter().map(|op| {
+        let (err, req, code) = (ident(&op.names.error), ident(&op.names.request), ident(&op.names.error_code));
+        let doc = docs(&format!(
+            "Why `{}` failed: an error answer with one of its codes ([`{code}`]), an undeclared code, validation (nothing sent), transport or decoding.",
+            op.name
+        ));
+        quote! {
+            #doc
+            pub type #err = OperationError<::__model::#req>;
+        }
+    });
     quote! {
         #doc
         #![forbid(unsafe_code)]
         #![deny(missing_docs)]
 
-        mod errors;
-
-        pub use errors::*;
         pub use __model::*;
         pub use __runtime::client::{
-            ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DecodeError, RetryPolicy, TransportError,
-            TransportErrorKind,
+            ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DecodeError, OperationError, RetryPolicy,
+            TransportError, TransportErrorKind,
         };
         pub use __runtime::errors::ApiError;
         pub use __runtime::validate::{Violation, Violations};
+
+        #( #aliases )*
 
         /// A client of the API: cheap to clone, safe to share between tasks.
         #[derive(Debug, Clone)]
@@ -83,7 +93,7 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     let doc = docs2(
         &format!("`{}`: {}", op.name, op.summary),
         &format!(
-            "{}\n\n{retry}\n\n# Errors\nOne [`{err}`] variant per code the API answers, plus validation (nothing sent), transport and decoding failures.",
+            "{}\n\n{retry}\n\n# Errors\n[`{err}`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.",
             op.description
         ),
     );
@@ -144,125 +154,9 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     quote! {
         #doc
         pub async fn #m(&self, request: &#req) -> ::core::result::Result<#resp, #err> {
-            self.rpc.invoke(request).await.map_err(#err::from)
+            self.rpc.call(request).await
         }
 
         #paging
-    }
-}
-
-fn errors(api: &Api) -> TokenStream {
-    let enums = api.operations.iter().map(|op| error_enum(api, op));
-    quote! {
-        //! One error enum per operation: a variant per code the spec declares for it (with the
-        //! protocol codes every operation shares), an `Unknown` fallback that keeps the code and
-        //! message, and the failures that happen on this side of the wire.
-
-        #( #enums )*
-    }
-}
-
-fn error_enum(api: &Api, op: &Operation) -> TokenStream {
-    let err = ident(&op.names.error);
-    let code_name = ident(&op.names.error_code);
-    let code = quote! { ::__model::#code_name };
-    let all: Vec<&ErrorDef> = api.operation_errors(op).collect();
-    let doc = docs(&format!("Why `{}` failed.", op.name));
-    let variants = all.iter().map(|e| {
-        let v = ident(&e.variant);
-        let doc = docs(&format!("`{}` (HTTP {}): {}\n\n{}", e.code, e.status, e.message, e.when));
-        quote! {
-            #doc
-            #[error("{0}")]
-            #v(::__runtime::errors::ApiError)
-        }
-    });
-    let from_arms = all.iter().map(|e| {
-        let v = ident(&e.variant);
-        quote! { ::core::option::Option::Some(#code::#v) => Self::#v(api) }
-    });
-    let api_arms: Vec<TokenStream> = all
-        .iter()
-        .map(|e| {
-            let v = ident(&e.variant);
-            quote! { Self::#v(e) }
-        })
-        .collect();
-    let not_sent = lit(&format!("{} was not sent: {{0}}", op.name));
-    quote! {
-        #doc
-        #[derive(Debug, ::thiserror::Error)]
-        pub enum #err {
-            #( #variants, )*
-            /// A code the spec does not declare for this operation; code and message are kept.
-            #[error("{0}")]
-            Unknown(::__runtime::errors::ApiError),
-            /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
-            #[error(#not_sent)]
-            Validation(::__runtime::validate::Violations),
-            /// The request or its answer was lost on the way (connection, timeout, TLS).
-            #[error(transparent)]
-            Transport(::__runtime::client::TransportError),
-            /// The server answered success, but not with the response the spec describes.
-            #[error(transparent)]
-            Decode(::__runtime::client::DecodeError),
-        }
-
-        impl ::core::convert::From<::__runtime::client::InvokeError> for #err {
-            fn from(e: ::__runtime::client::InvokeError) -> Self {
-                match e {
-                    ::__runtime::client::InvokeError::Api(api) => {
-                        match <#code as ::__runtime::errors::ErrorCode>::from_code(&api.code) {
-                            #( #from_arms, )*
-                            ::core::option::Option::None => Self::Unknown(api),
-                        }
-                    }
-                    ::__runtime::client::InvokeError::Validation(v) => Self::Validation(v),
-                    ::__runtime::client::InvokeError::Transport(t) => Self::Transport(t),
-                    ::__runtime::client::InvokeError::Decode(d) => Self::Decode(d),
-                }
-            }
-        }
-
-        impl #err {
-            /// The server's answer (RequestId, HTTP status, Code, Message), when the server answered with an error.
-            pub fn api_error(&self) -> ::core::option::Option<&::__runtime::errors::ApiError> {
-                match self {
-                    #( #api_arms )|* | Self::Unknown(e) => ::core::option::Option::Some(e),
-                    Self::Validation(_) | Self::Transport(_) | Self::Decode(_) => ::core::option::Option::None,
-                }
-            }
-
-            /// The declared code, when the server answered one of them.
-            pub fn code(&self) -> ::core::option::Option<#code> {
-                self.api_error().and_then(|e| <#code as ::__runtime::errors::ErrorCode>::from_code(&e.code))
-            }
-
-            /// The RequestId of the server's answer, for a support ticket.
-            pub fn request_id(&self) -> ::core::option::Option<&str> {
-                self.api_error().map(|e| e.request_id.as_str())
-            }
-
-            /// The violations, when the request was refused before sending.
-            pub fn violations(&self) -> ::core::option::Option<&::__runtime::validate::Violations> {
-                match self {
-                    Self::Validation(v) => ::core::option::Option::Some(v),
-                    _ => ::core::option::Option::None,
-                }
-            }
-
-            /// Whether trying again later may succeed: the spec marks the code retryable, the
-            /// server failed (5xx), or the connection failed or timed out. Validation and decoding
-            /// failures, and every other code, would fail the same way again.
-            pub fn is_retryable(&self) -> bool {
-                match self {
-                    Self::Transport(t) => t.is_connect() || t.is_timeout(),
-                    Self::Validation(_) | Self::Decode(_) => false,
-                    _ => self.api_error().is_some_and(|e| {
-                        e.status >= 500 || self.code().is_some_and(|c| ::__runtime::errors::ErrorCode::retryable(&c))
-                    }),
-                }
-            }
-        }
     }
 }

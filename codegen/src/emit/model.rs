@@ -14,6 +14,7 @@ use crate::ir::{Api, ConstraintKind, ErrorDef, ErrorRef, FieldType, Format, Oper
 pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
     let mut out = vec![
         ("lib.rs".to_string(), lib(api)),
+        ("codes.rs".to_string(), codes(api)),
         ("protocol.rs".to_string(), protocol(api)),
         ("shapes.rs".to_string(), shapes(api)),
         ("operations/mod.rs".to_string(), operations_mod(api)),
@@ -35,10 +36,12 @@ fn lib(api: &Api) -> TokenStream {
         #![forbid(unsafe_code)]
         #![deny(missing_docs)]
 
+        pub mod codes;
         pub mod operations;
         pub mod protocol;
         pub mod shapes;
 
+        pub use codes::ProtocolCode;
         pub use operations::*;
         pub use protocol::{HOST_ID, PROTOCOL_ERRORS, SERVICE};
         pub use shapes::*;
@@ -47,11 +50,59 @@ fn lib(api: &Api) -> TokenStream {
     }
 }
 
-fn error_spec(e: &ErrorDef) -> TokenStream {
-    let code = lit(&e.code);
-    let status = e.status;
-    let message = lit(&e.message);
-    quote! { ::__runtime::errors::ErrorSpec { code: #code, status: #status, message: #message } }
+/// The one-line rustdoc of a code: wire code, status, and when it is answered.
+fn code_doc(e: &ErrorDef) -> TokenStream {
+    docs(&format!("`{}` (HTTP {}): {}", e.code, e.status, e.when.trim()))
+}
+
+fn codes(api: &Api) -> TokenStream {
+    let consts = api.protocol_errors.iter().chain(&api.errors).map(|e| {
+        let (name, code, message) = (to_ident(&e.constant), lit(&e.code), lit(&e.message));
+        let status = Literal::u16_unsuffixed(e.status);
+        let doc = code_doc(e);
+        let new = if e.retryable { quote! { new_retryable } } else { quote! { new } };
+        quote! {
+            #doc
+            pub const #name: ::__runtime::errors::ErrorSpec = ::__runtime::errors::ErrorSpec::#new(#code, #status, #message);
+        }
+    });
+    let variants = api.protocol_errors.iter().map(|e| {
+        let (v, doc) = (to_ident(&e.variant), code_doc(e));
+        quote! { #doc #v }
+    });
+    let declared = api.protocol_errors.iter().map(|e| to_ident(&e.variant));
+    let arms = api.protocol_errors.iter().map(|e| {
+        let (v, c) = (to_ident(&e.variant), to_ident(&e.constant));
+        quote! { Self::#v => &#c }
+    });
+    quote! {
+        //! Every error code of the API, declared once: its wire code, HTTP status, message and
+        //! retryability. Each operation's code enum refers to these; [`ProtocolCode`] holds the
+        //! protocol errors every operation can answer.
+
+        #( #consts )*
+
+        /// The protocol errors every operation can answer (authentication, throttling, server
+        /// failures), each operation's code enum holding them as its `Protocol` variant.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ProtocolCode {
+            #( #variants, )*
+        }
+
+        impl ::__runtime::errors::ErrorCode for ProtocolCode {
+            const DECLARED: &'static [Self] = &[ #( Self::#declared ),* ];
+
+            fn spec(&self) -> &'static ::__runtime::errors::ErrorSpec {
+                match self { #( #arms, )* }
+            }
+        }
+
+        impl ::core::fmt::Display for ProtocolCode {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.write_str(::__runtime::errors::ErrorCode::code(self))
+            }
+        }
+    }
 }
 
 fn protocol(api: &Api) -> TokenStream {
@@ -60,8 +111,8 @@ fn protocol(api: &Api) -> TokenStream {
     let roles = PROTOCOL_ROLES.iter().filter_map(|(role, _)| {
         let e = api.role(role)?;
         let field = format_ident!("{}", role);
-        let spec = error_spec(e);
-        Some(quote! { #field: #spec })
+        let constant = to_ident(&e.constant);
+        Some(quote! { #field: crate::codes::#constant })
     });
     let service_doc = docs(&format!("The {} service: product code, API version and endpoint pattern.", s.product));
     quote! {
@@ -438,79 +489,48 @@ fn response_struct(api: &Api, op: &Operation, n: &Names) -> TokenStream {
 
 fn error_codes(api: &Api, op: &Operation, n: &Names) -> TokenStream {
     let Names { code, .. } = n;
-    let all: Vec<&ErrorDef> = api.operation_errors(op).collect();
+    let own: Vec<&ErrorDef> = api.operation_errors(op).collect();
     let doc = docs(&format!(
-        "Every error code `{}` can answer: its own ({}) and the protocol errors every operation shares.",
+        "The error codes of `{}`: the {} it declares, and the protocol codes every operation shares.",
         op.name,
-        op.errors.len()
+        own.len()
     ));
-    let variants = all.iter().map(|e| {
-        let v = to_ident(&e.variant);
-        let doc = docs(&format!("`{}` (HTTP {}): {}\n\n{}", e.code, e.status, e.message, e.when));
+    let variants = own.iter().map(|e| {
+        let (v, doc) = (to_ident(&e.variant), code_doc(e));
         quote! { #doc #v }
     });
-    let arms = |f: &dyn Fn(&ErrorDef) -> TokenStream| -> Vec<TokenStream> {
-        all.iter()
-            .map(|e| {
-                let v = to_ident(&e.variant);
-                let value = f(e);
-                quote! { Self::#v => #value }
-            })
-            .collect()
-    };
-    let codes = arms(&|e| {
-        let l = lit(&e.code);
-        quote! { #l }
+    let declared = own.iter().map(|e| to_ident(&e.variant));
+    let arms = own.iter().map(|e| {
+        let (v, c) = (to_ident(&e.variant), to_ident(&e.constant));
+        quote! { Self::#v => &crate::codes::#c }
     });
-    let statuses = arms(&|e| {
-        let s = e.status;
-        quote! { #s }
-    });
-    let messages = arms(&|e| {
-        let l = lit(&e.message);
-        quote! { #l }
-    });
-    let retryable = arms(&|e| {
-        let r = e.retryable;
-        quote! { #r }
-    });
-    let from = all.iter().map(|e| {
-        let v = to_ident(&e.variant);
-        let l = lit(&e.code);
-        quote! { #l => ::core::option::Option::Some(Self::#v) }
-    });
-    let all_variants = all.iter().map(|e| to_ident(&e.variant));
-    let count = all.len();
     quote! {
         #doc
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum #code {
             #( #variants, )*
-        }
-
-        impl #code {
-            /// Every code, in the spec's order.
-            pub const ALL: [Self; #count] = [ #( Self::#all_variants ),* ];
+            /// A protocol error, which every operation can answer.
+            Protocol(crate::codes::ProtocolCode),
         }
 
         impl ::__runtime::errors::ErrorCode for #code {
-            fn code(&self) -> &'static str {
-                match self { #( #codes, )* }
-            }
-            fn status(&self) -> u16 {
-                match self { #( #statuses, )* }
-            }
-            fn message(&self) -> &'static str {
-                match self { #( #messages, )* }
-            }
-            fn retryable(&self) -> bool {
-                match self { #( #retryable, )* }
-            }
-            fn from_code(code: &str) -> ::core::option::Option<Self> {
-                match code {
-                    #( #from, )*
-                    _ => ::core::option::Option::None,
+            const DECLARED: &'static [Self] = &[ #( Self::#declared ),* ];
+
+            fn spec(&self) -> &'static ::__runtime::errors::ErrorSpec {
+                match self {
+                    #( #arms, )*
+                    Self::Protocol(code) => code.spec(),
                 }
+            }
+
+            fn shared(code: &str) -> ::core::option::Option<Self> {
+                ::__runtime::errors::ErrorCode::from_code(code).map(Self::Protocol)
+            }
+        }
+
+        impl ::core::convert::From<crate::codes::ProtocolCode> for #code {
+            fn from(code: crate::codes::ProtocolCode) -> Self {
+                Self::Protocol(code)
             }
         }
 
@@ -569,7 +589,7 @@ fn outside(subject: TokenStream, min: Option<Literal>, max: Option<Literal>) -> 
 
 /// One parameter's constraints grouped by the code they raise (one violation per code at
 /// most): the condition under which the group is broken, and the code's variant.
-fn constraint_groups(p: &Param, api: &Api) -> Vec<(TokenStream, proc_macro2::Ident)> {
+fn constraint_groups(p: &Param, api: &Api, code: &proc_macro2::Ident) -> Vec<(TokenStream, TokenStream)> {
     let mut groups: Vec<(ErrorRef, Vec<TokenStream>)> = Vec::new();
     for k in &p.constraints {
         let cond = violates(&k.kind);
@@ -586,13 +606,19 @@ fn constraint_groups(p: &Param, api: &Api) -> Vec<(TokenStream, proc_macro2::Ide
             } else {
                 quote! { #( (#conds) )||* }
             };
-            (cond, variant(api, &error))
+            (cond, variant(api, code, &error))
         })
         .collect()
 }
 
-fn variant(_api: &Api, code: &ErrorRef) -> proc_macro2::Ident {
-    to_ident(&code.variant)
+/// The expression naming `error` as a value of the operation's code enum `code`.
+fn variant(api: &Api, code: &proc_macro2::Ident, error: &ErrorRef) -> TokenStream {
+    let v = to_ident(&error.variant);
+    if api.is_protocol(&error.code) {
+        quote! { #code::Protocol(crate::codes::ProtocolCode::#v) }
+    } else {
+        quote! { #code::#v }
+    }
 }
 
 /// The condition under which a parameter counts as not given (absent, or an empty string).
@@ -607,8 +633,8 @@ fn absent(p: &Param) -> Option<TokenStream> {
 }
 
 fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenStream {
-    let push = |v: &proc_macro2::Ident, wire: &Literal| {
-        quote! { problems.push(::__runtime::validate::Violation::new(#code::#v, #wire)); }
+    let push = |v: &TokenStream, wire: &Literal| {
+        quote! { problems.push(::__runtime::validate::Violation::new(#v, #wire)); }
     };
     let per_param: Vec<TokenStream> = op
         .params
@@ -616,7 +642,7 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
         .map(|p| {
             let ident = to_ident(&p.rust);
             let wire = lit(&p.wire);
-            let groups = constraint_groups(p, api);
+            let groups = constraint_groups(p, api, code);
             let checks: Vec<TokenStream> = groups
                 .iter()
                 .map(|(cond, v)| {
@@ -626,7 +652,7 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
                 .collect();
             match (p.required, p.ty) {
                 (true, Scalar::String) => {
-                    let missing = push(&variant(api, &p.missing_error), &wire);
+                    let missing = push(&variant(api, code, &p.missing_error), &wire);
                     if checks.is_empty() {
                         quote! { if self.#ident.is_empty() { #missing } }
                     } else {
@@ -649,7 +675,7 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
                 },
                 (false, Scalar::String) => {
                     let empty = p.empty_error.as_ref().map(|e| {
-                        let push = push(&variant(api, e), &wire);
+                        let push = push(&variant(api, code, e), &wire);
                         quote! { if self.#ident.as_deref() == ::core::option::Option::Some("") { #push } }
                     });
                     let guarded = groups.iter().map(|(cond, v)| {
@@ -677,7 +703,7 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
             let given_absent = absent(&op.params[r.if_given])?;
             let then_absent = absent(&op.params[r.then_required])?;
             let wire = lit(&op.params[r.then_required].wire);
-            let push = push(&variant(api, &r.error), &wire);
+            let push = push(&variant(api, code, &r.error), &wire);
             Some(quote! { if !(#given_absent) && #then_absent { #push } })
         })
         .collect();
@@ -714,13 +740,13 @@ fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStream {
     let extract = op.params.iter().map(|p| {
         let ident = to_ident(&p.rust);
         let wire = lit(&p.wire);
-        let invalid = variant(api, &p.type_error);
+        let invalid = variant(api, code, &p.type_error);
         if p.required {
-            let missing = variant(api, &p.missing_error);
-            quote! { #ident: ::__runtime::extract::required(params, #wire, #code::#missing, #code::#invalid, &mut parsing) }
+            let missing = variant(api, code, &p.missing_error);
+            quote! { #ident: ::__runtime::extract::required(params, #wire, #missing, #invalid, &mut parsing) }
         } else {
             let keep_empty = p.empty_error.is_some();
-            quote! { #ident: ::__runtime::extract::optional(params, #wire, #keep_empty, #code::#invalid, &mut parsing) }
+            quote! { #ident: ::__runtime::extract::optional(params, #wire, #keep_empty, #invalid, &mut parsing) }
         }
     });
     let order = op.params.iter().map(|p| lit(&p.wire));

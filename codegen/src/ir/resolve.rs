@@ -146,6 +146,7 @@ fn errors(
         }
         out.push(ErrorDef {
             code: e.code.clone(),
+            constant: names::error_constant(&e.code),
             variant,
             status: e.status,
             message: e.message.clone(),

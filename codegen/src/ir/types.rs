@@ -66,6 +66,8 @@ pub struct ErrorDef {
     pub code: String,
     /// Rust variant name, e.g. `ClientUserUserExist`.
     pub variant: String,
+    /// The constant declaring it in the model's `codes` module, e.g. `CLIENT_USER_USER_EXIST`.
+    pub constant: String,
     /// HTTP status.
     pub status: u16,
     /// Message template.
@@ -343,9 +345,14 @@ impl Api {
         self.errors.iter().chain(&self.protocol_errors).find(|e| e.code == code)
     }
 
-    /// Every error an operation can answer: its own codes, then the protocol codes.
+    /// The codes an operation declares itself (every operation also answers the protocol codes).
     pub fn operation_errors<'a>(&'a self, op: &'a Operation) -> impl Iterator<Item = &'a ErrorDef> + 'a {
-        op.errors.iter().map(|i| &self.errors[*i]).chain(&self.protocol_errors)
+        op.errors.iter().map(|i| &self.errors[*i])
+    }
+
+    /// Whether `code` is a protocol error (one every operation answers).
+    pub fn is_protocol(&self, code: &str) -> bool {
+        self.protocol_errors.iter().any(|e| e.code == code)
     }
 
     /// The protocol error playing a runtime role.

@@ -4,12 +4,20 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use smartag_runtime::errors::ErrorCode;
+use smartag_runtime::errors::{ErrorCode, ErrorSpec};
 use smartag_runtime::{extract, validate};
 use smartag_runtime::operation::Operation;
 use smartag_runtime::params::{Params, WireValue};
 use smartag_runtime::typestate::{Missing, Provided, Set};
 use smartag_runtime::validate::{Pattern, Violation, Violations};
+
+use crate::codes::{
+    CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_EMPTY, CLIENT_USER_EMAIL_INVALID,
+    CLIENT_USER_INVALID_CLIENT_IP, CLIENT_USER_IP_EMPTY, CLIENT_USER_IP_INVALID,
+    CLIENT_USER_NAME_EMPTY, CLIENT_USER_NAME_INVALID, CLIENT_USER_PASSWORD_INVALID,
+    CLIENT_USER_USER_EXIST, CLIENT_USER_USER_OVER_LIMIT, ProtocolCode, SAG_CIDR_EMPTY,
+    SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND,
+};
 
 /// The parameters of `CreateSmartAccessGatewayClientUser`: Creates a client account of a SAG APP instance.
 ///
@@ -369,7 +377,9 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
             problems
                 .push(
                     Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::MissingParameter,
+                        CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                            ProtocolCode::MissingParameter,
+                        ),
                         "RegionId",
                     ),
                 );
@@ -553,28 +563,38 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
             region_id: extract::required(
                 params,
                 "RegionId",
-                CreateSmartAccessGatewayClientUserErrorCode::MissingParameter,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::MissingParameter,
+                ),
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             smart_ag_id: extract::required(
                 params,
                 "SmartAGId",
                 CreateSmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             user_mail: extract::required(
                 params,
                 "UserMail",
                 CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailEmpty,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             bandwidth: extract::required(
                 params,
                 "Bandwidth",
-                CreateSmartAccessGatewayClientUserErrorCode::MissingParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::MissingParameter,
+                ),
                 CreateSmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
                 &mut parsing,
             ),
@@ -582,49 +602,63 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
                 params,
                 "UserName",
                 true,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             password: extract::optional(
                 params,
                 "Password",
                 true,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             client_ip: extract::optional(
                 params,
                 "ClientIp",
                 true,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             owner_id: extract::optional(
                 params,
                 "OwnerId",
                 false,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             resource_owner_id: extract::optional(
                 params,
                 "ResourceOwnerId",
                 false,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             owner_account: extract::optional(
                 params,
                 "OwnerAccount",
                 false,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             resource_owner_account: extract::optional(
                 params,
                 "ResourceOwnerAccount",
                 false,
-                CreateSmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
         };
@@ -677,173 +711,57 @@ pub struct CreateSmartAccessGatewayClientUserResponse {
     pub client_ip: Option<String>,
 }
 
-/// Every error code `CreateSmartAccessGatewayClientUser` can answer: its own (14) and the protocol errors every operation shares.
+/// The error codes of `CreateSmartAccessGatewayClientUser`: the 14 it declares, and the protocol codes every operation shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CreateSmartAccessGatewayClientUserErrorCode {
-    /// `ClientUser.BandwidthInvalid` (HTTP 400): The specified Bandwidth is invalid.
-    ///
-    /// Bandwidth is not an integer from 1 to 2000 (Kbit/s).
+    /// `ClientUser.BandwidthInvalid` (HTTP 400): Bandwidth is not an integer from 1 to 2000 (Kbit/s).
     ClientUserBandwidthInvalid,
 
-    /// `ClientUser.EmailEmpty` (HTTP 400): You must specify UserEmail.
-    ///
-    /// UserMail is absent or empty.
+    /// `ClientUser.EmailEmpty` (HTTP 400): UserMail is absent or empty.
     ClientUserEmailEmpty,
 
-    /// `ClientUser.EmailInvalid` (HTTP 400): The format of the specified UserEmail is invalid.
-    ///
-    /// The e-mail address is not of the form local@domain.tld.
+    /// `ClientUser.EmailInvalid` (HTTP 400): The e-mail address is not of the form local@domain.tld.
     ClientUserEmailInvalid,
 
-    /// `ClientUser.InvalidClientIp` (HTTP 400): The specified ClientIp is invalid.
-    ///
-    /// ClientIp is not a private IPv4 address (10/8, 172.16/12, 192.168/16).
+    /// `ClientUser.InvalidClientIp` (HTTP 400): ClientIp is not a private IPv4 address (10/8, 172.16/12, 192.168/16).
     ClientUserInvalidClientIp,
 
-    /// `ClientUser.IpEmpty` (HTTP 400): You must specify ClientIp.
-    ///
-    /// A static IP address was asked for (ClientIp sent) but its value is empty.
+    /// `ClientUser.IpEmpty` (HTTP 400): A static IP address was asked for (ClientIp sent) but its value is empty.
     ClientUserIpEmpty,
 
-    /// `ClientUser.IpInvalid` (HTTP 400): The specified ClientIp is invalid.
-    ///
-    /// The static IP address is outside the instance's CIDR block, reserved, or already in use.
+    /// `ClientUser.IpInvalid` (HTTP 400): The static IP address is outside the instance's CIDR block, reserved, or already in use.
     ClientUserIpInvalid,
 
-    /// `ClientUser.NameEmpty` (HTTP 400): You must specify UserName.
-    ///
-    /// UserName is required (Modify, or Create with a Password) but absent or empty.
+    /// `ClientUser.NameEmpty` (HTTP 400): UserName is required (Modify, or Create with a Password) but absent or empty.
     ClientUserNameEmpty,
 
-    /// `ClientUser.NameInvalid` (HTTP 400): The specified UserName is invalid.
-    ///
-    /// UserName is not 7 to 33 characters, starting with a letter or digit, of letters, digits, `_`, `@`, `.` and `-`.
+    /// `ClientUser.NameInvalid` (HTTP 400): UserName is not 7 to 33 characters, starting with a letter or digit, of letters, digits, `_`, `@`, `.` and `-`.
     ClientUserNameInvalid,
 
-    /// `ClientUser.UserExist` (HTTP 400): The specified user already exists.
-    ///
-    /// The instance already has a client account with this UserName.
+    /// `ClientUser.UserExist` (HTTP 400): The instance already has a client account with this UserName.
     ClientUserUserExist,
 
-    /// `ClientUser.UserOverLimit` (HTTP 400): The maximum number of users is exceeded.
-    ///
-    /// The instance has reached its client-account quota, or its CIDR block has no free address.
+    /// `ClientUser.UserOverLimit` (HTTP 400): The instance has reached its client-account quota, or its CIDR block has no free address.
     ClientUserUserOverLimit,
 
-    /// `ClientUser.PasswordInvalid` (HTTP 400): The specified password format is invalid.
-    ///
-    /// Password is not 8 to 32 characters, starting with a letter or digit, of letters, digits, `_`, `@` and `-`; or UserName is given without Password.
+    /// `ClientUser.PasswordInvalid` (HTTP 400): Password is not 8 to 32 characters, starting with a letter or digit, of letters, digits, `_`, `@` and `-`; or UserName is given without Password.
     ClientUserPasswordInvalid,
 
-    /// `SAG.CidrEmpty` (HTTP 400): You must specify the CIDR blocks of SAG.
-    ///
-    /// The instance has no client CIDR block configured, so no address can be assigned.
+    /// `SAG.CidrEmpty` (HTTP 400): The instance has no client CIDR block configured, so no address can be assigned.
     SagCidrEmpty,
 
-    /// `SAG.InstanceIdEmpty` (HTTP 400): You must specify the SAG instance ID.
-    ///
-    /// SmartAGId is absent or empty.
+    /// `SAG.InstanceIdEmpty` (HTTP 400): SmartAGId is absent or empty.
     SagInstanceIdEmpty,
 
-    /// `SAG.InstanceNoFound` (HTTP 400): The specified SAG instance does not exist.
-    ///
-    /// No SAG APP instance with this SmartAGId exists in the region.
+    /// `SAG.InstanceNoFound` (HTTP 400): No SAG APP instance with this SmartAGId exists in the region.
     SagInstanceNoFound,
 
-    /// `MissingParameter` (HTTP 400): The input parameter "{param}" that is mandatory for processing this request is not supplied.
-    ///
-    /// A parameter the operation requires is absent or empty.
-    MissingParameter,
-
-    /// `InvalidParameter` (HTTP 400): The specified parameter "{param}" is not valid.
-    ///
-    /// A parameter cannot be read as its declared type, or violates a protocol-level rule.
-    InvalidParameter,
-
-    /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
-    ///
-    /// The signature does not match the server's: under version 1.0 the Signature parameter is not the HMAC-SHA1 of the server's string to sign, under version 3 the Authorization header's Signature is not the HMAC-SHA256 of it (a wrong secret, most often).
-    SignatureDoesNotMatch,
-
-    /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
-    ///
-    /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
-    IncompleteSignature,
-
-    /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
-    ///
-    /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
-    MissingSecurityToken,
-
-    /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
-    ///
-    /// The security token sent is not the one issued with the temporary AccessKey.
-    InvalidSecurityTokenMismatchWithAccessKey,
-
-    /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
-    ///
-    /// The AccessKeyId is unknown.
-    InvalidAccessKeyIdNotFound,
-
-    /// `SignatureNonceUsed` (HTTP 400): Specified signature nonce was used already.
-    ///
-    /// The SignatureNonce was seen from the same key in the last 15 minutes.
-    SignatureNonceUsed,
-
-    /// `InvalidTimeStamp.Expired` (HTTP 400): Specified time stamp or date value is expired.
-    ///
-    /// The Timestamp is more than 15 minutes away from the server's clock.
-    InvalidTimeStampExpired,
-
-    /// `InvalidTimeStamp.Format` (HTTP 400): Specified time stamp or date value is not well formatted.
-    ///
-    /// The Timestamp is not UTC `YYYY-MM-DDThh:mm:ssZ`.
-    InvalidTimeStampFormat,
-
-    /// `InvalidAction.NotFound` (HTTP 404): Specified api is not found, please check your url and method.
-    ///
-    /// The Action is not an operation of this product.
-    InvalidActionNotFound,
-
-    /// `InvalidVersion` (HTTP 400): Specified parameter Version is not valid.
-    ///
-    /// The Version is not 2018-03-13.
-    InvalidVersion,
-
-    /// `RequestTooLarge` (HTTP 413): The request body is larger than the server accepts.
-    ///
-    /// The form body exceeds the server's body limit.
-    RequestTooLarge,
-
-    /// `ServiceUnavailable` (HTTP 503): The request has failed due to a temporary failure of the server.
-    ///
-    /// The server could not answer in time, or is temporarily unavailable.
-    ServiceUnavailable,
-
-    /// `Throttling` (HTTP 400): Request was denied due to request throttling.
-    ///
-    /// The caller sent too many requests.
-    Throttling,
-
-    /// `Throttling.User` (HTTP 400): Request was denied due to user flow control.
-    ///
-    /// The caller's account exceeded its request quota.
-    ThrottlingUser,
-
-    /// `Forbidden.RAM` (HTTP 403): User not authorized to operate on the specified resource, or this API doesn't support RAM.
-    ///
-    /// The RAM user lacks permission for the operation.
-    ForbiddenRam,
-
-    /// `InternalError` (HTTP 500): The request processing has failed due to some unknown error, exception or failure.
-    ///
-    /// The server failed unexpectedly; no details are disclosed.
-    InternalError,
+    /// A protocol error, which every operation can answer.
+    Protocol(ProtocolCode),
 }
 
-impl CreateSmartAccessGatewayClientUserErrorCode {
-    /// Every code, in the spec's order.
-    pub const ALL: [Self; 32usize] = [
+impl ErrorCode for CreateSmartAccessGatewayClientUserErrorCode {
+    const DECLARED: &'static [Self] = &[
         Self::ClientUserBandwidthInvalid,
         Self::ClientUserEmailEmpty,
         Self::ClientUserEmailInvalid,
@@ -858,244 +776,35 @@ impl CreateSmartAccessGatewayClientUserErrorCode {
         Self::SagCidrEmpty,
         Self::SagInstanceIdEmpty,
         Self::SagInstanceNoFound,
-        Self::MissingParameter,
-        Self::InvalidParameter,
-        Self::SignatureDoesNotMatch,
-        Self::IncompleteSignature,
-        Self::MissingSecurityToken,
-        Self::InvalidSecurityTokenMismatchWithAccessKey,
-        Self::InvalidAccessKeyIdNotFound,
-        Self::SignatureNonceUsed,
-        Self::InvalidTimeStampExpired,
-        Self::InvalidTimeStampFormat,
-        Self::InvalidActionNotFound,
-        Self::InvalidVersion,
-        Self::RequestTooLarge,
-        Self::ServiceUnavailable,
-        Self::Throttling,
-        Self::ThrottlingUser,
-        Self::ForbiddenRam,
-        Self::InternalError,
     ];
+    fn spec(&self) -> &'static ErrorSpec {
+        match self {
+            Self::ClientUserBandwidthInvalid => &CLIENT_USER_BANDWIDTH_INVALID,
+            Self::ClientUserEmailEmpty => &CLIENT_USER_EMAIL_EMPTY,
+            Self::ClientUserEmailInvalid => &CLIENT_USER_EMAIL_INVALID,
+            Self::ClientUserInvalidClientIp => &CLIENT_USER_INVALID_CLIENT_IP,
+            Self::ClientUserIpEmpty => &CLIENT_USER_IP_EMPTY,
+            Self::ClientUserIpInvalid => &CLIENT_USER_IP_INVALID,
+            Self::ClientUserNameEmpty => &CLIENT_USER_NAME_EMPTY,
+            Self::ClientUserNameInvalid => &CLIENT_USER_NAME_INVALID,
+            Self::ClientUserUserExist => &CLIENT_USER_USER_EXIST,
+            Self::ClientUserUserOverLimit => &CLIENT_USER_USER_OVER_LIMIT,
+            Self::ClientUserPasswordInvalid => &CLIENT_USER_PASSWORD_INVALID,
+            Self::SagCidrEmpty => &SAG_CIDR_EMPTY,
+            Self::SagInstanceIdEmpty => &SAG_INSTANCE_ID_EMPTY,
+            Self::SagInstanceNoFound => &SAG_INSTANCE_NO_FOUND,
+            Self::Protocol(code) => code.spec(),
+        }
+    }
+
+    fn shared(code: &str) -> Option<Self> {
+        ErrorCode::from_code(code).map(Self::Protocol)
+    }
 }
 
-impl ErrorCode for CreateSmartAccessGatewayClientUserErrorCode {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::ClientUserBandwidthInvalid => "ClientUser.BandwidthInvalid",
-            Self::ClientUserEmailEmpty => "ClientUser.EmailEmpty",
-            Self::ClientUserEmailInvalid => "ClientUser.EmailInvalid",
-            Self::ClientUserInvalidClientIp => "ClientUser.InvalidClientIp",
-            Self::ClientUserIpEmpty => "ClientUser.IpEmpty",
-            Self::ClientUserIpInvalid => "ClientUser.IpInvalid",
-            Self::ClientUserNameEmpty => "ClientUser.NameEmpty",
-            Self::ClientUserNameInvalid => "ClientUser.NameInvalid",
-            Self::ClientUserUserExist => "ClientUser.UserExist",
-            Self::ClientUserUserOverLimit => "ClientUser.UserOverLimit",
-            Self::ClientUserPasswordInvalid => "ClientUser.PasswordInvalid",
-            Self::SagCidrEmpty => "SAG.CidrEmpty",
-            Self::SagInstanceIdEmpty => "SAG.InstanceIdEmpty",
-            Self::SagInstanceNoFound => "SAG.InstanceNoFound",
-            Self::MissingParameter => "MissingParameter",
-            Self::InvalidParameter => "InvalidParameter",
-            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
-            Self::IncompleteSignature => "IncompleteSignature",
-            Self::MissingSecurityToken => "MissingSecurityToken",
-            Self::InvalidSecurityTokenMismatchWithAccessKey => {
-                "InvalidSecurityToken.MismatchWithAccessKey"
-            }
-            Self::InvalidAccessKeyIdNotFound => "InvalidAccessKeyId.NotFound",
-            Self::SignatureNonceUsed => "SignatureNonceUsed",
-            Self::InvalidTimeStampExpired => "InvalidTimeStamp.Expired",
-            Self::InvalidTimeStampFormat => "InvalidTimeStamp.Format",
-            Self::InvalidActionNotFound => "InvalidAction.NotFound",
-            Self::InvalidVersion => "InvalidVersion",
-            Self::RequestTooLarge => "RequestTooLarge",
-            Self::ServiceUnavailable => "ServiceUnavailable",
-            Self::Throttling => "Throttling",
-            Self::ThrottlingUser => "Throttling.User",
-            Self::ForbiddenRam => "Forbidden.RAM",
-            Self::InternalError => "InternalError",
-        }
-    }
-
-    fn status(&self) -> u16 {
-        match self {
-            Self::ClientUserBandwidthInvalid => 400u16,
-            Self::ClientUserEmailEmpty => 400u16,
-            Self::ClientUserEmailInvalid => 400u16,
-            Self::ClientUserInvalidClientIp => 400u16,
-            Self::ClientUserIpEmpty => 400u16,
-            Self::ClientUserIpInvalid => 400u16,
-            Self::ClientUserNameEmpty => 400u16,
-            Self::ClientUserNameInvalid => 400u16,
-            Self::ClientUserUserExist => 400u16,
-            Self::ClientUserUserOverLimit => 400u16,
-            Self::ClientUserPasswordInvalid => 400u16,
-            Self::SagCidrEmpty => 400u16,
-            Self::SagInstanceIdEmpty => 400u16,
-            Self::SagInstanceNoFound => 400u16,
-            Self::MissingParameter => 400u16,
-            Self::InvalidParameter => 400u16,
-            Self::SignatureDoesNotMatch => 400u16,
-            Self::IncompleteSignature => 400u16,
-            Self::MissingSecurityToken => 400u16,
-            Self::InvalidSecurityTokenMismatchWithAccessKey => 400u16,
-            Self::InvalidAccessKeyIdNotFound => 404u16,
-            Self::SignatureNonceUsed => 400u16,
-            Self::InvalidTimeStampExpired => 400u16,
-            Self::InvalidTimeStampFormat => 400u16,
-            Self::InvalidActionNotFound => 404u16,
-            Self::InvalidVersion => 400u16,
-            Self::RequestTooLarge => 413u16,
-            Self::ServiceUnavailable => 503u16,
-            Self::Throttling => 400u16,
-            Self::ThrottlingUser => 400u16,
-            Self::ForbiddenRam => 403u16,
-            Self::InternalError => 500u16,
-        }
-    }
-
-    fn message(&self) -> &'static str {
-        match self {
-            Self::ClientUserBandwidthInvalid => "The specified Bandwidth is invalid.",
-            Self::ClientUserEmailEmpty => "You must specify UserEmail.",
-            Self::ClientUserEmailInvalid => {
-                "The format of the specified UserEmail is invalid."
-            }
-            Self::ClientUserInvalidClientIp => "The specified ClientIp is invalid.",
-            Self::ClientUserIpEmpty => "You must specify ClientIp.",
-            Self::ClientUserIpInvalid => "The specified ClientIp is invalid.",
-            Self::ClientUserNameEmpty => "You must specify UserName.",
-            Self::ClientUserNameInvalid => "The specified UserName is invalid.",
-            Self::ClientUserUserExist => "The specified user already exists.",
-            Self::ClientUserUserOverLimit => "The maximum number of users is exceeded.",
-            Self::ClientUserPasswordInvalid => {
-                "The specified password format is invalid."
-            }
-            Self::SagCidrEmpty => "You must specify the CIDR blocks of SAG.",
-            Self::SagInstanceIdEmpty => "You must specify the SAG instance ID.",
-            Self::SagInstanceNoFound => "The specified SAG instance does not exist.",
-            Self::MissingParameter => {
-                "The input parameter \"{param}\" that is mandatory for processing this request is not supplied."
-            }
-            Self::InvalidParameter => "The specified parameter \"{param}\" is not valid.",
-            Self::SignatureDoesNotMatch => {
-                "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
-            }
-            Self::IncompleteSignature => {
-                "The request signature does not conform to Aliyun standards. {reason}"
-            }
-            Self::MissingSecurityToken => {
-                "The security token of the temporary AccessKey is not supplied ({param})."
-            }
-            Self::InvalidSecurityTokenMismatchWithAccessKey => {
-                "The security token does not belong to the AccessKey ({param})."
-            }
-            Self::InvalidAccessKeyIdNotFound => "Specified access key is not found.",
-            Self::SignatureNonceUsed => "Specified signature nonce was used already.",
-            Self::InvalidTimeStampExpired => {
-                "Specified time stamp or date value is expired."
-            }
-            Self::InvalidTimeStampFormat => {
-                "Specified time stamp or date value is not well formatted."
-            }
-            Self::InvalidActionNotFound => {
-                "Specified api is not found, please check your url and method."
-            }
-            Self::InvalidVersion => "Specified parameter Version is not valid.",
-            Self::RequestTooLarge => {
-                "The request body is larger than the server accepts."
-            }
-            Self::ServiceUnavailable => {
-                "The request has failed due to a temporary failure of the server."
-            }
-            Self::Throttling => "Request was denied due to request throttling.",
-            Self::ThrottlingUser => "Request was denied due to user flow control.",
-            Self::ForbiddenRam => {
-                "User not authorized to operate on the specified resource, or this API doesn't support RAM."
-            }
-            Self::InternalError => {
-                "The request processing has failed due to some unknown error, exception or failure."
-            }
-        }
-    }
-
-    fn retryable(&self) -> bool {
-        match self {
-            Self::ClientUserBandwidthInvalid => false,
-            Self::ClientUserEmailEmpty => false,
-            Self::ClientUserEmailInvalid => false,
-            Self::ClientUserInvalidClientIp => false,
-            Self::ClientUserIpEmpty => false,
-            Self::ClientUserIpInvalid => false,
-            Self::ClientUserNameEmpty => false,
-            Self::ClientUserNameInvalid => false,
-            Self::ClientUserUserExist => false,
-            Self::ClientUserUserOverLimit => false,
-            Self::ClientUserPasswordInvalid => false,
-            Self::SagCidrEmpty => false,
-            Self::SagInstanceIdEmpty => false,
-            Self::SagInstanceNoFound => false,
-            Self::MissingParameter => false,
-            Self::InvalidParameter => false,
-            Self::SignatureDoesNotMatch => false,
-            Self::IncompleteSignature => false,
-            Self::MissingSecurityToken => false,
-            Self::InvalidSecurityTokenMismatchWithAccessKey => false,
-            Self::InvalidAccessKeyIdNotFound => false,
-            Self::SignatureNonceUsed => false,
-            Self::InvalidTimeStampExpired => false,
-            Self::InvalidTimeStampFormat => false,
-            Self::InvalidActionNotFound => false,
-            Self::InvalidVersion => false,
-            Self::RequestTooLarge => false,
-            Self::ServiceUnavailable => true,
-            Self::Throttling => true,
-            Self::ThrottlingUser => true,
-            Self::ForbiddenRam => false,
-            Self::InternalError => true,
-        }
-    }
-
-    fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "ClientUser.BandwidthInvalid" => Some(Self::ClientUserBandwidthInvalid),
-            "ClientUser.EmailEmpty" => Some(Self::ClientUserEmailEmpty),
-            "ClientUser.EmailInvalid" => Some(Self::ClientUserEmailInvalid),
-            "ClientUser.InvalidClientIp" => Some(Self::ClientUserInvalidClientIp),
-            "ClientUser.IpEmpty" => Some(Self::ClientUserIpEmpty),
-            "ClientUser.IpInvalid" => Some(Self::ClientUserIpInvalid),
-            "ClientUser.NameEmpty" => Some(Self::ClientUserNameEmpty),
-            "ClientUser.NameInvalid" => Some(Self::ClientUserNameInvalid),
-            "ClientUser.UserExist" => Some(Self::ClientUserUserExist),
-            "ClientUser.UserOverLimit" => Some(Self::ClientUserUserOverLimit),
-            "ClientUser.PasswordInvalid" => Some(Self::ClientUserPasswordInvalid),
-            "SAG.CidrEmpty" => Some(Self::SagCidrEmpty),
-            "SAG.InstanceIdEmpty" => Some(Self::SagInstanceIdEmpty),
-            "SAG.InstanceNoFound" => Some(Self::SagInstanceNoFound),
-            "MissingParameter" => Some(Self::MissingParameter),
-            "InvalidParameter" => Some(Self::InvalidParameter),
-            "SignatureDoesNotMatch" => Some(Self::SignatureDoesNotMatch),
-            "IncompleteSignature" => Some(Self::IncompleteSignature),
-            "MissingSecurityToken" => Some(Self::MissingSecurityToken),
-            "InvalidSecurityToken.MismatchWithAccessKey" => {
-                Some(Self::InvalidSecurityTokenMismatchWithAccessKey)
-            }
-            "InvalidAccessKeyId.NotFound" => Some(Self::InvalidAccessKeyIdNotFound),
-            "SignatureNonceUsed" => Some(Self::SignatureNonceUsed),
-            "InvalidTimeStamp.Expired" => Some(Self::InvalidTimeStampExpired),
-            "InvalidTimeStamp.Format" => Some(Self::InvalidTimeStampFormat),
-            "InvalidAction.NotFound" => Some(Self::InvalidActionNotFound),
-            "InvalidVersion" => Some(Self::InvalidVersion),
-            "RequestTooLarge" => Some(Self::RequestTooLarge),
-            "ServiceUnavailable" => Some(Self::ServiceUnavailable),
-            "Throttling" => Some(Self::Throttling),
-            "Throttling.User" => Some(Self::ThrottlingUser),
-            "Forbidden.RAM" => Some(Self::ForbiddenRam),
-            "InternalError" => Some(Self::InternalError),
-            _ => None,
-        }
+impl From<ProtocolCode> for CreateSmartAccessGatewayClientUserErrorCode {
+    fn from(code: ProtocolCode) -> Self {
+        Self::Protocol(code)
     }
 }
 

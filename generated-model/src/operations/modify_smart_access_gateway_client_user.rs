@@ -4,12 +4,18 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use smartag_runtime::errors::ErrorCode;
+use smartag_runtime::errors::{ErrorCode, ErrorSpec};
 use smartag_runtime::{extract, validate};
 use smartag_runtime::operation::Operation;
 use smartag_runtime::params::{Params, WireValue};
 use smartag_runtime::typestate::{Missing, Provided, Set};
 use smartag_runtime::validate::{Pattern, Violation, Violations};
+
+use crate::codes::{
+    CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_INVALID, CLIENT_USER_NAME_EMPTY,
+    CLIENT_USER_NAME_INVALID, CLIENT_USER_NOT_EXIST, ProtocolCode, SAG_INSTANCE_ID_EMPTY,
+    SAG_INSTANCE_NO_FOUND,
+};
 
 /// The parameters of `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
 ///
@@ -335,7 +341,9 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
             problems
                 .push(
                     Violation::new(
-                        ModifySmartAccessGatewayClientUserErrorCode::MissingParameter,
+                        ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                            ProtocolCode::MissingParameter,
+                        ),
                         "RegionId",
                     ),
                 );
@@ -430,28 +438,38 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
             region_id: extract::required(
                 params,
                 "RegionId",
-                ModifySmartAccessGatewayClientUserErrorCode::MissingParameter,
-                ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::MissingParameter,
+                ),
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             smart_ag_id: extract::required(
                 params,
                 "SmartAGId",
                 ModifySmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
-                ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             user_name: extract::required(
                 params,
                 "UserName",
                 ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
-                ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             bandwidth: extract::required(
                 params,
                 "Bandwidth",
-                ModifySmartAccessGatewayClientUserErrorCode::MissingParameter,
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::MissingParameter,
+                ),
                 ModifySmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
                 &mut parsing,
             ),
@@ -459,35 +477,45 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
                 params,
                 "Email",
                 false,
-                ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             owner_id: extract::optional(
                 params,
                 "OwnerId",
                 false,
-                ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             resource_owner_id: extract::optional(
                 params,
                 "ResourceOwnerId",
                 false,
-                ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             owner_account: extract::optional(
                 params,
                 "OwnerAccount",
                 false,
-                ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
             resource_owner_account: extract::optional(
                 params,
                 "ResourceOwnerAccount",
                 false,
-                ModifySmartAccessGatewayClientUserErrorCode::InvalidParameter,
+                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
+                    ProtocolCode::InvalidParameter,
+                ),
                 &mut parsing,
             ),
         };
@@ -538,138 +566,36 @@ pub struct ModifySmartAccessGatewayClientUserResponse {
     pub client_ip: Option<String>,
 }
 
-/// Every error code `ModifySmartAccessGatewayClientUser` can answer: its own (7) and the protocol errors every operation shares.
+/// The error codes of `ModifySmartAccessGatewayClientUser`: the 7 it declares, and the protocol codes every operation shares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ModifySmartAccessGatewayClientUserErrorCode {
-    /// `ClientUser.BandwidthInvalid` (HTTP 400): The specified Bandwidth is invalid.
-    ///
-    /// Bandwidth is not an integer from 1 to 2000 (Kbit/s).
+    /// `ClientUser.BandwidthInvalid` (HTTP 400): Bandwidth is not an integer from 1 to 2000 (Kbit/s).
     ClientUserBandwidthInvalid,
 
-    /// `ClientUser.EmailInvalid` (HTTP 400): The format of the specified UserEmail is invalid.
-    ///
-    /// The e-mail address is not of the form local@domain.tld.
+    /// `ClientUser.EmailInvalid` (HTTP 400): The e-mail address is not of the form local@domain.tld.
     ClientUserEmailInvalid,
 
-    /// `ClientUser.NameEmpty` (HTTP 400): You must specify UserName.
-    ///
-    /// UserName is required (Modify, or Create with a Password) but absent or empty.
+    /// `ClientUser.NameEmpty` (HTTP 400): UserName is required (Modify, or Create with a Password) but absent or empty.
     ClientUserNameEmpty,
 
-    /// `ClientUser.NameInvalid` (HTTP 400): The specified UserName is invalid.
-    ///
-    /// UserName is not 7 to 33 characters, starting with a letter or digit, of letters, digits, `_`, `@`, `.` and `-`.
+    /// `ClientUser.NameInvalid` (HTTP 400): UserName is not 7 to 33 characters, starting with a letter or digit, of letters, digits, `_`, `@`, `.` and `-`.
     ClientUserNameInvalid,
 
-    /// `ClientUser.NotExist` (HTTP 400): The specified user does not exist.
-    ///
-    /// Modify names a UserName the instance has no account for. Not in the published pages; this is the answer the service family gives for a missing client account, and this project's choice.
+    /// `ClientUser.NotExist` (HTTP 400): Modify names a UserName the instance has no account for. Not in the published pages; this is the answer the service family gives for a missing client account, and this project's choice.
     ClientUserNotExist,
 
-    /// `SAG.InstanceIdEmpty` (HTTP 400): You must specify the SAG instance ID.
-    ///
-    /// SmartAGId is absent or empty.
+    /// `SAG.InstanceIdEmpty` (HTTP 400): SmartAGId is absent or empty.
     SagInstanceIdEmpty,
 
-    /// `SAG.InstanceNoFound` (HTTP 400): The specified SAG instance does not exist.
-    ///
-    /// No SAG APP instance with this SmartAGId exists in the region.
+    /// `SAG.InstanceNoFound` (HTTP 400): No SAG APP instance with this SmartAGId exists in the region.
     SagInstanceNoFound,
 
-    /// `MissingParameter` (HTTP 400): The input parameter "{param}" that is mandatory for processing this request is not supplied.
-    ///
-    /// A parameter the operation requires is absent or empty.
-    MissingParameter,
-
-    /// `InvalidParameter` (HTTP 400): The specified parameter "{param}" is not valid.
-    ///
-    /// A parameter cannot be read as its declared type, or violates a protocol-level rule.
-    InvalidParameter,
-
-    /// `SignatureDoesNotMatch` (HTTP 400): Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}
-    ///
-    /// The signature does not match the server's: under version 1.0 the Signature parameter is not the HMAC-SHA1 of the server's string to sign, under version 3 the Authorization header's Signature is not the HMAC-SHA256 of it (a wrong secret, most often).
-    SignatureDoesNotMatch,
-
-    /// `IncompleteSignature` (HTTP 400): The request signature does not conform to Aliyun standards. {reason}
-    ///
-    /// A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
-    IncompleteSignature,
-
-    /// `MissingSecurityToken` (HTTP 400): The security token of the temporary AccessKey is not supplied ({param}).
-    ///
-    /// An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
-    MissingSecurityToken,
-
-    /// `InvalidSecurityToken.MismatchWithAccessKey` (HTTP 400): The security token does not belong to the AccessKey ({param}).
-    ///
-    /// The security token sent is not the one issued with the temporary AccessKey.
-    InvalidSecurityTokenMismatchWithAccessKey,
-
-    /// `InvalidAccessKeyId.NotFound` (HTTP 404): Specified access key is not found.
-    ///
-    /// The AccessKeyId is unknown.
-    InvalidAccessKeyIdNotFound,
-
-    /// `SignatureNonceUsed` (HTTP 400): Specified signature nonce was used already.
-    ///
-    /// The SignatureNonce was seen from the same key in the last 15 minutes.
-    SignatureNonceUsed,
-
-    /// `InvalidTimeStamp.Expired` (HTTP 400): Specified time stamp or date value is expired.
-    ///
-    /// The Timestamp is more than 15 minutes away from the server's clock.
-    InvalidTimeStampExpired,
-
-    /// `InvalidTimeStamp.Format` (HTTP 400): Specified time stamp or date value is not well formatted.
-    ///
-    /// The Timestamp is not UTC `YYYY-MM-DDThh:mm:ssZ`.
-    InvalidTimeStampFormat,
-
-    /// `InvalidAction.NotFound` (HTTP 404): Specified api is not found, please check your url and method.
-    ///
-    /// The Action is not an operation of this product.
-    InvalidActionNotFound,
-
-    /// `InvalidVersion` (HTTP 400): Specified parameter Version is not valid.
-    ///
-    /// The Version is not 2018-03-13.
-    InvalidVersion,
-
-    /// `RequestTooLarge` (HTTP 413): The request body is larger than the server accepts.
-    ///
-    /// The form body exceeds the server's body limit.
-    RequestTooLarge,
-
-    /// `ServiceUnavailable` (HTTP 503): The request has failed due to a temporary failure of the server.
-    ///
-    /// The server could not answer in time, or is temporarily unavailable.
-    ServiceUnavailable,
-
-    /// `Throttling` (HTTP 400): Request was denied due to request throttling.
-    ///
-    /// The caller sent too many requests.
-    Throttling,
-
-    /// `Throttling.User` (HTTP 400): Request was denied due to user flow control.
-    ///
-    /// The caller's account exceeded its request quota.
-    ThrottlingUser,
-
-    /// `Forbidden.RAM` (HTTP 403): User not authorized to operate on the specified resource, or this API doesn't support RAM.
-    ///
-    /// The RAM user lacks permission for the operation.
-    ForbiddenRam,
-
-    /// `InternalError` (HTTP 500): The request processing has failed due to some unknown error, exception or failure.
-    ///
-    /// The server failed unexpectedly; no details are disclosed.
-    InternalError,
+    /// A protocol error, which every operation can answer.
+    Protocol(ProtocolCode),
 }
 
-impl ModifySmartAccessGatewayClientUserErrorCode {
-    /// Every code, in the spec's order.
-    pub const ALL: [Self; 25usize] = [
+impl ErrorCode for ModifySmartAccessGatewayClientUserErrorCode {
+    const DECLARED: &'static [Self] = &[
         Self::ClientUserBandwidthInvalid,
         Self::ClientUserEmailInvalid,
         Self::ClientUserNameEmpty,
@@ -677,207 +603,28 @@ impl ModifySmartAccessGatewayClientUserErrorCode {
         Self::ClientUserNotExist,
         Self::SagInstanceIdEmpty,
         Self::SagInstanceNoFound,
-        Self::MissingParameter,
-        Self::InvalidParameter,
-        Self::SignatureDoesNotMatch,
-        Self::IncompleteSignature,
-        Self::MissingSecurityToken,
-        Self::InvalidSecurityTokenMismatchWithAccessKey,
-        Self::InvalidAccessKeyIdNotFound,
-        Self::SignatureNonceUsed,
-        Self::InvalidTimeStampExpired,
-        Self::InvalidTimeStampFormat,
-        Self::InvalidActionNotFound,
-        Self::InvalidVersion,
-        Self::RequestTooLarge,
-        Self::ServiceUnavailable,
-        Self::Throttling,
-        Self::ThrottlingUser,
-        Self::ForbiddenRam,
-        Self::InternalError,
     ];
+    fn spec(&self) -> &'static ErrorSpec {
+        match self {
+            Self::ClientUserBandwidthInvalid => &CLIENT_USER_BANDWIDTH_INVALID,
+            Self::ClientUserEmailInvalid => &CLIENT_USER_EMAIL_INVALID,
+            Self::ClientUserNameEmpty => &CLIENT_USER_NAME_EMPTY,
+            Self::ClientUserNameInvalid => &CLIENT_USER_NAME_INVALID,
+            Self::ClientUserNotExist => &CLIENT_USER_NOT_EXIST,
+            Self::SagInstanceIdEmpty => &SAG_INSTANCE_ID_EMPTY,
+            Self::SagInstanceNoFound => &SAG_INSTANCE_NO_FOUND,
+            Self::Protocol(code) => code.spec(),
+        }
+    }
+
+    fn shared(code: &str) -> Option<Self> {
+        ErrorCode::from_code(code).map(Self::Protocol)
+    }
 }
 
-impl ErrorCode for ModifySmartAccessGatewayClientUserErrorCode {
-    fn code(&self) -> &'static str {
-        match self {
-            Self::ClientUserBandwidthInvalid => "ClientUser.BandwidthInvalid",
-            Self::ClientUserEmailInvalid => "ClientUser.EmailInvalid",
-            Self::ClientUserNameEmpty => "ClientUser.NameEmpty",
-            Self::ClientUserNameInvalid => "ClientUser.NameInvalid",
-            Self::ClientUserNotExist => "ClientUser.NotExist",
-            Self::SagInstanceIdEmpty => "SAG.InstanceIdEmpty",
-            Self::SagInstanceNoFound => "SAG.InstanceNoFound",
-            Self::MissingParameter => "MissingParameter",
-            Self::InvalidParameter => "InvalidParameter",
-            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
-            Self::IncompleteSignature => "IncompleteSignature",
-            Self::MissingSecurityToken => "MissingSecurityToken",
-            Self::InvalidSecurityTokenMismatchWithAccessKey => {
-                "InvalidSecurityToken.MismatchWithAccessKey"
-            }
-            Self::InvalidAccessKeyIdNotFound => "InvalidAccessKeyId.NotFound",
-            Self::SignatureNonceUsed => "SignatureNonceUsed",
-            Self::InvalidTimeStampExpired => "InvalidTimeStamp.Expired",
-            Self::InvalidTimeStampFormat => "InvalidTimeStamp.Format",
-            Self::InvalidActionNotFound => "InvalidAction.NotFound",
-            Self::InvalidVersion => "InvalidVersion",
-            Self::RequestTooLarge => "RequestTooLarge",
-            Self::ServiceUnavailable => "ServiceUnavailable",
-            Self::Throttling => "Throttling",
-            Self::ThrottlingUser => "Throttling.User",
-            Self::ForbiddenRam => "Forbidden.RAM",
-            Self::InternalError => "InternalError",
-        }
-    }
-
-    fn status(&self) -> u16 {
-        match self {
-            Self::ClientUserBandwidthInvalid => 400u16,
-            Self::ClientUserEmailInvalid => 400u16,
-            Self::ClientUserNameEmpty => 400u16,
-            Self::ClientUserNameInvalid => 400u16,
-            Self::ClientUserNotExist => 400u16,
-            Self::SagInstanceIdEmpty => 400u16,
-            Self::SagInstanceNoFound => 400u16,
-            Self::MissingParameter => 400u16,
-            Self::InvalidParameter => 400u16,
-            Self::SignatureDoesNotMatch => 400u16,
-            Self::IncompleteSignature => 400u16,
-            Self::MissingSecurityToken => 400u16,
-            Self::InvalidSecurityTokenMismatchWithAccessKey => 400u16,
-            Self::InvalidAccessKeyIdNotFound => 404u16,
-            Self::SignatureNonceUsed => 400u16,
-            Self::InvalidTimeStampExpired => 400u16,
-            Self::InvalidTimeStampFormat => 400u16,
-            Self::InvalidActionNotFound => 404u16,
-            Self::InvalidVersion => 400u16,
-            Self::RequestTooLarge => 413u16,
-            Self::ServiceUnavailable => 503u16,
-            Self::Throttling => 400u16,
-            Self::ThrottlingUser => 400u16,
-            Self::ForbiddenRam => 403u16,
-            Self::InternalError => 500u16,
-        }
-    }
-
-    fn message(&self) -> &'static str {
-        match self {
-            Self::ClientUserBandwidthInvalid => "The specified Bandwidth is invalid.",
-            Self::ClientUserEmailInvalid => {
-                "The format of the specified UserEmail is invalid."
-            }
-            Self::ClientUserNameEmpty => "You must specify UserName.",
-            Self::ClientUserNameInvalid => "The specified UserName is invalid.",
-            Self::ClientUserNotExist => "The specified user does not exist.",
-            Self::SagInstanceIdEmpty => "You must specify the SAG instance ID.",
-            Self::SagInstanceNoFound => "The specified SAG instance does not exist.",
-            Self::MissingParameter => {
-                "The input parameter \"{param}\" that is mandatory for processing this request is not supplied."
-            }
-            Self::InvalidParameter => "The specified parameter \"{param}\" is not valid.",
-            Self::SignatureDoesNotMatch => {
-                "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}"
-            }
-            Self::IncompleteSignature => {
-                "The request signature does not conform to Aliyun standards. {reason}"
-            }
-            Self::MissingSecurityToken => {
-                "The security token of the temporary AccessKey is not supplied ({param})."
-            }
-            Self::InvalidSecurityTokenMismatchWithAccessKey => {
-                "The security token does not belong to the AccessKey ({param})."
-            }
-            Self::InvalidAccessKeyIdNotFound => "Specified access key is not found.",
-            Self::SignatureNonceUsed => "Specified signature nonce was used already.",
-            Self::InvalidTimeStampExpired => {
-                "Specified time stamp or date value is expired."
-            }
-            Self::InvalidTimeStampFormat => {
-                "Specified time stamp or date value is not well formatted."
-            }
-            Self::InvalidActionNotFound => {
-                "Specified api is not found, please check your url and method."
-            }
-            Self::InvalidVersion => "Specified parameter Version is not valid.",
-            Self::RequestTooLarge => {
-                "The request body is larger than the server accepts."
-            }
-            Self::ServiceUnavailable => {
-                "The request has failed due to a temporary failure of the server."
-            }
-            Self::Throttling => "Request was denied due to request throttling.",
-            Self::ThrottlingUser => "Request was denied due to user flow control.",
-            Self::ForbiddenRam => {
-                "User not authorized to operate on the specified resource, or this API doesn't support RAM."
-            }
-            Self::InternalError => {
-                "The request processing has failed due to some unknown error, exception or failure."
-            }
-        }
-    }
-
-    fn retryable(&self) -> bool {
-        match self {
-            Self::ClientUserBandwidthInvalid => false,
-            Self::ClientUserEmailInvalid => false,
-            Self::ClientUserNameEmpty => false,
-            Self::ClientUserNameInvalid => false,
-            Self::ClientUserNotExist => false,
-            Self::SagInstanceIdEmpty => false,
-            Self::SagInstanceNoFound => false,
-            Self::MissingParameter => false,
-            Self::InvalidParameter => false,
-            Self::SignatureDoesNotMatch => false,
-            Self::IncompleteSignature => false,
-            Self::MissingSecurityToken => false,
-            Self::InvalidSecurityTokenMismatchWithAccessKey => false,
-            Self::InvalidAccessKeyIdNotFound => false,
-            Self::SignatureNonceUsed => false,
-            Self::InvalidTimeStampExpired => false,
-            Self::InvalidTimeStampFormat => false,
-            Self::InvalidActionNotFound => false,
-            Self::InvalidVersion => false,
-            Self::RequestTooLarge => false,
-            Self::ServiceUnavailable => true,
-            Self::Throttling => true,
-            Self::ThrottlingUser => true,
-            Self::ForbiddenRam => false,
-            Self::InternalError => true,
-        }
-    }
-
-    fn from_code(code: &str) -> Option<Self> {
-        match code {
-            "ClientUser.BandwidthInvalid" => Some(Self::ClientUserBandwidthInvalid),
-            "ClientUser.EmailInvalid" => Some(Self::ClientUserEmailInvalid),
-            "ClientUser.NameEmpty" => Some(Self::ClientUserNameEmpty),
-            "ClientUser.NameInvalid" => Some(Self::ClientUserNameInvalid),
-            "ClientUser.NotExist" => Some(Self::ClientUserNotExist),
-            "SAG.InstanceIdEmpty" => Some(Self::SagInstanceIdEmpty),
-            "SAG.InstanceNoFound" => Some(Self::SagInstanceNoFound),
-            "MissingParameter" => Some(Self::MissingParameter),
-            "InvalidParameter" => Some(Self::InvalidParameter),
-            "SignatureDoesNotMatch" => Some(Self::SignatureDoesNotMatch),
-            "IncompleteSignature" => Some(Self::IncompleteSignature),
-            "MissingSecurityToken" => Some(Self::MissingSecurityToken),
-            "InvalidSecurityToken.MismatchWithAccessKey" => {
-                Some(Self::InvalidSecurityTokenMismatchWithAccessKey)
-            }
-            "InvalidAccessKeyId.NotFound" => Some(Self::InvalidAccessKeyIdNotFound),
-            "SignatureNonceUsed" => Some(Self::SignatureNonceUsed),
-            "InvalidTimeStamp.Expired" => Some(Self::InvalidTimeStampExpired),
-            "InvalidTimeStamp.Format" => Some(Self::InvalidTimeStampFormat),
-            "InvalidAction.NotFound" => Some(Self::InvalidActionNotFound),
-            "InvalidVersion" => Some(Self::InvalidVersion),
-            "RequestTooLarge" => Some(Self::RequestTooLarge),
-            "ServiceUnavailable" => Some(Self::ServiceUnavailable),
-            "Throttling" => Some(Self::Throttling),
-            "Throttling.User" => Some(Self::ThrottlingUser),
-            "Forbidden.RAM" => Some(Self::ForbiddenRam),
-            "InternalError" => Some(Self::InternalError),
-            _ => None,
-        }
+impl From<ProtocolCode> for ModifySmartAccessGatewayClientUserErrorCode {
+    fn from(code: ProtocolCode) -> Self {
+        Self::Protocol(code)
     }
 }
 

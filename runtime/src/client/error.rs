@@ -3,7 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::errors::ApiError;
+use super::retry::{self, Failure};
+use crate::errors::{ApiError, ErrorCode};
+use crate::operation::Operation;
 use crate::validate::Violations;
 
 /// A client configuration that cannot work, found before any request is sent.
@@ -80,10 +82,8 @@ pub enum ConfigError {
     HttpClient(#[source] reqwest::Error),
 }
 
-/// Why an invocation failed.
-///
-/// The generated client maps this into per-operation error enums; the variants keep everything a
-/// caller needs to decide what to do next.
+/// Why an invocation failed, untyped: [`RpcClient::invoke`](super::RpcClient::invoke) answers it;
+/// [`RpcClient::call`](super::RpcClient::call) answers the typed [`OperationError`].
 ///
 /// The enum is exhaustive (exactly these four cases), so generated code can match it completely.
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +126,161 @@ impl InvokeError {
     }
 }
 
+impl<Op: Operation> From<OperationError<Op>> for InvokeError {
+    fn from(e: OperationError<Op>) -> Self {
+        match e {
+            OperationError::Api { error, .. } | OperationError::Unknown(error) => InvokeError::Api(error),
+            OperationError::Validation(v) => InvokeError::Validation(v),
+            OperationError::Transport(t) => InvokeError::Transport(t),
+            OperationError::Decode(d) => InvokeError::Decode(d),
+        }
+    }
+}
+
+/// Why operation `Op` failed: the error type of every generated client method
+/// (`pub type CreateUserError = OperationError<CreateUserRequest>`).
+///
+/// An error answer with one of the operation's codes is [`OperationError::Api`], its `code`
+/// matchable as the operation's own code enum (which holds only the codes the operation
+/// declares, and the protocol codes every operation shares):
+///
+/// ```ignore
+/// match client.create_user(&request).await {
+///     Err(CreateUserError::Api { code: CreateUserErrorCode::UserExist, .. }) => { /* taken */ }
+///     Err(e) if e.is_retryable() => { /* try again later */ }
+///     Err(e) => return Err(e.into()),
+///     Ok(created) => { /* ... */ }
+/// }
+/// ```
+///
+/// `Debug` and `Display` never show a secret: the request is not kept, violations never hold
+/// parameter values, and transport errors drop the URL's query.
+pub enum OperationError<Op: Operation> {
+    /// The server answered one of the operation's codes; `error` is the whole answer.
+    Api {
+        /// The code, as the operation's code enum.
+        code: Op::ErrorCode,
+        /// The answer: HTTP status, `RequestId`, code, message.
+        error: ApiError,
+    },
+    /// The server answered a code the operation does not declare; code and message are kept.
+    Unknown(ApiError),
+    /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
+    Validation(Violations),
+    /// No usable response arrived (connection, timeout, TLS), after every allowed attempt.
+    Transport(TransportError),
+    /// The server answered success, but not with the response the spec describes.
+    Decode(DecodeError),
+}
+
+impl<Op: Operation> From<InvokeError> for OperationError<Op> {
+    fn from(e: InvokeError) -> Self {
+        match e {
+            InvokeError::Api(error) => match <Op::ErrorCode as ErrorCode>::from_code(&error.code) {
+                Some(code) => OperationError::Api { code, error },
+                None => OperationError::Unknown(error),
+            },
+            InvokeError::Validation(v) => OperationError::Validation(v),
+            InvokeError::Transport(t) => OperationError::Transport(t),
+            InvokeError::Decode(d) => OperationError::Decode(d),
+        }
+    }
+}
+
+impl<Op: Operation> OperationError<Op> {
+    /// The server's answer (RequestId, HTTP status, Code, Message), when the server answered
+    /// with an error.
+    pub fn api_error(&self) -> Option<&ApiError> {
+        match self {
+            OperationError::Api { error, .. } | OperationError::Unknown(error) => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The operation's code, when the server answered one it declares (or a protocol code).
+    pub fn code(&self) -> Option<Op::ErrorCode> {
+        match self {
+            OperationError::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// The `RequestId` of the failing request, when a response carried one (for a support ticket).
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            OperationError::Api { error, .. } | OperationError::Unknown(error) if !error.request_id.is_empty() => {
+                Some(error.request_id.as_str())
+            }
+            OperationError::Decode(e) => e.request_id(),
+            _ => None,
+        }
+    }
+
+    /// The violations, when the request was refused before sending.
+    pub fn violations(&self) -> Option<&Violations> {
+        match self {
+            OperationError::Validation(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The failure as the retry classifier sees it.
+    pub fn failure(&self) -> Failure {
+        match self {
+            OperationError::Api { code, error } => {
+                Failure::Api { status: error.status, retryable_code: code.retryable() }
+            }
+            OperationError::Unknown(error) => Failure::Api { status: error.status, retryable_code: false },
+            OperationError::Transport(t) => Failure::Transport(t.kind()),
+            OperationError::Validation(_) | OperationError::Decode(_) => Failure::Final,
+        }
+    }
+
+    /// Whether trying the same request again may succeed, by [`retry::is_retryable`] — the very
+    /// classifier the client's retry loop uses, so an error the client gave up on after retrying
+    /// says `true` (the attempts ran out) and one it did not retry says `false`. Considers the
+    /// operation's idempotency: a timeout, or a 5xx or throttling answer, is retryable only for an
+    /// idempotent operation.
+    pub fn is_retryable(&self) -> bool {
+        retry::is_retryable(Op::IDEMPOTENT, self.failure())
+    }
+}
+
+impl<Op: Operation> fmt::Debug for OperationError<Op> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OperationError::Api { code, error } => {
+                f.debug_struct("Api").field("code", code).field("error", error).finish()
+            }
+            OperationError::Unknown(e) => f.debug_tuple("Unknown").field(e).finish(),
+            OperationError::Validation(v) => f.debug_tuple("Validation").field(v).finish(),
+            OperationError::Transport(t) => f.debug_tuple("Transport").field(t).finish(),
+            OperationError::Decode(d) => f.debug_tuple("Decode").field(d).finish(),
+        }
+    }
+}
+
+impl<Op: Operation> fmt::Display for OperationError<Op> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OperationError::Api { error, .. } | OperationError::Unknown(error) => error.fmt(f),
+            OperationError::Validation(v) => write!(f, "{} was not sent: {v}", Op::ACTION),
+            OperationError::Transport(t) => t.fmt(f),
+            OperationError::Decode(d) => d.fmt(f),
+        }
+    }
+}
+
+impl<Op: Operation> std::error::Error for OperationError<Op> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            OperationError::Transport(t) => std::error::Error::source(t),
+            OperationError::Decode(d) => std::error::Error::source(d),
+            _ => None,
+        }
+    }
+}
+
 impl From<Violations> for InvokeError {
     fn from(v: Violations) -> Self {
         InvokeError::Validation(v)
@@ -161,6 +316,9 @@ pub enum TransportErrorKind {
     Timeout,
     /// Anything else (connection reset, broken body, ...); the server may have acted on it.
     Other,
+    /// The request could not be built (an invalid URL or header): nothing was sent, and the same
+    /// request fails the same way again.
+    Request,
 }
 
 impl fmt::Display for TransportErrorKind {
@@ -169,6 +327,7 @@ impl fmt::Display for TransportErrorKind {
             TransportErrorKind::Connect => "connect error",
             TransportErrorKind::Timeout => "timeout",
             TransportErrorKind::Other => "transport error",
+            TransportErrorKind::Request => "invalid request",
         })
     }
 }
@@ -221,7 +380,9 @@ impl TransportError {
 
 /// Connect beats timeout: a connect timeout never reached the server.
 pub(crate) fn classify(e: &reqwest::Error) -> TransportErrorKind {
-    if e.is_connect() {
+    if e.is_builder() {
+        TransportErrorKind::Request
+    } else if e.is_connect() {
         TransportErrorKind::Connect
     } else if e.is_timeout() {
         TransportErrorKind::Timeout

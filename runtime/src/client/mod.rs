@@ -48,12 +48,12 @@
 mod config;
 mod credentials;
 mod error;
-mod retry;
+pub mod retry;
 mod transport;
 
 pub use config::{ClientConfig, ClientConfigBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, default_user_agent};
 pub use credentials::{Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN};
-pub use error::{ConfigError, DecodeError, InvokeError, TransportError, TransportErrorKind};
+pub use error::{ConfigError, DecodeError, InvokeError, OperationError, TransportError, TransportErrorKind};
 pub use retry::RetryPolicy;
 
 pub use crate::signature::SignatureVersion;
@@ -62,10 +62,7 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use crate::errors::ErrorCode;
 use crate::operation::Operation;
-
-use transport::Failure;
 
 /// A client for one service in one region: signs and sends operations, with retries.
 ///
@@ -148,9 +145,10 @@ impl RpcClient {
     ///    not an envelope, with the synthetic code `HTTP<status>` and the start of the body as message.
     ///
     /// Retries (up to [`RetryPolicy::max_attempts`], with jittered exponential backoff, every attempt
-    /// re-signed with a new nonce and timestamp):
+    /// re-signed with a new nonce and timestamp) whatever [`retry::is_retryable`] allows — the
+    /// classifier [`OperationError::is_retryable`] answers with:
     /// - operations with `Op::IDEMPOTENT`: on transport errors (connect, timeout, reset), on HTTP
-    ///   5xx, and on error codes whose [`ErrorCode::retryable`] is true (such as throttling);
+    ///   5xx, and on error codes the spec marks retryable (such as throttling);
     /// - other operations: only on connect errors, where the request cannot have reached the
     ///   server; never after a response or a timeout.
     ///
@@ -160,7 +158,7 @@ impl RpcClient {
     /// # Example
     /// ```no_run
     /// # use smartag_runtime::client::{ClientConfig, Credentials, InvokeError, RpcClient};
-    /// # use smartag_runtime::errors::ErrorCode;
+    /// # use smartag_runtime::errors::{ErrorCode, ErrorSpec};
     /// # use smartag_runtime::operation::{Operation, ServiceInfo};
     /// # use smartag_runtime::params::Params;
     /// # use smartag_runtime::validate::Violations;
@@ -172,11 +170,11 @@ impl RpcClient {
     /// # #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     /// # enum Code { Throttling }
     /// # impl ErrorCode for Code {
-    /// #     fn code(&self) -> &'static str { "Throttling" }
-    /// #     fn status(&self) -> u16 { 400 }
-    /// #     fn message(&self) -> &'static str { "Request was denied due to request throttling." }
-    /// #     fn retryable(&self) -> bool { true }
-    /// #     fn from_code(code: &str) -> Option<Self> { (code == "Throttling").then_some(Code::Throttling) }
+    /// #     const DECLARED: &'static [Self] = &[Code::Throttling];
+    /// #     fn spec(&self) -> &'static ErrorSpec {
+    /// #         const THROTTLING: ErrorSpec = ErrorSpec::new_retryable("Throttling", 400, "Request was denied.");
+    /// #         &THROTTLING
+    /// #     }
     /// # }
     /// # #[derive(serde::Serialize, serde::Deserialize)]
     /// # struct DescribeUsersResponse { #[serde(rename = "RequestId")] request_id: String }
@@ -205,23 +203,35 @@ impl RpcClient {
     /// # }
     /// ```
     pub async fn invoke<Op: Operation>(&self, req: &Op) -> Result<Op::Response, InvokeError> {
+        self.call(req).await.map_err(InvokeError::from)
+    }
+
+    /// [`RpcClient::invoke`], with the operation's typed error: an error answer with one of
+    /// `Op`'s codes is [`OperationError::Api`] with that code. What generated clients call.
+    ///
+    /// # Errors
+    /// See [`OperationError`].
+    pub async fn call<Op: Operation>(&self, req: &Op) -> Result<Op::Response, OperationError<Op>> {
         if let Err(violations) = req.validate() {
             tracing::debug!(
                 action = Op::ACTION,
                 violations = violations.len(),
                 "request rejected by validation; nothing sent"
             );
-            return Err(InvokeError::Validation(violations));
+            return Err(OperationError::Validation(violations));
         }
         let params = req.to_params();
         let span = tracing::debug_span!("smartag.invoke", action = Op::ACTION);
         self.invoke_with_retries::<Op>(&params).instrument(span).await
     }
 
+    /// The retry loop. Each failure becomes the error the caller would get, and the loop retries
+    /// exactly when that error's [`OperationError::is_retryable`] says so (and attempts remain):
+    /// the user-facing answer and the loop's decision are one computation.
     async fn invoke_with_retries<Op: Operation>(
         &self,
         params: &[(&'static str, String)],
-    ) -> Result<Op::Response, InvokeError> {
+    ) -> Result<Op::Response, OperationError<Op>> {
         let policy = self.config.retry;
         let max_attempts = policy.max_attempts.max(1);
         let mut attempt: u32 = 0;
@@ -231,36 +241,21 @@ impl RpcClient {
                 Ok(response) => return Ok(response),
                 Err(failure) => failure,
             };
-            let retry = should_retry::<Op>(&failure);
+            let reason = failure.reason();
+            let error = OperationError::<Op>::from(failure.into_error(Op::ACTION, attempt));
+            let retry = error.is_retryable();
             if !retry || attempt >= max_attempts {
-                tracing::debug!(attempt, retryable = retry, reason = failure.reason(), "giving up");
-                return Err(failure.into_error(Op::ACTION, attempt));
+                tracing::debug!(attempt, retryable = retry, reason, "giving up");
+                return Err(error);
             }
             let delay = policy.backoff(attempt);
             tracing::debug!(
                 attempt,
-                reason = failure.reason(),
+                reason,
                 delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
                 "retrying"
             );
             tokio::time::sleep(delay).await;
         }
-    }
-}
-
-/// Whether `failure` may be retried for `Op` (the attempt budget is checked separately).
-fn should_retry<Op: Operation>(failure: &Failure) -> bool {
-    match failure {
-        Failure::Transport(e) => match error::classify(e) {
-            // Never reached the server: safe for every operation.
-            TransportErrorKind::Connect => true,
-            // The server may have acted on it: only operations that are safe to repeat.
-            TransportErrorKind::Timeout | TransportErrorKind::Other => Op::IDEMPOTENT && !e.is_builder(),
-        },
-        Failure::Api(e) => {
-            Op::IDEMPOTENT
-                && (e.status >= 500 || <Op::ErrorCode as ErrorCode>::from_code(&e.code).is_some_and(|c| c.retryable()))
-        }
-        Failure::Decode(_) => false,
     }
 }

@@ -1,6 +1,60 @@
-//! Retry policy: how many attempts, and how long to wait between them.
+//! Retries: which failures may be retried ([`is_retryable`], the one classifier, used by the
+//! retry loop and by every operation error's `is_retryable()`), and how often and how patiently
+//! ([`RetryPolicy`]).
 
 use std::time::Duration;
+
+use super::error::TransportErrorKind;
+
+/// A failed attempt, as far as retrying is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Failure {
+    /// No usable response arrived.
+    Transport(TransportErrorKind),
+    /// The server answered an error: its HTTP status, and whether the spec marks its code
+    /// retryable (false for a code the operation does not declare).
+    Api {
+        /// The HTTP status.
+        status: u16,
+        /// Whether the spec marks the code retryable.
+        retryable_code: bool,
+    },
+    /// Refused before sending (validation), or answered 2xx with a body that is not the response:
+    /// the same request fails the same way again.
+    Final,
+}
+
+/// Whether a request that failed with `failure` may be tried again, for an operation that is
+/// `idempotent` or not. The one retry classifier: the client's retry loop asks it after every
+/// attempt, and every operation error's `is_retryable()` answers with it.
+///
+/// - A connect error never reached the server: retryable for every operation.
+/// - A timeout or another transport error may have reached the server: retryable only when the
+///   operation is idempotent. A request that could not even be built is not retryable.
+/// - An error answer is retryable only when the operation is idempotent and the server failed
+///   (HTTP 5xx) or the spec marks the code retryable (throttling): a non-idempotent operation is
+///   never repeated once the server has answered.
+/// - Validation and decoding failures are never retryable.
+///
+/// ```
+/// use smartag_runtime::client::TransportErrorKind;
+/// use smartag_runtime::client::retry::{Failure, is_retryable};
+///
+/// assert!(is_retryable(false, Failure::Transport(TransportErrorKind::Connect)));
+/// assert!(!is_retryable(false, Failure::Transport(TransportErrorKind::Timeout)));
+/// assert!(is_retryable(true, Failure::Transport(TransportErrorKind::Timeout)));
+/// assert!(is_retryable(true, Failure::Api { status: 400, retryable_code: true }));
+/// assert!(!is_retryable(false, Failure::Api { status: 503, retryable_code: true }));
+/// ```
+pub fn is_retryable(idempotent: bool, failure: Failure) -> bool {
+    match failure {
+        Failure::Transport(TransportErrorKind::Connect) => true,
+        Failure::Transport(TransportErrorKind::Timeout | TransportErrorKind::Other) => idempotent,
+        Failure::Transport(TransportErrorKind::Request) => false,
+        Failure::Api { status, retryable_code } => idempotent && (status >= 500 || retryable_code),
+        Failure::Final => false,
+    }
+}
 
 /// How often, and how patiently, a request is retried.
 ///
@@ -8,8 +62,8 @@ use std::time::Duration;
 /// waits a random duration between zero and `min(max_backoff, initial_backoff × 2^(retry − 1))`
 /// ("full jitter" exponential backoff), so that many clients failing together do not retry in step.
 ///
-/// Which failures are retried is decided per operation by the client (see
-/// [`RpcClient::invoke`](super::RpcClient::invoke)): the policy only bounds how often.
+/// Which failures are retried is decided by [`is_retryable`], per operation: the policy only
+/// bounds how often.
 ///
 /// ```
 /// use std::time::Duration;
@@ -73,6 +127,49 @@ impl Default for RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The whole table: every failure, for both kinds of operation.
+    #[test]
+    fn classifier_table() {
+        use TransportErrorKind::{Connect, Other, Request, Timeout};
+        let api = |status, retryable_code| Failure::Api { status, retryable_code };
+        let table = [
+            // (failure, idempotent operation, non-idempotent operation)
+            (Failure::Transport(Connect), true, true),
+            (Failure::Transport(Timeout), true, false),
+            (Failure::Transport(Other), true, false),
+            (Failure::Transport(Request), false, false),
+            (api(500, false), true, false),
+            (api(503, true), true, false),
+            (api(400, true), true, false),
+            (api(400, false), false, false),
+            (api(404, false), false, false),
+            (api(499, false), false, false),
+            (Failure::Final, false, false),
+        ];
+        for (failure, idempotent, not_idempotent) in table {
+            assert_eq!(is_retryable(true, failure), idempotent, "{failure:?}, idempotent");
+            assert_eq!(is_retryable(false, failure), not_idempotent, "{failure:?}, not idempotent");
+        }
+    }
+
+    /// A non-idempotent operation is retried only when the request cannot have reached the
+    /// server; anything that may have reached it is retried only for an idempotent one.
+    #[test]
+    fn non_idempotent_retries_are_a_subset() {
+        use TransportErrorKind::{Connect, Other, Request, Timeout};
+        let mut all = vec![Failure::Final];
+        all.extend([Connect, Timeout, Other, Request].map(Failure::Transport));
+        for status in [200, 400, 403, 404, 429, 500, 502, 503, 504] {
+            all.extend([false, true].map(|retryable_code| Failure::Api { status, retryable_code }));
+        }
+        for failure in all {
+            if is_retryable(false, failure) {
+                assert!(is_retryable(true, failure), "{failure:?}");
+                assert_eq!(failure, Failure::Transport(Connect));
+            }
+        }
+    }
 
     #[test]
     fn ceiling_doubles_and_caps() {

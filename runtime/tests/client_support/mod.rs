@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use smartag_runtime::client::{ClientConfig, Credentials, RetryPolicy, RpcClient, SignatureVersion};
-use smartag_runtime::errors::ErrorCode;
+use smartag_runtime::errors::{ErrorCode, ErrorSpec};
 use smartag_runtime::operation::{Operation, ServiceInfo};
 use smartag_runtime::params::Params;
 use smartag_runtime::signature::v3;
@@ -40,35 +40,23 @@ pub enum FakeCode {
 }
 
 impl ErrorCode for FakeCode {
-    fn code(&self) -> &'static str {
+    const DECLARED: &'static [Self] =
+        &[FakeCode::Throttling, FakeCode::BandwidthInvalid, FakeCode::NameEmpty, FakeCode::ServiceUnavailable];
+
+    fn spec(&self) -> &'static ErrorSpec {
+        const THROTTLING: ErrorSpec =
+            ErrorSpec::new_retryable("Throttling.User", 400, "Request was denied due to request throttling.");
+        const BANDWIDTH_INVALID: ErrorSpec =
+            ErrorSpec::new("ClientUser.BandwidthInvalid", 400, "The parameter {param} is invalid.");
+        const NAME_EMPTY: ErrorSpec = ErrorSpec::new("ClientUser.NameEmpty", 400, "The parameter {param} is empty.");
+        const SERVICE_UNAVAILABLE: ErrorSpec =
+            ErrorSpec::new_retryable("ServiceUnavailable", 503, "The service is unavailable.");
         match self {
-            FakeCode::Throttling => "Throttling.User",
-            FakeCode::BandwidthInvalid => "ClientUser.BandwidthInvalid",
-            FakeCode::NameEmpty => "ClientUser.NameEmpty",
-            FakeCode::ServiceUnavailable => "ServiceUnavailable",
+            FakeCode::Throttling => &THROTTLING,
+            FakeCode::BandwidthInvalid => &BANDWIDTH_INVALID,
+            FakeCode::NameEmpty => &NAME_EMPTY,
+            FakeCode::ServiceUnavailable => &SERVICE_UNAVAILABLE,
         }
-    }
-    fn status(&self) -> u16 {
-        match self {
-            FakeCode::ServiceUnavailable => 503,
-            _ => 400,
-        }
-    }
-    fn message(&self) -> &'static str {
-        match self {
-            FakeCode::Throttling => "Request was denied due to request throttling.",
-            FakeCode::BandwidthInvalid => "The parameter {param} is invalid.",
-            FakeCode::NameEmpty => "The parameter {param} is empty.",
-            FakeCode::ServiceUnavailable => "The service is unavailable.",
-        }
-    }
-    fn retryable(&self) -> bool {
-        matches!(self, FakeCode::Throttling | FakeCode::ServiceUnavailable)
-    }
-    fn from_code(code: &str) -> Option<Self> {
-        [FakeCode::Throttling, FakeCode::BandwidthInvalid, FakeCode::NameEmpty, FakeCode::ServiceUnavailable]
-            .into_iter()
-            .find(|c| c.code() == code)
     }
 }
 

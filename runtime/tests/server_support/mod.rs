@@ -29,7 +29,7 @@ pub static SERVICE: ServiceInfo =
     ServiceInfo { product: "Test", version: "2018-03-13", endpoint_pattern: "https://test.{region}.example.com" };
 
 const fn spec(code: &'static str, status: u16, message: &'static str) -> ErrorSpec {
-    ErrorSpec { code, status, message }
+    ErrorSpec::new(code, status, message)
 }
 
 pub static ERRORS: ProtocolErrors = ProtocolErrors {
@@ -96,35 +96,18 @@ pub enum EchoCode {
 }
 
 impl ErrorCode for EchoCode {
-    fn code(&self) -> &'static str {
+    const DECLARED: &'static [Self] =
+        &[EchoCode::MissingParameter, EchoCode::InvalidParameter, EchoCode::CountInvalid, EchoCode::NameTaken];
+
+    fn spec(&self) -> &'static ErrorSpec {
+        const COUNT_INVALID: ErrorSpec = ErrorSpec::new("Echo.CountInvalid", 400, "The specified Count is invalid.");
+        const NAME_TAKEN: ErrorSpec = ErrorSpec::new("Echo.NameTaken", 409, "The specified name is taken.");
         match self {
-            EchoCode::MissingParameter => "MissingParameter",
-            EchoCode::InvalidParameter => "InvalidParameter",
-            EchoCode::CountInvalid => "Echo.CountInvalid",
-            EchoCode::NameTaken => "Echo.NameTaken",
+            EchoCode::MissingParameter => &ERRORS.missing_parameter,
+            EchoCode::InvalidParameter => &ERRORS.invalid_parameter,
+            EchoCode::CountInvalid => &COUNT_INVALID,
+            EchoCode::NameTaken => &NAME_TAKEN,
         }
-    }
-    fn status(&self) -> u16 {
-        match self {
-            EchoCode::NameTaken => 409,
-            _ => 400,
-        }
-    }
-    fn message(&self) -> &'static str {
-        match self {
-            EchoCode::MissingParameter => ERRORS.missing_parameter.message,
-            EchoCode::InvalidParameter => ERRORS.invalid_parameter.message,
-            EchoCode::CountInvalid => "The specified Count is invalid.",
-            EchoCode::NameTaken => "The specified name is taken.",
-        }
-    }
-    fn retryable(&self) -> bool {
-        false
-    }
-    fn from_code(code: &str) -> Option<Self> {
-        [EchoCode::MissingParameter, EchoCode::InvalidParameter, EchoCode::CountInvalid, EchoCode::NameTaken]
-            .into_iter()
-            .find(|c| c.code() == code)
     }
 }
 
