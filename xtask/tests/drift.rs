@@ -53,7 +53,7 @@ fn check_catches_an_edited_a_deleted_and_an_extra_file_and_gen_repairs_them() {
     let edited = r.join("generated-model/src/shapes.rs");
     let text = std::fs::read_to_string(&edited).expect("read");
     std::fs::write(&edited, text.replacen("pub struct User", "pub struct Usr", 1)).expect("edit");
-    std::fs::remove_file(r.join("generated-client/src/errors.rs")).expect("delete");
+    std::fs::remove_file(r.join("generated-model/src/codes.rs")).expect("delete");
     std::fs::write(r.join("generated-server/src/extra.rs"), "// left over\n").expect("extra");
 
     let o = xtask(r, "check");
@@ -62,7 +62,7 @@ fn check_catches_an_edited_a_deleted_and_an_extra_file_and_gen_repairs_them() {
     assert!(err.contains("differs: generated-model/src/shapes.rs"), "{err}");
     assert!(err.contains("-pub struct Usr"), "no unified diff:\n{err}");
     assert!(err.contains("+pub struct User"), "no unified diff:\n{err}");
-    assert!(err.contains("missing: generated-client/src/errors.rs"), "{err}");
+    assert!(err.contains("missing: generated-model/src/codes.rs"), "{err}");
     assert!(err.contains("stale: generated-server/src/extra.rs"), "{err}");
     assert!(err.contains("run `cargo xtask gen`"), "{err}");
 
