@@ -5,7 +5,7 @@
 //!
 //! Smart Access Gateway (SAG) APP client accounts: create, modify and list the accounts that log on to the SAG APP software client of an instance.
 //!
-//! Requests are checked against the spec's constraints before anything is sent (every violation is reported, with the API's own error code), signed with signature version 1.0 exactly as the official SDKs sign, and retried with backoff when that is safe: an operation that is not idempotent is never retried once the request may have reached the server.
+//! Requests are checked against the spec's constraints before anything is sent (every violation is reported, with the API's own error code), signed with signature version 3 (`ACS3-HMAC-SHA256`) as the current official SDKs sign by default (version 1.0 with `.signature_version(SignatureVersion::V1)` on the config builder), and retried with backoff when that is safe: an operation that is not idempotent is never retried once the request may have reached the server.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,7 +29,7 @@ use smartag_runtime::client::RpcClient;
 pub use smartag_model::*;
 pub use smartag_runtime::client::{
     ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DecodeError,
-    OperationError, RetryPolicy, TransportError, TransportErrorKind,
+    OperationError, RetryPolicy, SignatureVersion, TransportError, TransportErrorKind,
 };
 pub use smartag_runtime::errors::ApiError;
 pub use smartag_runtime::validate::{Violation, Violations};

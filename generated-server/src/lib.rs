@@ -19,7 +19,8 @@ use smartag_runtime::server::{Dispatch, DispatchFuture};
 
 pub use smartag_model::*;
 pub use smartag_runtime::server::{
-    Authentication, CredentialStore, RequestContext, ServerConfig, ServerError,
+    Authentication, CredentialStore, KeyMaterial, RequestContext, ServerConfig,
+    ServerError,
 };
 
 /// What an implementation of `CreateSmartAccessGatewayClientUser` may fail with: one of its declared codes, or an internal error.

@@ -7,8 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use smartag_runtime::server::KeyMaterial;
-use smartag_server::{Authentication, ServerConfig};
+use smartag_server::{Authentication, KeyMaterial, ServerConfig};
 
 use crate::api::SmartagService;
 use crate::config::Config;

@@ -58,7 +58,9 @@ fn lib(api: &Api) -> TokenStream {
         #![deny(missing_docs)]
 
         pub use __model::*;
-        pub use __runtime::server::{Authentication, CredentialStore, RequestContext, ServerConfig, ServerError};
+        pub use __runtime::server::{
+            Authentication, CredentialStore, KeyMaterial, RequestContext, ServerConfig, ServerError,
+        };
 
         #( #aliases )*
 

@@ -34,6 +34,8 @@ pub const RESERVED_TYPES: &[&str] = &[
     "Violations",
     "TransportError",
     "TransportErrorKind",
+    "SignatureVersion",
+    "KeyMaterial",
     "DecodeError",
     "Authentication",
     "CredentialStore",
