@@ -4,36 +4,15 @@
 #![cfg(feature = "client")]
 
 mod client_support;
-
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod log_capture;
 
 use client_support::*;
+use log_capture::Captured;
 use smartag_runtime::client::RetryPolicy;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "current_thread")]
 async fn logs_never_show_secrets_or_parameter_values() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
 
     let server = FakeServer::start(vec![Reply::envelope(503, "ServiceUnavailable", "down"), Reply::ok()]).await;
     let with_token = credentials().with_security_token(TOKEN);
@@ -44,7 +23,7 @@ async fn logs_never_show_secrets_or_parameter_values() {
     let no_retry = client(&server.endpoint(), RetryPolicy::none(), credentials());
     no_retry.invoke(&FakeCreate::valid()).await.unwrap();
 
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("DescribeSmartAccessGatewayClientUsers"), "{logs}");
     assert!(logs.contains("attempt"), "{logs}");
     assert!(logs.contains("503"), "{logs}");
@@ -72,21 +51,14 @@ async fn logs_never_show_secrets_or_parameter_values() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn v3_logs_never_show_the_authorization_header_or_token() {
-    let buffer = Buffer::default();
-    let writer = buffer.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = Captured::install();
 
     let server = FakeServer::start(vec![Reply::envelope(503, "ServiceUnavailable", "down"), Reply::ok()]).await;
     let with_token = credentials().with_security_token(TOKEN);
     client_v3(&server.endpoint(), fast_retry(3), with_token.clone()).invoke(&FakeDescribe::valid()).await.unwrap();
     client_v3(&closed_endpoint(), fast_retry(2), with_token).invoke(&FakeCreate::valid()).await.unwrap_err();
 
-    let logs = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("DescribeSmartAccessGatewayClientUsers"), "{logs}");
     assert!(logs.contains("ACS3-HMAC-SHA256"), "the version is logged: {logs}");
     assert!(logs.contains("req-ok"), "{logs}");

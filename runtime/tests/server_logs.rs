@@ -2,48 +2,13 @@
 //! (Alone in its test binary: a scoped tracing subscriber does not mix with parallel tests.)
 #![cfg(feature = "server")]
 
+mod log_capture;
 mod server_support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
+use log_capture::Captured;
 use server_support::*;
 
 // ---- logs --------------------------------------------------------------------------------------
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    /// Captures every event (TRACE and up) of this thread until the guard is dropped.
-    fn install() -> (Captured, tracing::subscriber::DefaultGuard) {
-        let captured = Captured::default();
-        let writer = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_ansi(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        (captured, tracing::subscriber::set_default(subscriber))
-    }
-
-    /// Everything logged so far.
-    fn text(&self) -> String {
-        self.0.lock().map(|l| String::from_utf8_lossy(&l).into_owned()).unwrap_or_default()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut inner) = self.0.lock() {
-            inner.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 #[tokio::test]
 async fn logs_name_the_request_but_no_values() {
