@@ -34,7 +34,7 @@ impl smartag_runtime::server::Dispatch for Null {
         _ctx: smartag_server::RequestContext,
         _params: Params,
     ) -> Option<smartag_runtime::server::DispatchFuture> {
-        Some(Box::pin(async { Ok(serde_json::Value::Null) }))
+        Some(Box::pin(async { Ok(smartag_runtime::server::Success::new(serde_json::Value::Null)) }))
     }
 }
 

@@ -4,6 +4,7 @@
 use std::future::Future;
 
 use futures::future::BoxFuture;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::context::RequestContext;
@@ -11,8 +12,51 @@ use super::error::{ErrorReply, ServerError};
 use crate::operation::Operation;
 use crate::params::Params;
 
-/// The answer of one dispatched request: the response serialized to JSON, or the error answered.
-pub type DispatchFuture = BoxFuture<'static, Result<Value, ErrorReply>>;
+/// The answer of one dispatched request: the response, or the error answered.
+pub type DispatchFuture = BoxFuture<'static, Result<Success, ErrorReply>>;
+
+/// A successful operation's response, kept typed until the router knows the wire format: JSON is
+/// written straight from the type, XML goes through a JSON value.
+pub struct Success(Box<dyn ErasedResponse>);
+
+impl Success {
+    /// Wraps a response.
+    pub fn new(response: impl Serialize + Send + 'static) -> Success {
+        Success(Box::new(response))
+    }
+
+    /// The response as compact JSON bytes.
+    pub(crate) fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        self.0.to_json()
+    }
+
+    /// The response as a JSON value.
+    pub(crate) fn to_value(&self) -> serde_json::Result<Value> {
+        self.0.to_value()
+    }
+}
+
+impl std::fmt::Debug for Success {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Success(..)")
+    }
+}
+
+/// A response of any operation, serializable both ways.
+trait ErasedResponse: Send {
+    fn to_json(&self) -> serde_json::Result<Vec<u8>>;
+    fn to_value(&self) -> serde_json::Result<Value>;
+}
+
+impl<T: Serialize + Send> ErasedResponse for T {
+    fn to_json(&self) -> serde_json::Result<Vec<u8>> {
+        serde_json::to_vec(self)
+    }
+
+    fn to_value(&self) -> serde_json::Result<Value> {
+        serde_json::to_value(self)
+    }
+}
 
 /// Routes a request to its operation by `ctx.action`. Implemented by the generated server crate
 /// (one match arm per operation, each calling [`invoke`]).
@@ -23,8 +67,8 @@ pub trait Dispatch: Send + Sync + 'static {
 }
 
 /// Runs operation `Op`: reads the request from `params` ([`Operation::from_params`], every
-/// violation answered at once with the first one's code), then calls `f`, serializes its response
-/// or maps its [`ServerError`] (an internal error is logged here at error level and answered
+/// violation answered at once with the first one's code), then calls `f`, keeps its response for
+/// rendering or maps its [`ServerError`] (an internal error is logged here at error level and answered
 /// without details).
 ///
 /// ```ignore
@@ -54,10 +98,7 @@ where
     };
     Box::pin(async move {
         match f(ctx, request).await {
-            Ok(response) => serde_json::to_value(response).map_err(|e| {
-                tracing::error!(action = Op::ACTION, error = %e, "response does not serialize");
-                ErrorReply::Internal
-            }),
+            Ok(response) => Ok(Success::new(response)),
             Err(ServerError::Internal(e)) => {
                 tracing::error!(action = Op::ACTION, error = %e, "operation failed with an internal error");
                 Err(ErrorReply::Internal)

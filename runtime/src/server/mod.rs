@@ -27,7 +27,7 @@ mod router;
 pub use config::{NoAuthentication, ServerConfig, ServerConfigBuilder};
 pub use context::RequestContext;
 pub use credentials::{Authentication, CredentialStore, KeyMaterial};
-pub use dispatch::{Dispatch, DispatchFuture, invoke};
+pub use dispatch::{Dispatch, DispatchFuture, Success, invoke};
 pub use error::{ErrorReply, ServerError};
 pub use render::WireFormat;
 pub use router::router;

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::REQUEST_ID_HEADER;
+use super::dispatch::Success;
 use crate::errors::ErrorBody;
 
 /// The answer format the caller asked for with `Format`.
@@ -41,11 +42,26 @@ impl WireFormat {
 /// The XML declaration every XML answer starts with.
 const XML_DECLARATION: &str = r#"<?xml version="1.0" encoding="UTF-8"?>"#;
 
-/// A success answer: `RequestId` first, then the response's fields.
-pub(crate) fn success(format: WireFormat, action: &str, request_id: &str, response: Value) -> Response {
+/// A success answer: `RequestId` first, then the response's fields (a `RequestId` the response
+/// carries itself is replaced). JSON is written straight from the response's type when its first
+/// field is `RequestId` (as the generated responses are); otherwise, and for XML, through a JSON
+/// value.
+pub(crate) fn success(
+    format: WireFormat,
+    action: &str,
+    request_id: &str,
+    response: &Success,
+) -> Result<Response, String> {
+    if format == WireFormat::Json {
+        let bytes = response.to_json().map_err(|e| e.to_string())?;
+        if let Some(body) = with_request_id_first(&bytes, request_id) {
+            return Ok(respond(format, StatusCode::OK, request_id, body));
+        }
+    }
+    let value = response.to_value().map_err(|e| e.to_string())?;
     let mut object = Map::new();
     object.insert("RequestId".to_owned(), Value::String(request_id.to_owned()));
-    match response {
+    match value {
         Value::Object(fields) => {
             for (k, v) in fields {
                 if k != "RequestId" {
@@ -66,7 +82,27 @@ pub(crate) fn success(format: WireFormat, action: &str, request_id: &str, respon
             out
         }
     };
-    respond(format, StatusCode::OK, request_id, body)
+    Ok(respond(format, StatusCode::OK, request_id, body))
+}
+
+/// `json` (a serialized object whose first member is `"RequestId":"…"`) with that member's value
+/// replaced by `request_id`; `None` when `json` does not start that way.
+fn with_request_id_first(json: &[u8], request_id: &str) -> Option<String> {
+    const PREFIX: &[u8] = br#"{"RequestId":""#;
+    let rest = json.strip_prefix(PREFIX)?;
+    // The end of the string literal: the first quote not escaped by a backslash.
+    let mut i = 0;
+    while i < rest.len() {
+        match rest[i] {
+            b'\\' => i += 2,
+            b'"' => break,
+            _ => i += 1,
+        }
+    }
+    let after = rest.get(i + 1..)?;
+    let tail = std::str::from_utf8(after).ok()?;
+    let id = serde_json::to_string(request_id).ok()?;
+    Some(format!("{{\"RequestId\":{id}{tail}"))
 }
 
 /// An error answer: the envelope with `status`.
@@ -206,5 +242,58 @@ mod tests {
         assert_eq!(xml_name("a b<c"), "a_b_c");
         assert_eq!(xml_name("1x"), "_1x");
         assert_eq!(xml_name(""), "_");
+    }
+
+    #[test]
+    fn request_id_is_spliced_first() {
+        let id = "ABC-1";
+        let cases = [
+            (r#"{"RequestId":"","A":1}"#, Some(r#"{"RequestId":"ABC-1","A":1}"#)),
+            (r#"{"RequestId":"old","A":"x"}"#, Some(r#"{"RequestId":"ABC-1","A":"x"}"#)),
+            (r#"{"RequestId":"a\"b\\","A":[]}"#, Some(r#"{"RequestId":"ABC-1","A":[]}"#)),
+            (r#"{"RequestId":""}"#, Some(r#"{"RequestId":"ABC-1"}"#)),
+            (r#"{"A":1,"RequestId":""}"#, None),
+            (r#"{"RequestId":1}"#, None),
+            (r#"{"RequestId":"unterminated"#, None),
+            ("null", None),
+        ];
+        for (json, expected) in cases {
+            assert_eq!(with_request_id_first(json.as_bytes(), id).as_deref(), expected, "{json}");
+        }
+    }
+
+    #[test]
+    fn typed_and_value_paths_agree() {
+        #[derive(serde::Serialize)]
+        struct Typed {
+            #[serde(rename = "RequestId")]
+            request_id: String,
+            #[serde(rename = "Name")]
+            name: String,
+            #[serde(rename = "Count")]
+            count: i64,
+        }
+        #[derive(serde::Serialize)]
+        struct Later {
+            #[serde(rename = "Name")]
+            name: String,
+            #[serde(rename = "RequestId")]
+            request_id: String,
+        }
+        let body = |response: Success| {
+            let answer = success(WireFormat::Json, "Echo", "ID-9", &response).map_err(|e| e.to_string());
+            let bytes = futures::executor::block_on(async {
+                match answer {
+                    Ok(r) => axum::body::to_bytes(r.into_body(), usize::MAX).await.map_err(|e| e.to_string()),
+                    Err(e) => Err(e),
+                }
+            });
+            bytes.map(|b| String::from_utf8_lossy(&b).into_owned())
+        };
+        let typed = Typed { request_id: String::new(), name: "é\"x".into(), count: 3 };
+        assert_eq!(body(Success::new(typed)).as_deref(), Ok(r#"{"RequestId":"ID-9","Name":"é\"x","Count":3}"#));
+        // Not first: the value path moves it first and drops the response's own.
+        let later = Later { name: "n".into(), request_id: "old".into() };
+        assert_eq!(body(Success::new(later)).as_deref(), Ok(r#"{"RequestId":"ID-9","Name":"n"}"#));
     }
 }

@@ -20,7 +20,6 @@ use axum::http::Uri;
 use axum::response::Response;
 use axum::routing::any;
 use futures::FutureExt as _;
-use serde_json::Value;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
@@ -28,7 +27,7 @@ use super::auth::{Scheme, Verifier, authenticate};
 use super::config::ServerConfig;
 use super::context::RequestContext;
 use super::decode::{self, Incoming};
-use super::dispatch::Dispatch;
+use super::dispatch::{Dispatch, Success};
 use super::error::ErrorReply;
 use super::nonce::NonceCache;
 use super::render::{self, WireFormat};
@@ -116,7 +115,13 @@ async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response
     };
     let processing = AssertUnwindSafe(process(shared, request_id, incoming)).catch_unwind();
     match tokio::time::timeout_at(deadline, processing).await {
-        Ok(Ok(Ok((action, value)))) => render::success(format, &action, request_id, value),
+        Ok(Ok(Ok((action, success)))) => match render::success(format, &action, request_id, &success) {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(action = loggable(&action), error = %e, "response does not serialize");
+                refuse(format, ErrorReply::Internal)
+            }
+        },
         Ok(Ok(Err(reply))) => refuse(format, reply),
         Ok(Err(_)) => refuse(format, panicked()),
         Err(_) => refuse(format, timed_out()),
@@ -130,7 +135,7 @@ fn query_param(uri: &Uri, name: &str) -> Option<String> {
 
 /// Step 4: signature version, `Action`, `Version`, no repeated parameter, authentication,
 /// dispatch.
-async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Result<(String, Value), ErrorReply> {
+async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Result<(String, Success), ErrorReply> {
     let errors = shared.errors;
     let span = tracing::Span::current();
     let scheme = Scheme::of(&incoming);
