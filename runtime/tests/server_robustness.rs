@@ -93,13 +93,6 @@ fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
     prop::collection::vec((name, value), 0..8).prop_map(|v| v.into_iter().map(|(n, v)| (n.to_owned(), v)).collect())
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => panic!("runtime: {e}"),
-    }
-}
-
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 

@@ -141,16 +141,16 @@ async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Resul
     let scheme = Scheme::of(&incoming);
     span.record("signature_version", tracing::field::display(scheme));
 
-    let (action_field, version_field) = match scheme {
-        Scheme::V1 => (incoming.params.get("Action"), incoming.params.get("Version")),
-        Scheme::V3 => {
-            (incoming.header(headers::ACTION).map(str::trim), incoming.header(headers::VERSION).map(str::trim))
-        }
-    };
+    // Where each protocol field is read from, and the name a refusal gives it.
     let (action_name, version_name) = match scheme {
         Scheme::V1 => ("Action", "Version"),
         Scheme::V3 => (headers::ACTION, headers::VERSION),
     };
+    let field = |name: &str| match scheme {
+        Scheme::V1 => incoming.params.get(name),
+        Scheme::V3 => incoming.header(name).map(str::trim),
+    };
+    let (action_field, version_field) = (field(action_name), field(version_name));
     let action = match action_field {
         None | Some("") => return Err(protocol_error(&errors.missing_parameter, action_name)),
         Some(action) => action.to_owned(),

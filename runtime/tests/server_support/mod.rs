@@ -504,3 +504,28 @@ impl V3 {
         builder.body(Body::from(self.body.clone())).unwrap_or_default()
     }
 }
+
+// ---- property-test helpers ---------------------------------------------------------------------
+
+/// Parameter values as users write them: any unicode, the reserved ASCII set, empty.
+pub fn any_value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        Just(String::new()),
+        "[ -~]{0,24}",
+        "\\PC{0,12}",
+        prop::collection::vec(
+            prop::sample::select(vec!["*", "~", "+", "%", "&", "=", " ", "/", "?", "#", "é", "用户"]),
+            0..8
+        )
+        .prop_map(|parts| parts.concat()),
+    ]
+}
+
+/// A current-thread runtime for one property case.
+pub fn runtime() -> tokio::runtime::Runtime {
+    match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => panic!("cannot start a runtime: {e}"),
+    }
+}
