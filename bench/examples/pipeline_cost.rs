@@ -8,12 +8,12 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use alibaba_rpc_runtime::operation::Operation as _;
+use alibaba_rpc_runtime::params::Params;
 use anyhow::{Context, Result};
 use axum::body::Body;
 use http_body_util::BodyExt as _;
 use smartag_bench::{Auth, Side, app, fixture, wire};
-use smartag_runtime::operation::Operation as _;
-use smartag_runtime::params::Params;
 use smartag_server::{
     DescribeSmartAccessGatewayClientUsersRequest, DescribeSmartAccessGatewayClientUsersResponse, User,
 };
@@ -28,13 +28,13 @@ fn per_call_us(start: Instant, n: usize) -> f64 {
 /// The protocol pipeline over a dispatcher answering an empty response at once.
 struct Null;
 
-impl smartag_runtime::server::Dispatch for Null {
+impl alibaba_rpc_runtime::server::Dispatch for Null {
     fn dispatch(
         &self,
         _ctx: smartag_server::RequestContext,
         _params: Params,
-    ) -> Option<smartag_runtime::server::DispatchFuture> {
-        Some(Box::pin(async { Ok(smartag_runtime::server::Success::new(serde_json::Value::Null)) }))
+    ) -> Option<alibaba_rpc_runtime::server::DispatchFuture> {
+        Some(Box::pin(async { Ok(alibaba_rpc_runtime::server::Success::new(serde_json::Value::Null)) }))
     }
 }
 
@@ -42,7 +42,7 @@ fn null_pipeline() -> axum::Router {
     let config = smartag_server::ServerConfig::builder(&smartag_server::SERVICE)
         .authentication(smartag_server::Authentication::disabled())
         .build();
-    smartag_runtime::server::router(Null, config, &smartag_server::PROTOCOL_ERRORS)
+    alibaba_rpc_runtime::server::router(Null, config, &smartag_server::PROTOCOL_ERRORS)
 }
 
 async fn router_cost(router: axum::Router, auth: Auth) -> Result<f64> {

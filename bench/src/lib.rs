@@ -3,7 +3,7 @@
 //!
 //! - [`server_a`]: the generated router over a trivial in-memory implementation of the trait;
 //! - [`server_b`]: the reference, a hand-written axum handler (serde `Query`, the same JSON,
-//!   signature version 3 verified with `smartag_runtime::signature::v3` when authentication is on);
+//!   signature version 3 verified with `alibaba_rpc_runtime::signature::v3` when authentication is on);
 //! - [`wire`]: the requests both are sent, built (and signed) before any timed window;
 //! - [`driver`]: the load driver (hyper, one keep-alive connection per concurrent caller) and the
 //!   client callers (the generated client, raw reqwest with pre-signed requests);

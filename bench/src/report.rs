@@ -171,7 +171,7 @@ pub fn render(report: &Report) -> String {
          timed window, so both sides get identical pre-signed requests and the driver's cost is the same for \
          both. B checks the same things by hand: action and version headers; with auth on the Authorization \
          header, the signed headers, the key, the date window, the payload hash, the signature \
-         (`smartag_runtime::signature::v3`) and a nonce replay set; then the parameters (serde `Query`), the \
+         (`alibaba_rpc_runtime::signature::v3`) and a nonce replay set; then the parameters (serde `Query`), the \
          page bounds, the instance; it answers the same JSON (same fields, same order, `RequestId` an \
          uppercase UUID, also in `x-acs-request-id`). The harness checks the two answers are equal (but for the \
          RequestId) before measuring.\n"

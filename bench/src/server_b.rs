@@ -4,7 +4,7 @@
 //! `x-acs-request-id` header).
 //!
 //! With authentication on it verifies signature version 3 with the functions of
-//! `smartag_runtime::signature::v3`: the `Authorization` header, the required signed headers, the
+//! `alibaba_rpc_runtime::signature::v3`: the `Authorization` header, the required signed headers, the
 //! key, the date within 15 minutes, the payload hash, the signature, and a nonce replay memory (a
 //! `Mutex<HashSet>`), so both sides do the same security work.
 
@@ -12,6 +12,8 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use alibaba_rpc_runtime::signature::parse_timestamp;
+use alibaba_rpc_runtime::signature::v3::{self, headers as h};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -20,8 +22,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use serde::{Deserialize, Serialize};
-use smartag_runtime::signature::parse_timestamp;
-use smartag_runtime::signature::v3::{self, headers as h};
 use time::OffsetDateTime;
 
 use crate::{Auth, fixture};

@@ -6,10 +6,10 @@
 //! `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256` and `authorization`, exactly as
 //! the generated client sends them.
 
+use alibaba_rpc_runtime::signature::v3::{self, EMPTY_BODY_SHA256, headers as h};
+use alibaba_rpc_runtime::signature::{canonical_query, new_nonce, now_timestamp};
 use anyhow::{Context, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use smartag_runtime::signature::v3::{self, EMPTY_BODY_SHA256, headers as h};
-use smartag_runtime::signature::{canonical_query, new_nonce, now_timestamp};
 
 use crate::fixture;
 

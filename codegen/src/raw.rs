@@ -16,8 +16,30 @@ pub struct RawSpec {
     #[serde(default)]
     pub common_parameters: Vec<RawParam>,
     #[serde(default)]
+    pub enums: Vec<RawEnum>,
+    #[serde(default)]
     pub shapes: Vec<RawShape>,
     pub operations: Vec<RawOperation>,
+}
+
+/// A named set of string values (`ResourceType: VPC | VSWITCH | …`), usable as a parameter's or
+/// a field's type.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnum {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub values: Vec<RawEnumValue>,
+}
+
+/// One value of an enum, as sent on the wire.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnumValue {
+    pub value: String,
+    #[serde(default)]
+    pub description: String,
 }
 
 /// `service:` — product metadata.
@@ -108,12 +130,15 @@ pub enum RawScalar {
     Str(String),
 }
 
-/// One constraint: exactly one of `range`, `length`, `pattern`, `format`, and the error it raises.
+/// One constraint: exactly one of `range`, `length`, `pattern`, `format`, `count`, and the error
+/// it raises.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawConstraint {
     #[serde(default)]
     pub range: Option<RawBounds>,
+    #[serde(default)]
+    pub count: Option<RawBounds>,
     #[serde(default)]
     pub length: Option<RawBounds>,
     #[serde(default)]
@@ -158,13 +183,17 @@ pub struct RawField {
     pub name: String,
     #[serde(rename = "type")]
     pub ty: String,
+    /// The element name of a wrapped list of values: `"VSwitchIds": {"VSwitchId": [...]}`.
+    #[serde(default)]
+    pub element: Option<String>,
     #[serde(default)]
     pub required: bool,
     #[serde(default)]
     pub description: String,
 }
 
-/// A named structure used in responses (e.g. the items of a list).
+/// A named structure: in responses (the items of a list, a nested object) or in requests (the
+/// items of a repeat list, flattened as `Tag.1.Key`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawShape {

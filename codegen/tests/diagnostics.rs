@@ -98,6 +98,30 @@ fn broken_specs_get_exact_diagnostics() {
             mutate("type: list<Thing>", "type: list<Thingy>"),
             "spec.yaml:52:31: unknown shape `Thingy` in type `list<Thingy>`\n  hint: did you mean `list<Thing>`?",
         ),
+        (
+            "count on a single value",
+            mutate("          - range: { min: 1, max: 10 }", "          - count: { max: 10 }"),
+            "spec.yaml:39:20: `count` on parameter `Size`, which is not a list\n  hint: `count` bounds the number of items of a `list<…>` parameter",
+        ),
+        (
+            "a list of values without its element",
+            mutate(
+                "      - { name: Things, type: list<Thing> }",
+                "      - { name: Things, type: list<Thing> }\n      - { name: Labels, type: list<string> }",
+            ),
+            "spec.yaml:53:31: list of values `list<string>` without an `element`\n  hint: name the inner element: `element: Label` reads `\"Labels\": {\"Label\": [...]}`",
+        ),
+        (
+            "two enum values giving one variant",
+            mutate("shapes:\n", "enums:\n  - name: Color\n    values: [{ value: red }, { value: Red }]\nshapes:\n"),
+            "spec.yaml:28:39: value `Red` of enum `Color` clashes with `red` (both give the variant `Red`)",
+        ),
+        (
+            "a constraint on an enum",
+            mutate("shapes:\n", "enums:\n  - name: Color\n    values: [{ value: red }]\nshapes:\n")
+                .replace("        type: int64\n        constraints", "        type: Color\n        constraints"),
+            "spec.yaml:42:18: parameter `Size` of type `Color` takes no constraint but `count` (for lists)\n  hint: enums check their values themselves; lists take `count`",
+        ),
     ];
     let mut failures = Vec::new();
     for (name, spec, expected) in &cases {

@@ -23,16 +23,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use futures::{Stream, stream};
-use smartag_runtime::client::RpcClient;
+use alibaba_rpc_runtime::client::RpcClient;
+use futures::Stream;
 
 pub use smartag_model::*;
-pub use smartag_runtime::client::{
+pub use alibaba_rpc_runtime::client::{
     ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DecodeError,
     OperationError, RetryPolicy, SignatureVersion, TransportError, TransportErrorKind,
 };
-pub use smartag_runtime::errors::ApiError;
-pub use smartag_runtime::validate::{Violation, Violations};
+pub use alibaba_rpc_runtime::errors::ApiError;
+pub use alibaba_rpc_runtime::validate::{Violation, Violations};
 
 /// Why `CreateSmartAccessGatewayClientUser` failed: an error answer with one of its codes ([`CreateSmartAccessGatewayClientUserErrorCode`]), an undeclared code, validation (nothing sent), transport or decoding.
 pub type CreateSmartAccessGatewayClientUserError = OperationError<
@@ -140,42 +140,7 @@ impl Client {
     ) -> impl Stream<
         Item = Result<User, DescribeSmartAccessGatewayClientUsersError>,
     > + Send + '_ {
-        use ::futures::TryStreamExt as _;
-        let mut request = request;
-        let size = request.page_size.map_or(100, |s| s.clamp(1, 100));
-        request.page_size = Some(size);
-        let first = request.page_number.unwrap_or(1);
-        stream::try_unfold(
-                (request, Some(first), 0i64),
-                move |(mut request, page, seen)| async move {
-                    let Some(page) = page else {
-                        return Result::<
-                            _,
-                            DescribeSmartAccessGatewayClientUsersError,
-                        >::Ok(None);
-                    };
-                    request.page_number = Some(page);
-                    let response = self
-                        .describe_smart_access_gateway_client_users(&request)
-                        .await?;
-                    let total = i64::from(response.total_count);
-                    let items = response.users;
-                    let seen = seen
-                        .saturating_add(i64::try_from(items.len()).unwrap_or(i64::MAX));
-                    let next = if items.is_empty() || seen >= total {
-                        None
-                    } else {
-                        page.checked_add(1)
-                    };
-                    Ok(
-                        Some((
-                            stream::iter(items.into_iter().map(Ok)),
-                            (request, next, seen),
-                        )),
-                    )
-                },
-            )
-            .try_flatten()
+        self.rpc.paginate(request)
     }
 
     /// Every item of `DescribeSmartAccessGatewayClientUsers` across all pages, collected; see the `_stream` method.
@@ -186,9 +151,6 @@ impl Client {
         &self,
         request: DescribeSmartAccessGatewayClientUsersRequest,
     ) -> Result<Vec<User>, DescribeSmartAccessGatewayClientUsersError> {
-        use ::futures::TryStreamExt as _;
-        self.describe_smart_access_gateway_client_users_stream(request)
-            .try_collect()
-            .await
+        self.rpc.paginate_all(request).await
     }
 }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use smartag_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
 
 /// `MissingParameter` (HTTP 400): A parameter the operation requires is absent or empty.
 pub const MISSING_PARAMETER: ErrorSpec = ErrorSpec::new(

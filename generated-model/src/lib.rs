@@ -18,5 +18,5 @@ pub use codes::ProtocolCode;
 pub use operations::*;
 pub use protocol::{HOST_ID, PROTOCOL_ERRORS, SERVICE};
 pub use shapes::*;
-pub use smartag_runtime::operation::Operation;
-pub use smartag_runtime::errors::ErrorCode;
+pub use alibaba_rpc_runtime::operation::Operation;
+pub use alibaba_rpc_runtime::errors::ErrorCode;

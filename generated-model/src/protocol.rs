@@ -3,8 +3,8 @@
 
 //! Service metadata and the protocol errors every operation shares.
 
-use smartag_runtime::errors::ProtocolErrors;
-use smartag_runtime::operation::ServiceInfo;
+use alibaba_rpc_runtime::errors::ProtocolErrors;
+use alibaba_rpc_runtime::operation::ServiceInfo;
 
 use crate::codes::{
     INCOMPLETE_SIGNATURE, INTERNAL_ERROR, INVALID_ACCESS_KEY_ID_NOT_FOUND,

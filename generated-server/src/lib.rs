@@ -12,13 +12,13 @@
 use std::future::Future;
 use std::sync::Arc;
 
+use alibaba_rpc_runtime::params::Params;
+use alibaba_rpc_runtime::server;
+use alibaba_rpc_runtime::server::{Dispatch, DispatchFuture};
 use axum::Router;
-use smartag_runtime::params::Params;
-use smartag_runtime::server;
-use smartag_runtime::server::{Dispatch, DispatchFuture};
 
 pub use smartag_model::*;
-pub use smartag_runtime::server::{
+pub use alibaba_rpc_runtime::server::{
     Authentication, CredentialStore, KeyMaterial, RequestContext, ServerConfig,
     ServerError,
 };
@@ -99,71 +99,42 @@ struct Dispatcher<A> {
 
 impl<A: SmartagApi> Dispatch for Dispatcher<A> {
     fn dispatch(&self, ctx: RequestContext, params: Params) -> Option<DispatchFuture> {
-        match ctx.action.as_str() {
+        let future = match ctx.action.as_str() {
             "CreateSmartAccessGatewayClientUser" => {
                 let api = Arc::clone(&self.api);
-                Some(
-                    server::invoke::<
-                        CreateSmartAccessGatewayClientUserRequest,
-                        _,
-                        _,
-                    >(
-                        ctx,
-                        &params,
-                        move |ctx, request| async move {
-                            <A as SmartagApi>::create_smart_access_gateway_client_user(
-                                    &*api,
-                                    ctx,
-                                    request,
-                                )
-                                .await
-                        },
-                    ),
+                server::invoke(
+                    ctx,
+                    &params,
+                    move |ctx, request| async move {
+                        A::create_smart_access_gateway_client_user(&api, ctx, request)
+                            .await
+                    },
                 )
             }
             "ModifySmartAccessGatewayClientUser" => {
                 let api = Arc::clone(&self.api);
-                Some(
-                    server::invoke::<
-                        ModifySmartAccessGatewayClientUserRequest,
-                        _,
-                        _,
-                    >(
-                        ctx,
-                        &params,
-                        move |ctx, request| async move {
-                            <A as SmartagApi>::modify_smart_access_gateway_client_user(
-                                    &*api,
-                                    ctx,
-                                    request,
-                                )
-                                .await
-                        },
-                    ),
+                server::invoke(
+                    ctx,
+                    &params,
+                    move |ctx, request| async move {
+                        A::modify_smart_access_gateway_client_user(&api, ctx, request)
+                            .await
+                    },
                 )
             }
             "DescribeSmartAccessGatewayClientUsers" => {
                 let api = Arc::clone(&self.api);
-                Some(
-                    server::invoke::<
-                        DescribeSmartAccessGatewayClientUsersRequest,
-                        _,
-                        _,
-                    >(
-                        ctx,
-                        &params,
-                        move |ctx, request| async move {
-                            <A as SmartagApi>::describe_smart_access_gateway_client_users(
-                                    &*api,
-                                    ctx,
-                                    request,
-                                )
-                                .await
-                        },
-                    ),
+                server::invoke(
+                    ctx,
+                    &params,
+                    move |ctx, request| async move {
+                        A::describe_smart_access_gateway_client_users(&api, ctx, request)
+                            .await
+                    },
                 )
             }
-            _ => None,
-        }
+            _ => return None,
+        };
+        Some(future)
     }
 }

@@ -9,7 +9,7 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 /// other byte of the UTF-8 encoding into `%XY` with uppercase hex (space is `%20`, `*` is `%2A`).
 ///
 /// ```
-/// use smartag_runtime::encoding::percent_encode;
+/// use alibaba_rpc_runtime::encoding::percent_encode;
 /// assert_eq!(percent_encode("a b*~"), "a%20b%2A~");
 /// ```
 pub fn percent_encode(s: &str) -> String {

@@ -58,7 +58,7 @@ pub trait ErrorCode: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
 /// other braces are kept as they are. Values are inserted verbatim (never re-scanned).
 ///
 /// ```
-/// use smartag_runtime::errors::render_message;
+/// use alibaba_rpc_runtime::errors::render_message;
 /// assert_eq!(render_message("The \"{param}\" is {what}.", &[("param", "X")]), "The \"X\" is {what}.");
 /// ```
 pub fn render_message(template: &str, vars: &[(&str, &str)]) -> String {

@@ -1,4 +1,4 @@
-//! Hand-written Alibaba Cloud RPC protocol machinery shared by the generated Smartag client and
+//! Hand-written Alibaba Cloud RPC protocol machinery shared by every generated client and
 //! server: percent-encoding, signature version 1.0, request parameters, validation, the error
 //! envelope, and (behind features) the `client` transport and the `server` router.
 //!
@@ -11,12 +11,14 @@
 pub mod encoding;
 pub mod errors;
 pub mod extract;
+pub mod flatten;
 pub mod operation;
 pub mod params;
 pub mod secret;
 pub mod signature;
 pub mod typestate;
 pub mod validate;
+pub mod wire_enum;
 
 pub use operation::wrapped_list;
 

@@ -1,6 +1,7 @@
 //! What the generated code implements for each operation, and the list shape of responses.
 
 use crate::errors::ErrorCode;
+use crate::flatten::WireParam;
 use crate::params::Params;
 use crate::validate::Violations;
 
@@ -16,11 +17,29 @@ pub trait Operation: Sized + Send + 'static {
     type ErrorCode: ErrorCode;
     /// Checks every constraint of the spec, collecting all violations.
     fn validate(&self) -> Result<(), Violations>;
-    /// The operation's own parameters as sent on the wire (common parameters excluded).
-    fn to_params(&self) -> Vec<(&'static str, String)>;
+    /// The operation's own parameters as sent on the wire (the protocol's common parameters
+    /// excluded), repeat lists flattened.
+    fn to_params(&self) -> Vec<WireParam>;
     /// Reads the request from received parameters: types, the spec's missing/empty rules, then
     /// [`Operation::validate`], collecting every violation.
     fn from_params(params: &Params) -> Result<Self, Violations>;
+}
+
+/// An operation whose answers come in pages (generated for operations the spec gives a
+/// `pagination` section): what a client needs to walk every page.
+pub trait Paginated: Operation + Sync {
+    /// One listed item.
+    type Item: Send + 'static;
+
+    /// The page this request asks for (the API's first page when it does not say).
+    fn page(&self) -> i64;
+
+    /// Asks for page `page`, with pages of the request's size, or the largest the API allows
+    /// when the request does not set one.
+    fn set_page(&mut self, page: i64);
+
+    /// The total number of items over every page, and the items of this page.
+    fn into_page(response: Self::Response) -> (i64, Vec<Self::Item>);
 }
 
 /// An element type of a wrapped list: on the wire a `Vec<T>` field `Users` is
@@ -33,11 +52,11 @@ pub trait ListItem {
 /// The service a generated crate speaks to, generated as `pub static SERVICE: ServiceInfo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServiceInfo {
-    /// The product code, e.g. `Smartag`.
+    /// The product code, e.g. `Ecs`.
     pub product: &'static str,
     /// The API version, e.g. `2018-03-13`.
     pub version: &'static str,
-    /// The endpoint with a `{region}` placeholder, e.g. `https://smartag.{region}.aliyuncs.com`.
+    /// The endpoint with a `{region}` placeholder, e.g. `https://ecs.{region}.aliyuncs.com`.
     pub endpoint_pattern: &'static str,
 }
 
@@ -49,7 +68,7 @@ impl ServiceInfo {
 }
 
 /// Serde adapter for a `Vec<T: ListItem>` field wrapped in an object on the wire:
-/// `#[serde(default, with = "smartag_runtime::wrapped_list")]` turns `vec![a, b]` into
+/// `#[serde(default, with = "alibaba_rpc_runtime::wrapped_list")]` turns `vec![a, b]` into
 /// `{"User": [a, b]}`.
 ///
 /// Decoding is lenient: a missing field (with `default`), `null`, `{}`, `""`, or `{"User": null}`
@@ -70,9 +89,7 @@ pub mod wrapped_list {
         T: Serialize + ListItem,
         S: Serializer,
     {
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry(T::ELEMENT, items)?;
-        map.end()
+        serialize_as(items, T::ELEMENT, serializer)
     }
 
     /// Deserializes `{ELEMENT: [...]}` (leniently, see the module docs).
@@ -81,7 +98,28 @@ pub mod wrapped_list {
         T: Deserialize<'de> + ListItem,
         D: Deserializer<'de>,
     {
-        deserializer.deserialize_any(Wrapped(PhantomData))
+        deserialize_as(deserializer, T::ELEMENT)
+    }
+
+    /// Serializes `items` as `{element: [items...]}`: for lists of values (`{"VSwitchId": ["a"]}`),
+    /// whose element name belongs to the field, not to the item type.
+    pub fn serialize_as<T, S>(items: &[T], element: &'static str, serializer: S) -> Result<S::Ok, S::Error>
+    where
+        T: Serialize,
+        S: Serializer,
+    {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(element, items)?;
+        map.end()
+    }
+
+    /// Deserializes `{element: [...]}`, as leniently as [`deserialize`].
+    pub fn deserialize_as<'de, T, D>(deserializer: D, element: &'static str) -> Result<Vec<T>, D::Error>
+    where
+        T: Deserialize<'de>,
+        D: Deserializer<'de>,
+    {
+        deserializer.deserialize_any(Wrapped { element, item: PhantomData })
     }
 
     /// The inner value: an array, a single element, or null.
@@ -93,13 +131,16 @@ pub mod wrapped_list {
         One(T),
     }
 
-    struct Wrapped<T>(PhantomData<T>);
+    struct Wrapped<T> {
+        element: &'static str,
+        item: PhantomData<T>,
+    }
 
-    impl<'de, T: Deserialize<'de> + ListItem> Visitor<'de> for Wrapped<T> {
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Wrapped<T> {
         type Value = Vec<T>;
 
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            write!(f, "an object {{\"{}\": [...]}}", T::ELEMENT)
+            write!(f, "an object {{\"{}\": [...]}}", self.element)
         }
 
         fn visit_unit<E: de::Error>(self) -> Result<Vec<T>, E> {
@@ -129,7 +170,7 @@ pub mod wrapped_list {
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<T>, A::Error> {
             let mut out = Vec::new();
             while let Some(key) = map.next_key::<String>()? {
-                if key == T::ELEMENT {
+                if key == self.element {
                     match map.next_value::<OneOrMany<T>>()? {
                         OneOrMany::Many(items) => out.extend(items),
                         OneOrMany::One(item) => out.push(item),

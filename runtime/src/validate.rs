@@ -64,6 +64,11 @@ impl Violations {
         self.0.push(violation);
     }
 
+    /// Adds the violation of `param` raising `code`.
+    pub fn add<C: ErrorCode>(&mut self, code: C, param: &'static str) {
+        self.0.push(Violation::new(code, param));
+    }
+
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

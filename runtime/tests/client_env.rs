@@ -4,10 +4,10 @@
 
 mod client_support;
 
-use client_support::SERVICE;
-use smartag_runtime::client::{
+use alibaba_rpc_runtime::client::{
     ClientConfig, ConfigError, Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN,
 };
+use client_support::SERVICE;
 
 fn set(name: &str, value: Option<&str>) {
     // SAFETY: this test binary has a single test, so no other thread reads the environment.

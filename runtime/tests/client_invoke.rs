@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use std::error::Error as _;
 use std::time::Duration;
 
+use alibaba_rpc_runtime::client::{InvokeError, OperationError, RetryPolicy, TransportErrorKind, retry};
+use alibaba_rpc_runtime::encoding::percent_encode;
+use alibaba_rpc_runtime::signature::{parse_timestamp, string_to_sign, verify};
 use client_support::*;
-use smartag_runtime::client::{InvokeError, OperationError, RetryPolicy, TransportErrorKind, retry};
-use smartag_runtime::encoding::percent_encode;
-use smartag_runtime::signature::{parse_timestamp, string_to_sign, verify};
 
 /// Checks one received request against everything the wire protocol asks of a client request.
 fn assert_wire_form(req: &client_support::Recorded, action: &str, with_token: bool) {
@@ -89,7 +89,7 @@ async fn success_sends_signed_post_and_decodes() {
     assert_eq!(requests.len(), 1);
     assert_wire_form(&requests[0], "CreateSmartAccessGatewayClientUser", false);
     let ua = requests[0].headers.get("user-agent").unwrap().to_str().unwrap();
-    assert!(ua.starts_with("smartag-rust-sdk/"), "{ua}");
+    assert!(ua.starts_with("alibaba-rpc-rust/") && ua.ends_with(" Smartag/2018-03-13"), "{ua}");
 }
 
 #[tokio::test]
@@ -272,7 +272,7 @@ async fn validation_failure_sends_nothing_and_reports_everything() {
 #[tokio::test]
 async fn timeout_is_reported_and_not_retried_for_non_idempotent() {
     let server = FakeServer::start(vec![Reply::ok().delayed(Duration::from_secs(3))]).await;
-    let config = smartag_runtime::client::ClientConfig::builder(&SERVICE)
+    let config = alibaba_rpc_runtime::client::ClientConfig::builder(&SERVICE)
         .region("cn-shanghai")
         .endpoint(server.endpoint())
         .credentials(credentials())
@@ -280,7 +280,7 @@ async fn timeout_is_reported_and_not_retried_for_non_idempotent() {
         .retry(fast_retry(3))
         .build()
         .unwrap();
-    let client = smartag_runtime::client::RpcClient::new(config).unwrap();
+    let client = alibaba_rpc_runtime::client::RpcClient::new(config).unwrap();
 
     let err = client.invoke(&FakeCreate::valid()).await.unwrap_err();
     let InvokeError::Transport(transport) = &err else {
@@ -321,7 +321,7 @@ async fn is_retryable_agrees_with_the_retry_loop() {
             }
             None => (closed_endpoint(), None),
         };
-        let config = smartag_runtime::client::ClientConfig::builder(&SERVICE)
+        let config = alibaba_rpc_runtime::client::ClientConfig::builder(&SERVICE)
             .region("cn-shanghai")
             .endpoint(endpoint)
             .credentials(credentials())
@@ -329,7 +329,7 @@ async fn is_retryable_agrees_with_the_retry_loop() {
             .retry(fast_retry(3))
             .build()
             .unwrap();
-        let client = smartag_runtime::client::RpcClient::new(config).unwrap();
+        let client = alibaba_rpc_runtime::client::RpcClient::new(config).unwrap();
         let err = client.call(&FakeOp::<I>::valid()).await.unwrap_err();
         let attempts = match (&err, &server) {
             (OperationError::Transport(t), _) => t.attempts(),

@@ -6,9 +6,9 @@
 mod client_support;
 mod log_capture;
 
+use alibaba_rpc_runtime::client::RetryPolicy;
 use client_support::*;
 use log_capture::Captured;
-use smartag_runtime::client::RetryPolicy;
 
 #[tokio::test(flavor = "current_thread")]
 async fn logs_never_show_secrets_or_parameter_values() {
@@ -34,15 +34,15 @@ async fn logs_never_show_secrets_or_parameter_values() {
         SECRET.to_string(),
         TOKEN.to_string(),
         PASSWORD.to_string(),
-        smartag_runtime::encoding::percent_encode(PASSWORD),
+        alibaba_rpc_runtime::encoding::percent_encode(PASSWORD),
         USER_NAME.to_string(),
-        smartag_runtime::encoding::percent_encode(USER_NAME),
+        alibaba_rpc_runtime::encoding::percent_encode(USER_NAME),
         "Signature=".to_string(),
     ];
     for req in server.requests() {
         let signature = req.param("Signature").unwrap();
         forbidden.push(signature.clone());
-        forbidden.push(smartag_runtime::encoding::percent_encode(&signature));
+        forbidden.push(alibaba_rpc_runtime::encoding::percent_encode(&signature));
     }
     for text in forbidden {
         assert!(!logs.contains(&text), "{text:?} appears in the logs:\n{logs}");
@@ -67,9 +67,9 @@ async fn v3_logs_never_show_the_authorization_header_or_token() {
         SECRET.to_string(),
         TOKEN.to_string(),
         PASSWORD.to_string(),
-        smartag_runtime::encoding::percent_encode(PASSWORD),
+        alibaba_rpc_runtime::encoding::percent_encode(PASSWORD),
         USER_NAME.to_string(),
-        smartag_runtime::encoding::percent_encode(USER_NAME),
+        alibaba_rpc_runtime::encoding::percent_encode(USER_NAME),
         "Credential=".to_string(),
         "Signature=".to_string(),
         "authorization".to_string(),

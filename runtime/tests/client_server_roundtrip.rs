@@ -8,10 +8,10 @@ mod server_support;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use alibaba_rpc_runtime::client::{ClientConfig, Credentials, InvokeError, RetryPolicy, RpcClient, SignatureVersion};
+use alibaba_rpc_runtime::server::{Authentication, KeyMaterial, ServerConfig, router};
 use proptest::prelude::*;
 use server_support::{ERRORS, EchoRequest, SERVICE, TestDispatch, any_value};
-use smartag_runtime::client::{ClientConfig, Credentials, InvokeError, RetryPolicy, RpcClient, SignatureVersion};
-use smartag_runtime::server::{Authentication, KeyMaterial, ServerConfig, router};
 
 struct Harness {
     rt: tokio::runtime::Runtime,

@@ -8,10 +8,10 @@ use std::collections::HashSet;
 use std::error::Error as _;
 use std::time::Duration;
 
+use alibaba_rpc_runtime::client::{ClientConfig, InvokeError, RetryPolicy, SignatureVersion, TransportErrorKind};
+use alibaba_rpc_runtime::signature::v3::{EMPTY_BODY_SHA256, hash_payload};
+use alibaba_rpc_runtime::signature::{canonical_query, parse_timestamp};
 use client_support::*;
-use smartag_runtime::client::{ClientConfig, InvokeError, RetryPolicy, SignatureVersion, TransportErrorKind};
-use smartag_runtime::signature::v3::{EMPTY_BODY_SHA256, hash_payload};
-use smartag_runtime::signature::{canonical_query, parse_timestamp};
 
 /// The parameters of the fake operations, decoded.
 const OP_PARAMS: [(&str, &str); 4] =
@@ -48,7 +48,7 @@ fn assert_v3_wire_form(
     assert_eq!(req.header("x-acs-content-sha256"), Some(hash_payload(&req.body).as_str()));
     assert_eq!(req.header("accept"), Some("application/json"));
     let ua = req.header("user-agent").expect("user-agent");
-    assert!(ua.starts_with("smartag-rust-sdk/"), "{ua}");
+    assert!(ua.starts_with("alibaba-rpc-rust/") && ua.ends_with(" Smartag/2018-03-13"), "{ua}");
     let date = req.header("x-acs-date").expect("x-acs-date");
     let parsed = parse_timestamp(date).expect("x-acs-date is YYYY-MM-DDThh:mm:ssZ");
     assert!((time::OffsetDateTime::now_utc() - parsed).abs() < time::Duration::minutes(1), "{date}");
@@ -65,7 +65,7 @@ fn assert_v3_wire_form(
     must_sign.sort_unstable();
     assert_eq!(auth.signed_headers, must_sign, "host and every x-acs-* header are signed, nothing else");
     assert_eq!(auth.signed_headers.len(), 6 + 2 * usize::from(with_token));
-    assert!(!smartag_runtime::signature::v3::verify("other-secret", &string_to_sign, &auth.signature));
+    assert!(!alibaba_rpc_runtime::signature::v3::verify("other-secret", &string_to_sign, &auth.signature));
 
     // None of the version 1.0 fields is sent.
     for name in ["Action", "Version", "AccessKeyId", "Signature", "SignatureNonce", "Timestamp", "SecurityToken"] {
@@ -145,8 +145,8 @@ async fn version_1_is_one_call_away_and_sends_no_v3_headers() {
     assert_eq!(req.header("authorization"), None);
     let v3_headers: Vec<&str> = req.headers.keys().map(|n| n.as_str()).filter(|n| n.starts_with("x-acs-")).collect();
     assert!(v3_headers.is_empty(), "{v3_headers:?}");
-    let sts = smartag_runtime::signature::string_to_sign("POST", req.params().iter());
-    assert!(smartag_runtime::signature::verify(SECRET, &sts, &req.param("Signature").unwrap()));
+    let sts = alibaba_rpc_runtime::signature::string_to_sign("POST", req.params().iter());
+    assert!(alibaba_rpc_runtime::signature::verify(SECRET, &sts, &req.param("Signature").unwrap()));
 }
 
 /// Every attempt is signed afresh: new nonce, new date, new signature, and each verifies. The
@@ -212,11 +212,11 @@ async fn credential_that_is_not_a_header_value_sends_nothing() {
     let config = ClientConfig::builder(&SERVICE)
         .region("cn-shanghai")
         .endpoint(server.endpoint())
-        .credentials(smartag_runtime::client::Credentials::new("id\u{1}x", SECRET))
+        .credentials(alibaba_rpc_runtime::client::Credentials::new("id\u{1}x", SECRET))
         .retry(fast_retry(3))
         .build()
         .unwrap();
-    let client = smartag_runtime::client::RpcClient::new(config).unwrap();
+    let client = alibaba_rpc_runtime::client::RpcClient::new(config).unwrap();
     let err = client.invoke(&FakeDescribe::valid()).await.unwrap_err();
     let InvokeError::Transport(transport) = &err else {
         panic!("expected a transport error, got {err:?}");

@@ -6,13 +6,13 @@ mod server_support;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use alibaba_rpc_runtime::server::{Authentication, ServerConfig, router};
+use alibaba_rpc_runtime::signature::{format_timestamp, string_to_sign};
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::Value;
 use server_support::*;
-use smartag_runtime::server::{Authentication, ServerConfig, router};
-use smartag_runtime::signature::{format_timestamp, string_to_sign};
 use time::OffsetDateTime;
 
 // ---- success -----------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ fn headers() -> impl Strategy<Value = Vec<(String, String)>> {
         Just("Echo".to_owned()),
         Just("2018-03-13".to_owned()),
         Just("application/x-www-form-urlencoded".to_owned()),
-        Just(smartag_runtime::signature::now_timestamp()),
+        Just(alibaba_rpc_runtime::signature::now_timestamp()),
         "[ -~]{0,40}",
     ];
     prop::collection::vec((name, value), 0..8).prop_map(|v| v.into_iter().map(|(n, v)| (n.to_owned(), v)).collect())
@@ -118,10 +118,10 @@ proptest! {
             Err(_) => return Ok(()), // not a request axum could receive
         };
         let app = if auth_off {
-            smartag_runtime::server::router(
+            alibaba_rpc_runtime::server::router(
                 TestDispatch,
-                smartag_runtime::server::ServerConfig::builder(&SERVICE)
-                    .authentication(smartag_runtime::server::Authentication::disabled())
+                alibaba_rpc_runtime::server::ServerConfig::builder(&SERVICE)
+                    .authentication(alibaba_rpc_runtime::server::Authentication::disabled())
                     .build(),
                 &ERRORS,
             )

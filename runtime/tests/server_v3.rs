@@ -6,12 +6,12 @@ mod server_support;
 
 use std::collections::HashMap;
 
+use alibaba_rpc_runtime::server::{Authentication, KeyMaterial, ServerConfig, router};
+use alibaba_rpc_runtime::signature::format_timestamp;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use futures::stream;
 use server_support::*;
-use smartag_runtime::server::{Authentication, KeyMaterial, ServerConfig, router};
-use smartag_runtime::signature::format_timestamp;
 use time::OffsetDateTime;
 
 fn server_sts(message: &str) -> Option<&str> {

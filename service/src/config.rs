@@ -42,7 +42,7 @@ use ipnet::Ipv4Net;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use smartag_runtime::secret::Secret;
+pub use alibaba_rpc_runtime::secret::Secret;
 
 use crate::addressing;
 use crate::store::InstanceLimits;

@@ -2,7 +2,8 @@
 //! `cargo xtask check` regenerates them in memory and fails (exit 1) on any difference with
 //! what is committed: a differing file (shown as a unified diff), a missing file, or a stale
 //! extra file under the generated directories (the spec's `generation.output`).
-//! `--spec FILE --out DIR` does the same for another API.
+//! Without `--spec`, every spec under `spec/` is processed (this workspace's API and the fixture
+//! APIs under `spec/fixtures/`); `--spec FILE --out DIR` does the same for one other API.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,15 +15,17 @@ use smartag_codegen::{GenerateError, Tree};
 mod drift;
 mod fmt;
 
-/// This workspace's spec, relative to the workspace root: the default of `--spec`.
-const DEFAULT_SPEC: &str = "spec/smartag.yaml";
+/// Where the specs are, relative to the workspace root: without `--spec`, every `*.yaml` file in
+/// it (and its subdirectories) is generated and checked.
+const SPEC_DIR: &str = "spec";
 
 #[derive(Parser)]
 #[command(
     name = "cargo xtask",
     about = "Generate the crates of an API from its spec, or prove the committed ones are up to date",
-    long_about = "The spec's `generation.output` names the generated directories (for this workspace's \
-                  spec/smartag.yaml: generated-model/src, generated-client/src and generated-server/src).\n\n  \
+    long_about = "Every spec under spec/ (or the one given with --spec) is processed; each spec's \
+                  `generation.output` names its generated directories (for spec/smartag.yaml: \
+                  generated-model/src, generated-client/src and generated-server/src).\n\n  \
                   gen    write the generated files (and delete stale ones)\n  \
                   check  regenerate in memory and compare the exact file set; exit 1 on any difference\n\n\
                   A spec with problems is reported all at once, each as file:line:column, and nothing is written.\n\
@@ -35,7 +38,7 @@ struct Cli {
     /// (default: the workspace this xtask belongs to).
     #[arg(long, global = true)]
     root: Option<PathBuf>,
-    /// The spec file (default: spec/smartag.yaml under the root).
+    /// One spec file (default: every `*.yaml` under spec/ in the root).
     #[arg(long, global = true)]
     spec: Option<PathBuf>,
     /// The directory the spec's `generation.output` directories are relative to (default: the root).
@@ -112,10 +115,44 @@ fn run(cli: &Cli) -> Result<ExitCode> {
         Command::Gen => false,
         Command::Check => true,
     };
-    let spec = cli.spec.clone().unwrap_or_else(|| root.join(DEFAULT_SPEC));
     let out = cli.out.clone().unwrap_or_else(|| root.clone());
-    let name = spec_name(&spec, &out);
-    let generated = smartag_codegen::load_file(&spec, &name)
+    let specs = match &cli.spec {
+        Some(spec) => vec![spec.clone()],
+        None => find_specs(&root.join(SPEC_DIR))?,
+    };
+    if specs.is_empty() {
+        anyhow::bail!("no spec found under {}; give one with --spec FILE", root.join(SPEC_DIR).display());
+    }
+    let mut code = ExitCode::SUCCESS;
+    for spec in &specs {
+        if process(spec, &out, check)? != ExitCode::SUCCESS {
+            code = ExitCode::FAILURE;
+        }
+    }
+    Ok(code)
+}
+
+/// Every `*.yaml` file under `dir`, sorted.
+fn find_specs(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
+    for entry in entries {
+        let path = entry.with_context(|| format!("reading {}", dir.display()))?.path();
+        if path.is_dir() {
+            out.extend(find_specs(&path)?);
+        } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
+            out.push(path);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Generates (or checks) one spec's crates under `out`.
+fn process(spec: &Path, out: &Path, check: bool) -> Result<ExitCode> {
+    let out = out.to_path_buf();
+    let name = spec_name(spec, &out);
+    let generated = smartag_codegen::load_file(spec, &name)
         .and_then(|api| Ok((smartag_codegen::generate(&api, &name)?, api.generation)));
     let (tree, generation) = match generated {
         Ok(g) => g,

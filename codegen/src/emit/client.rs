@@ -100,54 +100,28 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     let paging = op.pagination.as_ref().map(|pg| {
         let stream = ident(&n.stream);
         let all = ident(&n.all);
-        let page_number = ident(&op.params[pg.page_number].rust);
-        let page_size = ident(&op.params[pg.page_size].rust);
-        let total = ident(&op.response[pg.total_count].rust);
-        let items = ident(&op.response[pg.items].rust);
         let item = ident(&api.shapes[pg.item_shape].rust);
-        let max = proc_macro2::Literal::i64_unsuffixed(pg.max_page_size);
-        let page_number_wire = &op.params[pg.page_number].wire;
-        let page_size_wire = &op.params[pg.page_size].wire;
-        let total_wire = &op.response[pg.total_count].wire;
         let stream_doc = docs(&format!(
-            "Every item of `{}` across all pages, as a stream: pages are fetched one at a time, from `{page_number_wire}` (default 1) on, until `{total_wire}` items have been seen or a page comes back empty. `{page_size_wire}` is the request's, or {max} (the largest the API allows) when it is not set.\n\n# Errors\nThe stream yields the first error and ends.",
+            "Every item of `{}` across all pages, as a stream: pages are fetched one at a time, from `{}` (default 1) on, until `{}` items have been seen or a page comes back empty. `{}` is the request's, or {} (the largest the API allows) when it is not set.\n\n# Errors\nThe stream yields the first error and ends.",
             op.name,
-            max = pg.max_page_size
+            op.params[pg.page_number].wire,
+            op.response[pg.total_count].wire,
+            op.params[pg.page_size].wire,
+            pg.max_page_size
         ));
-        let all_doc = docs(&format!("Every item of `{}` across all pages, collected; see the `_stream` method.\n\n# Errors\nThe first error met while paging.", op.name));
+        let all_doc = docs(&format!(
+            "Every item of `{}` across all pages, collected; see the `_stream` method.\n\n# Errors\nThe first error met while paging.",
+            op.name
+        ));
         quote! {
             #stream_doc
             pub fn #stream(&self, request: #req) -> impl ::futures::Stream<Item = ::core::result::Result<#item, #err>> + Send + '_ {
-                use ::futures::TryStreamExt as _;
-                let mut request = request;
-                let size = request.#page_size.map_or(#max, |s| s.clamp(1, #max));
-                request.#page_size = ::core::option::Option::Some(size);
-                let first = request.#page_number.unwrap_or(1);
-                ::futures::stream::try_unfold(
-                    (request, ::core::option::Option::Some(first), 0i64),
-                    move |(mut request, page, seen)| async move {
-                        let ::core::option::Option::Some(page) = page else {
-                            return ::core::result::Result::<_, #err>::Ok(::core::option::Option::None);
-                        };
-                        request.#page_number = ::core::option::Option::Some(page);
-                        let response = self.#m(&request).await?;
-                        let total = i64::from(response.#total);
-                        let items = response.#items;
-                        let seen = seen.saturating_add(i64::try_from(items.len()).unwrap_or(i64::MAX));
-                        let next = if items.is_empty() || seen >= total { ::core::option::Option::None } else { page.checked_add(1) };
-                        ::core::result::Result::Ok(::core::option::Option::Some((
-                            ::futures::stream::iter(items.into_iter().map(::core::result::Result::Ok)),
-                            (request, next, seen),
-                        )))
-                    },
-                )
-                .try_flatten()
+                self.rpc.paginate(request)
             }
 
             #all_doc
             pub async fn #all(&self, request: #req) -> ::core::result::Result<::std::vec::Vec<#item>, #err> {
-                use ::futures::TryStreamExt as _;
-                self.#stream(request).try_collect().await
+                self.rpc.paginate_all(request).await
             }
         }
     });

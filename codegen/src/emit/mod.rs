@@ -5,13 +5,14 @@ pub mod client;
 pub(crate) mod imports;
 pub mod model;
 pub mod server;
+mod types;
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
 
 use proc_macro2::{Ident, Span};
 
-use crate::ir::{FieldType, Scalar, Shape};
+use crate::ir::{Api, FieldType, Param, ParamType, Scalar, ValueType};
 
 /// `#[doc = "…"]` attributes for a text, one per line, with an empty text giving none.
 pub(crate) fn docs(text: &str) -> TokenStream {
@@ -51,14 +52,55 @@ pub(crate) fn scalar_type(s: Scalar) -> TokenStream {
     }
 }
 
-/// The Rust type of a response field.
-pub(crate) fn field_type(ty: &FieldType, shapes: &[Shape]) -> TokenStream {
-    match ty {
-        FieldType::Scalar(s) => scalar_type(*s),
-        FieldType::List(i) => {
-            let item = ident(&shapes[*i].rust);
-            quote! { ::std::vec::Vec<crate::shapes::#item> }
+/// The Rust type of a value (in the model crate).
+pub(crate) fn value_type(v: ValueType, api: &Api) -> TokenStream {
+    match v {
+        ValueType::Scalar(s) => scalar_type(s),
+        ValueType::Enum(i) => {
+            let name = ident(&api.enums[i].rust);
+            quote! { crate::enums::#name }
         }
+    }
+}
+
+/// The Rust type of a shape (in the model crate).
+pub(crate) fn shape_type(i: usize, api: &Api) -> TokenStream {
+    let name = ident(&api.shapes[i].rust);
+    quote! { crate::shapes::#name }
+}
+
+/// The Rust type of a response or shape field, without the `Option` of an optional one.
+pub(crate) fn field_type(ty: &FieldType, api: &Api) -> TokenStream {
+    match ty {
+        FieldType::Value(v) => value_type(*v, api),
+        FieldType::Struct(i) => shape_type(*i, api),
+        FieldType::List(i) => {
+            let item = shape_type(*i, api);
+            quote! { ::std::vec::Vec<#item> }
+        }
+        FieldType::Values { item, .. } => {
+            let item = value_type(*item, api);
+            quote! { ::std::vec::Vec<#item> }
+        }
+    }
+}
+
+/// The Rust type of one item of a parameter (the parameter's type for a single value).
+pub(crate) fn param_item_type(p: &Param, api: &Api) -> TokenStream {
+    match p.ty {
+        ParamType::Value(v) | ParamType::List(v) => value_type(v, api),
+        ParamType::Structs(i) => shape_type(i, api),
+    }
+}
+
+/// The Rust type of a request field: a list is a `Vec` (empty when not sent), an optional value
+/// an `Option`.
+pub(crate) fn param_type(p: &Param, api: &Api) -> TokenStream {
+    let item = param_item_type(p, api);
+    match p.ty {
+        ParamType::List(_) | ParamType::Structs(_) => quote! { ::std::vec::Vec<#item> },
+        ParamType::Value(_) if p.required => item,
+        ParamType::Value(_) => quote! { ::core::option::Option<#item> },
     }
 }
 

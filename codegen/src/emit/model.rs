@@ -5,10 +5,10 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use super::{docs, docs2, field_type, ident as to_ident, inner_docs, lit, scalar_type};
+use super::{docs, docs2, ident as to_ident, inner_docs, lit, param_item_type, param_type, types};
 use crate::ir::check::PROTOCOL_ROLES;
 use crate::ir::names;
-use crate::ir::{Api, ConstraintKind, ErrorDef, ErrorRef, FieldType, Format, Operation, Param, Scalar, Shape};
+use crate::ir::{Api, ConstraintKind, ErrorDef, ErrorRef, Format, Operation, Param, ParamType, Scalar, ValueType};
 
 /// Every file of the model crate, as (path under `src/`, tokens).
 pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
@@ -16,9 +16,12 @@ pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
         ("lib.rs".to_string(), lib(api)),
         ("codes.rs".to_string(), codes(api)),
         ("protocol.rs".to_string(), protocol(api)),
-        ("shapes.rs".to_string(), shapes(api)),
+        ("shapes.rs".to_string(), types::shapes_file(api)),
         ("operations/mod.rs".to_string(), operations_mod(api)),
     ];
+    if let Some(enums) = types::enums_file(api) {
+        out.push(("enums.rs".to_string(), enums));
+    }
     for op in &api.operations {
         out.push((format!("operations/{}.rs", names::bare(&op.names.module)), operation(api, op)));
     }
@@ -31,6 +34,13 @@ fn lib(api: &Api) -> TokenStream {
         "The request, response and error-code types of the {} API (version {}), shared by the generated client and server.\n\n{}\n\nEvery request type has a typestate builder (leaving out a required parameter does not compile) and implements [`Operation`]: `validate` checks the spec's constraints and reports every violation with the spec's own error code.",
         s.product, s.version, s.description
     ));
+    let enums = (!api.enums.is_empty()).then(|| {
+        quote! {
+            pub mod enums;
+            pub use enums::*;
+            pub use __runtime::wire_enum::WireEnum;
+        }
+    });
     quote! {
         #doc
         #![forbid(unsafe_code)]
@@ -47,6 +57,8 @@ fn lib(api: &Api) -> TokenStream {
         pub use shapes::*;
         pub use __runtime::operation::Operation;
         pub use __runtime::errors::ErrorCode;
+
+        #enums
     }
 }
 
@@ -135,61 +147,6 @@ fn protocol(api: &Api) -> TokenStream {
     }
 }
 
-fn shapes(api: &Api) -> TokenStream {
-    let items = api.shapes.iter().map(|s| shape(api, s));
-    quote! {
-        //! Structures that responses are made of.
-        #( #items )*
-    }
-}
-
-fn shape(api: &Api, s: &Shape) -> TokenStream {
-    let name = to_ident(&s.rust);
-    let doc = if s.description.trim().is_empty() {
-        docs(&format!("The `{}` structure.", s.name))
-    } else {
-        docs(&s.description)
-    };
-    let element = lit(&s.element);
-    let fields = s.fields.iter().map(|f| response_field(api, &f.wire, &f.rust, &f.ty, f.required, &f.description));
-    quote! {
-        #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
-        pub struct #name {
-            #( #fields, )*
-        }
-
-        impl ::__runtime::operation::ListItem for #name {
-            const ELEMENT: &'static str = #element;
-        }
-    }
-}
-
-fn response_field(api: &Api, wire: &str, rust: &str, ty: &FieldType, required: bool, description: &str) -> TokenStream {
-    let doc = if description.trim().is_empty() { docs(&format!("`{wire}`.")) } else { docs(description) };
-    let ident = to_ident(rust);
-    let wire = lit(wire);
-    let t = field_type(ty, &api.shapes);
-    let with = lit(&format!("{}::wrapped_list", api.generation.runtime_crate));
-    match ty {
-        FieldType::List(_) => quote! {
-            #doc
-            #[serde(rename = #wire, default, with = #with)]
-            pub #ident: #t
-        },
-        FieldType::Scalar(_) if required => quote! {
-            #doc
-            #[serde(rename = #wire, default)]
-            pub #ident: #t
-        },
-        FieldType::Scalar(_) => quote! {
-            #doc
-            #[serde(rename = #wire, default, skip_serializing_if = "::core::option::Option::is_none")]
-            pub #ident: ::core::option::Option<#t>
-        },
-    }
-}
-
 fn operations_mod(api: &Api) -> TokenStream {
     let mods = api.operations.iter().map(|op| {
         let m = to_ident(&op.names.module);
@@ -222,63 +179,78 @@ fn type_names(op: &Operation) -> Names {
     }
 }
 
-fn param_type(p: &Param) -> TokenStream {
-    let t = scalar_type(p.ty);
-    if p.required {
-        t
-    } else {
-        quote! { ::core::option::Option<#t> }
-    }
-}
-
 fn operation(api: &Api, op: &Operation) -> TokenStream {
     let n = type_names(op);
-    let request = request_struct(op, &n);
-    let builder = builder(op, &n);
+    let request = request_struct(api, op, &n);
+    let builder = builder(api, op, &n);
     let response = response_struct(api, op, &n);
     let codes = error_codes(api, op, &n);
     let operation_impl = operation_impl(api, op, &n);
+    let paging = paginated_impl(api, op, &n);
     let patterns = patterns(op);
-    let header = docs(&format!("`{}`: {}", op.name, op.summary)).to_string();
-    let _ = header;
+    let code = &n.code;
     quote! {
+        /// This operation's code enum, in the code below.
+        type Code = #code;
+
         #request
         #builder
         #operation_impl
+        #paging
         #response
         #codes
         #patterns
     }
 }
 
-fn request_struct(op: &Operation, n: &Names) -> TokenStream {
+fn request_struct(api: &Api, op: &Operation, n: &Names) -> TokenStream {
     let Names { request, builder, .. } = n;
     let doc = docs2(&format!("The parameters of `{}`: {}", op.name, op.summary), &op.description);
     let fields = op.params.iter().map(|p| {
         let ident = to_ident(&p.rust);
-        let t = param_type(p);
+        let t = param_type(p, api);
         let mut text = format!("`{}`{}: {}", p.wire, if p.required { " (required)" } else { "" }, p.description.trim());
+        if p.ty.is_list() {
+            text.push_str(&format!("\n\nA repeat list, sent as `{0}.1`, `{0}.2`, …", p.wire));
+        }
         if let Some(d) = p.default {
             text.push_str(&format!("\n\nThe server assumes {d} when it is not given."));
         }
         let doc = docs(&text);
         quote! { #doc pub #ident: #t }
     });
-    let debug_name = lit(&request.to_string());
-    let debug_fields = op.params.iter().map(|p| {
-        let ident = to_ident(&p.rust);
-        let name = lit(names::bare(&p.rust));
-        match (p.secret, p.required) {
-            (true, true) => quote! { .field(#name, &"***") },
-            (true, false) => quote! { .field(#name, &self.#ident.as_ref().map(|_| "***")) },
-            (false, _) => quote! { .field(#name, &self.#ident) },
-        }
-    });
+    // `Debug` is derived unless a parameter is secret; then it is written out with the secret
+    // ones redacted.
+    let has_secret = op.params.iter().any(|p| p.secret);
+    let (derive, debug) = if has_secret {
+        let debug_name = lit(&request.to_string());
+        let debug_fields = op.params.iter().map(|p| {
+            let ident = to_ident(&p.rust);
+            let name = lit(names::bare(&p.rust));
+            match (p.secret, p.required) {
+                (true, true) => quote! { .field(#name, &"***") },
+                (true, false) => quote! { .field(#name, &self.#ident.as_ref().map(|_| "***")) },
+                (false, _) => quote! { .field(#name, &self.#ident) },
+            }
+        });
+        let debug = quote! {
+            impl ::core::fmt::Debug for #request {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(#debug_name)
+                        #( #debug_fields )*
+                        .finish()
+                }
+            }
+        };
+        (quote! { #[derive(Clone, PartialEq, Eq, Default)] }, debug)
+    } else {
+        (quote! { #[derive(Debug, Clone, PartialEq, Eq, Default)] }, quote! {})
+    };
     let defaults = op.params.iter().filter_map(|p| {
         let d = p.default?;
         let ident = to_ident(&p.rust);
         let getter = to_ident(&p.default_getter);
-        let t = scalar_type(p.ty);
+        let t = param_item_type(p, api);
         let value = Literal::i64_unsuffixed(d);
         let doc = docs(&format!("`{}`, or {d}, the value the server assumes when it is not given.", p.wire));
         Some(quote! {
@@ -293,188 +265,183 @@ fn request_struct(op: &Operation, n: &Names) -> TokenStream {
     ));
     quote! {
         #doc
-        #[derive(Clone, PartialEq, Eq)]
+        #derive
         pub struct #request {
             #( #fields, )*
         }
 
-        impl ::core::fmt::Debug for #request {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.debug_struct(#debug_name)
-                    #( #debug_fields )*
-                    .finish()
-            }
-        }
+        #debug
 
         impl #request {
             #builder_doc
             pub fn builder() -> #builder {
-                #builder::default()
+                #builder { request: ::core::default::Default::default(), state: ::std::marker::PhantomData }
             }
+
             #( #defaults )*
         }
     }
 }
 
-fn setter_arg(p: &Param) -> (TokenStream, TokenStream) {
+/// A setter's argument type and how it becomes the field's value (an optional value is then
+/// wrapped in `Some`).
+fn setter_arg(p: &Param, api: &Api) -> (TokenStream, TokenStream) {
+    let string = quote! { impl ::core::convert::Into<::std::string::String> };
     match p.ty {
-        Scalar::String => (quote! { impl ::core::convert::Into<::std::string::String> }, quote! { value.into() }),
-        _ => (scalar_type(p.ty), quote! { value }),
+        ParamType::Value(ValueType::Scalar(Scalar::String)) => (string, quote! { value.into() }),
+        ParamType::Value(_) => (param_item_type(p, api), quote! { value }),
+        ParamType::List(ValueType::Scalar(Scalar::String)) => (
+            quote! { impl ::core::iter::IntoIterator<Item = #string> },
+            quote! { value.into_iter().map(::core::convert::Into::into).collect() },
+        ),
+        ParamType::List(_) | ParamType::Structs(_) => {
+            let item = param_item_type(p, api);
+            (quote! { impl ::core::iter::IntoIterator<Item = #item> }, quote! { value.into_iter().collect() })
+        }
     }
 }
 
-fn builder(op: &Operation, n: &Names) -> TokenStream {
+/// The typestate builder: the request being built, and one marker type parameter per required
+/// parameter (`Missing`, then `Set` once its setter ran). Every setter lives in one impl: a
+/// required one asks that its slot be `Unset` and returns the builder with the slot `Set`;
+/// `build()` exists once every slot is `Provided`.
+fn builder(api: &Api, op: &Operation, n: &Names) -> TokenStream {
     let Names { request, builder, .. } = n;
     let required: Vec<&Param> = op.params.iter().filter(|p| p.required).collect();
     let generics: Vec<proc_macro2::Ident> = required.iter().map(|p| to_ident(&p.type_state)).collect();
+    let targets: Vec<proc_macro2::Ident> =
+        (1..=required.len()).map(|i| to_ident(&names::type_state_target(i))).collect();
     let missing = quote! { ::__runtime::typestate::Missing };
-    let doc = docs(&format!(
-        "Builds a [`{request}`]. Each required parameter's type parameter is `Missing` until its setter is called; `build()` exists once all are set, so a forgotten required parameter is a compile error."
-    ));
-    let fields = op.params.iter().map(|p| {
-        let ident = to_ident(&p.rust);
-        match required.iter().position(|r| r.wire == p.wire) {
-            Some(i) => {
-                let g = &generics[i];
-                quote! { #ident: #g }
-            }
-            None => {
-                let t = param_type(p);
-                quote! { #ident: #t }
-            }
-        }
+    let order = required.iter().map(|p| format!("`{}`", p.wire)).collect::<Vec<_>>().join(", ");
+    let doc = docs(&if required.is_empty() {
+        format!("Builds a [`{request}`].")
+    } else {
+        format!(
+            "Builds a [`{request}`]. Its type parameters stand for the required parameters, in order {order}: each is `Missing` until its setter is called, then `Set`; `build()` exists once all are set, so a forgotten required parameter is a compile error."
+        )
     });
     let struct_generics = if generics.is_empty() {
         quote! {}
     } else {
         quote! { < #( #generics = #missing ),* > }
     };
-    let default_fields = op.params.iter().map(|p| {
-        let ident = to_ident(&p.rust);
-        if p.required {
-            quote! { #ident: #missing }
-        } else {
-            quote! { #ident: ::core::option::Option::None }
-        }
-    });
-
-    let required_setters = required.iter().enumerate().map(|(i, p)| {
-        let others: Vec<&proc_macro2::Ident> =
-            generics.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, g)| g).collect();
-        let before: Vec<TokenStream> = generics
-            .iter()
-            .enumerate()
-            .map(|(j, g)| {
-                if j == i {
-                    missing.clone()
-                } else {
-                    quote! { #g }
-                }
-            })
-            .collect();
-        let (arg, conv) = setter_arg(p);
-        let t = scalar_type(p.ty);
-        let after: Vec<TokenStream> = generics
-            .iter()
-            .enumerate()
-            .map(|(j, g)| {
-                if j == i {
-                    quote! { ::__runtime::typestate::Set<#t> }
-                } else {
-                    quote! { #g }
-                }
-            })
-            .collect();
-        let ident = to_ident(&p.rust);
-        let moves = op.params.iter().map(|q| {
-            let qi = to_ident(&q.rust);
-            if q.wire == p.wire {
-                quote! { #qi: ::__runtime::typestate::Set(#conv) }
-            } else {
-                quote! { #qi: self.#qi }
-            }
-        });
-        let doc = docs(&format!("Sets `{}` (required): {}", p.wire, p.description.trim()));
-        quote! {
-            impl< #( #others ),* > #builder< #( #before ),* > {
-                #doc
-                pub fn #ident(self, value: #arg) -> #builder< #( #after ),* > {
-                    #builder { #( #moves, )* }
-                }
-            }
-        }
-    });
     let all_generics = if generics.is_empty() {
         quote! {}
     } else {
         quote! { < #( #generics ),* > }
     };
-    let optional_setters = op.params.iter().filter(|p| !p.required).map(|p| {
+    let setters = op.params.iter().map(|p| {
         let ident = to_ident(&p.rust);
-        let (arg, conv) = setter_arg(p);
-        let doc = docs(&format!("Sets `{}` (optional): {}", p.wire, p.description.trim()));
-        quote! {
-            #doc
-            pub fn #ident(mut self, value: #arg) -> Self {
-                self.#ident = ::core::option::Option::Some(#conv);
-                self
+        let (arg, conv) = setter_arg(p, api);
+        match required.iter().position(|r| r.wire == p.wire) {
+            Some(i) => {
+                let slot = &generics[i];
+                let after = generics.iter().enumerate().map(|(j, g)| {
+                    if j == i {
+                        quote! { ::__runtime::typestate::Set }
+                    } else {
+                        quote! { #g }
+                    }
+                });
+                let doc = docs(&format!("Sets `{}` (required): {}", p.wire, p.description.trim()));
+                quote! {
+                    #doc
+                    pub fn #ident(mut self, value: #arg) -> #builder< #( #after ),* >
+                    where
+                        #slot: ::__runtime::typestate::Unset,
+                    {
+                        self.request.#ident = #conv;
+                        self.into_state()
+                    }
+                }
+            }
+            None => {
+                let doc = docs(&format!("Sets `{}` (optional): {}", p.wire, p.description.trim()));
+                let value = if p.ty.is_list() {
+                    conv
+                } else {
+                    quote! { ::core::option::Option::Some(#conv) }
+                };
+                quote! {
+                    #doc
+                    pub fn #ident(mut self, value: #arg) -> Self {
+                        self.request.#ident = #value;
+                        self
+                    }
+                }
             }
         }
     });
-    let bounds = required.iter().zip(&generics).map(|(p, g)| {
-        let t = scalar_type(p.ty);
-        quote! { #g: ::__runtime::typestate::Provided<#t> }
-    });
-    let takes = op.params.iter().map(|p| {
-        let ident = to_ident(&p.rust);
-        if p.required {
-            quote! { #ident: ::__runtime::typestate::Provided::take(self.#ident) }
-        } else {
-            quote! { #ident: self.#ident }
+    let into_state = (!generics.is_empty()).then(|| {
+        quote! {
+            fn into_state< #( #targets ),* >(self) -> #builder< #( #targets ),* > {
+                #builder { request: self.request, state: ::std::marker::PhantomData }
+            }
         }
     });
+    let bounds = generics.iter().map(|g| quote! { #g: ::__runtime::typestate::Provided });
     let build_doc = docs(&format!(
         "The finished [`{request}`]. Its constraints are checked when it is sent (or with `Operation::validate`)."
     ));
-    let debug_name = lit(&builder.to_string());
     quote! {
         #doc
+        #[derive(Debug)]
         #[must_use = "a builder does nothing until `build()` is called"]
         pub struct #builder #struct_generics {
-            #( #fields, )*
+            request: #request,
+            state: ::std::marker::PhantomData<( #( #generics, )* )>,
         }
-
-        impl ::core::default::Default for #builder {
-            fn default() -> Self {
-                #builder { #( #default_fields, )* }
-            }
-        }
-
-        impl #all_generics ::core::fmt::Debug for #builder #all_generics {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.debug_struct(#debug_name).finish_non_exhaustive()
-            }
-        }
-
-        #( #required_setters )*
 
         impl #all_generics #builder #all_generics {
-            #( #optional_setters )*
+            #( #setters )*
+
+            #into_state
         }
 
         impl< #( #bounds ),* > #builder #all_generics {
             #build_doc
             pub fn build(self) -> #request {
-                #request { #( #takes, )* }
+                self.request
             }
         }
     }
 }
 
+/// `Paginated` for an operation the spec gives a `pagination` section.
+fn paginated_impl(api: &Api, op: &Operation, n: &Names) -> Option<TokenStream> {
+    let pg = op.pagination.as_ref()?;
+    let Names { request, response, .. } = n;
+    let page_number = to_ident(&op.params[pg.page_number].rust);
+    let page_size = to_ident(&op.params[pg.page_size].rust);
+    let number_type = param_item_type(&op.params[pg.page_number], api);
+    let total = to_ident(&op.response[pg.total_count].rust);
+    let items = to_ident(&op.response[pg.items].rust);
+    let item = to_ident(&api.shapes[pg.item_shape].rust);
+    let max = Literal::i64_unsuffixed(pg.max_page_size);
+    Some(quote! {
+        impl ::__runtime::operation::Paginated for #request {
+            type Item = crate::shapes::#item;
+
+            fn page(&self) -> i64 {
+                self.#page_number.map_or(1, i64::from)
+            }
+
+            fn set_page(&mut self, page: i64) {
+                self.#page_number = ::core::option::Option::Some(#number_type::try_from(page).unwrap_or(#number_type::MAX));
+                self.#page_size = ::core::option::Option::Some(self.#page_size.map_or(#max, |size| size.clamp(1, #max)));
+            }
+
+            fn into_page(response: #response) -> (i64, ::std::vec::Vec<crate::shapes::#item>) {
+                (i64::from(response.#total), response.#items)
+            }
+        }
+    })
+}
+
 fn response_struct(api: &Api, op: &Operation, n: &Names) -> TokenStream {
     let Names { response, .. } = n;
     let doc = docs(&format!("What `{}` answers.", op.name));
-    let fields = op.response.iter().map(|f| response_field(api, &f.wire, &f.rust, &f.ty, f.required, &f.description));
+    let fields = op.response.iter().map(|f| types::field(api, f));
     quote! {
         #doc
         #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -575,6 +542,7 @@ fn violates(kind: &ConstraintKind) -> TokenStream {
         }
         ConstraintKind::Format(Format::Email) => quote! { !::__runtime::validate::is_email(value) },
         ConstraintKind::Format(Format::PrivateIpv4) => quote! { !::__runtime::validate::is_private_ipv4(value) },
+        ConstraintKind::Count { min, max } => outside(quote! { value.len() }, min.map(size), max.map(size)),
     }
 }
 
@@ -589,7 +557,7 @@ fn outside(subject: TokenStream, min: Option<Literal>, max: Option<Literal>) -> 
 
 /// One parameter's constraints grouped by the code they raise (one violation per code at
 /// most): the condition under which the group is broken, and the code's variant.
-fn constraint_groups(p: &Param, api: &Api, code: &proc_macro2::Ident) -> Vec<(TokenStream, TokenStream)> {
+fn constraint_groups(p: &Param, api: &Api) -> Vec<(TokenStream, TokenStream)> {
     let mut groups: Vec<(ErrorRef, Vec<TokenStream>)> = Vec::new();
     for k in &p.constraints {
         let cond = violates(&k.kind);
@@ -606,35 +574,37 @@ fn constraint_groups(p: &Param, api: &Api, code: &proc_macro2::Ident) -> Vec<(To
             } else {
                 quote! { #( (#conds) )||* }
             };
-            (cond, variant(api, code, &error))
+            (cond, variant(api, &error))
         })
         .collect()
 }
 
 /// The expression naming `error` as a value of the operation's code enum `code`.
-fn variant(api: &Api, code: &proc_macro2::Ident, error: &ErrorRef) -> TokenStream {
+fn variant(api: &Api, error: &ErrorRef) -> TokenStream {
     let v = to_ident(&error.variant);
     if api.is_protocol(&error.code) {
-        quote! { #code::Protocol(crate::codes::ProtocolCode::#v) }
+        quote! { Code::Protocol(crate::codes::ProtocolCode::#v) }
     } else {
-        quote! { #code::#v }
+        quote! { Code::#v }
     }
 }
 
 /// The condition under which a parameter counts as not given (absent, or an empty string).
 fn absent(p: &Param) -> Option<TokenStream> {
     let ident = to_ident(&p.rust);
+    let string = p.ty.scalar() == Some(Scalar::String);
     match (p.required, p.ty) {
-        (true, Scalar::String) => Some(quote! { self.#ident.is_empty() }),
+        (_, ParamType::List(_) | ParamType::Structs(_)) => Some(quote! { self.#ident.is_empty() }),
+        (true, _) if string => Some(quote! { self.#ident.is_empty() }),
         (true, _) => None,
-        (false, Scalar::String) => Some(quote! { self.#ident.as_deref().is_none_or(str::is_empty) }),
+        (false, _) if string => Some(quote! { self.#ident.as_deref().is_none_or(str::is_empty) }),
         (false, _) => Some(quote! { self.#ident.is_none() }),
     }
 }
 
-fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenStream {
+fn validate_body(api: &Api, op: &Operation) -> TokenStream {
     let push = |v: &TokenStream, wire: &Literal| {
-        quote! { problems.push(::__runtime::validate::Violation::new(#v, #wire)); }
+        quote! { problems.add(#v, #wire); }
     };
     let per_param: Vec<TokenStream> = op
         .params
@@ -642,7 +612,7 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
         .map(|p| {
             let ident = to_ident(&p.rust);
             let wire = lit(&p.wire);
-            let groups = constraint_groups(p, api, code);
+            let groups = constraint_groups(p, api);
             let checks: Vec<TokenStream> = groups
                 .iter()
                 .map(|(cond, v)| {
@@ -650,9 +620,28 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
                     quote! { if #cond { #push } }
                 })
                 .collect();
+            let string = p.ty.scalar() == Some(Scalar::String);
             match (p.required, p.ty) {
-                (true, Scalar::String) => {
-                    let missing = push(&variant(api, code, &p.missing_error), &wire);
+                (required, ParamType::List(_) | ParamType::Structs(_)) => {
+                    let checks = quote! {
+                        let value = &self.#ident;
+                        #( #checks )*
+                    };
+                    match (required, groups.is_empty()) {
+                        (true, true) => {
+                            let missing = push(&variant(api, &p.missing_error), &wire);
+                            quote! { if self.#ident.is_empty() { #missing } }
+                        }
+                        (true, false) => {
+                            let missing = push(&variant(api, &p.missing_error), &wire);
+                            quote! { if self.#ident.is_empty() { #missing } else { #checks } }
+                        }
+                        (false, true) => quote! {},
+                        (false, false) => quote! { if !self.#ident.is_empty() { #checks } },
+                    }
+                }
+                (true, _) if string => {
+                    let missing = push(&variant(api, &p.missing_error), &wire);
                     if checks.is_empty() {
                         quote! { if self.#ident.is_empty() { #missing } }
                     } else {
@@ -673,9 +662,9 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
                         #( #checks )*
                     }
                 },
-                (false, Scalar::String) => {
+                (false, _) if string => {
                     let empty = p.empty_error.as_ref().map(|e| {
-                        let push = push(&variant(api, code, e), &wire);
+                        let push = push(&variant(api, e), &wire);
                         quote! { if self.#ident.as_deref() == ::core::option::Option::Some("") { #push } }
                     });
                     let guarded = groups.iter().map(|(cond, v)| {
@@ -703,7 +692,7 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
             let given_absent = absent(&op.params[r.if_given])?;
             let then_absent = absent(&op.params[r.then_required])?;
             let wire = lit(&op.params[r.then_required].wire);
-            let push = push(&variant(api, code, &r.error), &wire);
+            let push = push(&variant(api, &r.error), &wire);
             Some(quote! { if !(#given_absent) && #then_absent { #push } })
         })
         .collect();
@@ -719,61 +708,81 @@ fn validate_body(api: &Api, op: &Operation, code: &proc_macro2::Ident) -> TokenS
 }
 
 fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStream {
-    let Names { request, response, code, .. } = n;
+    let Names { request, response, .. } = n;
     let action = lit(&op.name);
     let idempotent = op.idempotent;
-    let validate = validate_body(api, op, code);
+    let validate = validate_body(api, op);
     let count = op.params.len();
     let to_params = op.params.iter().map(|p| {
         let ident = to_ident(&p.rust);
         let wire = lit(&p.wire);
-        if p.required {
-            quote! { out.push((#wire, ::__runtime::params::WireValue::to_wire(&self.#ident))); }
-        } else {
-            quote! {
-                if let ::core::option::Option::Some(value) = &self.#ident {
-                    out.push((#wire, ::__runtime::params::WireValue::to_wire(value)));
-                }
-            }
+        match p.ty {
+            ParamType::List(_) => quote! { out.put_list(#wire, &self.#ident); },
+            ParamType::Structs(_) => quote! { out.put_structs(#wire, &self.#ident); },
+            ParamType::Value(_) if p.required => quote! { out.put(#wire, &self.#ident); },
+            ParamType::Value(_) => quote! { out.put_opt(#wire, &self.#ident); },
         }
     });
+    // The reader raises the protocol's codes unless the spec names others for a parameter.
+    let (missing_default, invalid_default) = (&api.missing_parameter, &api.invalid_parameter);
+    let override_of = |error: &ErrorRef, default: &ErrorRef| {
+        if error == default {
+            quote! { ::core::option::Option::None }
+        } else {
+            let v = variant(api, error);
+            quote! { ::core::option::Option::Some(#v) }
+        }
+    };
     let extract = op.params.iter().map(|p| {
         let ident = to_ident(&p.rust);
         let wire = lit(&p.wire);
-        let invalid = variant(api, code, &p.type_error);
+        let invalid_is_default = p.type_error == *invalid_default;
+        if let ParamType::List(_) = p.ty {
+            return quote! { #ident: r.list(#wire) };
+        }
+        if let ParamType::Structs(_) = p.ty {
+            return quote! { #ident: r.structs(#wire) };
+        }
         if p.required {
-            let missing = variant(api, code, &p.missing_error);
-            quote! { #ident: ::__runtime::extract::required(params, #wire, #missing, #invalid, &mut parsing) }
+            if p.missing_error == *missing_default && invalid_is_default {
+                quote! { #ident: r.required(#wire) }
+            } else {
+                let missing = override_of(&p.missing_error, missing_default);
+                let invalid = override_of(&p.type_error, invalid_default);
+                quote! { #ident: r.required_with(#wire, #missing, #invalid) }
+            }
+        } else if p.empty_error.is_none() && invalid_is_default {
+            quote! { #ident: r.optional(#wire) }
         } else {
             let keep_empty = p.empty_error.is_some();
-            quote! { #ident: ::__runtime::extract::optional(params, #wire, #keep_empty, #invalid, &mut parsing) }
+            let invalid = override_of(&p.type_error, invalid_default);
+            quote! { #ident: r.optional_with(#wire, #keep_empty, #invalid) }
         }
     });
-    let order = op.params.iter().map(|p| lit(&p.wire));
+    let (missing_code, invalid_code) = (variant(api, missing_default), variant(api, invalid_default));
     quote! {
         impl ::__runtime::operation::Operation for #request {
             const ACTION: &'static str = #action;
             const IDEMPOTENT: bool = #idempotent;
             type Response = #response;
-            type ErrorCode = #code;
+            type ErrorCode = Code;
 
             fn validate(&self) -> ::core::result::Result<(), ::__runtime::validate::Violations> {
                 #validate
             }
 
-            fn to_params(&self) -> ::std::vec::Vec<(&'static str, ::std::string::String)> {
-                let mut out = ::std::vec::Vec::with_capacity(#count);
+            fn to_params(&self) -> ::std::vec::Vec<::__runtime::flatten::WireParam> {
+                let mut out = ::__runtime::flatten::Flattener::with_capacity(#count);
                 #( #to_params )*
-                out
+                out.finish()
             }
 
             fn from_params(params: &::__runtime::params::Params) -> ::core::result::Result<Self, ::__runtime::validate::Violations> {
-                #[allow(unused_mut)]
-                let mut parsing = ::__runtime::validate::Violations::new();
+                let mut r = ::__runtime::extract::Reader::new(params, #missing_code, #invalid_code);
                 let value = Self {
                     #( #extract, )*
                 };
-                ::__runtime::extract::finish(value, parsing, &[ #( #order ),* ], <Self as ::__runtime::operation::Operation>::validate)
+                r.finish(value, <Self as ::__runtime::operation::Operation>::validate)
             }
         }
     }

@@ -36,16 +36,11 @@ fn lib(api: &Api) -> TokenStream {
     });
     let arms = api.operations.iter().map(|op| {
         let m = ident(&op.names.method);
-        let req = ident(&op.names.request);
         let action = lit(&op.name);
         quote! {
             #action => {
                 let api = ::std::sync::Arc::clone(&self.api);
-                ::core::option::Option::Some(::__runtime::server::invoke::<::__model::#req, _, _>(
-                    ctx,
-                    &params,
-                    move |ctx, request| async move { <A as #tr>::#m(&*api, ctx, request).await },
-                ))
+                ::__runtime::server::invoke(ctx, &params, move |ctx, request| async move { A::#m(&api, ctx, request).await })
             }
         }
     });
@@ -91,10 +86,11 @@ fn lib(api: &Api) -> TokenStream {
                 ctx: RequestContext,
                 params: ::__runtime::params::Params,
             ) -> ::core::option::Option<::__runtime::server::DispatchFuture> {
-                match ctx.action.as_str() {
+                let future = match ctx.action.as_str() {
                     #( #arms )*
-                    _ => ::core::option::Option::None,
-                }
+                    _ => return ::core::option::Option::None,
+                };
+                ::core::option::Option::Some(future)
             }
         }
     }

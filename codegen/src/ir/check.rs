@@ -73,6 +73,11 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// Whether `name` is one of the spec's scalar type names (or an alias of one).
+pub fn is_scalar_name(name: &str) -> bool {
+    super::types::Scalar::parse(name).is_some()
+}
+
 /// Whether `s` is one UpperCamelCase word of ASCII letters and digits.
 pub fn is_upper_camel_word(s: &str) -> bool {
     s.starts_with(|ch: char| ch.is_ascii_uppercase()) && s.chars().all(|ch| ch.is_ascii_alphanumeric())

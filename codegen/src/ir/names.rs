@@ -97,6 +97,13 @@ const SHADOWED: &[&str] = &[
     "Missing",
     "Set",
     "Provided",
+    "Code",
+    "PhantomData",
+    "WireParam",
+    "Flattener",
+    "FlatStruct",
+    "Reader",
+    "Paginated",
     "Dispatch",
     "DispatchFuture",
     "RpcClient",
@@ -141,12 +148,36 @@ pub fn bare(name: &str) -> &str {
 /// shadow a prelude or imported name.
 pub fn shape(name: &str) -> String {
     let s = camel(name);
-    if SHADOWED.contains(&s.as_str()) || RESERVED_TYPES.contains(&s.as_str()) { format!("{s}Shape") } else { s }
+    if SHADOWED.contains(&s.as_str()) || RESERVED_TYPES.contains(&s.as_str()) || is_type_parameter(&s) {
+        format!("{s}Shape")
+    } else {
+        s
+    }
+}
+
+/// Whether `s` has the form of the builders' type parameters (`S1`, `T2`, …), which a shape
+/// must not take.
+fn is_type_parameter(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some('S' | 'T')) && !chars.as_str().is_empty() && chars.all(|c| c.is_ascii_digit())
 }
 
 /// The variant of an error code, e.g. `ClientUser.UserExist` → `ClientUserUserExist`.
 pub fn variant(code: &str) -> String {
     camel(code)
+}
+
+/// The variant of an enum value, e.g. `VSWITCH` → `Vswitch`, `cn-hangzhou` → `CnHangzhou`;
+/// `Unknown` is taken by the variant that keeps values the spec does not list.
+pub fn enum_variant(value: &str) -> String {
+    let s = camel(&value.replace(['-', ' ', '/', ':'], "_"));
+    if s == "Unknown" { "UnknownValue".to_string() } else { s }
+}
+
+/// The prefix of the serde functions (in the model's `shapes`) for lists of values wrapped in
+/// `element`, e.g. `VSwitchId` → `v_switch_id_list`.
+pub fn list_module(element: &str) -> String {
+    format!("{}_list", bare(&snake(element)))
 }
 
 /// The name of the constant declaring an error code, e.g. `CLIENT_USER_USER_EXIST`.
@@ -187,9 +218,14 @@ pub fn operation_types(n: &OperationNames) -> [&str; 6] {
     [&n.request, &n.builder, &n.response, &n.error_code, &n.error, &n.server_error]
 }
 
-/// The builder's type parameter for the required parameter with Rust name `field`.
-pub fn type_state(field: &str) -> String {
-    format!("{}State", camel(bare(field)))
+/// The builder's type parameter for the `n`-th required parameter (from 1): `S1`, `S2`, …
+pub fn type_state(n: usize) -> String {
+    format!("S{n}")
+}
+
+/// The type parameter of the builder's state change for the `n`-th required parameter: `T1`, …
+pub fn type_state_target(n: usize) -> String {
+    format!("T{n}")
 }
 
 /// The getter of a parameter's value-or-default.

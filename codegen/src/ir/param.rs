@@ -3,7 +3,10 @@
 
 use super::check::{self, Checker};
 use super::names;
-use super::types::{Constraint, ConstraintKind, ErrorDef, ErrorRef, Format, Param, Scalar};
+use super::types::{
+    Constraint, ConstraintKind, EnumDef, ErrorDef, ErrorRef, FieldType, Format, Param, ParamType, Scalar, Shape,
+    ValueType,
+};
 use crate::diagnostics::did_you_mean;
 use crate::raw::{RawConstraint, RawParam, RawScalar};
 
@@ -53,20 +56,80 @@ impl Param {
     }
 }
 
-/// Checks and resolves the parameter `p` declared at `pp`; `None` when it has a problem.
-pub fn resolve(c: &mut Checker<'_>, p: &RawParam, pp: &str, scope: &ErrorScope<'_>) -> Option<Param> {
-    let before = c.count();
-    let Some(ty) = Scalar::parse(&p.ty) else {
+/// The named types a parameter or field may have besides the scalars.
+pub struct Types<'a> {
+    /// The spec's enums.
+    pub enums: &'a [EnumDef],
+    /// The shapes declared so far.
+    pub shapes: &'a [Shape],
+}
+
+impl Types<'_> {
+    /// A scalar or an enum, by its spec name.
+    pub fn value(&self, name: &str) -> Option<ValueType> {
+        Scalar::parse(name)
+            .map(ValueType::Scalar)
+            .or_else(|| self.enums.iter().position(|e| e.name == name).map(ValueType::Enum))
+    }
+
+    /// Every type name a parameter may be declared with, for hints.
+    fn param_names(&self) -> Vec<String> {
+        let values = Scalar::NAMES.iter().map(|s| s.to_string()).chain(self.enums.iter().map(|e| e.name.clone()));
+        let values: Vec<String> = values.collect();
+        let lists =
+            values.iter().map(|v| format!("list<{v}>")).chain(self.shapes.iter().map(|s| format!("list<{}>", s.name)));
+        let lists: Vec<String> = lists.collect();
+        values.into_iter().chain(lists).collect()
+    }
+
+    /// A parameter's type: a value, `list<value>` (a repeat list) or `list<Shape>` (a repeat list
+    /// of structures, whose fields must then be values).
+    fn param(&self, c: &mut Checker<'_>, p: &RawParam, pp: &str) -> Option<ParamType> {
+        if let Some(v) = self.value(&p.ty) {
+            return Some(ParamType::Value(v));
+        }
+        let inner = p.ty.strip_prefix("list<").and_then(|t| t.strip_suffix('>'));
+        if let Some(v) = inner.and_then(|t| self.value(t)) {
+            return Some(ParamType::List(v));
+        }
+        if let Some(i) = inner.and_then(|t| self.shapes.iter().position(|s| s.name == t)) {
+            let shape = &self.shapes[i];
+            if let Some(f) = shape.fields.iter().find(|f| !matches!(f.ty, FieldType::Value(_))) {
+                c.report(
+                    &format!("{pp}.type"),
+                    format!(
+                        "parameter `{}` lists the shape `{}`, whose field `{}` is not a single value",
+                        p.name, shape.name, f.wire
+                    ),
+                    Some("a structure sent in a request is flattened (`Name.N.Field`); its fields must be scalars or enums".into()),
+                );
+                return None;
+            }
+            return Some(ParamType::Structs(i));
+        }
+        let names = self.param_names();
         c.report(
             &format!("{pp}.type"),
             format!("unknown type `{}` for parameter `{}`", p.ty, p.name),
             Some(
-                did_you_mean(&p.ty, Scalar::NAMES.iter().copied())
-                    .unwrap_or_else(|| format!("parameter types are {}", Scalar::NAMES.join(", "))),
+                did_you_mean(&p.ty, names.iter().map(String::as_str))
+                    .unwrap_or_else(|| format!("parameter types are {}", names.join(", "))),
             ),
         );
-        return None;
-    };
+        None
+    }
+}
+
+/// Checks and resolves the parameter `p` declared at `pp`; `None` when it has a problem.
+pub fn resolve(
+    c: &mut Checker<'_>,
+    p: &RawParam,
+    pp: &str,
+    scope: &ErrorScope<'_>,
+    types: &Types<'_>,
+) -> Option<Param> {
+    let before = c.count();
+    let ty = types.param(c, p, pp)?;
     let missing_error = match &p.missing_error {
         Some(code) => {
             let e = scope.error(c, &format!("{pp}.missing_error"), code);
@@ -83,7 +146,7 @@ pub fn resolve(c: &mut Checker<'_>, p: &RawParam, pp: &str, scope: &ErrorScope<'
     };
     let empty_error = p.empty_error.as_ref().and_then(|code| {
         let e = scope.error(c, &format!("{pp}.empty_error"), code);
-        if p.required || ty != Scalar::String {
+        if p.required || ty.scalar() != Some(Scalar::String) {
             c.report(
                 &format!("{pp}.empty_error"),
                 format!("`empty_error` applies only to optional string parameters, and `{}` is not one", p.name),
@@ -112,7 +175,7 @@ pub fn resolve(c: &mut Checker<'_>, p: &RawParam, pp: &str, scope: &ErrorScope<'
     }
     Some(Param {
         wire: p.name.clone(),
-        type_state: names::type_state(&rust),
+        type_state: String::new(),
         default_getter: names::default_getter(&rust),
         rust,
         ty,
@@ -133,20 +196,44 @@ fn constraint(
     k: &RawConstraint,
     kp: &str,
     p: &RawParam,
-    ty: Scalar,
+    ty: ParamType,
     rust: &str,
     index: usize,
 ) -> Option<ConstraintKind> {
-    let given =
-        [k.range.is_some(), k.length.is_some(), k.pattern.is_some(), k.format.is_some()].iter().filter(|b| **b).count();
+    let given = [k.range.is_some(), k.length.is_some(), k.pattern.is_some(), k.format.is_some(), k.count.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count();
     if given != 1 {
         c.report(
             kp,
-            format!("a constraint needs exactly one of `range`, `length`, `pattern`, `format`; this one has {given}"),
+            format!(
+                "a constraint needs exactly one of `range`, `length`, `pattern`, `format`, `count`; this one has {given}"
+            ),
             Some("split it into one constraint per check".into()),
         );
         return None;
     }
+    if let Some(b) = k.count {
+        if !ty.is_list() {
+            c.report(
+                &format!("{kp}.count"),
+                format!("`count` on parameter `{}`, which is not a list", p.name),
+                Some("`count` bounds the number of items of a `list<…>` parameter".into()),
+            );
+        }
+        check::bounds(c, &format!("{kp}.count"), b, (0, i64::MAX));
+        return Some(ConstraintKind::Count { min: b.min, max: b.max });
+    }
+    // The other kinds check one scalar value.
+    let Some(ty) = ty.scalar() else {
+        c.report(
+            kp,
+            format!("parameter `{}` of type `{}` takes no constraint but `count` (for lists)", p.name, p.ty),
+            Some("enums check their values themselves; lists take `count`".into()),
+        );
+        return None;
+    };
     if let Some(b) = k.range {
         if !ty.is_integer() {
             c.report(
@@ -207,7 +294,7 @@ fn default(
     d: &RawScalar,
     dp: &str,
     p: &RawParam,
-    ty: Scalar,
+    ty: ParamType,
     constraints: &[Constraint],
 ) -> Option<i64> {
     if p.required {
@@ -225,14 +312,14 @@ fn default(
         );
         return None;
     };
-    if !ty.is_integer() {
+    let Some(ty) = ty.scalar().filter(|s| s.is_integer()) else {
         c.report(
             dp,
             format!("default of `{}` must be an integer; only integer parameters take defaults", p.name),
             None,
         );
         return None;
-    }
+    };
     let (lo, hi) = ty.limits();
     if *v < lo || *v > hi {
         c.report(dp, format!("default {v} does not fit the type `{}`", p.ty), None);

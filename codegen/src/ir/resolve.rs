@@ -9,11 +9,13 @@ use super::check::{self, Checker, TypeNames};
 use super::names;
 use super::param;
 use super::types::{
-    Api, ErrorDef, Field, FieldType, Generation, Operation, Pagination, Param, Rule, Scalar, Service, Shape,
+    Api, EnumDef, EnumValue, ErrorDef, ErrorRef, Field, FieldType, Generation, Operation, Pagination, Param, ParamType,
+    Rule, Scalar, Service, Shape, ValueType,
 };
 use crate::diagnostics::{Diagnostics, did_you_mean};
 use crate::raw::{RawError, RawField, RawOperation, RawPagination, RawSpec};
 use crate::source_map::SourceMap;
+use param::Types;
 
 /// Checks a deserialized spec and resolves it into the IR, reporting every problem at once.
 pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, Diagnostics> {
@@ -47,7 +49,8 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, 
     check::roles(&mut c, &raw.protocol_errors);
 
     let mut types = TypeNames::new(names::RESERVED_TYPES);
-    let shapes = shapes(&mut c, &raw, &mut types);
+    let enums = enums(&mut c, &raw, &mut types);
+    let mut shapes = shapes(&mut c, &raw, &mut types, &enums);
 
     let mut operations = Vec::new();
     let mut seen_ops: HashMap<String, usize> = HashMap::new();
@@ -90,7 +93,12 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, 
                 Some("rename one of the operations".into()),
             );
         }
-        let ctx = OperationContext { raw: &raw, shapes: &shapes, errors: &errors, protocol: &protocol_errors };
+        let ctx = OperationContext {
+            raw: &raw,
+            types: Types { enums: &enums, shapes: &shapes },
+            errors: &errors,
+            protocol: &protocol_errors,
+        };
         if let Some(mut o) = operation(&mut c, &ctx, op, &path) {
             o.names = op_names;
             operations.push(o);
@@ -101,8 +109,33 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, 
     if !diags.is_empty() {
         return Err(diags);
     }
+    for p in operations.iter().flat_map(|o| &o.params) {
+        if let ParamType::Structs(i) = p.ty {
+            shapes[i].in_requests = true;
+        }
+    }
     let trait_name = names::trait_name(&service.product);
-    Ok(Api { service, generation, protocol_errors, errors, shapes, operations, trait_name })
+    // Every role is played (checked above), so these find their code.
+    let role = |role: &str| {
+        protocol_errors
+            .iter()
+            .find(|e| e.role.as_deref() == Some(role))
+            .map(|e| ErrorRef { code: e.code.clone(), variant: e.variant.clone() })
+            .unwrap_or(ErrorRef { code: String::new(), variant: String::new() })
+    };
+    let (missing_parameter, invalid_parameter) = (role("missing_parameter"), role("invalid_parameter"));
+    Ok(Api {
+        service,
+        generation,
+        protocol_errors,
+        errors,
+        enums,
+        shapes,
+        operations,
+        trait_name,
+        missing_parameter,
+        invalid_parameter,
+    })
 }
 
 /// One section of error declarations; `seen` holds the codes of both sections, `variants` the
@@ -158,8 +191,51 @@ fn errors(
     out
 }
 
-fn shapes(c: &mut Checker<'_>, raw: &RawSpec, types: &mut TypeNames) -> Vec<Shape> {
-    let mut out = Vec::new();
+/// The enums: each a type name of its own, with values that are distinct and give distinct
+/// variants.
+fn enums(c: &mut Checker<'_>, raw: &RawSpec, types: &mut TypeNames) -> Vec<EnumDef> {
+    let mut out: Vec<EnumDef> = Vec::new();
+    for (i, e) in raw.enums.iter().enumerate() {
+        let path = format!("enums[{i}]");
+        if check::is_scalar_name(&e.name) || out.iter().any(|o| o.name == e.name) {
+            c.report(
+                &format!("{path}.name"),
+                format!("enum `{}` is declared twice or takes the name of a scalar type", e.name),
+                Some("give the enum a name of its own".into()),
+            );
+            continue;
+        }
+        let rust = names::shape(&e.name);
+        types.claim(c, &rust, &format!("{path}.name"), &format!("enum `{}`", e.name));
+        if e.values.is_empty() {
+            c.report(&format!("{path}.values"), format!("enum `{}` has no value", e.name), None);
+        }
+        let mut values: Vec<EnumValue> = Vec::new();
+        for (j, v) in e.values.iter().enumerate() {
+            let vp = format!("{path}.values[{j}].value");
+            let variant = names::enum_variant(&v.value);
+            if let Some(prev) = values.iter().find(|p| p.wire == v.value || p.variant == variant) {
+                c.report(
+                    &vp,
+                    format!(
+                        "value `{}` of enum `{}` clashes with `{}` (both give the variant `{variant}`)",
+                        v.value, e.name, prev.wire
+                    ),
+                    None,
+                );
+                continue;
+            }
+            values.push(EnumValue { wire: v.value.clone(), variant, description: v.description.clone() });
+        }
+        out.push(EnumDef { name: e.name.clone(), rust, description: e.description.clone(), values });
+    }
+    out
+}
+
+/// The shapes, in spec order: a shape's fields may use the enums and the shapes declared before
+/// it (so no shape can contain itself).
+fn shapes(c: &mut Checker<'_>, raw: &RawSpec, types: &mut TypeNames, enums: &[EnumDef]) -> Vec<Shape> {
+    let mut out: Vec<Shape> = Vec::new();
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, s) in raw.shapes.iter().enumerate() {
         let path = format!("shapes[{i}]");
@@ -172,19 +248,20 @@ fn shapes(c: &mut Checker<'_>, raw: &RawSpec, types: &mut TypeNames) -> Vec<Shap
         }
         let rust = names::shape(&s.name);
         types.claim(c, &rust, &format!("{path}.name"), &format!("shape `{}`", s.name));
-        let fields = fields(c, &s.fields, &format!("{path}.fields"), &[], false);
+        let fields = fields(c, &s.fields, &format!("{path}.fields"), &Types { enums, shapes: &out });
         out.push(Shape {
             name: s.name.clone(),
             rust,
             element: s.element.clone(),
             description: s.description.clone(),
             fields,
+            in_requests: false,
         });
     }
     out
 }
 
-fn fields(c: &mut Checker<'_>, raw: &[RawField], path: &str, shapes: &[Shape], lists_allowed: bool) -> Vec<Field> {
+fn fields(c: &mut Checker<'_>, raw: &[RawField], path: &str, types: &Types<'_>) -> Vec<Field> {
     let mut out = Vec::new();
     let mut wire: HashMap<&str, usize> = HashMap::new();
     let mut rust: HashMap<String, usize> = HashMap::new();
@@ -214,49 +291,68 @@ fn fields(c: &mut Checker<'_>, raw: &[RawField], path: &str, shapes: &[Shape], l
                 None,
             );
         }
-        let ty = match field_type(&f.ty, shapes) {
-            Ok(FieldType::List(_)) if !lists_allowed => {
-                c.report(
-                    &format!("{fp}.type"),
-                    format!("a list (`{}`) cannot be nested in a shape", f.ty),
-                    Some("shape fields are scalars".into()),
-                );
-                continue;
-            }
-            Ok(t) => t,
-            Err(msg) => {
-                let mut candidates: Vec<String> = Scalar::NAMES.iter().map(|s| s.to_string()).collect();
-                if lists_allowed {
-                    candidates.extend(shapes.iter().map(|s| format!("list<{}>", s.name)));
-                }
-                let hint = did_you_mean(&f.ty, candidates.iter().map(String::as_str))
-                    .unwrap_or_else(|| format!("types are {}", candidates.join(", ")));
-                c.report(&format!("{fp}.type"), msg, Some(hint));
-                continue;
-            }
-        };
+        let Some(ty) = field_type(c, f, &fp, types) else { continue };
         out.push(Field { wire: f.name.clone(), rust: r, ty, required: f.required, description: f.description.clone() });
     }
     out
 }
 
-fn field_type(ty: &str, shapes: &[Shape]) -> Result<FieldType, String> {
-    if let Some(s) = Scalar::parse(ty) {
-        return Ok(FieldType::Scalar(s));
-    }
-    if let Some(inner) = ty.strip_prefix("list<").and_then(|t| t.strip_suffix('>')) {
-        return match shapes.iter().position(|s| s.name == inner) {
-            Some(i) => Ok(FieldType::List(i)),
-            None => Err(format!("unknown shape `{inner}` in type `{ty}`")),
+/// A field's type: a value, a shape (a nested object), `list<Shape>` (wrapped in the shape's
+/// element) or `list<value>` (wrapped in the field's `element`).
+fn field_type(c: &mut Checker<'_>, f: &RawField, fp: &str, types: &Types<'_>) -> Option<FieldType> {
+    let shape = |name: &str| types.shapes.iter().position(|s| s.name == name);
+    let inner = f.ty.strip_prefix("list<").and_then(|t| t.strip_suffix('>'));
+    let ty = if let Some(v) = types.value(&f.ty) {
+        Some(FieldType::Value(v))
+    } else if let Some(i) = shape(&f.ty) {
+        Some(FieldType::Struct(i))
+    } else if let Some(i) = inner.and_then(shape) {
+        Some(FieldType::List(i))
+    } else if let Some(item) = inner.and_then(|t| types.value(t)) {
+        let Some(element) = f.element.clone() else {
+            c.report(
+                &format!("{fp}.type"),
+                format!("list of values `{}` without an `element`", f.ty),
+                Some(format!(
+                    "name the inner element: `element: {guess}` reads `\"{}\": {{\"{guess}\": [...]}}`",
+                    f.name,
+                    guess = f.name.trim_end_matches('s')
+                )),
+            );
+            return None;
         };
+        let module = names::list_module(&element);
+        Some(FieldType::Values { item, element, module })
+    } else {
+        None
+    };
+    if ty.is_some() && f.element.is_some() && !matches!(ty, Some(FieldType::Values { .. })) {
+        c.report(
+            &format!("{fp}.element"),
+            format!("`element` on field `{}`, which is not a list of values", f.name),
+            Some("a list of shapes is wrapped in the shape's own `element`".into()),
+        );
     }
-    Err(format!("unknown type `{ty}`"))
+    if ty.is_none() {
+        let mut candidates: Vec<String> = Scalar::NAMES.iter().map(|s| s.to_string()).collect();
+        candidates.extend(types.enums.iter().map(|e| e.name.clone()));
+        candidates.extend(types.shapes.iter().flat_map(|s| [s.name.clone(), format!("list<{}>", s.name)]));
+        let hint = did_you_mean(&f.ty, candidates.iter().map(String::as_str)).unwrap_or_else(|| {
+            format!("types are {} (a shape must be declared before the shapes that use it)", candidates.join(", "))
+        });
+        let what = match inner {
+            Some(inner) => format!("unknown shape `{inner}` in type `{}`", f.ty),
+            None => format!("unknown type `{}`", f.ty),
+        };
+        c.report(&format!("{fp}.type"), what, Some(hint));
+    }
+    ty
 }
 
 /// What an operation is resolved against.
 struct OperationContext<'a> {
     raw: &'a RawSpec,
-    shapes: &'a [Shape],
+    types: Types<'a>,
     errors: &'a [ErrorDef],
     protocol: &'a [ErrorDef],
 }
@@ -311,7 +407,7 @@ fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation,
             );
             continue;
         }
-        let Some(param) = param::resolve(c, p, &pp, &scope) else {
+        let Some(param) = param::resolve(c, p, &pp, &scope, &ctx.types) else {
             broken.push(p.name.clone());
             continue;
         };
@@ -323,6 +419,9 @@ fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation,
             );
         }
         params.push(param);
+    }
+    for (n, p) in params.iter_mut().filter(|p| p.required).enumerate() {
+        p.type_state = names::type_state(n + 1);
     }
 
     let mut rules = Vec::new();
@@ -349,7 +448,7 @@ fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation,
         }
     }
 
-    let response = fields(c, &op.response, &format!("{path}.response"), ctx.shapes, true);
+    let response = fields(c, &op.response, &format!("{path}.response"), &ctx.types);
     broken.extend(op.response.iter().filter(|f| !response.iter().any(|r| r.wire == f.name)).map(|f| f.name.clone()));
 
     let pagination = op
@@ -385,7 +484,7 @@ fn pagination(
 ) -> Option<Pagination> {
     let param = |c: &mut Checker<'_>, key: &str, name: &str| -> Option<usize> {
         match params.iter().position(|p| p.wire == name) {
-            Some(i) if params[i].ty.is_integer() => Some(i),
+            Some(i) if params[i].ty.scalar().is_some_and(|s| s.is_integer()) => Some(i),
             Some(_) => {
                 c.report(&format!("{pgp}.{key}"), format!("pagination parameter `{name}` is not an integer"), None);
                 None
@@ -408,7 +507,8 @@ fn pagination(
             Some(i) => {
                 let ok = match response[i].ty {
                     FieldType::List(_) => want_list,
-                    FieldType::Scalar(s) => !want_list && s.is_integer(),
+                    FieldType::Value(ValueType::Scalar(s)) => !want_list && s.is_integer(),
+                    _ => false,
                 };
                 if !ok {
                     let want = if want_list { "a list" } else { "an integer" };

@@ -12,12 +12,20 @@ pub struct Api {
     pub protocol_errors: Vec<ErrorDef>,
     /// Operation error codes, in spec order.
     pub errors: Vec<ErrorDef>,
+    /// Enums: named sets of string values.
+    pub enums: Vec<EnumDef>,
     /// Named structures.
     pub shapes: Vec<Shape>,
     /// Operations, in spec order.
     pub operations: Vec<Operation>,
     /// The name of the server trait, e.g. `EcsApi` for the product `Ecs`.
     pub trait_name: String,
+    /// The protocol code for a required parameter not given (role `missing_parameter`): what a
+    /// parameter raises unless the spec gives it a `missing_error`.
+    pub missing_parameter: ErrorRef,
+    /// The protocol code for a value that does not parse as its type (role
+    /// `invalid_parameter`), unless the spec gives the parameter a `type_error`.
+    pub invalid_parameter: ErrorRef,
 }
 
 /// Service metadata.
@@ -131,13 +139,84 @@ impl Scalar {
     }
 }
 
-/// The type of a response field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldType {
+/// The type of a value that travels as one string: a scalar, or an enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueType {
     /// A scalar.
     Scalar(Scalar),
+    /// An enum; the index into [`Api::enums`].
+    Enum(usize),
+}
+
+/// The type of a request parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParamType {
+    /// One value: `Name=value`.
+    Value(ValueType),
+    /// A repeat list of values, flattened `Name.1=a&Name.2=b` as the official SDKs send it.
+    List(ValueType),
+    /// A repeat list of structures, flattened `Name.1.Field=…`; the index into [`Api::shapes`].
+    Structs(usize),
+}
+
+impl ParamType {
+    /// The scalar of a one-value scalar parameter.
+    pub fn scalar(self) -> Option<Scalar> {
+        match self {
+            ParamType::Value(ValueType::Scalar(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether the parameter is a repeat list (of values or structures).
+    pub fn is_list(self) -> bool {
+        matches!(self, ParamType::List(_) | ParamType::Structs(_))
+    }
+}
+
+/// The type of a response or shape field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    /// One value.
+    Value(ValueType),
     /// A wrapped list of a shape: `"Users": {"User": [...]}`; the index into [`Api::shapes`].
     List(usize),
+    /// A wrapped list of values: `"VSwitchIds": {"VSwitchId": ["a", "b"]}`.
+    Values {
+        /// The values' type.
+        item: ValueType,
+        /// The name of the inner element, e.g. `VSwitchId`.
+        element: String,
+        /// The prefix of the model's serde functions for lists wrapped in this element, e.g.
+        /// `v_switch_id_list` (`v_switch_id_list_serialize`, `…_deserialize` in `shapes`).
+        module: String,
+    },
+    /// A nested structure; the index into [`Api::shapes`].
+    Struct(usize),
+}
+
+/// An enum: a named set of string values.
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    /// Spec name.
+    pub name: String,
+    /// Rust type name.
+    pub rust: String,
+    /// Rustdoc.
+    pub description: String,
+    /// The values, in spec order.
+    pub values: Vec<EnumValue>,
+}
+
+/// One value of an enum.
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    /// As sent on the wire, e.g. `VSWITCH`.
+    pub wire: String,
+    /// The Rust variant, e.g. `Vswitch`.
+    pub variant: String,
+    /// Rustdoc.
+    pub description: String,
 }
 
 /// A request parameter.
@@ -147,13 +226,13 @@ pub struct Param {
     pub wire: String,
     /// Rust field and setter name (possibly raw, `r#type`).
     pub rust: String,
-    /// The builder's type parameter for a required parameter, e.g. `RegionIdState`.
+    /// The builder's type parameter for a required parameter (`S1` for the first, …).
     pub type_state: String,
     /// The `…_or_default` getter of a parameter with a default.
     pub default_getter: String,
     /// Type.
-    pub ty: Scalar,
-    /// Whether it must be given.
+    pub ty: ParamType,
+    /// Whether it must be given (for a list: with at least one item).
     pub required: bool,
     /// Default the server assumes when absent.
     pub default: Option<i64>,
@@ -206,6 +285,13 @@ pub enum ConstraintKind {
     },
     /// A named format.
     Format(Format),
+    /// The number of items of a repeat list within inclusive bounds.
+    Count {
+        /// Fewest items.
+        min: Option<i64>,
+        /// Most items.
+        max: Option<i64>,
+    },
 }
 
 /// A named format.
@@ -268,8 +354,10 @@ pub struct Shape {
     pub element: String,
     /// Rustdoc.
     pub description: String,
-    /// Fields (scalars).
+    /// Fields.
     pub fields: Vec<Field>,
+    /// Whether a request parameter lists it (it is then flattened, `Name.N.Field`).
+    pub in_requests: bool,
 }
 
 /// How an operation pages.

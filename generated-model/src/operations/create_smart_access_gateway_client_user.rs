@@ -2,14 +2,17 @@
 // change the spec and run `cargo xtask gen`; `cargo xtask check` fails on any difference.
 
 use std::fmt;
+use std::marker::PhantomData;
 
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::extract::Reader;
+use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
+use alibaba_rpc_runtime::operation::Operation;
+use alibaba_rpc_runtime::params::Params;
+use alibaba_rpc_runtime::typestate::{Missing, Provided, Set, Unset};
+use alibaba_rpc_runtime::validate;
+use alibaba_rpc_runtime::validate::{Pattern, Violations};
 use serde::{Deserialize, Serialize};
-use smartag_runtime::errors::{ErrorCode, ErrorSpec};
-use smartag_runtime::{extract, validate};
-use smartag_runtime::operation::Operation;
-use smartag_runtime::params::{Params, WireValue};
-use smartag_runtime::typestate::{Missing, Provided, Set};
-use smartag_runtime::validate::{Pattern, Violation, Violations};
 
 use crate::codes::{
     CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_EMPTY, CLIENT_USER_EMAIL_INVALID,
@@ -19,10 +22,13 @@ use crate::codes::{
     SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND,
 };
 
+/// This operation's code enum, in the code below.
+type Code = CreateSmartAccessGatewayClientUserErrorCode;
+
 /// The parameters of `CreateSmartAccessGatewayClientUser`: Creates a client account of a SAG APP instance.
 ///
 /// The username and password are sent to the user's e-mail address. Without UserName the account is named after its UserMail; without Password one is generated. Without ClientIp an address is allocated from the instance's CIDR block; with it, that static address is reserved for the user.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct CreateSmartAccessGatewayClientUserRequest {
     /// `RegionId` (required): The region where the SAG APP instance is deployed, e.g. cn-shanghai.
     pub region_id: String,
@@ -79,286 +85,136 @@ impl fmt::Debug for CreateSmartAccessGatewayClientUserRequest {
 impl CreateSmartAccessGatewayClientUserRequest {
     /// Starts a [`CreateSmartAccessGatewayClientUserRequestBuilder`]: set every required parameter (the builder does not offer `build()` before), then any optional ones.
     pub fn builder() -> CreateSmartAccessGatewayClientUserRequestBuilder {
-        CreateSmartAccessGatewayClientUserRequestBuilder::default()
+        CreateSmartAccessGatewayClientUserRequestBuilder {
+            request: Default::default(),
+            state: PhantomData,
+        }
     }
 }
 
-/// Builds a [`CreateSmartAccessGatewayClientUserRequest`]. Each required parameter's type parameter is `Missing` until its setter is called; `build()` exists once all are set, so a forgotten required parameter is a compile error.
+/// Builds a [`CreateSmartAccessGatewayClientUserRequest`]. Its type parameters stand for the required parameters, in order `RegionId`, `SmartAGId`, `UserMail`, `Bandwidth`: each is `Missing` until its setter is called, then `Set`; `build()` exists once all are set, so a forgotten required parameter is a compile error.
+#[derive(Debug)]
 #[must_use = "a builder does nothing until `build()` is called"]
 pub struct CreateSmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState = Missing,
-    SmartAgIdState = Missing,
-    UserMailState = Missing,
-    BandwidthState = Missing,
+    S1 = Missing,
+    S2 = Missing,
+    S3 = Missing,
+    S4 = Missing,
 > {
-    region_id: RegionIdState,
-    smart_ag_id: SmartAgIdState,
-    user_mail: UserMailState,
-    bandwidth: BandwidthState,
-    user_name: Option<String>,
-    password: Option<String>,
-    client_ip: Option<String>,
-    owner_id: Option<i64>,
-    resource_owner_id: Option<i64>,
-    owner_account: Option<String>,
-    resource_owner_account: Option<String>,
+    request: CreateSmartAccessGatewayClientUserRequest,
+    state: PhantomData<(S1, S2, S3, S4)>,
 }
 
-impl Default for CreateSmartAccessGatewayClientUserRequestBuilder {
-    fn default() -> Self {
-        CreateSmartAccessGatewayClientUserRequestBuilder {
-            region_id: Missing,
-            smart_ag_id: Missing,
-            user_mail: Missing,
-            bandwidth: Missing,
-            user_name: None,
-            password: None,
-            client_ip: None,
-            owner_id: None,
-            resource_owner_id: None,
-            owner_account: None,
-            resource_owner_account: None,
-        }
-    }
-}
-
-impl<RegionIdState, SmartAgIdState, UserMailState, BandwidthState> fmt::Debug
-for CreateSmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    UserMailState,
-    BandwidthState,
-> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("CreateSmartAccessGatewayClientUserRequestBuilder")
-            .finish_non_exhaustive()
-    }
-}
-
-impl<
-    SmartAgIdState,
-    UserMailState,
-    BandwidthState,
-> CreateSmartAccessGatewayClientUserRequestBuilder<
-    Missing,
-    SmartAgIdState,
-    UserMailState,
-    BandwidthState,
-> {
+impl<S1, S2, S3, S4> CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, S4> {
     /// Sets `RegionId` (required): The region where the SAG APP instance is deployed, e.g. cn-shanghai.
     pub fn region_id(
-        self,
+        mut self,
         value: impl Into<String>,
-    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<
-        Set<String>,
-        SmartAgIdState,
-        UserMailState,
-        BandwidthState,
-    > {
-        CreateSmartAccessGatewayClientUserRequestBuilder {
-            region_id: Set(value.into()),
-            smart_ag_id: self.smart_ag_id,
-            user_mail: self.user_mail,
-            bandwidth: self.bandwidth,
-            user_name: self.user_name,
-            password: self.password,
-            client_ip: self.client_ip,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<Set, S2, S3, S4>
+    where
+        S1: Unset,
+    {
+        self.request.region_id = value.into();
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-    UserMailState,
-    BandwidthState,
-> CreateSmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    Missing,
-    UserMailState,
-    BandwidthState,
-> {
     /// Sets `SmartAGId` (required): The ID of the SAG APP instance.
     pub fn smart_ag_id(
-        self,
+        mut self,
         value: impl Into<String>,
-    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<
-        RegionIdState,
-        Set<String>,
-        UserMailState,
-        BandwidthState,
-    > {
-        CreateSmartAccessGatewayClientUserRequestBuilder {
-            region_id: self.region_id,
-            smart_ag_id: Set(value.into()),
-            user_mail: self.user_mail,
-            bandwidth: self.bandwidth,
-            user_name: self.user_name,
-            password: self.password,
-            client_ip: self.client_ip,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<S1, Set, S3, S4>
+    where
+        S2: Unset,
+    {
+        self.request.smart_ag_id = value.into();
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-    SmartAgIdState,
-    BandwidthState,
-> CreateSmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    Missing,
-    BandwidthState,
-> {
     /// Sets `UserMail` (required): The email address of the user. The username and password are sent to it.
     pub fn user_mail(
-        self,
+        mut self,
         value: impl Into<String>,
-    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<
-        RegionIdState,
-        SmartAgIdState,
-        Set<String>,
-        BandwidthState,
-    > {
-        CreateSmartAccessGatewayClientUserRequestBuilder {
-            region_id: self.region_id,
-            smart_ag_id: self.smart_ag_id,
-            user_mail: Set(value.into()),
-            bandwidth: self.bandwidth,
-            user_name: self.user_name,
-            password: self.password,
-            client_ip: self.client_ip,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, Set, S4>
+    where
+        S3: Unset,
+    {
+        self.request.user_mail = value.into();
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-    SmartAgIdState,
-    UserMailState,
-> CreateSmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    UserMailState,
-    Missing,
-> {
     /// Sets `Bandwidth` (required): The bandwidth of the client account. Unit: Kbit/s. At most 2,000 Kbit/s.
     pub fn bandwidth(
-        self,
+        mut self,
         value: i64,
-    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<
-        RegionIdState,
-        SmartAgIdState,
-        UserMailState,
-        Set<i64>,
-    > {
-        CreateSmartAccessGatewayClientUserRequestBuilder {
-            region_id: self.region_id,
-            smart_ag_id: self.smart_ag_id,
-            user_mail: self.user_mail,
-            bandwidth: Set(value),
-            user_name: self.user_name,
-            password: self.password,
-            client_ip: self.client_ip,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, Set>
+    where
+        S4: Unset,
+    {
+        self.request.bandwidth = value;
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-    SmartAgIdState,
-    UserMailState,
-    BandwidthState,
-> CreateSmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    UserMailState,
-    BandwidthState,
-> {
     /// Sets `UserName` (optional): The username of the client account, unique within the instance. 7 to 33 characters, starting with a letter or digit; letters, digits, `_`, `@`, `.` and `-`. Given together with Password.
     pub fn user_name(mut self, value: impl Into<String>) -> Self {
-        self.user_name = Some(value.into());
+        self.request.user_name = Some(value.into());
         self
     }
 
     /// Sets `Password` (optional): The password used to log on to SAG APP. 8 to 32 characters, starting with a letter or digit; letters, digits, `_`, `@` and `-`. Given together with UserName.
     pub fn password(mut self, value: impl Into<String>) -> Self {
-        self.password = Some(value.into());
+        self.request.password = Some(value.into());
         self
     }
 
     /// Sets `ClientIp` (optional): A static IP address for the client, a private IPv4 address inside the instance's CIDR block. Without it an address is allocated from the CIDR block.
     pub fn client_ip(mut self, value: impl Into<String>) -> Self {
-        self.client_ip = Some(value.into());
+        self.request.client_ip = Some(value.into());
         self
     }
 
     /// Sets `OwnerId` (optional): The ID of the Alibaba Cloud account that owns the resource.
     pub fn owner_id(mut self, value: i64) -> Self {
-        self.owner_id = Some(value);
+        self.request.owner_id = Some(value);
         self
     }
 
     /// Sets `ResourceOwnerId` (optional): The ID of the account that owns the resource, when acting on its behalf.
     pub fn resource_owner_id(mut self, value: i64) -> Self {
-        self.resource_owner_id = Some(value);
+        self.request.resource_owner_id = Some(value);
         self
     }
 
     /// Sets `OwnerAccount` (optional): The name of the Alibaba Cloud account that owns the resource.
     pub fn owner_account(mut self, value: impl Into<String>) -> Self {
-        self.owner_account = Some(value.into());
+        self.request.owner_account = Some(value.into());
         self
     }
 
     /// Sets `ResourceOwnerAccount` (optional): The name of the account that owns the resource, when acting on its behalf.
     pub fn resource_owner_account(mut self, value: impl Into<String>) -> Self {
-        self.resource_owner_account = Some(value.into());
+        self.request.resource_owner_account = Some(value.into());
         self
+    }
+
+    fn into_state<T1, T2, T3, T4>(
+        self,
+    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<T1, T2, T3, T4> {
+        CreateSmartAccessGatewayClientUserRequestBuilder {
+            request: self.request,
+            state: PhantomData,
+        }
     }
 }
 
 impl<
-    RegionIdState: Provided<String>,
-    SmartAgIdState: Provided<String>,
-    UserMailState: Provided<String>,
-    BandwidthState: Provided<i64>,
-> CreateSmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    UserMailState,
-    BandwidthState,
-> {
+    S1: Provided,
+    S2: Provided,
+    S3: Provided,
+    S4: Provided,
+> CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, S4> {
     /// The finished [`CreateSmartAccessGatewayClientUserRequest`]. Its constraints are checked when it is sent (or with `Operation::validate`).
     pub fn build(self) -> CreateSmartAccessGatewayClientUserRequest {
-        CreateSmartAccessGatewayClientUserRequest {
-            region_id: Provided::take(self.region_id),
-            smart_ag_id: Provided::take(self.smart_ag_id),
-            user_mail: Provided::take(self.user_mail),
-            bandwidth: Provided::take(self.bandwidth),
-            user_name: self.user_name,
-            password: self.password,
-            client_ip: self.client_ip,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+        self.request
     }
 }
 
@@ -369,70 +225,32 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
 
     type Response = CreateSmartAccessGatewayClientUserResponse;
 
-    type ErrorCode = CreateSmartAccessGatewayClientUserErrorCode;
+    type ErrorCode = Code;
 
     fn validate(&self) -> Result<(), Violations> {
         let mut problems = Violations::new();
         if self.region_id.is_empty() {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                            ProtocolCode::MissingParameter,
-                        ),
-                        "RegionId",
-                    ),
-                );
+            problems.add(Code::Protocol(ProtocolCode::MissingParameter), "RegionId");
         }
         if self.smart_ag_id.is_empty() {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
-                        "SmartAGId",
-                    ),
-                );
+            problems.add(Code::SagInstanceIdEmpty, "SmartAGId");
         }
         if self.user_mail.is_empty() {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailEmpty,
-                        "UserMail",
-                    ),
-                );
+            problems.add(Code::ClientUserEmailEmpty, "UserMail");
         } else {
             let value: &str = &self.user_mail;
             if !validate::is_email(value) {
-                problems
-                    .push(
-                        Violation::new(
-                            CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
-                            "UserMail",
-                        ),
-                    );
+                problems.add(Code::ClientUserEmailInvalid, "UserMail");
             }
         }
         {
             let value = self.bandwidth;
             if !(1..=2000).contains(&value) {
-                problems
-                    .push(
-                        Violation::new(
-                            CreateSmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
-                            "Bandwidth",
-                        ),
-                    );
+                problems.add(Code::ClientUserBandwidthInvalid, "Bandwidth");
             }
         }
         if self.user_name.as_deref() == Some("") {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
-                        "UserName",
-                    ),
-                );
+            problems.add(Code::ClientUserNameEmpty, "UserName");
         }
         if self
             .user_name
@@ -443,22 +261,10 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
                         || (!USER_NAME_PATTERN_1.is_match(value)))
             })
         {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
-                        "UserName",
-                    ),
-                );
+            problems.add(Code::ClientUserNameInvalid, "UserName");
         }
         if self.password.as_deref() == Some("") {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
-                        "Password",
-                    ),
-                );
+            problems.add(Code::ClientUserPasswordInvalid, "Password");
         }
         if self
             .password
@@ -469,22 +275,10 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
                         || (!PASSWORD_PATTERN_1.is_match(value)))
             })
         {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
-                        "Password",
-                    ),
-                );
+            problems.add(Code::ClientUserPasswordInvalid, "Password");
         }
         if self.client_ip.as_deref() == Some("") {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserIpEmpty,
-                        "ClientIp",
-                    ),
-                );
+            problems.add(Code::ClientUserIpEmpty, "ClientIp");
         }
         if self
             .client_ip
@@ -493,193 +287,64 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
                 !value.is_empty() && (!validate::is_private_ipv4(value))
             })
         {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserInvalidClientIp,
-                        "ClientIp",
-                    ),
-                );
+            problems.add(Code::ClientUserInvalidClientIp, "ClientIp");
         }
         if !(self.user_name.as_deref().is_none_or(str::is_empty))
             && self.password.as_deref().is_none_or(str::is_empty)
         {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserPasswordInvalid,
-                        "Password",
-                    ),
-                );
+            problems.add(Code::ClientUserPasswordInvalid, "Password");
         }
         if !(self.password.as_deref().is_none_or(str::is_empty))
             && self.user_name.as_deref().is_none_or(str::is_empty)
         {
-            problems
-                .push(
-                    Violation::new(
-                        CreateSmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
-                        "UserName",
-                    ),
-                );
+            problems.add(Code::ClientUserNameEmpty, "UserName");
         }
         problems.into_result()
     }
 
-    fn to_params(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::with_capacity(11usize);
-        out.push(("RegionId", WireValue::to_wire(&self.region_id)));
-        out.push(("SmartAGId", WireValue::to_wire(&self.smart_ag_id)));
-        out.push(("UserMail", WireValue::to_wire(&self.user_mail)));
-        out.push(("Bandwidth", WireValue::to_wire(&self.bandwidth)));
-        if let Some(value) = &self.user_name {
-            out.push(("UserName", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.password {
-            out.push(("Password", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.client_ip {
-            out.push(("ClientIp", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.owner_id {
-            out.push(("OwnerId", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.resource_owner_id {
-            out.push(("ResourceOwnerId", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.owner_account {
-            out.push(("OwnerAccount", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.resource_owner_account {
-            out.push(("ResourceOwnerAccount", WireValue::to_wire(value)));
-        }
-        out
+    fn to_params(&self) -> Vec<WireParam> {
+        let mut out = Flattener::with_capacity(11usize);
+        out.put("RegionId", &self.region_id);
+        out.put("SmartAGId", &self.smart_ag_id);
+        out.put("UserMail", &self.user_mail);
+        out.put("Bandwidth", &self.bandwidth);
+        out.put_opt("UserName", &self.user_name);
+        out.put_opt("Password", &self.password);
+        out.put_opt("ClientIp", &self.client_ip);
+        out.put_opt("OwnerId", &self.owner_id);
+        out.put_opt("ResourceOwnerId", &self.resource_owner_id);
+        out.put_opt("OwnerAccount", &self.owner_account);
+        out.put_opt("ResourceOwnerAccount", &self.resource_owner_account);
+        out.finish()
     }
 
     fn from_params(params: &Params) -> Result<Self, Violations> {
-        #[allow(unused_mut)]
-        let mut parsing = Violations::new();
+        let mut r = Reader::new(
+            params,
+            Code::Protocol(ProtocolCode::MissingParameter),
+            Code::Protocol(ProtocolCode::InvalidParameter),
+        );
         let value = Self {
-            region_id: extract::required(
-                params,
-                "RegionId",
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::MissingParameter,
+            region_id: r.required("RegionId"),
+            smart_ag_id: r
+                .required_with("SmartAGId", Some(Code::SagInstanceIdEmpty), None),
+            user_mail: r
+                .required_with("UserMail", Some(Code::ClientUserEmailEmpty), None),
+            bandwidth: r
+                .required_with(
+                    "Bandwidth",
+                    None,
+                    Some(Code::ClientUserBandwidthInvalid),
                 ),
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            smart_ag_id: extract::required(
-                params,
-                "SmartAGId",
-                CreateSmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            user_mail: extract::required(
-                params,
-                "UserMail",
-                CreateSmartAccessGatewayClientUserErrorCode::ClientUserEmailEmpty,
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            bandwidth: extract::required(
-                params,
-                "Bandwidth",
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::MissingParameter,
-                ),
-                CreateSmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
-                &mut parsing,
-            ),
-            user_name: extract::optional(
-                params,
-                "UserName",
-                true,
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            password: extract::optional(
-                params,
-                "Password",
-                true,
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            client_ip: extract::optional(
-                params,
-                "ClientIp",
-                true,
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            owner_id: extract::optional(
-                params,
-                "OwnerId",
-                false,
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            resource_owner_id: extract::optional(
-                params,
-                "ResourceOwnerId",
-                false,
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            owner_account: extract::optional(
-                params,
-                "OwnerAccount",
-                false,
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            resource_owner_account: extract::optional(
-                params,
-                "ResourceOwnerAccount",
-                false,
-                CreateSmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
+            user_name: r.optional_with("UserName", true, None),
+            password: r.optional_with("Password", true, None),
+            client_ip: r.optional_with("ClientIp", true, None),
+            owner_id: r.optional("OwnerId"),
+            resource_owner_id: r.optional("ResourceOwnerId"),
+            owner_account: r.optional("OwnerAccount"),
+            resource_owner_account: r.optional("ResourceOwnerAccount"),
         };
-        extract::finish(
-            value,
-            parsing,
-            &[
-                "RegionId",
-                "SmartAGId",
-                "UserMail",
-                "Bandwidth",
-                "UserName",
-                "Password",
-                "ClientIp",
-                "OwnerId",
-                "ResourceOwnerId",
-                "OwnerAccount",
-                "ResourceOwnerAccount",
-            ],
-            <Self as Operation>::validate,
-        )
+        r.finish(value, <Self as Operation>::validate)
     }
 }
 

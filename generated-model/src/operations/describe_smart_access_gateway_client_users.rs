@@ -2,22 +2,27 @@
 // change the spec and run `cargo xtask gen`; `cargo xtask check` fails on any difference.
 
 use std::fmt;
+use std::marker::PhantomData;
 
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::extract::Reader;
+use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
+use alibaba_rpc_runtime::operation::{Operation, Paginated};
+use alibaba_rpc_runtime::params::Params;
+use alibaba_rpc_runtime::typestate::{Missing, Provided, Set, Unset};
+use alibaba_rpc_runtime::validate::Violations;
 use serde::{Deserialize, Serialize};
-use smartag_runtime::errors::{ErrorCode, ErrorSpec};
-use smartag_runtime::extract;
-use smartag_runtime::operation::Operation;
-use smartag_runtime::params::{Params, WireValue};
-use smartag_runtime::typestate::{Missing, Provided, Set};
-use smartag_runtime::validate::{Violation, Violations};
 
 use crate::codes::{ProtocolCode, SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND};
 use crate::shapes::User;
 
+/// This operation's code enum, in the code below.
+type Code = DescribeSmartAccessGatewayClientUsersErrorCode;
+
 /// The parameters of `DescribeSmartAccessGatewayClientUsers`: Lists the client accounts of a SAG APP instance.
 ///
 /// Filters by exact UserName and UserMail when given, and pages the result; TotalCount counts every match.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct DescribeSmartAccessGatewayClientUsersRequest {
     /// `RegionId` (required): The region where the SAG APP instance is deployed.
     pub region_id: String,
@@ -54,27 +59,13 @@ pub struct DescribeSmartAccessGatewayClientUsersRequest {
     pub resource_owner_account: Option<String>,
 }
 
-impl fmt::Debug for DescribeSmartAccessGatewayClientUsersRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DescribeSmartAccessGatewayClientUsersRequest")
-            .field("region_id", &self.region_id)
-            .field("smart_ag_id", &self.smart_ag_id)
-            .field("user_name", &self.user_name)
-            .field("user_mail", &self.user_mail)
-            .field("page_number", &self.page_number)
-            .field("page_size", &self.page_size)
-            .field("owner_id", &self.owner_id)
-            .field("resource_owner_id", &self.resource_owner_id)
-            .field("owner_account", &self.owner_account)
-            .field("resource_owner_account", &self.resource_owner_account)
-            .finish()
-    }
-}
-
 impl DescribeSmartAccessGatewayClientUsersRequest {
     /// Starts a [`DescribeSmartAccessGatewayClientUsersRequestBuilder`]: set every required parameter (the builder does not offer `build()` before), then any optional ones.
     pub fn builder() -> DescribeSmartAccessGatewayClientUsersRequestBuilder {
-        DescribeSmartAccessGatewayClientUsersRequestBuilder::default()
+        DescribeSmartAccessGatewayClientUsersRequestBuilder {
+            request: Default::default(),
+            state: PhantomData,
+        }
     }
 
     /// `PageNumber`, or 1, the value the server assumes when it is not given.
@@ -88,172 +79,107 @@ impl DescribeSmartAccessGatewayClientUsersRequest {
     }
 }
 
-/// Builds a [`DescribeSmartAccessGatewayClientUsersRequest`]. Each required parameter's type parameter is `Missing` until its setter is called; `build()` exists once all are set, so a forgotten required parameter is a compile error.
+/// Builds a [`DescribeSmartAccessGatewayClientUsersRequest`]. Its type parameters stand for the required parameters, in order `RegionId`, `SmartAGId`: each is `Missing` until its setter is called, then `Set`; `build()` exists once all are set, so a forgotten required parameter is a compile error.
+#[derive(Debug)]
 #[must_use = "a builder does nothing until `build()` is called"]
 pub struct DescribeSmartAccessGatewayClientUsersRequestBuilder<
-    RegionIdState = Missing,
-    SmartAgIdState = Missing,
+    S1 = Missing,
+    S2 = Missing,
 > {
-    region_id: RegionIdState,
-    smart_ag_id: SmartAgIdState,
-    user_name: Option<String>,
-    user_mail: Option<String>,
-    page_number: Option<i32>,
-    page_size: Option<i32>,
-    owner_id: Option<i64>,
-    resource_owner_id: Option<i64>,
-    owner_account: Option<String>,
-    resource_owner_account: Option<String>,
+    request: DescribeSmartAccessGatewayClientUsersRequest,
+    state: PhantomData<(S1, S2)>,
 }
 
-impl Default for DescribeSmartAccessGatewayClientUsersRequestBuilder {
-    fn default() -> Self {
-        DescribeSmartAccessGatewayClientUsersRequestBuilder {
-            region_id: Missing,
-            smart_ag_id: Missing,
-            user_name: None,
-            user_mail: None,
-            page_number: None,
-            page_size: None,
-            owner_id: None,
-            resource_owner_id: None,
-            owner_account: None,
-            resource_owner_account: None,
-        }
-    }
-}
-
-impl<RegionIdState, SmartAgIdState> fmt::Debug
-for DescribeSmartAccessGatewayClientUsersRequestBuilder<RegionIdState, SmartAgIdState> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DescribeSmartAccessGatewayClientUsersRequestBuilder")
-            .finish_non_exhaustive()
-    }
-}
-
-impl<
-    SmartAgIdState,
-> DescribeSmartAccessGatewayClientUsersRequestBuilder<Missing, SmartAgIdState> {
+impl<S1, S2> DescribeSmartAccessGatewayClientUsersRequestBuilder<S1, S2> {
     /// Sets `RegionId` (required): The region where the SAG APP instance is deployed.
     pub fn region_id(
-        self,
+        mut self,
         value: impl Into<String>,
-    ) -> DescribeSmartAccessGatewayClientUsersRequestBuilder<
-        Set<String>,
-        SmartAgIdState,
-    > {
-        DescribeSmartAccessGatewayClientUsersRequestBuilder {
-            region_id: Set(value.into()),
-            smart_ag_id: self.smart_ag_id,
-            user_name: self.user_name,
-            user_mail: self.user_mail,
-            page_number: self.page_number,
-            page_size: self.page_size,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> DescribeSmartAccessGatewayClientUsersRequestBuilder<Set, S2>
+    where
+        S1: Unset,
+    {
+        self.request.region_id = value.into();
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-> DescribeSmartAccessGatewayClientUsersRequestBuilder<RegionIdState, Missing> {
     /// Sets `SmartAGId` (required): The ID of the SAG APP instance.
     pub fn smart_ag_id(
-        self,
+        mut self,
         value: impl Into<String>,
-    ) -> DescribeSmartAccessGatewayClientUsersRequestBuilder<
-        RegionIdState,
-        Set<String>,
-    > {
-        DescribeSmartAccessGatewayClientUsersRequestBuilder {
-            region_id: self.region_id,
-            smart_ag_id: Set(value.into()),
-            user_name: self.user_name,
-            user_mail: self.user_mail,
-            page_number: self.page_number,
-            page_size: self.page_size,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> DescribeSmartAccessGatewayClientUsersRequestBuilder<S1, Set>
+    where
+        S2: Unset,
+    {
+        self.request.smart_ag_id = value.into();
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-    SmartAgIdState,
-> DescribeSmartAccessGatewayClientUsersRequestBuilder<RegionIdState, SmartAgIdState> {
     /// Sets `UserName` (optional): Only the client account with this username.
     pub fn user_name(mut self, value: impl Into<String>) -> Self {
-        self.user_name = Some(value.into());
+        self.request.user_name = Some(value.into());
         self
     }
 
     /// Sets `UserMail` (optional): Only client accounts with this email address.
     pub fn user_mail(mut self, value: impl Into<String>) -> Self {
-        self.user_mail = Some(value.into());
+        self.request.user_mail = Some(value.into());
         self
     }
 
     /// Sets `PageNumber` (optional): The number of the page to return. Default 1.
     pub fn page_number(mut self, value: i32) -> Self {
-        self.page_number = Some(value);
+        self.request.page_number = Some(value);
         self
     }
 
     /// Sets `PageSize` (optional): The number of entries per page, 1 to 100. Default 10.
     pub fn page_size(mut self, value: i32) -> Self {
-        self.page_size = Some(value);
+        self.request.page_size = Some(value);
         self
     }
 
     /// Sets `OwnerId` (optional): The ID of the Alibaba Cloud account that owns the resource.
     pub fn owner_id(mut self, value: i64) -> Self {
-        self.owner_id = Some(value);
+        self.request.owner_id = Some(value);
         self
     }
 
     /// Sets `ResourceOwnerId` (optional): The ID of the account that owns the resource, when acting on its behalf.
     pub fn resource_owner_id(mut self, value: i64) -> Self {
-        self.resource_owner_id = Some(value);
+        self.request.resource_owner_id = Some(value);
         self
     }
 
     /// Sets `OwnerAccount` (optional): The name of the Alibaba Cloud account that owns the resource.
     pub fn owner_account(mut self, value: impl Into<String>) -> Self {
-        self.owner_account = Some(value.into());
+        self.request.owner_account = Some(value.into());
         self
     }
 
     /// Sets `ResourceOwnerAccount` (optional): The name of the account that owns the resource, when acting on its behalf.
     pub fn resource_owner_account(mut self, value: impl Into<String>) -> Self {
-        self.resource_owner_account = Some(value.into());
+        self.request.resource_owner_account = Some(value.into());
         self
+    }
+
+    fn into_state<T1, T2>(
+        self,
+    ) -> DescribeSmartAccessGatewayClientUsersRequestBuilder<T1, T2> {
+        DescribeSmartAccessGatewayClientUsersRequestBuilder {
+            request: self.request,
+            state: PhantomData,
+        }
     }
 }
 
 impl<
-    RegionIdState: Provided<String>,
-    SmartAgIdState: Provided<String>,
-> DescribeSmartAccessGatewayClientUsersRequestBuilder<RegionIdState, SmartAgIdState> {
+    S1: Provided,
+    S2: Provided,
+> DescribeSmartAccessGatewayClientUsersRequestBuilder<S1, S2> {
     /// The finished [`DescribeSmartAccessGatewayClientUsersRequest`]. Its constraints are checked when it is sent (or with `Operation::validate`).
     pub fn build(self) -> DescribeSmartAccessGatewayClientUsersRequest {
-        DescribeSmartAccessGatewayClientUsersRequest {
-            region_id: Provided::take(self.region_id),
-            smart_ag_id: Provided::take(self.smart_ag_id),
-            user_name: self.user_name,
-            user_mail: self.user_mail,
-            page_number: self.page_number,
-            page_size: self.page_size,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+        self.request
     }
 }
 
@@ -264,200 +190,79 @@ impl Operation for DescribeSmartAccessGatewayClientUsersRequest {
 
     type Response = DescribeSmartAccessGatewayClientUsersResponse;
 
-    type ErrorCode = DescribeSmartAccessGatewayClientUsersErrorCode;
+    type ErrorCode = Code;
 
     fn validate(&self) -> Result<(), Violations> {
         let mut problems = Violations::new();
         if self.region_id.is_empty() {
-            problems
-                .push(
-                    Violation::new(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                            ProtocolCode::MissingParameter,
-                        ),
-                        "RegionId",
-                    ),
-                );
+            problems.add(Code::Protocol(ProtocolCode::MissingParameter), "RegionId");
         }
         if self.smart_ag_id.is_empty() {
-            problems
-                .push(
-                    Violation::new(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceIdEmpty,
-                        "SmartAGId",
-                    ),
-                );
+            problems.add(Code::SagInstanceIdEmpty, "SmartAGId");
         }
         if self.page_number.is_some_and(|value| value < 1) {
-            problems
-                .push(
-                    Violation::new(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                            ProtocolCode::InvalidParameter,
-                        ),
-                        "PageNumber",
-                    ),
-                );
+            problems.add(Code::Protocol(ProtocolCode::InvalidParameter), "PageNumber");
         }
         if self.page_size.is_some_and(|value| !(1..=100).contains(&value)) {
-            problems
-                .push(
-                    Violation::new(
-                        DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                            ProtocolCode::InvalidParameter,
-                        ),
-                        "PageSize",
-                    ),
-                );
+            problems.add(Code::Protocol(ProtocolCode::InvalidParameter), "PageSize");
         }
         problems.into_result()
     }
 
-    fn to_params(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::with_capacity(10usize);
-        out.push(("RegionId", WireValue::to_wire(&self.region_id)));
-        out.push(("SmartAGId", WireValue::to_wire(&self.smart_ag_id)));
-        if let Some(value) = &self.user_name {
-            out.push(("UserName", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.user_mail {
-            out.push(("UserMail", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.page_number {
-            out.push(("PageNumber", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.page_size {
-            out.push(("PageSize", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.owner_id {
-            out.push(("OwnerId", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.resource_owner_id {
-            out.push(("ResourceOwnerId", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.owner_account {
-            out.push(("OwnerAccount", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.resource_owner_account {
-            out.push(("ResourceOwnerAccount", WireValue::to_wire(value)));
-        }
-        out
+    fn to_params(&self) -> Vec<WireParam> {
+        let mut out = Flattener::with_capacity(10usize);
+        out.put("RegionId", &self.region_id);
+        out.put("SmartAGId", &self.smart_ag_id);
+        out.put_opt("UserName", &self.user_name);
+        out.put_opt("UserMail", &self.user_mail);
+        out.put_opt("PageNumber", &self.page_number);
+        out.put_opt("PageSize", &self.page_size);
+        out.put_opt("OwnerId", &self.owner_id);
+        out.put_opt("ResourceOwnerId", &self.resource_owner_id);
+        out.put_opt("OwnerAccount", &self.owner_account);
+        out.put_opt("ResourceOwnerAccount", &self.resource_owner_account);
+        out.finish()
     }
 
     fn from_params(params: &Params) -> Result<Self, Violations> {
-        #[allow(unused_mut)]
-        let mut parsing = Violations::new();
+        let mut r = Reader::new(
+            params,
+            Code::Protocol(ProtocolCode::MissingParameter),
+            Code::Protocol(ProtocolCode::InvalidParameter),
+        );
         let value = Self {
-            region_id: extract::required(
-                params,
-                "RegionId",
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::MissingParameter,
-                ),
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            smart_ag_id: extract::required(
-                params,
-                "SmartAGId",
-                DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceIdEmpty,
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            user_name: extract::optional(
-                params,
-                "UserName",
-                false,
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            user_mail: extract::optional(
-                params,
-                "UserMail",
-                false,
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            page_number: extract::optional(
-                params,
-                "PageNumber",
-                false,
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            page_size: extract::optional(
-                params,
-                "PageSize",
-                false,
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            owner_id: extract::optional(
-                params,
-                "OwnerId",
-                false,
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            resource_owner_id: extract::optional(
-                params,
-                "ResourceOwnerId",
-                false,
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            owner_account: extract::optional(
-                params,
-                "OwnerAccount",
-                false,
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            resource_owner_account: extract::optional(
-                params,
-                "ResourceOwnerAccount",
-                false,
-                DescribeSmartAccessGatewayClientUsersErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
+            region_id: r.required("RegionId"),
+            smart_ag_id: r
+                .required_with("SmartAGId", Some(Code::SagInstanceIdEmpty), None),
+            user_name: r.optional("UserName"),
+            user_mail: r.optional("UserMail"),
+            page_number: r.optional("PageNumber"),
+            page_size: r.optional("PageSize"),
+            owner_id: r.optional("OwnerId"),
+            resource_owner_id: r.optional("ResourceOwnerId"),
+            owner_account: r.optional("OwnerAccount"),
+            resource_owner_account: r.optional("ResourceOwnerAccount"),
         };
-        extract::finish(
-            value,
-            parsing,
-            &[
-                "RegionId",
-                "SmartAGId",
-                "UserName",
-                "UserMail",
-                "PageNumber",
-                "PageSize",
-                "OwnerId",
-                "ResourceOwnerId",
-                "OwnerAccount",
-                "ResourceOwnerAccount",
-            ],
-            <Self as Operation>::validate,
-        )
+        r.finish(value, <Self as Operation>::validate)
+    }
+}
+
+impl Paginated for DescribeSmartAccessGatewayClientUsersRequest {
+    type Item = User;
+
+    fn page(&self) -> i64 {
+        self.page_number.map_or(1, i64::from)
+    }
+
+    fn set_page(&mut self, page: i64) {
+        self.page_number = Some(i32::try_from(page).unwrap_or(i32::MAX));
+        self.page_size = Some(self.page_size.map_or(100, |size| size.clamp(1, 100)));
+    }
+
+    fn into_page(
+        response: DescribeSmartAccessGatewayClientUsersResponse,
+    ) -> (i64, Vec<User>) {
+        (i64::from(response.total_count), response.users)
     }
 }
 
@@ -481,7 +286,7 @@ pub struct DescribeSmartAccessGatewayClientUsersResponse {
     pub page_size: i32,
 
     /// The client accounts on this page.
-    #[serde(rename = "Users", default, with = "smartag_runtime::wrapped_list")]
+    #[serde(rename = "Users", default, with = "alibaba_rpc_runtime::wrapped_list")]
     pub users: Vec<User>,
 }
 

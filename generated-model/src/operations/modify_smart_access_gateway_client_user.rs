@@ -2,14 +2,17 @@
 // change the spec and run `cargo xtask gen`; `cargo xtask check` fails on any difference.
 
 use std::fmt;
+use std::marker::PhantomData;
 
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::extract::Reader;
+use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
+use alibaba_rpc_runtime::operation::Operation;
+use alibaba_rpc_runtime::params::Params;
+use alibaba_rpc_runtime::typestate::{Missing, Provided, Set, Unset};
+use alibaba_rpc_runtime::validate;
+use alibaba_rpc_runtime::validate::{Pattern, Violations};
 use serde::{Deserialize, Serialize};
-use smartag_runtime::errors::{ErrorCode, ErrorSpec};
-use smartag_runtime::{extract, validate};
-use smartag_runtime::operation::Operation;
-use smartag_runtime::params::{Params, WireValue};
-use smartag_runtime::typestate::{Missing, Provided, Set};
-use smartag_runtime::validate::{Pattern, Violation, Violations};
 
 use crate::codes::{
     CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_INVALID, CLIENT_USER_NAME_EMPTY,
@@ -17,10 +20,13 @@ use crate::codes::{
     SAG_INSTANCE_NO_FOUND,
 };
 
+/// This operation's code enum, in the code below.
+type Code = ModifySmartAccessGatewayClientUserErrorCode;
+
 /// The parameters of `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
 ///
 /// The account is named by UserName; Bandwidth is always set, the e-mail address only when Email is given.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ModifySmartAccessGatewayClientUserRequest {
     /// `RegionId` (required): The region where the SAG APP instance is deployed.
     pub region_id: String,
@@ -50,279 +56,127 @@ pub struct ModifySmartAccessGatewayClientUserRequest {
     pub resource_owner_account: Option<String>,
 }
 
-impl fmt::Debug for ModifySmartAccessGatewayClientUserRequest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ModifySmartAccessGatewayClientUserRequest")
-            .field("region_id", &self.region_id)
-            .field("smart_ag_id", &self.smart_ag_id)
-            .field("user_name", &self.user_name)
-            .field("bandwidth", &self.bandwidth)
-            .field("user_mail", &self.user_mail)
-            .field("owner_id", &self.owner_id)
-            .field("resource_owner_id", &self.resource_owner_id)
-            .field("owner_account", &self.owner_account)
-            .field("resource_owner_account", &self.resource_owner_account)
-            .finish()
-    }
-}
-
 impl ModifySmartAccessGatewayClientUserRequest {
     /// Starts a [`ModifySmartAccessGatewayClientUserRequestBuilder`]: set every required parameter (the builder does not offer `build()` before), then any optional ones.
     pub fn builder() -> ModifySmartAccessGatewayClientUserRequestBuilder {
-        ModifySmartAccessGatewayClientUserRequestBuilder::default()
+        ModifySmartAccessGatewayClientUserRequestBuilder {
+            request: Default::default(),
+            state: PhantomData,
+        }
     }
 }
 
-/// Builds a [`ModifySmartAccessGatewayClientUserRequest`]. Each required parameter's type parameter is `Missing` until its setter is called; `build()` exists once all are set, so a forgotten required parameter is a compile error.
+/// Builds a [`ModifySmartAccessGatewayClientUserRequest`]. Its type parameters stand for the required parameters, in order `RegionId`, `SmartAGId`, `UserName`, `Bandwidth`: each is `Missing` until its setter is called, then `Set`; `build()` exists once all are set, so a forgotten required parameter is a compile error.
+#[derive(Debug)]
 #[must_use = "a builder does nothing until `build()` is called"]
 pub struct ModifySmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState = Missing,
-    SmartAgIdState = Missing,
-    UserNameState = Missing,
-    BandwidthState = Missing,
+    S1 = Missing,
+    S2 = Missing,
+    S3 = Missing,
+    S4 = Missing,
 > {
-    region_id: RegionIdState,
-    smart_ag_id: SmartAgIdState,
-    user_name: UserNameState,
-    bandwidth: BandwidthState,
-    user_mail: Option<String>,
-    owner_id: Option<i64>,
-    resource_owner_id: Option<i64>,
-    owner_account: Option<String>,
-    resource_owner_account: Option<String>,
+    request: ModifySmartAccessGatewayClientUserRequest,
+    state: PhantomData<(S1, S2, S3, S4)>,
 }
 
-impl Default for ModifySmartAccessGatewayClientUserRequestBuilder {
-    fn default() -> Self {
-        ModifySmartAccessGatewayClientUserRequestBuilder {
-            region_id: Missing,
-            smart_ag_id: Missing,
-            user_name: Missing,
-            bandwidth: Missing,
-            user_mail: None,
-            owner_id: None,
-            resource_owner_id: None,
-            owner_account: None,
-            resource_owner_account: None,
-        }
-    }
-}
-
-impl<RegionIdState, SmartAgIdState, UserNameState, BandwidthState> fmt::Debug
-for ModifySmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    UserNameState,
-    BandwidthState,
-> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ModifySmartAccessGatewayClientUserRequestBuilder")
-            .finish_non_exhaustive()
-    }
-}
-
-impl<
-    SmartAgIdState,
-    UserNameState,
-    BandwidthState,
-> ModifySmartAccessGatewayClientUserRequestBuilder<
-    Missing,
-    SmartAgIdState,
-    UserNameState,
-    BandwidthState,
-> {
+impl<S1, S2, S3, S4> ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, S4> {
     /// Sets `RegionId` (required): The region where the SAG APP instance is deployed.
     pub fn region_id(
-        self,
+        mut self,
         value: impl Into<String>,
-    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<
-        Set<String>,
-        SmartAgIdState,
-        UserNameState,
-        BandwidthState,
-    > {
-        ModifySmartAccessGatewayClientUserRequestBuilder {
-            region_id: Set(value.into()),
-            smart_ag_id: self.smart_ag_id,
-            user_name: self.user_name,
-            bandwidth: self.bandwidth,
-            user_mail: self.user_mail,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<Set, S2, S3, S4>
+    where
+        S1: Unset,
+    {
+        self.request.region_id = value.into();
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-    UserNameState,
-    BandwidthState,
-> ModifySmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    Missing,
-    UserNameState,
-    BandwidthState,
-> {
     /// Sets `SmartAGId` (required): The ID of the SAG APP instance.
     pub fn smart_ag_id(
-        self,
+        mut self,
         value: impl Into<String>,
-    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<
-        RegionIdState,
-        Set<String>,
-        UserNameState,
-        BandwidthState,
-    > {
-        ModifySmartAccessGatewayClientUserRequestBuilder {
-            region_id: self.region_id,
-            smart_ag_id: Set(value.into()),
-            user_name: self.user_name,
-            bandwidth: self.bandwidth,
-            user_mail: self.user_mail,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<S1, Set, S3, S4>
+    where
+        S2: Unset,
+    {
+        self.request.smart_ag_id = value.into();
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-    SmartAgIdState,
-    BandwidthState,
-> ModifySmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    Missing,
-    BandwidthState,
-> {
     /// Sets `UserName` (required): The username of the client account to modify.
     pub fn user_name(
-        self,
+        mut self,
         value: impl Into<String>,
-    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<
-        RegionIdState,
-        SmartAgIdState,
-        Set<String>,
-        BandwidthState,
-    > {
-        ModifySmartAccessGatewayClientUserRequestBuilder {
-            region_id: self.region_id,
-            smart_ag_id: self.smart_ag_id,
-            user_name: Set(value.into()),
-            bandwidth: self.bandwidth,
-            user_mail: self.user_mail,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, Set, S4>
+    where
+        S3: Unset,
+    {
+        self.request.user_name = value.into();
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-    SmartAgIdState,
-    UserNameState,
-> ModifySmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    UserNameState,
-    Missing,
-> {
     /// Sets `Bandwidth` (required): The new bandwidth of the client account. Unit: Kbit/s. At most 2,000 Kbit/s.
     pub fn bandwidth(
-        self,
+        mut self,
         value: i64,
-    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<
-        RegionIdState,
-        SmartAgIdState,
-        UserNameState,
-        Set<i64>,
-    > {
-        ModifySmartAccessGatewayClientUserRequestBuilder {
-            region_id: self.region_id,
-            smart_ag_id: self.smart_ag_id,
-            user_name: self.user_name,
-            bandwidth: Set(value),
-            user_mail: self.user_mail,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, Set>
+    where
+        S4: Unset,
+    {
+        self.request.bandwidth = value;
+        self.into_state()
     }
-}
 
-impl<
-    RegionIdState,
-    SmartAgIdState,
-    UserNameState,
-    BandwidthState,
-> ModifySmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    UserNameState,
-    BandwidthState,
-> {
     /// Sets `Email` (optional): The new email address of the client account (sent as `Email`; answered as `UserMail`).
     pub fn user_mail(mut self, value: impl Into<String>) -> Self {
-        self.user_mail = Some(value.into());
+        self.request.user_mail = Some(value.into());
         self
     }
 
     /// Sets `OwnerId` (optional): The ID of the Alibaba Cloud account that owns the resource.
     pub fn owner_id(mut self, value: i64) -> Self {
-        self.owner_id = Some(value);
+        self.request.owner_id = Some(value);
         self
     }
 
     /// Sets `ResourceOwnerId` (optional): The ID of the account that owns the resource, when acting on its behalf.
     pub fn resource_owner_id(mut self, value: i64) -> Self {
-        self.resource_owner_id = Some(value);
+        self.request.resource_owner_id = Some(value);
         self
     }
 
     /// Sets `OwnerAccount` (optional): The name of the Alibaba Cloud account that owns the resource.
     pub fn owner_account(mut self, value: impl Into<String>) -> Self {
-        self.owner_account = Some(value.into());
+        self.request.owner_account = Some(value.into());
         self
     }
 
     /// Sets `ResourceOwnerAccount` (optional): The name of the account that owns the resource, when acting on its behalf.
     pub fn resource_owner_account(mut self, value: impl Into<String>) -> Self {
-        self.resource_owner_account = Some(value.into());
+        self.request.resource_owner_account = Some(value.into());
         self
+    }
+
+    fn into_state<T1, T2, T3, T4>(
+        self,
+    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<T1, T2, T3, T4> {
+        ModifySmartAccessGatewayClientUserRequestBuilder {
+            request: self.request,
+            state: PhantomData,
+        }
     }
 }
 
 impl<
-    RegionIdState: Provided<String>,
-    SmartAgIdState: Provided<String>,
-    UserNameState: Provided<String>,
-    BandwidthState: Provided<i64>,
-> ModifySmartAccessGatewayClientUserRequestBuilder<
-    RegionIdState,
-    SmartAgIdState,
-    UserNameState,
-    BandwidthState,
-> {
+    S1: Provided,
+    S2: Provided,
+    S3: Provided,
+    S4: Provided,
+> ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, S4> {
     /// The finished [`ModifySmartAccessGatewayClientUserRequest`]. Its constraints are checked when it is sent (or with `Operation::validate`).
     pub fn build(self) -> ModifySmartAccessGatewayClientUserRequest {
-        ModifySmartAccessGatewayClientUserRequest {
-            region_id: Provided::take(self.region_id),
-            smart_ag_id: Provided::take(self.smart_ag_id),
-            user_name: Provided::take(self.user_name),
-            bandwidth: Provided::take(self.bandwidth),
-            user_mail: self.user_mail,
-            owner_id: self.owner_id,
-            resource_owner_id: self.resource_owner_id,
-            owner_account: self.owner_account,
-            resource_owner_account: self.resource_owner_account,
-        }
+        self.request
     }
 }
 
@@ -333,62 +187,30 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
 
     type Response = ModifySmartAccessGatewayClientUserResponse;
 
-    type ErrorCode = ModifySmartAccessGatewayClientUserErrorCode;
+    type ErrorCode = Code;
 
     fn validate(&self) -> Result<(), Violations> {
         let mut problems = Violations::new();
         if self.region_id.is_empty() {
-            problems
-                .push(
-                    Violation::new(
-                        ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                            ProtocolCode::MissingParameter,
-                        ),
-                        "RegionId",
-                    ),
-                );
+            problems.add(Code::Protocol(ProtocolCode::MissingParameter), "RegionId");
         }
         if self.smart_ag_id.is_empty() {
-            problems
-                .push(
-                    Violation::new(
-                        ModifySmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
-                        "SmartAGId",
-                    ),
-                );
+            problems.add(Code::SagInstanceIdEmpty, "SmartAGId");
         }
         if self.user_name.is_empty() {
-            problems
-                .push(
-                    Violation::new(
-                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
-                        "UserName",
-                    ),
-                );
+            problems.add(Code::ClientUserNameEmpty, "UserName");
         } else {
             let value: &str = &self.user_name;
             if (!(7..=33).contains(&validate::char_len(value)))
                 || (!USER_NAME_PATTERN_1.is_match(value))
             {
-                problems
-                    .push(
-                        Violation::new(
-                            ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameInvalid,
-                            "UserName",
-                        ),
-                    );
+                problems.add(Code::ClientUserNameInvalid, "UserName");
             }
         }
         {
             let value = self.bandwidth;
             if !(1..=2000).contains(&value) {
-                problems
-                    .push(
-                        Violation::new(
-                            ModifySmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
-                            "Bandwidth",
-                        ),
-                    );
+                problems.add(Code::ClientUserBandwidthInvalid, "Bandwidth");
             }
         }
         if self
@@ -396,145 +218,50 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
             .as_deref()
             .is_some_and(|value| !value.is_empty() && (!validate::is_email(value)))
         {
-            problems
-                .push(
-                    Violation::new(
-                        ModifySmartAccessGatewayClientUserErrorCode::ClientUserEmailInvalid,
-                        "Email",
-                    ),
-                );
+            problems.add(Code::ClientUserEmailInvalid, "Email");
         }
         problems.into_result()
     }
 
-    fn to_params(&self) -> Vec<(&'static str, String)> {
-        let mut out = Vec::with_capacity(9usize);
-        out.push(("RegionId", WireValue::to_wire(&self.region_id)));
-        out.push(("SmartAGId", WireValue::to_wire(&self.smart_ag_id)));
-        out.push(("UserName", WireValue::to_wire(&self.user_name)));
-        out.push(("Bandwidth", WireValue::to_wire(&self.bandwidth)));
-        if let Some(value) = &self.user_mail {
-            out.push(("Email", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.owner_id {
-            out.push(("OwnerId", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.resource_owner_id {
-            out.push(("ResourceOwnerId", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.owner_account {
-            out.push(("OwnerAccount", WireValue::to_wire(value)));
-        }
-        if let Some(value) = &self.resource_owner_account {
-            out.push(("ResourceOwnerAccount", WireValue::to_wire(value)));
-        }
-        out
+    fn to_params(&self) -> Vec<WireParam> {
+        let mut out = Flattener::with_capacity(9usize);
+        out.put("RegionId", &self.region_id);
+        out.put("SmartAGId", &self.smart_ag_id);
+        out.put("UserName", &self.user_name);
+        out.put("Bandwidth", &self.bandwidth);
+        out.put_opt("Email", &self.user_mail);
+        out.put_opt("OwnerId", &self.owner_id);
+        out.put_opt("ResourceOwnerId", &self.resource_owner_id);
+        out.put_opt("OwnerAccount", &self.owner_account);
+        out.put_opt("ResourceOwnerAccount", &self.resource_owner_account);
+        out.finish()
     }
 
     fn from_params(params: &Params) -> Result<Self, Violations> {
-        #[allow(unused_mut)]
-        let mut parsing = Violations::new();
+        let mut r = Reader::new(
+            params,
+            Code::Protocol(ProtocolCode::MissingParameter),
+            Code::Protocol(ProtocolCode::InvalidParameter),
+        );
         let value = Self {
-            region_id: extract::required(
-                params,
-                "RegionId",
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::MissingParameter,
+            region_id: r.required("RegionId"),
+            smart_ag_id: r
+                .required_with("SmartAGId", Some(Code::SagInstanceIdEmpty), None),
+            user_name: r
+                .required_with("UserName", Some(Code::ClientUserNameEmpty), None),
+            bandwidth: r
+                .required_with(
+                    "Bandwidth",
+                    None,
+                    Some(Code::ClientUserBandwidthInvalid),
                 ),
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            smart_ag_id: extract::required(
-                params,
-                "SmartAGId",
-                ModifySmartAccessGatewayClientUserErrorCode::SagInstanceIdEmpty,
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            user_name: extract::required(
-                params,
-                "UserName",
-                ModifySmartAccessGatewayClientUserErrorCode::ClientUserNameEmpty,
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            bandwidth: extract::required(
-                params,
-                "Bandwidth",
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::MissingParameter,
-                ),
-                ModifySmartAccessGatewayClientUserErrorCode::ClientUserBandwidthInvalid,
-                &mut parsing,
-            ),
-            user_mail: extract::optional(
-                params,
-                "Email",
-                false,
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            owner_id: extract::optional(
-                params,
-                "OwnerId",
-                false,
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            resource_owner_id: extract::optional(
-                params,
-                "ResourceOwnerId",
-                false,
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            owner_account: extract::optional(
-                params,
-                "OwnerAccount",
-                false,
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
-            resource_owner_account: extract::optional(
-                params,
-                "ResourceOwnerAccount",
-                false,
-                ModifySmartAccessGatewayClientUserErrorCode::Protocol(
-                    ProtocolCode::InvalidParameter,
-                ),
-                &mut parsing,
-            ),
+            user_mail: r.optional("Email"),
+            owner_id: r.optional("OwnerId"),
+            resource_owner_id: r.optional("ResourceOwnerId"),
+            owner_account: r.optional("OwnerAccount"),
+            resource_owner_account: r.optional("ResourceOwnerAccount"),
         };
-        extract::finish(
-            value,
-            parsing,
-            &[
-                "RegionId",
-                "SmartAGId",
-                "UserName",
-                "Bandwidth",
-                "Email",
-                "OwnerId",
-                "ResourceOwnerId",
-                "OwnerAccount",
-                "ResourceOwnerAccount",
-            ],
-            <Self as Operation>::validate,
-        )
+        r.finish(value, <Self as Operation>::validate)
     }
 }
 

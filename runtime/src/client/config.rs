@@ -17,9 +17,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Default time allowed for a whole attempt (connect, send, and read the response).
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The default `User-Agent`: `smartag-rust-sdk/<runtime crate version>`.
-pub fn default_user_agent() -> String {
-    format!("smartag-rust-sdk/{}", env!("CARGO_PKG_VERSION"))
+/// The default `User-Agent` for `service`: `alibaba-rpc-rust/<runtime version> <Product>/<API version>`,
+/// e.g. `alibaba-rpc-rust/0.1.0 Ecs/2014-05-26`.
+pub fn default_user_agent(service: &ServiceInfo) -> String {
+    format!("alibaba-rpc-rust/{} {}/{}", env!("CARGO_PKG_VERSION"), service.product, service.version)
 }
 
 /// Everything an [`RpcClient`](super::RpcClient) needs: service, region, endpoint, credentials,
@@ -29,13 +30,13 @@ pub fn default_user_agent() -> String {
 ///
 /// ```
 /// use std::time::Duration;
-/// use smartag_runtime::client::{ClientConfig, Credentials, RetryPolicy, SignatureVersion};
-/// use smartag_runtime::operation::ServiceInfo;
+/// use alibaba_rpc_runtime::client::{ClientConfig, Credentials, RetryPolicy, SignatureVersion};
+/// use alibaba_rpc_runtime::operation::ServiceInfo;
 ///
 /// static SERVICE: ServiceInfo = ServiceInfo {
-///     product: "Smartag",
-///     version: "2018-03-13",
-///     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+///     product: "Ecs",
+///     version: "2014-05-26",
+///     endpoint_pattern: "https://ecs.{region}.aliyuncs.com",
 /// };
 ///
 /// let config = ClientConfig::builder(&SERVICE)
@@ -44,7 +45,7 @@ pub fn default_user_agent() -> String {
 ///     .timeout(Duration::from_secs(10))
 ///     .retry(RetryPolicy::none())
 ///     .build()?;
-/// assert_eq!(config.endpoint(), "https://smartag.cn-shanghai.aliyuncs.com/");
+/// assert_eq!(config.endpoint(), "https://ecs.cn-shanghai.aliyuncs.com/");
 /// assert_eq!(config.signature_version(), SignatureVersion::V3); // the default
 /// assert!(!format!("{config:?}").contains("my-access-key-secret"));
 ///
@@ -63,7 +64,7 @@ pub fn default_user_agent() -> String {
 ///     .signature_version(SignatureVersion::V1)
 ///     .build()?;
 /// assert_eq!(legacy.signature_version(), SignatureVersion::V1);
-/// # Ok::<(), smartag_runtime::client::ConfigError>(())
+/// # Ok::<(), alibaba_rpc_runtime::client::ConfigError>(())
 /// ```
 #[derive(Clone)]
 pub struct ClientConfig {
@@ -145,7 +146,7 @@ impl ClientConfig {
 ///
 /// Only the region is required. The endpoint defaults to the service's endpoint pattern with the
 /// region filled in, credentials default to [`Credentials::from_env`], the signature version to
-/// [`SignatureVersion::V3`], the connect timeout to 5 s, the overall timeout to 30 s, the user agent to `smartag-rust-sdk/<version>` and the retry policy
+/// [`SignatureVersion::V3`], the connect timeout to 5 s, the overall timeout to 30 s, the user agent to [`default_user_agent`] and the retry policy
 /// to [`RetryPolicy::default`].
 #[derive(Clone)]
 #[must_use = "a builder does nothing until `.build()` is called"]
@@ -204,7 +205,7 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// The `User-Agent` header (default `smartag-rust-sdk/<version>`).
+    /// The `User-Agent` header (default [`default_user_agent`]).
     pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
         self.user_agent = Some(user_agent.into());
         self
@@ -244,7 +245,7 @@ impl ClientConfigBuilder {
         if self.retry.max_attempts == 0 {
             return Err(ConfigError::ZeroAttempts);
         }
-        let user_agent = self.user_agent.unwrap_or_else(default_user_agent);
+        let user_agent = self.user_agent.unwrap_or_else(|| default_user_agent(self.service));
         if reqwest::header::HeaderValue::from_str(&user_agent).is_err() || user_agent.chars().any(char::is_control) {
             return Err(ConfigError::InvalidUserAgent);
         }
@@ -315,7 +316,7 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, ConfigError> {
         |reason: &str| ConfigError::InvalidEndpoint { endpoint: endpoint.to_string(), reason: reason.to_string() };
     let url = Url::parse(endpoint).map_err(|e| {
         invalid(&format!(
-            "{e}; give an absolute URL such as `https://smartag.cn-shanghai.aliyuncs.com` or `http://127.0.0.1:8080`"
+            "{e}; give an absolute URL such as `https://ecs.cn-hangzhou.aliyuncs.com` or `http://127.0.0.1:8080`"
         ))
     })?;
     match url.scheme() {
@@ -327,7 +328,7 @@ fn parse_endpoint(endpoint: &str) -> Result<Url, ConfigError> {
         }
     }
     if url.host_str().is_none_or(str::is_empty) {
-        return Err(invalid("it has no host; give one, as in `https://smartag.cn-shanghai.aliyuncs.com`"));
+        return Err(invalid("it has no host; give one, as in `https://ecs.cn-hangzhou.aliyuncs.com`"));
     }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(invalid("it contains user info (`user:pass@`); requests are signed with the AccessKey, remove it"));
@@ -371,7 +372,7 @@ mod tests {
         assert_eq!(c.region(), "cn-shanghai");
         assert_eq!(c.connect_timeout(), Duration::from_secs(5));
         assert_eq!(c.timeout(), Duration::from_secs(30));
-        assert_eq!(c.user_agent(), format!("smartag-rust-sdk/{}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(c.user_agent(), format!("alibaba-rpc-rust/{} Smartag/2018-03-13", env!("CARGO_PKG_VERSION")));
         assert_eq!(c.retry(), RetryPolicy::default());
         assert_eq!(c.service().version, "2018-03-13");
         assert_eq!(c.signature_version(), SignatureVersion::V3);

@@ -24,7 +24,7 @@ pub const ENV_SECURITY_TOKEN: &str = "ALIBABA_CLOUD_SECURITY_TOKEN";
 /// `SignatureDoesNotMatch`.
 ///
 /// ```
-/// use smartag_runtime::client::Credentials;
+/// use alibaba_rpc_runtime::client::Credentials;
 ///
 /// let creds = Credentials::new("LTAI-example-id", "example-secret")
 ///     .with_security_token("sts-token");
@@ -73,10 +73,10 @@ impl Credentials {
     /// [`ConfigError::CredentialWhitespace`] when a value has leading or trailing whitespace.
     ///
     /// ```no_run
-    /// use smartag_runtime::client::Credentials;
+    /// use alibaba_rpc_runtime::client::Credentials;
     ///
     /// let creds = Credentials::from_env()?;
-    /// # Ok::<(), smartag_runtime::client::ConfigError>(())
+    /// # Ok::<(), alibaba_rpc_runtime::client::ConfigError>(())
     /// ```
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(std::env::var)

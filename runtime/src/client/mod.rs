@@ -21,12 +21,12 @@
 //! current UTC time.
 //!
 //! ```no_run
-//! use smartag_runtime::client::{ClientConfig, Credentials, RpcClient};
-//! # use smartag_runtime::operation::ServiceInfo;
+//! use alibaba_rpc_runtime::client::{ClientConfig, Credentials, RpcClient};
+//! # use alibaba_rpc_runtime::operation::ServiceInfo;
 //! # static SERVICE: ServiceInfo = ServiceInfo {
-//! #     product: "Smartag",
-//! #     version: "2018-03-13",
-//! #     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+//! #     product: "Ecs",
+//! #     version: "2014-05-26",
+//! #     endpoint_pattern: "https://ecs.{region}.aliyuncs.com",
 //! # };
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -48,6 +48,7 @@
 mod config;
 mod credentials;
 mod error;
+mod paging;
 pub mod retry;
 mod transport;
 
@@ -62,6 +63,7 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
+use crate::flatten::WireParam;
 use crate::operation::Operation;
 
 /// A client for one service in one region: signs and sends operations, with retries.
@@ -70,16 +72,16 @@ use crate::operation::Operation;
 /// one per request.
 ///
 /// ```
-/// use smartag_runtime::client::{ClientConfig, Credentials, RpcClient};
-/// use smartag_runtime::operation::ServiceInfo;
+/// use alibaba_rpc_runtime::client::{ClientConfig, Credentials, RpcClient};
+/// use alibaba_rpc_runtime::operation::ServiceInfo;
 ///
 /// static SERVICE: ServiceInfo = ServiceInfo {
-///     product: "Smartag",
-///     version: "2018-03-13",
-///     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+///     product: "Ecs",
+///     version: "2014-05-26",
+///     endpoint_pattern: "https://ecs.{region}.aliyuncs.com",
 /// };
 ///
-/// # fn main() -> Result<(), smartag_runtime::client::ConfigError> {
+/// # fn main() -> Result<(), alibaba_rpc_runtime::client::ConfigError> {
 /// let client = RpcClient::new(
 ///     ClientConfig::builder(&SERVICE)
 ///         .region("cn-hangzhou")
@@ -157,15 +159,15 @@ impl RpcClient {
     ///
     /// # Example
     /// ```no_run
-    /// # use smartag_runtime::client::{ClientConfig, Credentials, InvokeError, RpcClient};
-    /// # use smartag_runtime::errors::{ErrorCode, ErrorSpec};
-    /// # use smartag_runtime::operation::{Operation, ServiceInfo};
-    /// # use smartag_runtime::params::Params;
-    /// # use smartag_runtime::validate::Violations;
+    /// # use alibaba_rpc_runtime::client::{ClientConfig, Credentials, InvokeError, RpcClient};
+    /// # use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+    /// # use alibaba_rpc_runtime::operation::{Operation, ServiceInfo};
+    /// # use alibaba_rpc_runtime::params::Params;
+    /// # use alibaba_rpc_runtime::validate::Violations;
     /// # static SERVICE: ServiceInfo = ServiceInfo {
-    /// #     product: "Smartag",
-    /// #     version: "2018-03-13",
-    /// #     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+    /// #     product: "Ecs",
+    /// #     version: "2014-05-26",
+    /// #     endpoint_pattern: "https://ecs.{region}.aliyuncs.com",
     /// # };
     /// # #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     /// # enum Code { Throttling }
@@ -177,23 +179,23 @@ impl RpcClient {
     /// #     }
     /// # }
     /// # #[derive(serde::Serialize, serde::Deserialize)]
-    /// # struct DescribeUsersResponse { #[serde(rename = "RequestId")] request_id: String }
-    /// # struct DescribeUsers { region_id: String, smart_ag_id: String }
-    /// # impl Operation for DescribeUsers {
-    /// #     const ACTION: &'static str = "DescribeSmartAccessGatewayClientUsers";
+    /// # struct DescribeInstancesResponse { #[serde(rename = "RequestId")] request_id: String }
+    /// # struct DescribeInstances { region_id: String, instance_name: String }
+    /// # impl Operation for DescribeInstances {
+    /// #     const ACTION: &'static str = "DescribeInstances";
     /// #     const IDEMPOTENT: bool = true;
-    /// #     type Response = DescribeUsersResponse;
+    /// #     type Response = DescribeInstancesResponse;
     /// #     type ErrorCode = Code;
     /// #     fn validate(&self) -> Result<(), Violations> { Ok(()) }
-    /// #     fn to_params(&self) -> Vec<(&'static str, String)> {
-    /// #         vec![("RegionId", self.region_id.clone()), ("SmartAGId", self.smart_ag_id.clone())]
+    /// #     fn to_params(&self) -> Vec<alibaba_rpc_runtime::flatten::WireParam> {
+    /// #         vec![("RegionId".into(), self.region_id.clone()), ("InstanceName".into(), self.instance_name.clone())]
     /// #     }
     /// #     fn from_params(_: &Params) -> Result<Self, Violations> { unimplemented!() }
     /// # }
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = RpcClient::new(ClientConfig::builder(&SERVICE).region("cn-shanghai").build()?)?;
-    /// // `DescribeUsers` implements `Operation` (the generated model provides the real ones).
-    /// let request = DescribeUsers { region_id: "cn-shanghai".into(), smart_ag_id: "sag-1".into() };
+    /// // `DescribeInstances` implements `Operation` (the generated model provides the real ones).
+    /// let request = DescribeInstances { region_id: "cn-shanghai".into(), instance_name: "web-1".into() };
     /// match client.invoke(&request).await {
     ///     Ok(response) => println!("RequestId {}", response.request_id),
     ///     Err(InvokeError::Api(e)) => eprintln!("the server said {}: {}", e.code, e.message),
@@ -221,7 +223,7 @@ impl RpcClient {
             return Err(OperationError::Validation(violations));
         }
         let params = req.to_params();
-        let span = tracing::debug_span!("smartag.invoke", action = Op::ACTION);
+        let span = tracing::debug_span!("rpc.invoke", product = self.config.service.product, action = Op::ACTION);
         self.invoke_with_retries::<Op>(&params).instrument(span).await
     }
 
@@ -230,7 +232,7 @@ impl RpcClient {
     /// the user-facing answer and the loop's decision are one computation.
     async fn invoke_with_retries<Op: Operation>(
         &self,
-        params: &[(&'static str, String)],
+        params: &[WireParam],
     ) -> Result<Op::Response, OperationError<Op>> {
         let policy = self.config.retry;
         let max_attempts = policy.max_attempts.max(1);

@@ -37,8 +37,8 @@ pub enum Failure {
 /// - Validation and decoding failures are never retryable.
 ///
 /// ```
-/// use smartag_runtime::client::TransportErrorKind;
-/// use smartag_runtime::client::retry::{Failure, is_retryable};
+/// use alibaba_rpc_runtime::client::TransportErrorKind;
+/// use alibaba_rpc_runtime::client::retry::{Failure, is_retryable};
 ///
 /// assert!(is_retryable(false, Failure::Transport(TransportErrorKind::Connect)));
 /// assert!(!is_retryable(false, Failure::Transport(TransportErrorKind::Timeout)));
@@ -67,7 +67,7 @@ pub fn is_retryable(idempotent: bool, failure: Failure) -> bool {
 ///
 /// ```
 /// use std::time::Duration;
-/// use smartag_runtime::client::RetryPolicy;
+/// use alibaba_rpc_runtime::client::RetryPolicy;
 ///
 /// let patient = RetryPolicy {
 ///     max_attempts: 5,

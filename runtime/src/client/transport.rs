@@ -23,6 +23,7 @@ use reqwest::header::HeaderValue;
 
 use crate::encoding::percent_encode;
 use crate::errors::{ApiError, ErrorBody};
+use crate::flatten::WireParam;
 use crate::operation::Operation;
 use crate::signature::v3::{self, headers as h};
 use crate::signature::{SignatureVersion, canonical_query, new_nonce, now_timestamp, sign, string_to_sign};
@@ -86,7 +87,7 @@ pub(crate) struct WireHeader {
 }
 
 /// The signed parts of one attempt of `action`, with a fresh nonce and the current UTC time.
-pub(crate) fn signed_parts(config: &ClientConfig, action: &str, op_params: &[(&'static str, String)]) -> SignedParts {
+pub(crate) fn signed_parts(config: &ClientConfig, action: &str, op_params: &[WireParam]) -> SignedParts {
     let (nonce, now) = (new_nonce(), now_timestamp());
     match config.signature_version {
         SignatureVersion::V1 => SignedParts {
@@ -126,10 +127,10 @@ fn build_v3(
     host: &str,
     nonce: &str,
     date: &str,
-    op_params: &[(&'static str, String)],
+    op_params: &[WireParam],
     body: &[u8],
 ) -> SignedParts {
-    let pairs: Vec<(&str, &str)> = op_params.iter().map(|(name, value)| (*name, value.as_str())).collect();
+    let pairs: Vec<(&str, &str)> = op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())).collect();
     let content_sha256 = v3::hash_payload(body);
     let mut signed: Vec<(&'static str, &str)> = vec![
         (h::HOST, host),
@@ -168,7 +169,7 @@ fn build_query(
     creds: &Credentials,
     nonce: &str,
     timestamp: &str,
-    op_params: &[(&'static str, String)],
+    op_params: &[WireParam],
 ) -> String {
     let mut params: Vec<(&str, &str)> = Vec::with_capacity(11 + op_params.len());
     params.extend([
@@ -185,7 +186,7 @@ fn build_query(
     if let Some(token) = &creds.security_token {
         params.push(("SecurityToken", token.expose()));
     }
-    params.extend(op_params.iter().map(|(name, value)| (*name, value.as_str())));
+    params.extend(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
 
     let to_sign = string_to_sign("POST", params.iter().copied());
     let signature = sign(creds.access_key_secret.expose(), &to_sign);
@@ -206,7 +207,7 @@ fn build_query(
 pub(crate) async fn attempt<Op: Operation>(
     http: &reqwest::Client,
     config: &ClientConfig,
-    op_params: &[(&'static str, String)],
+    op_params: &[WireParam],
     attempt: u32,
 ) -> Result<Op::Response, Failure> {
     let parts = signed_parts(config, Op::ACTION, op_params);
@@ -358,14 +359,17 @@ mod tests {
         endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
     };
 
-    fn vector_params() -> Vec<(&'static str, String)> {
-        vec![
-            ("RegionId", "cn-shanghai".to_string()),
-            ("SmartAGId", "sag-1".to_string()),
-            ("UserMail", "a@b.c".to_string()),
-            ("Bandwidth", "20".to_string()),
-            ("UserName", "space user*~".to_string()),
+    fn vector_params() -> Vec<WireParam> {
+        [
+            ("RegionId", "cn-shanghai"),
+            ("SmartAGId", "sag-1"),
+            ("UserMail", "a@b.c"),
+            ("Bandwidth", "20"),
+            ("UserName", "space user*~"),
         ]
+        .into_iter()
+        .map(|(name, value)| (name.into(), value.to_owned()))
+        .collect()
     }
 
     fn header<'a>(parts: &'a SignedParts, name: &str) -> Option<&'a str> {
@@ -385,9 +389,9 @@ mod tests {
             nonce,
             ts,
             &[
-                ("RegionId", "cn-shanghai".to_string()),
-                ("UserName", "space user*~".to_string()),
-                ("Password", "p@ss w+rd/&=Zz9".to_string()),
+                ("RegionId".into(), "cn-shanghai".to_string()),
+                ("UserName".into(), "space user*~".to_string()),
+                ("Password".into(), "p@ss w+rd/&=Zz9".to_string()),
             ],
         );
         assert_eq!(
@@ -536,7 +540,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
 
         let v3 = config(SignatureVersion::V3);
         let (a, b) = (signed_parts(&v3, "A", &params), signed_parts(&v3, "A", &params));
-        assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (*n, v.as_str()))));
+        assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (n.as_ref(), v.as_str()))));
         assert_eq!(header(&a, "host"), Some("127.0.0.1:8080"));
         assert_eq!(header(&a, "x-acs-action"), Some("A"));
         assert_eq!(header(&a, "x-acs-version"), Some("2018-03-13"));
@@ -556,11 +560,11 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             "be0f3689699f7df44d827051f09f5be2",
             "2026-11-23T01:09:05Z",
             &[
-                ("RegionId", "cn-shanghai".to_string()),
-                ("SmartAGId", "sag-1".to_string()),
-                ("UserMail", "a@b.c".to_string()),
-                ("Bandwidth", "20".to_string()),
-                ("UserName", "space user*~".to_string()),
+                ("RegionId".into(), "cn-shanghai".to_string()),
+                ("SmartAGId".into(), "sag-1".to_string()),
+                ("UserMail".into(), "a@b.c".to_string()),
+                ("Bandwidth".into(), "20".to_string()),
+                ("UserName".into(), "space user*~".to_string()),
             ],
         );
         assert!(query.ends_with("&Signature=Szk4BM%2BDeJ9LpcoUG51spfu2Xpw%3D"), "{query}");

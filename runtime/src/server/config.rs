@@ -19,13 +19,13 @@ pub const DEFAULT_NONCE_CAPACITY: usize = 1_000_000;
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use smartag_runtime::operation::ServiceInfo;
-/// use smartag_runtime::server::{Authentication, ServerConfig};
+/// use alibaba_rpc_runtime::operation::ServiceInfo;
+/// use alibaba_rpc_runtime::server::{Authentication, ServerConfig};
 ///
 /// static SERVICE: ServiceInfo = ServiceInfo {
-///     product: "Smartag",
-///     version: "2018-03-13",
-///     endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
+///     product: "Ecs",
+///     version: "2014-05-26",
+///     endpoint_pattern: "https://ecs.{region}.aliyuncs.com",
 /// };
 /// let keys = HashMap::from([("testid".to_owned(), "testsecret".to_owned())]);
 /// let config = ServerConfig::builder(&SERVICE)
@@ -33,7 +33,7 @@ pub const DEFAULT_NONCE_CAPACITY: usize = 1_000_000;
 ///     .body_limit(16 * 1024)
 ///     .build();
 /// assert_eq!(config.version(), "2018-03-13");
-/// assert_eq!(config.host_id(), "smartag.aliyuncs.com");
+/// assert_eq!(config.host_id(), "ecs.aliyuncs.com");
 /// ```
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -48,7 +48,7 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     /// Starts a configuration for `service`: its version is the one accepted, and the default
-    /// `HostId` is its endpoint's host without the region (`smartag.aliyuncs.com`).
+    /// `HostId` is its endpoint's host without the region (`ecs.aliyuncs.com`).
     pub fn builder(service: &'static ServiceInfo) -> ServerConfigBuilder<NoAuthentication> {
         ServerConfigBuilder {
             version: service.version.to_owned(),
@@ -97,7 +97,7 @@ impl ServerConfig {
     }
 }
 
-/// `https://smartag.{region}.aliyuncs.com/` → `smartag.aliyuncs.com`.
+/// `https://ecs.{region}.aliyuncs.com/` → `ecs.aliyuncs.com`.
 fn default_host_id(pattern: &str) -> String {
     let without_scheme = pattern.split_once("://").map_or(pattern, |(_, rest)| rest);
     let host = without_scheme.split(['/', '?']).next().unwrap_or(without_scheme);

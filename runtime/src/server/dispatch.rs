@@ -72,7 +72,7 @@ pub trait Dispatch: Send + Sync + 'static {
 /// without details).
 ///
 /// ```ignore
-/// Op::ACTION => Some(smartag_runtime::server::invoke::<Op, _, _>(ctx, &params, move |ctx, req| {
+/// Op::ACTION => Some(alibaba_rpc_runtime::server::invoke::<Op, _, _>(ctx, &params, move |ctx, req| {
 ///     let api = api.clone();
 ///     async move { api.method(ctx, req).await }
 /// })),

@@ -6,17 +6,18 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use alibaba_rpc_runtime::client::{ClientConfig, Credentials, RetryPolicy, RpcClient, SignatureVersion};
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
+use alibaba_rpc_runtime::operation::{Operation, ServiceInfo};
+use alibaba_rpc_runtime::params::Params;
+use alibaba_rpc_runtime::signature::v3;
+use alibaba_rpc_runtime::validate::{Violation, Violations};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use smartag_runtime::client::{ClientConfig, Credentials, RetryPolicy, RpcClient, SignatureVersion};
-use smartag_runtime::errors::{ErrorCode, ErrorSpec};
-use smartag_runtime::operation::{Operation, ServiceInfo};
-use smartag_runtime::params::Params;
-use smartag_runtime::signature::v3;
-use smartag_runtime::validate::{Violation, Violations};
 
 pub static SERVICE: ServiceInfo = ServiceInfo {
     product: "Smartag",
@@ -106,13 +107,13 @@ impl<const I: bool> Operation for FakeOp<I> {
         v.into_result()
     }
 
-    fn to_params(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("RegionId", "cn-shanghai".to_string()),
-            ("UserName", self.user_name.clone()),
-            ("Password", self.password.clone()),
-            ("Bandwidth", self.bandwidth.to_string()),
-        ]
+    fn to_params(&self) -> Vec<WireParam> {
+        let mut out = Flattener::with_capacity(4);
+        out.put("RegionId", &"cn-shanghai".to_string());
+        out.put("UserName", &self.user_name);
+        out.put("Password", &self.password);
+        out.put("Bandwidth", &self.bandwidth);
+        out.finish()
     }
 
     fn from_params(params: &Params) -> Result<Self, Violations> {

@@ -5,21 +5,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use alibaba_rpc_runtime::encoding::percent_encode;
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec, ProtocolErrors};
+use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
+use alibaba_rpc_runtime::operation::{ListItem, Operation, ServiceInfo};
+use alibaba_rpc_runtime::params::{Params, WireValue};
+use alibaba_rpc_runtime::server::{
+    Authentication, Dispatch, DispatchFuture, RequestContext, ServerConfig, ServerConfigBuilder, ServerError, invoke,
+    router,
+};
+use alibaba_rpc_runtime::signature::{format_timestamp, new_nonce, sign, string_to_sign};
+use alibaba_rpc_runtime::validate::{Violation, Violations};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use smartag_runtime::encoding::percent_encode;
-use smartag_runtime::errors::{ErrorCode, ErrorSpec, ProtocolErrors};
-use smartag_runtime::operation::{ListItem, Operation, ServiceInfo};
-use smartag_runtime::params::{Params, WireValue};
-use smartag_runtime::server::{
-    Authentication, Dispatch, DispatchFuture, RequestContext, ServerConfig, ServerConfigBuilder, ServerError, invoke,
-    router,
-};
-use smartag_runtime::signature::{format_timestamp, new_nonce, sign, string_to_sign};
-use smartag_runtime::validate::{Violation, Violations};
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
 
@@ -153,7 +154,7 @@ pub struct EchoResponse {
     name: String,
     #[serde(rename = "Count")]
     count: i64,
-    #[serde(rename = "Items", default, with = "smartag_runtime::wrapped_list")]
+    #[serde(rename = "Items", default, with = "alibaba_rpc_runtime::wrapped_list")]
     items: Vec<Item>,
     #[serde(rename = "Context", skip_serializing_if = "Option::is_none")]
     context: Option<Value>,
@@ -176,15 +177,12 @@ impl Operation for EchoRequest {
         problems.into_result()
     }
 
-    fn to_params(&self) -> Vec<(&'static str, String)> {
-        let mut out = vec![("Name", self.name.clone())];
-        if let Some(c) = self.count {
-            out.push(("Count", c.to_wire()));
-        }
-        if let Some(p) = &self.password {
-            out.push(("Password", p.clone()));
-        }
-        out
+    fn to_params(&self) -> Vec<WireParam> {
+        let mut out = Flattener::with_capacity(3);
+        out.put("Name", &self.name);
+        out.put_opt("Count", &self.count);
+        out.put_opt("Password", &self.password);
+        out.finish()
     }
 
     fn from_params(params: &Params) -> Result<Self, Violations> {
@@ -437,7 +435,7 @@ impl V3 {
 
     /// Every header of the request, the protocol ones included, before signing.
     pub fn all_headers(&self) -> Vec<(String, String)> {
-        let hash = smartag_runtime::signature::v3::hash_payload(&self.body);
+        let hash = alibaba_rpc_runtime::signature::v3::hash_payload(&self.body);
         let mut all = vec![
             ("host".to_owned(), "test.cn-shanghai.example.com".to_owned()),
             ("x-acs-action".to_owned(), self.action.clone()),
@@ -454,7 +452,7 @@ impl V3 {
 
     /// The string to sign the client computes.
     pub fn string_to_sign(&self) -> String {
-        use smartag_runtime::signature::v3;
+        use alibaba_rpc_runtime::signature::v3;
         let headers = self.all_headers();
         let names: Vec<&str> = match &self.sign_only {
             Some(only) => only.iter().map(String::as_str).collect(),
@@ -475,7 +473,7 @@ impl V3 {
 
     /// The `Authorization` header value.
     pub fn authorization(&self) -> String {
-        use smartag_runtime::signature::v3;
+        use alibaba_rpc_runtime::signature::v3;
         let headers = self.all_headers();
         let mut names: Vec<String> = match &self.sign_only {
             Some(only) => only.clone(),
