@@ -24,7 +24,15 @@ fn copy_dir(from: &Path, to: &Path) {
 
 fn project_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for sub in ["spec", "generated-model/src", "generated-client/src", "generated-server/src"] {
+    for sub in [
+        "spec",
+        "generated-model/src",
+        "generated-client/src",
+        "generated-server/src",
+        "fixtures/ecs/model/src",
+        "fixtures/ecs/client/src",
+        "fixtures/ecs/server/src",
+    ] {
         copy_dir(&root().join(sub), &dir.path().join(sub));
     }
     dir

@@ -25,6 +25,7 @@ use crate::encoding::percent_encode;
 use crate::errors::{ApiError, ErrorBody};
 use crate::flatten::WireParam;
 use crate::operation::Operation;
+use crate::signature::v1::common as p;
 use crate::signature::v3::{self, headers as h};
 use crate::signature::{SignatureVersion, canonical_query, new_nonce, now_timestamp, sign, string_to_sign};
 
@@ -173,18 +174,18 @@ fn build_query(
 ) -> String {
     let mut params: Vec<(&str, &str)> = Vec::with_capacity(11 + op_params.len());
     params.extend([
-        ("Action", action),
-        ("Version", version),
-        ("Format", "JSON"),
-        ("AccessKeyId", creds.access_key_id.as_str()),
-        ("SignatureMethod", "HMAC-SHA1"),
-        ("SignatureType", ""),
-        ("SignatureVersion", "1.0"),
-        ("SignatureNonce", nonce),
-        ("Timestamp", timestamp),
+        (p::ACTION, action),
+        (p::VERSION, version),
+        (p::FORMAT, "JSON"),
+        (p::ACCESS_KEY_ID, creds.access_key_id.as_str()),
+        (p::SIGNATURE_METHOD, p::SIGNATURE_METHOD_HMAC_SHA1),
+        (p::SIGNATURE_TYPE, ""),
+        (p::SIGNATURE_VERSION, p::SIGNATURE_VERSION_1_0),
+        (p::SIGNATURE_NONCE, nonce),
+        (p::TIMESTAMP, timestamp),
     ]);
     if let Some(token) = &creds.security_token {
-        params.push(("SecurityToken", token.expose()));
+        params.push((p::SECURITY_TOKEN, token.expose()));
     }
     params.extend(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
 
@@ -192,7 +193,7 @@ fn build_query(
     let signature = sign(creds.access_key_secret.expose(), &to_sign);
 
     let mut query = String::with_capacity(512);
-    for (name, value) in params.iter().copied().chain(std::iter::once(("Signature", signature.as_str()))) {
+    for (name, value) in params.iter().copied().chain(std::iter::once((p::SIGNATURE, signature.as_str()))) {
         if !query.is_empty() {
             query.push('&');
         }

@@ -32,7 +32,7 @@ pub const DEFAULT_NONCE_CAPACITY: usize = 1_000_000;
 ///     .authentication(Authentication::signature(keys))
 ///     .body_limit(16 * 1024)
 ///     .build();
-/// assert_eq!(config.version(), "2018-03-13");
+/// assert_eq!(config.version(), "2014-05-26");
 /// assert_eq!(config.host_id(), "ecs.aliyuncs.com");
 /// ```
 #[derive(Debug, Clone)]

@@ -11,6 +11,32 @@
 //! Every failure, including an oversized body, a timeout, an unsupported method or a panic, is
 //! answered with the API's error envelope, never plain text. Every answer carries a fresh
 //! `RequestId` (also in the `x-acs-request-id` header).
+//!
+//! # Layers
+//!
+//! The protocol's own limits are not tower layers but steps of the one handler, because each
+//! must answer with the API's envelope, code and `RequestId` (a generic layer would answer plain
+//! text): the body limit ([`ServerConfigBuilder::body_limit`]), the request timeout
+//! ([`ServerConfigBuilder::request_timeout`], answered `ServiceUnavailable`), and the request's
+//! tracing span (`request` with `request_id`, `action`, `access_key_id`, `code`). Anything else
+//! composes as ordinary tower layers on the returned `Router`, outside the protocol:
+//!
+//! ```
+//! use std::time::Duration;
+//! use alibaba_rpc_runtime::server::{Authentication, Dispatch, ServerConfig, router};
+//! # use alibaba_rpc_runtime::errors::ProtocolErrors;
+//! # use alibaba_rpc_runtime::operation::ServiceInfo;
+//! # fn app<D: Dispatch>(dispatch: D, service: &'static ServiceInfo, errors: &'static ProtocolErrors) -> axum::Router {
+//! let config = ServerConfig::builder(service)
+//!     .authentication(Authentication::disabled())
+//!     .body_limit(64 * 1024)
+//!     .request_timeout(Duration::from_secs(5))
+//!     .build();
+//! router(dispatch, config, errors)
+//!     // e.g. at most 256 requests in flight, whatever the protocol says
+//!     .layer(tower::limit::ConcurrencyLimitLayer::new(256))
+//! # }
+//! ```
 
 mod auth;
 mod config;

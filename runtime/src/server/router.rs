@@ -34,6 +34,7 @@ use super::render::{self, WireFormat};
 use super::respond::{self, loggable};
 use crate::errors::{ErrorSpec, ProtocolErrors};
 use crate::params::Params;
+use crate::signature::v1::common;
 use crate::signature::v3::headers;
 
 /// What every request of one router shares.
@@ -100,7 +101,7 @@ async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response
     // Until the body is read, only the query can say which format the caller wants; it is
     // looked at only if reading fails.
     let uri = request.uri().clone();
-    let early = || WireFormat::parse(query_param(&uri, "Format").as_deref()).unwrap_or_default();
+    let early = || WireFormat::parse(query_param(&uri, common::FORMAT).as_deref()).unwrap_or_default();
     let reading = AssertUnwindSafe(decode::read(request, shared.config.body_limit(), shared.errors)).catch_unwind();
     let incoming = match tokio::time::timeout_at(deadline, reading).await {
         Ok(Ok(Ok(incoming))) => incoming,
@@ -109,8 +110,8 @@ async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response
         Err(_) => return refuse(early(), timed_out()),
     };
 
-    let Some(format) = WireFormat::parse(incoming.params.get("Format")) else {
-        let reply = protocol_error(&shared.errors.invalid_parameter, "Format");
+    let Some(format) = WireFormat::parse(incoming.params.get(common::FORMAT)) else {
+        let reply = protocol_error(&shared.errors.invalid_parameter, common::FORMAT);
         return refuse(WireFormat::Json, reply);
     };
     let processing = AssertUnwindSafe(process(shared, request_id, incoming)).catch_unwind();
@@ -143,7 +144,7 @@ async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Resul
 
     // Where each protocol field is read from, and the name a refusal gives it.
     let (action_name, version_name) = match scheme {
-        Scheme::V1 => ("Action", "Version"),
+        Scheme::V1 => (common::ACTION, common::VERSION),
         Scheme::V3 => (headers::ACTION, headers::VERSION),
     };
     let field = |name: &str| match scheme {
@@ -186,7 +187,7 @@ async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Resul
     let ctx = RequestContext {
         request_id: request_id.to_owned(),
         action: action.clone(),
-        region_id: params.get("RegionId").filter(|r| !r.is_empty()).map(str::to_owned),
+        region_id: params.get(common::REGION_ID).filter(|r| !r.is_empty()).map(str::to_owned),
         access_key_id,
         remote_addr,
         signature_version: shared.config.authentication().is_enabled().then_some(scheme),
@@ -201,7 +202,7 @@ async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Resul
 /// The AccessKeyId a request names when authentication is off (unverified).
 fn claimed_key(scheme: Scheme, incoming: &Incoming) -> Option<String> {
     let claimed = match scheme {
-        Scheme::V1 => incoming.params.get("AccessKeyId").map(str::to_owned),
+        Scheme::V1 => incoming.params.get(common::ACCESS_KEY_ID).map(str::to_owned),
         Scheme::V3 => incoming
             .header(headers::AUTHORIZATION)
             .and_then(|a| crate::signature::v3::Authorization::parse(a).ok())

@@ -13,8 +13,43 @@ use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use subtle::ConstantTimeEq;
 
+/// The common parameters of the RPC protocol, named once: what the client sends and the server
+/// reads (under version 3 only `Format` stays a parameter; the rest travel as `x-acs-*` headers,
+/// see [`super::v3::headers`]).
+pub mod common {
+    /// The operation, e.g. `DescribeRegions`.
+    pub const ACTION: &str = "Action";
+    /// The API version, e.g. `2014-05-26`.
+    pub const VERSION: &str = "Version";
+    /// The answer's format: `JSON` (the default) or `XML`.
+    pub const FORMAT: &str = "Format";
+    /// The AccessKey ID that signs.
+    pub const ACCESS_KEY_ID: &str = "AccessKeyId";
+    /// The signature itself (never part of what is signed).
+    pub const SIGNATURE: &str = "Signature";
+    /// The signature method; only [`SIGNATURE_METHOD_HMAC_SHA1`] exists.
+    pub const SIGNATURE_METHOD: &str = "SignatureMethod";
+    /// The signature version; only [`SIGNATURE_VERSION_1_0`] exists.
+    pub const SIGNATURE_VERSION: &str = "SignatureVersion";
+    /// Sent empty by the official SDKs.
+    pub const SIGNATURE_TYPE: &str = "SignatureType";
+    /// A value used once per AccessKey within the replay window.
+    pub const SIGNATURE_NONCE: &str = "SignatureNonce";
+    /// When the request was signed, UTC `YYYY-MM-DDThh:mm:ssZ`.
+    pub const TIMESTAMP: &str = "Timestamp";
+    /// The STS token of a temporary AccessKey.
+    pub const SECURITY_TOKEN: &str = "SecurityToken";
+    /// The region a request is for: an operation's parameter in most APIs, which the server
+    /// also hands to the implementation in its request context.
+    pub const REGION_ID: &str = "RegionId";
+    /// The value of `SignatureMethod`.
+    pub const SIGNATURE_METHOD_HMAC_SHA1: &str = "HMAC-SHA1";
+    /// The value of `SignatureVersion`.
+    pub const SIGNATURE_VERSION_1_0: &str = "1.0";
+}
+
 /// The name of the parameter that carries the signature (never part of what is signed).
-pub const SIGNATURE_PARAM: &str = "Signature";
+pub const SIGNATURE_PARAM: &str = common::SIGNATURE;
 
 /// The canonicalized query string: every parameter but `Signature`, empty values kept, sorted by
 /// name in byte order (ties by value), names and values percent-encoded, joined as `k=v` by `&`.

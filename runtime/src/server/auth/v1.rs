@@ -6,6 +6,10 @@ use time::OffsetDateTime;
 use super::{MAX_NONCE_LEN, Verifier, refuse};
 use crate::server::decode::Incoming;
 use crate::server::error::ErrorReply;
+use crate::signature::v1::common::{
+    ACCESS_KEY_ID, SECURITY_TOKEN, SIGNATURE, SIGNATURE_METHOD, SIGNATURE_METHOD_HMAC_SHA1, SIGNATURE_NONCE,
+    SIGNATURE_VERSION, SIGNATURE_VERSION_1_0, TIMESTAMP,
+};
 use crate::signature::v1::{string_to_sign, verify};
 use crate::validate::{Violation, Violations};
 
@@ -18,37 +22,37 @@ pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDate
     let errors = v.errors;
     let params = &request.params;
     let mut problems = Violations::new();
-    for name in ["AccessKeyId", "Signature", "SignatureNonce", "Timestamp"] {
+    for name in [ACCESS_KEY_ID, SIGNATURE, SIGNATURE_NONCE, TIMESTAMP] {
         if params.get(name).is_none_or(str::is_empty) {
             problems.push(Violation::from_spec(&errors.missing_parameter, name));
         }
     }
-    if params.get("SignatureNonce").is_some_and(|n| n.len() > MAX_NONCE_LEN) {
-        problems.push(Violation::from_spec(&errors.invalid_parameter, "SignatureNonce"));
+    if params.get(SIGNATURE_NONCE).is_some_and(|n| n.len() > MAX_NONCE_LEN) {
+        problems.push(Violation::from_spec(&errors.invalid_parameter, SIGNATURE_NONCE));
     }
-    if params.get("SignatureMethod").is_some_and(|m| m != "HMAC-SHA1") {
-        problems.push(Violation::from_spec(&errors.invalid_parameter, "SignatureMethod"));
+    if params.get(SIGNATURE_METHOD).is_some_and(|m| m != SIGNATURE_METHOD_HMAC_SHA1) {
+        problems.push(Violation::from_spec(&errors.invalid_parameter, SIGNATURE_METHOD));
     }
-    if params.get("SignatureVersion").is_some_and(|m| m != "1.0") {
-        problems.push(Violation::from_spec(&errors.invalid_parameter, "SignatureVersion"));
+    if params.get(SIGNATURE_VERSION).is_some_and(|m| m != SIGNATURE_VERSION_1_0) {
+        problems.push(Violation::from_spec(&errors.invalid_parameter, SIGNATURE_VERSION));
     }
     problems.into_result()?;
 
     let (Some(key_id), Some(signature), Some(nonce), Some(timestamp)) =
-        (params.get("AccessKeyId"), params.get("Signature"), params.get("SignatureNonce"), params.get("Timestamp"))
+        (params.get(ACCESS_KEY_ID), params.get(SIGNATURE), params.get(SIGNATURE_NONCE), params.get(TIMESTAMP))
     else {
         return Err(ErrorReply::Internal);
     };
 
     let key = v.key(key_id)?;
-    let sent_at = v.sent_at(timestamp, "Timestamp", now)?;
-    v.check_token(&key, params.get("SecurityToken"), "SecurityToken")?;
+    let sent_at = v.sent_at(timestamp, TIMESTAMP, now)?;
+    v.check_token(&key, params.get(SECURITY_TOKEN), SECURITY_TOKEN)?;
 
     let to_sign = string_to_sign(request.method.as_str(), params.iter());
     if !verify(key.secret.expose(), &to_sign, signature) {
         return Err(refuse(&errors.signature_does_not_match, &[("string_to_sign", &to_sign)], "signature mismatch"));
     }
 
-    v.remember_nonce(key_id, nonce, "SignatureNonce", sent_at, now)?;
+    v.remember_nonce(key_id, nonce, SIGNATURE_NONCE, sent_at, now)?;
     Ok(key_id.to_owned())
 }

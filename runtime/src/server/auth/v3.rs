@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use super::{MAX_NONCE_LEN, Verifier, refuse};
 use crate::server::decode::Incoming;
 use crate::server::error::ErrorReply;
+use crate::signature::v1::common;
 use crate::signature::v3::{self, Authorization, headers};
 use crate::validate::{Violation, Violations};
 
@@ -24,7 +25,7 @@ const REQUIRED: [&str; 6] = [
 const SIGNED_WHEN_SENT: [&str; 2] = [headers::SECURITY_TOKEN, headers::ACCESS_KEY_ID];
 
 /// Parameters of version 1.0 that make no sense next to a version 3 `Authorization`.
-const V1_FIELDS: [&str; 2] = ["Signature", "SignatureMethod"];
+const V1_FIELDS: [&str; 2] = [common::SIGNATURE, common::SIGNATURE_METHOD];
 
 /// Authenticates a version 3 request; returns the verified AccessKeyId.
 ///
