@@ -63,8 +63,13 @@ impl Service {
 
     /// As [`Service::start`], with extra environment variables (e.g. `RUST_LOG`).
     pub fn start_with(dir: &Path, env: &[(&str, &str)]) -> Service {
+        Service::start_config(dir, TEST_CONFIG, env)
+    }
+
+    /// As [`Service::start_with`], with the configuration file `config`.
+    pub fn start_config(dir: &Path, config_text: &str, env: &[(&str, &str)]) -> Service {
         let config = dir.join("smartag.toml");
-        std::fs::write(&config, TEST_CONFIG).expect("write the test config");
+        std::fs::write(&config, config_text).expect("write the test config");
         let db = dir.join("data").join("smartag.db");
         let log = dir.join("service.log");
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open the log file");
