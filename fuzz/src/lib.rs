@@ -316,7 +316,7 @@ fn build(input: &mut Input<'_>, now: OffsetDateTime, nonce: u64) -> Built {
         let query = uri_safe(input.take(n));
         for _ in 0..input.u8() % 6 {
             let name = input.pick(HEADERS);
-            let v = if input.u8() % 2 == 0 {
+            let v = if input.u8().is_multiple_of(2) {
                 input.pick(HEADER_VALUES).to_owned()
             } else {
                 let n = input.len(60);
@@ -326,7 +326,7 @@ fn build(input: &mut Input<'_>, now: OffsetDateTime, nonce: u64) -> Built {
         }
         let n = input.len(3000);
         let body = input.take(n).to_vec();
-        (query, body, input.u8() % 2 == 0)
+        (query, body, input.u8().is_multiple_of(2))
     } else {
         // Structured: parameters from the dictionary, placed in the query and/or a form body,
         // signed with version 1.0 (mode 1) or 3 (mode 2), then maybe tampered with.
@@ -344,7 +344,7 @@ fn build(input: &mut Input<'_>, now: OffsetDateTime, nonce: u64) -> Built {
                 _ => in_query.push(pair),
             }
         }
-        let form = !in_body.is_empty() || input.u8() % 4 == 0;
+        let form = !in_body.is_empty() || input.u8().is_multiple_of(4);
         let skew = match input.u8() % 16 {
             0 => time::Duration::minutes(20),
             1 => time::Duration::minutes(-20),
@@ -500,10 +500,8 @@ impl Harness {
         let _ = v1::string_to_sign("POST", pairs.iter().copied());
         let (block, names) = v3::canonical_headers([("host", "h"), ("x-acs-action", "a")], &["host", "x-acs-action"]);
         let _ = v3::canonical_request("POST", pairs.iter().copied(), &block, &names, v3::EMPTY_BODY_SHA256);
-        if let Some(a) = &built.authorization {
-            if let Ok(parsed) = v3::Authorization::parse(a) {
-                let _ = parsed.signs("host");
-            }
+        if let Some(Ok(parsed)) = built.authorization.as_deref().map(v3::Authorization::parse) {
+            let _ = parsed.signs("host");
         }
         let _ = v3::Authorization::parse(&String::from_utf8_lossy(bytes));
 

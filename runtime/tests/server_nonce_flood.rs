@@ -33,7 +33,7 @@ async fn a_flood_fills_the_memory_to_its_capacity_and_no_further() {
     // Capacity nonces of the longest accepted size, alternating versions: all accepted.
     for i in 0..CAPACITY {
         let n = nonce(i, 128);
-        let a = if i % 2 == 0 {
+        let a = if i.is_multiple_of(2) {
             send(&app, sdk_post(&v1_with_nonce(&n))).await
         } else {
             send(&app, v3_with_nonce(&n).request()).await
@@ -43,7 +43,7 @@ async fn a_flood_fills_the_memory_to_its_capacity_and_no_further() {
     // The flood beyond: refused (fail closed), whichever version.
     for i in CAPACITY..CAPACITY * 3 {
         let n = nonce(i, 32);
-        let a = if i % 2 == 0 {
+        let a = if i.is_multiple_of(2) {
             send(&app, sdk_post(&v1_with_nonce(&n))).await
         } else {
             send(&app, v3_with_nonce(&n).request()).await
@@ -54,7 +54,7 @@ async fn a_flood_fills_the_memory_to_its_capacity_and_no_further() {
     // either version.
     for i in 0..CAPACITY {
         let n = nonce(i, 128);
-        let a = if i % 3 == 0 {
+        let a = if i.is_multiple_of(3) {
             send(&app, sdk_post(&v1_with_nonce(&n))).await
         } else {
             send(&app, v3_with_nonce(&n).request()).await

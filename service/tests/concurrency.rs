@@ -21,7 +21,7 @@ const CREATE: &str = "CreateSmartAccessGatewayClientUser";
 const DESCRIBE: &str = "DescribeSmartAccessGatewayClientUsers";
 
 fn version(i: usize) -> Version {
-    if i % 2 == 0 { Version::V1 } else { Version::V3 }
+    if i.is_multiple_of(2) { Version::V1 } else { Version::V3 }
 }
 
 fn cidr_of(instance: &str) -> (Ipv4Addr, u32) {
@@ -99,7 +99,9 @@ fn a_storm_of_creates_has_one_winner_per_name_respects_quotas_and_never_reuses_a
     assert_eq!(order.iter().collect::<HashSet<_>>().len(), n, "a permutation");
 
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(String, String, u16, String, String)>> = Mutex::new(Vec::new());
+    // (instance, name, status, code, address) of each Create.
+    type Outcome = (String, String, u16, String, String);
+    let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
     let done = AtomicBool::new(false);
     let describes = AtomicUsize::new(0);
     std::thread::scope(|s| {
@@ -108,7 +110,7 @@ fn a_storm_of_creates_has_one_winner_per_name_respects_quotas_and_never_reuses_a
                 let mut k = 0u64;
                 while !done.load(Ordering::Relaxed) {
                     k += 1;
-                    let instance = if k % 2 == 0 { "sag-big" } else { "sag-small" };
+                    let instance = if k.is_multiple_of(2) { "sag-big" } else { "sag-small" };
                     let page_number = 1 + k % 3;
                     let mut params = describe(instance);
                     params.retain(|(n, _)| n != "PageSize");
