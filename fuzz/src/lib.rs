@@ -20,15 +20,15 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use alibaba_rpc_runtime::encoding::percent_encode;
+use alibaba_rpc_runtime::params::Params;
+use alibaba_rpc_runtime::signature::{format_timestamp, v1, v3};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{Method, Request};
 use rand::rngs::StdRng;
 use rand::{Rng as _, SeedableRng as _};
 use serde_json::Value;
-use smartag_runtime::encoding::percent_encode;
-use smartag_runtime::params::Params;
-use smartag_runtime::signature::{format_timestamp, v1, v3};
 use smartag_server::{
     Authentication, CreateSmartAccessGatewayClientUserRequest, CreateSmartAccessGatewayClientUserResponse,
     CreateSmartAccessGatewayClientUserServerError, DescribeSmartAccessGatewayClientUsersRequest,
@@ -454,7 +454,7 @@ fn check_operation<R: Operation + PartialEq>(params: &Params) -> Result<(), Stri
     if let Err(v) = request.validate() {
         return Err(format!("{}: from_params accepted what validate refuses: {v:?}", R::ACTION));
     }
-    let again = Params::from_pairs(request.to_params().into_iter().map(|(k, v)| (k.to_owned(), v)));
+    let again = Params::from_pairs(request.to_params().into_iter().map(|(k, v)| (k.into_owned(), v)));
     match R::from_params(&again) {
         Ok(back) if back == request => Ok(()),
         Ok(_) => Err(format!("{}: to_params → from_params changed the request", R::ACTION)),

@@ -50,7 +50,7 @@ fn with(params: &[(String, String)], name: &str, encoded: &str) -> Vec<(String, 
 }
 
 fn enc(s: &str) -> String {
-    smartag_runtime::encoding::percent_encode(s)
+    alibaba_rpc_runtime::encoding::percent_encode(s)
 }
 
 const INJECTIONS: &[&str] =

@@ -4,7 +4,7 @@
 
 mod support;
 
-use smartag_runtime::encoding::percent_encode;
+use alibaba_rpc_runtime::encoding::percent_encode;
 use support::*;
 
 const SECRET_KEY: &str = "Sk-QuokkaZebra-4711";

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use alibaba_rpc_runtime::encoding::percent_encode;
+use alibaba_rpc_runtime::params::Params;
+use alibaba_rpc_runtime::signature::{format_timestamp, new_nonce, v1, v3};
 use serde_json::Value;
-use smartag_runtime::encoding::percent_encode;
-use smartag_runtime::params::Params;
-use smartag_runtime::signature::{format_timestamp, new_nonce, v1, v3};
 use time::OffsetDateTime;
 
 pub const KEY_ID: &str = "testid";
