@@ -190,7 +190,7 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
     let patterns = patterns(op);
     let code = &n.code;
     quote! {
-        /// This operation's code enum, in the code below.
+        /// Shorthand for this operation's code enum.
         type Code = #code;
 
         #request
@@ -712,7 +712,7 @@ fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStream {
     let action = lit(&op.name);
     let idempotent = op.idempotent;
     let validate = validate_body(api, op);
-    let count = op.params.len();
+    let count = Literal::usize_unsuffixed(op.params.len());
     let to_params = op.params.iter().map(|p| {
         let ident = to_ident(&p.rust);
         let wire = lit(&p.wire);

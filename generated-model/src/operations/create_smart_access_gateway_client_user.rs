@@ -22,7 +22,7 @@ use crate::codes::{
     SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND,
 };
 
-/// This operation's code enum, in the code below.
+/// Shorthand for this operation's code enum.
 type Code = CreateSmartAccessGatewayClientUserErrorCode;
 
 /// The parameters of `CreateSmartAccessGatewayClientUser`: Creates a client account of a SAG APP instance.
@@ -303,7 +303,7 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
     }
 
     fn to_params(&self) -> Vec<WireParam> {
-        let mut out = Flattener::with_capacity(11usize);
+        let mut out = Flattener::with_capacity(11);
         out.put("RegionId", &self.region_id);
         out.put("SmartAGId", &self.smart_ag_id);
         out.put("UserMail", &self.user_mail);

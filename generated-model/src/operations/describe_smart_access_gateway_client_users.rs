@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::codes::{ProtocolCode, SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND};
 use crate::shapes::User;
 
-/// This operation's code enum, in the code below.
+/// Shorthand for this operation's code enum.
 type Code = DescribeSmartAccessGatewayClientUsersErrorCode;
 
 /// The parameters of `DescribeSmartAccessGatewayClientUsers`: Lists the client accounts of a SAG APP instance.
@@ -210,7 +210,7 @@ impl Operation for DescribeSmartAccessGatewayClientUsersRequest {
     }
 
     fn to_params(&self) -> Vec<WireParam> {
-        let mut out = Flattener::with_capacity(10usize);
+        let mut out = Flattener::with_capacity(10);
         out.put("RegionId", &self.region_id);
         out.put("SmartAGId", &self.smart_ag_id);
         out.put_opt("UserName", &self.user_name);

@@ -20,7 +20,7 @@ use crate::codes::{
     SAG_INSTANCE_NO_FOUND,
 };
 
-/// This operation's code enum, in the code below.
+/// Shorthand for this operation's code enum.
 type Code = ModifySmartAccessGatewayClientUserErrorCode;
 
 /// The parameters of `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
@@ -224,7 +224,7 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
     }
 
     fn to_params(&self) -> Vec<WireParam> {
-        let mut out = Flattener::with_capacity(9usize);
+        let mut out = Flattener::with_capacity(9);
         out.put("RegionId", &self.region_id);
         out.put("SmartAGId", &self.smart_ag_id);
         out.put("UserName", &self.user_name);
