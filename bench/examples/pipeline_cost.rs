@@ -3,7 +3,8 @@
 //! measured alone. A rough guide for tuning, not a benchmark: no assertions, and the numbers are
 //! as noisy as the machine.
 //!
-//! `cargo run --release -p smartag-bench --example pipeline_cost`
+//! `cargo run --release -p smartag-bench --example pipeline_cost`; with `-- profile A|B on|off`
+//! it only runs that router, ten times over, for a profiler (`perf record`) to watch.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -100,6 +101,18 @@ fn piece(name: &str, mut f: impl FnMut()) {
 
 fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("runtime")?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, side, auth] = args.as_slice()
+        && mode == "profile"
+    {
+        let side = if side == "A" { Side::A } else { Side::B };
+        let auth = if auth == "on" { Auth::On } else { Auth::Off };
+        for _ in 0..10 {
+            let us = runtime.block_on(router_cost(app(side, auth), auth))?;
+            println!("{} auth {}: {us:.2} µs/request", side.label(), auth.label());
+        }
+        return Ok(());
+    }
     println!("whole routers, in-process, one thread ({N} requests each):");
     for auth in [Auth::Off, Auth::On] {
         for side in [Side::A, Side::B] {

@@ -13,7 +13,26 @@ const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'
 /// assert_eq!(percent_encode("a b*~"), "a%20b%2A~");
 /// ```
 pub fn percent_encode(s: &str) -> String {
-    utf8_percent_encode(s, RFC3986).to_string()
+    let mut out = String::with_capacity(s.len());
+    percent_encode_into(&mut out, s);
+    out
+}
+
+/// [`percent_encode`], appended to `out` (no allocation of its own).
+pub fn percent_encode_into(out: &mut String, s: &str) {
+    for chunk in utf8_percent_encode(s, RFC3986) {
+        out.push_str(chunk);
+    }
+}
+
+/// Appends the lowercase hex of `bytes` to `out`.
+pub fn push_hex(out: &mut String, bytes: &[u8]) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
 }
 
 #[cfg(test)]
@@ -40,5 +59,12 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(percent_encode(input), expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn hex_is_lowercase_and_complete() {
+        let mut out = String::from("x");
+        super::push_hex(&mut out, &[0x00, 0x0f, 0xa5, 0xff]);
+        assert_eq!(out, "x000fa5ff");
     }
 }

@@ -77,7 +77,7 @@ pub mod wrapped_list {
     use std::fmt;
     use std::marker::PhantomData;
 
-    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, IntoDeserializer, MapAccess, SeqAccess, Visitor};
     use serde::ser::{SerializeMap, Serializer};
     use serde::{Deserialize, Serialize};
 
@@ -122,13 +122,101 @@ pub mod wrapped_list {
         deserializer.deserialize_any(Wrapped { element, item: PhantomData })
     }
 
-    /// The inner value: an array, a single element, or null.
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum OneOrMany<T> {
-        Many(Vec<T>),
-        None(()),
-        One(T),
+    /// Whether a map key is the element's name, compared without allocating.
+    struct KeyIs(&'static str);
+
+    impl<'de> DeserializeSeed<'de> for KeyIs {
+        type Value = bool;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for KeyIs {
+        type Value = bool;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a key")
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+            Ok(v == self.0)
+        }
+    }
+
+    /// The element's value, appended to `out` as it is read (no buffering): an array of items,
+    /// a single item (an object or a scalar), or null.
+    struct Items<'a, T> {
+        out: &'a mut Vec<T>,
+    }
+
+    impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Items<'_, T> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Items<'_, T> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an array of items, one item, or null")
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            if let Some(n) = seq.size_hint() {
+                self.out.reserve(n);
+            }
+            while let Some(item) = seq.next_element()? {
+                self.out.push(item);
+            }
+            Ok(())
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+            self.out.push(T::deserialize(de::value::MapAccessDeserializer::new(map))?);
+            Ok(())
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+            self.out.push(T::deserialize(v.into_deserializer())?);
+            Ok(())
+        }
+
+        fn visit_string<E: de::Error>(self, v: String) -> Result<(), E> {
+            self.out.push(T::deserialize(v.into_deserializer())?);
+            Ok(())
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+            self.out.push(T::deserialize(v.into_deserializer())?);
+            Ok(())
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+            self.out.push(T::deserialize(v.into_deserializer())?);
+            Ok(())
+        }
+
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+            self.out.push(T::deserialize(v.into_deserializer())?);
+            Ok(())
+        }
     }
 
     struct Wrapped<T> {
@@ -169,13 +257,9 @@ pub mod wrapped_list {
 
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<T>, A::Error> {
             let mut out = Vec::new();
-            while let Some(key) = map.next_key::<String>()? {
-                if key == self.element {
-                    match map.next_value::<OneOrMany<T>>()? {
-                        OneOrMany::Many(items) => out.extend(items),
-                        OneOrMany::One(item) => out.push(item),
-                        OneOrMany::None(()) => {}
-                    }
+            while let Some(is_element) = map.next_key_seed(KeyIs(self.element))? {
+                if is_element {
+                    map.next_value_seed(Items { out: &mut out })?;
                 } else {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -244,6 +328,23 @@ mod tests {
         assert_eq!(decode(r#"{"TotalCount":1,"Users":[{"UserName":"a"}]}"#), one);
         assert_eq!(decode(r#"{"TotalCount":1,"Users":5}"#), None);
         assert_eq!(decode(r#"{"TotalCount":1,"Users":{"User":[{"Nope":1}]}}"#), None);
+    }
+
+    #[test]
+    fn lists_of_values_under_a_field_element() {
+        let ids = |json: &str| {
+            let mut de = serde_json::Deserializer::from_str(json);
+            wrapped_list::deserialize_as::<String, _>(&mut de, "IpAddress").ok()
+        };
+        let two = Some(vec!["10.0.0.1".to_owned(), "10.0.0.2".to_owned()]);
+        assert_eq!(ids(r#"{"IpAddress":["10.0.0.1","10.0.0.2"]}"#), two);
+        assert_eq!(ids(r#"{"IpAddress":"10.0.0.1"}"#), Some(vec!["10.0.0.1".to_owned()]));
+        assert_eq!(ids(r#"{"IpAddress":null}"#), Some(vec![]));
+        assert_eq!(ids(r#"{"IpAddress":[1]}"#), None);
+        let mut out = Vec::new();
+        let mut ser = serde_json::Serializer::new(&mut out);
+        assert!(wrapped_list::serialize_as(&["a".to_owned()], "IpAddress", &mut ser).is_ok());
+        assert_eq!(out, br#"{"IpAddress":["a"]}"#);
     }
 
     #[test]

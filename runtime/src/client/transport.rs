@@ -37,8 +37,6 @@ use super::error::{DecodeError, InvokeError, TransportError};
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Characters of a body kept in error messages.
 const EXCERPT_CHARS: usize = 256;
-/// Header in which Alibaba Cloud gateways repeat the request id.
-const REQUEST_ID_HEADER: &str = "x-acs-request-id";
 /// The body of every request: empty (all parameters travel in the query).
 const BODY: &[u8] = b"";
 
@@ -145,11 +143,12 @@ fn build_v3(
         signed.push((h::SECURITY_TOKEN, token.expose()));
         signed.push((h::ACCESS_KEY_ID, &creds.access_key_id));
     }
-    let signature = v3::sign_request(
+    let query = canonical_query(pairs);
+    let signature = v3::sign_request_with(
         &creds.access_key_id,
         creds.access_key_secret.expose(),
         "POST",
-        pairs.iter().copied(),
+        &query,
         &signed,
         &content_sha256,
     );
@@ -158,7 +157,7 @@ fn build_v3(
         .map(|(name, value)| WireHeader { name, value: (*value).to_owned(), sensitive: *name == h::SECURITY_TOKEN })
         .collect();
     headers.push(WireHeader { name: h::AUTHORIZATION, value: signature.authorization, sensitive: true });
-    SignedParts { query: canonical_query(pairs), headers }
+    SignedParts { query, headers }
 }
 
 /// Version 1.0: common parameters, the operation's parameters, and the signature over all of them
@@ -236,7 +235,7 @@ pub(crate) async fn attempt<Op: Operation>(
     })?;
 
     let status = response.status();
-    let header_request_id = response.headers().get(REQUEST_ID_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header_request_id = response.headers().get(h::REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let (body, truncated) = read_body(response).await.map_err(|e| {
         let e = super::error::redact(e);
         tracing::debug!(attempt, status = status.as_u16(), error = %e, "reading the response failed");

@@ -50,7 +50,10 @@ trait ErasedResponse: Send {
 
 impl<T: Serialize + Send> ErasedResponse for T {
     fn to_json(&self) -> serde_json::Result<Vec<u8>> {
-        serde_json::to_vec(self)
+        // A page of a list answer is a few KiB: one allocation instead of doubling from 128 bytes.
+        let mut out = Vec::with_capacity(4096);
+        serde_json::to_writer(&mut out, self)?;
+        Ok(out)
     }
 
     fn to_value(&self) -> serde_json::Result<Value> {

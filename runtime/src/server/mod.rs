@@ -59,4 +59,4 @@ pub use render::WireFormat;
 pub use router::router;
 
 /// The response header carrying the request's `RequestId`.
-pub const REQUEST_ID_HEADER: &str = "x-acs-request-id";
+pub const REQUEST_ID_HEADER: &str = crate::signature::v3::headers::REQUEST_ID;

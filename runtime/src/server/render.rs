@@ -53,9 +53,9 @@ pub(crate) fn success(
     response: &Success,
 ) -> Result<Response, String> {
     if format == WireFormat::Json {
-        let bytes = response.to_json().map_err(|e| e.to_string())?;
-        if let Some(body) = with_request_id_first(&bytes, request_id) {
-            return Ok(respond(format, StatusCode::OK, request_id, body));
+        let mut bytes = response.to_json().map_err(|e| e.to_string())?;
+        if with_request_id_first(&mut bytes, request_id) {
+            return Ok(respond(format, StatusCode::OK, request_id, bytes));
         }
     }
     let value = response.to_value().map_err(|e| e.to_string())?;
@@ -87,9 +87,9 @@ pub(crate) fn success(
 
 /// `json` (a serialized object whose first member is `"RequestId":"…"`) with that member's value
 /// replaced by `request_id`; `None` when `json` does not start that way.
-fn with_request_id_first(json: &[u8], request_id: &str) -> Option<String> {
+fn with_request_id_first(json: &mut Vec<u8>, request_id: &str) -> bool {
     const PREFIX: &[u8] = br#"{"RequestId":""#;
-    let rest = json.strip_prefix(PREFIX)?;
+    let Some(rest) = json.strip_prefix(PREFIX) else { return false };
     // The end of the string literal: the first quote not escaped by a backslash.
     let mut i = 0;
     while i < rest.len() {
@@ -99,10 +99,15 @@ fn with_request_id_first(json: &[u8], request_id: &str) -> Option<String> {
             _ => i += 1,
         }
     }
-    let after = rest.get(i + 1..)?;
-    let tail = std::str::from_utf8(after).ok()?;
-    let id = serde_json::to_string(request_id).ok()?;
-    Some(format!("{{\"RequestId\":{id}{tail}"))
+    if i >= rest.len() {
+        return false;
+    }
+    let Ok(id) = serde_json::to_vec(request_id) else { return false };
+    // `id` is the quoted literal; the value replaced lies between the prefix's quote and the
+    // closing one.
+    let start = PREFIX.len() - 1;
+    json.splice(start..PREFIX.len() + i + 1, id);
+    true
 }
 
 /// An error answer: the envelope with `status`.
@@ -129,8 +134,8 @@ pub(crate) fn error(format: WireFormat, status: u16, envelope: &ErrorBody) -> Re
     respond(format, status, &envelope.request_id, body)
 }
 
-fn respond(format: WireFormat, status: StatusCode, request_id: &str, body: String) -> Response {
-    let mut response = (status, body).into_response();
+fn respond(format: WireFormat, status: StatusCode, request_id: &str, body: impl Into<axum::body::Body>) -> Response {
+    let mut response = (status, body.into()).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
     if let Ok(value) = HeaderValue::from_str(request_id) {
@@ -258,7 +263,13 @@ mod tests {
             ("null", None),
         ];
         for (json, expected) in cases {
-            assert_eq!(with_request_id_first(json.as_bytes(), id).as_deref(), expected, "{json}");
+            let mut bytes = json.as_bytes().to_vec();
+            let spliced = with_request_id_first(&mut bytes, id);
+            let got = spliced.then(|| String::from_utf8_lossy(&bytes).into_owned());
+            assert_eq!(got.as_deref(), expected, "{json}");
+            if !spliced {
+                assert_eq!(bytes, json.as_bytes(), "left as it was: {json}");
+            }
         }
     }
 

@@ -14,7 +14,7 @@ pub mod v3;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-use crate::encoding::percent_encode;
+use crate::encoding::percent_encode_into;
 
 pub use v1::{SIGNATURE_PARAM, canonicalized_query, sign, string_to_sign, verify};
 
@@ -39,19 +39,19 @@ impl std::fmt::Display for SignatureVersion {
 }
 
 /// `pairs` sorted by name in byte order (ties by value), names and values percent-encoded
-/// ([`percent_encode`]), empty values kept as `name=`, joined by `&`: the canonical query of both
+/// ([`percent_encode`](crate::encoding::percent_encode)), empty values kept as `name=`, joined by `&`: the canonical query of both
 /// signature versions (version 1.0 first drops `Signature`).
 pub fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
     pairs.sort_unstable();
-    let mut out = String::new();
+    let mut out = String::with_capacity(pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
     for (i, (name, value)) in pairs.into_iter().enumerate() {
         if i > 0 {
             out.push('&');
         }
-        out.push_str(&percent_encode(name));
+        percent_encode_into(&mut out, name);
         out.push('=');
-        out.push_str(&percent_encode(value));
+        percent_encode_into(&mut out, value);
     }
     out
 }
@@ -96,7 +96,8 @@ pub fn now_timestamp() -> String {
 
 /// A fresh `SignatureNonce`: a random UUID v4 as 32 lowercase hex characters (never time-based).
 pub fn new_nonce() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    let mut buffer = uuid::Uuid::encode_buffer();
+    uuid::Uuid::new_v4().simple().encode_lower(&mut buffer).to_owned()
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::canonical_query;
+use crate::encoding::push_hex;
 
 /// The algorithm name: the first word of the `Authorization` header and of the string to sign.
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
@@ -52,12 +53,19 @@ pub mod headers {
     pub const SECURITY_TOKEN: &str = "x-acs-security-token";
     /// The AccessKeyId, sent next to a security token by the official SDKs.
     pub const ACCESS_KEY_ID: &str = "x-acs-accesskey-id";
+    /// The response header repeating the answer's `RequestId` (under both versions).
+    pub const REQUEST_ID: &str = "x-acs-request-id";
 }
 
 /// Lowercase hex SHA-256 of `body`: the `x-acs-content-sha256` value and the canonical request's
 /// last line.
 pub fn hash_payload(body: &[u8]) -> String {
-    hex::encode(Sha256::digest(body))
+    if body.is_empty() {
+        return EMPTY_BODY_SHA256.to_owned();
+    }
+    let mut out = String::with_capacity(64);
+    push_hex(&mut out, &Sha256::digest(body));
+    out
 }
 
 /// The canonical headers block and the `SignedHeaders` line for the headers in `signed`
@@ -98,8 +106,36 @@ pub fn canonical_request<'a>(
     signed_headers: &str,
     hashed_payload: &str,
 ) -> String {
-    let query = canonical_query(query);
-    format!("{method}\n{CANONICAL_URI}\n{query}\n{canonical_headers}\n{signed_headers}\n{hashed_payload}")
+    canonical_request_with(method, &canonical_query(query), canonical_headers, signed_headers, hashed_payload)
+}
+
+/// [`canonical_request`] with the canonical query already built (a client sends the same text as
+/// its query string, so it builds it once).
+pub fn canonical_request_with(
+    method: &str,
+    canonical_query: &str,
+    canonical_headers: &str,
+    signed_headers: &str,
+    hashed_payload: &str,
+) -> String {
+    let mut out = String::with_capacity(
+        method.len()
+            + canonical_query.len()
+            + canonical_headers.len()
+            + signed_headers.len()
+            + hashed_payload.len()
+            + 8,
+    );
+    for (i, part) in [method, CANONICAL_URI, canonical_query, canonical_headers, signed_headers, hashed_payload]
+        .into_iter()
+        .enumerate()
+    {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// `ACS3-HMAC-SHA256\n` + lowercase hex SHA-256 of the canonical request.
@@ -268,9 +304,21 @@ pub fn sign_request<'a>(
     headers: &[(&str, &str)],
     hashed_payload: &str,
 ) -> Signed {
+    sign_request_with(access_key_id, secret, method, &canonical_query(query), headers, hashed_payload)
+}
+
+/// [`sign_request`] with the canonical query already built.
+pub fn sign_request_with(
+    access_key_id: &str,
+    secret: &str,
+    method: &str,
+    canonical_query: &str,
+    headers: &[(&str, &str)],
+    hashed_payload: &str,
+) -> Signed {
     let names: Vec<&str> = headers.iter().map(|(n, _)| *n).collect();
     let (block, signed_headers) = canonical_headers(headers.iter().copied(), &names);
-    let canonical_request = canonical_request(method, query, &block, &signed_headers, hashed_payload);
+    let canonical_request = canonical_request_with(method, canonical_query, &block, &signed_headers, hashed_payload);
     let string_to_sign = string_to_sign(&canonical_request);
     let signature = sign(secret, &string_to_sign);
     let authorization = authorization(access_key_id, &signed_headers, &signature);
