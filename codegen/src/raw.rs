@@ -92,6 +92,10 @@ pub struct RawError {
     pub retryable: bool,
     #[serde(default)]
     pub role: Option<String>,
+    /// Why the service of this project never answers the code (it is still declared, for
+    /// clients of the real API); absent when the service can answer it.
+    #[serde(default)]
+    pub not_produced: Option<String>,
 }
 
 /// A request parameter.

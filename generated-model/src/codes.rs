@@ -115,6 +115,8 @@ pub const THROTTLING: ErrorSpec = ErrorSpec::new_retryable(
 );
 
 /// `Throttling.User` (HTTP 400): The caller's account exceeded its request quota.
+///
+/// Not answered by this project's service: The service keeps no per-account request quota; only Alibaba Cloud's gateway answers it.
 pub const THROTTLING_USER: ErrorSpec = ErrorSpec::new_retryable(
     "Throttling.User",
     400,
@@ -122,6 +124,8 @@ pub const THROTTLING_USER: ErrorSpec = ErrorSpec::new_retryable(
 );
 
 /// `Forbidden.RAM` (HTTP 403): The RAM user lacks permission for the operation.
+///
+/// Not answered by this project's service: The service has no RAM policies; every configured AccessKey may call every operation.
 pub const FORBIDDEN_RAM: ErrorSpec = ErrorSpec::new(
     "Forbidden.RAM",
     403,
@@ -290,9 +294,13 @@ pub enum ProtocolCode {
     Throttling,
 
     /// `Throttling.User` (HTTP 400): The caller's account exceeded its request quota.
+    ///
+    /// Not answered by this project's service: The service keeps no per-account request quota; only Alibaba Cloud's gateway answers it.
     ThrottlingUser,
 
     /// `Forbidden.RAM` (HTTP 403): The RAM user lacks permission for the operation.
+    ///
+    /// Not answered by this project's service: The service has no RAM policies; every configured AccessKey may call every operation.
     ForbiddenRam,
 
     /// `InternalError` (HTTP 500): The server failed unexpectedly; no details are disclosed.

@@ -64,7 +64,11 @@ fn lib(api: &Api) -> TokenStream {
 
 /// The one-line rustdoc of a code: wire code, status, and when it is answered.
 fn code_doc(e: &ErrorDef) -> TokenStream {
-    docs(&format!("`{}` (HTTP {}): {}", e.code, e.status, e.when.trim()))
+    let mut text = format!("`{}` (HTTP {}): {}", e.code, e.status, e.when.trim());
+    if let Some(reason) = &e.not_produced {
+        text.push_str(&format!("\n\nNot answered by this project's service: {}", reason.trim()));
+    }
+    docs(&text)
 }
 
 fn codes(api: &Api) -> TokenStream {

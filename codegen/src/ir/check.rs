@@ -183,6 +183,13 @@ pub fn error(c: &mut Checker<'_>, e: &RawError, path: &str, section: &str) {
             Some("move it under `protocol_errors:` or drop `role`".into()),
         );
     }
+    if e.not_produced.as_deref().is_some_and(|r| r.trim().is_empty()) {
+        c.report(
+            &format!("{path}.not_produced"),
+            format!("`not_produced` of `{}` gives no reason", e.code),
+            Some("say why the service never answers this code".into()),
+        );
+    }
 }
 
 /// Every `{name}` of a message template is a known placeholder.

@@ -186,6 +186,7 @@ fn errors(
             when: e.when.clone(),
             retryable: e.retryable,
             role: e.role.clone(),
+            not_produced: e.not_produced.clone(),
         });
     }
     out

@@ -86,6 +86,8 @@ pub struct ErrorDef {
     pub retryable: bool,
     /// The runtime role of a protocol error.
     pub role: Option<String>,
+    /// Why this project's service never answers it, when it does not.
+    pub not_produced: Option<String>,
 }
 
 /// A reference to a declared error code, with the variant that names it.
