@@ -223,19 +223,19 @@ fn create(connection: &Connection, user: NewUser) -> Result<UserRecord, CreateUs
         },
     };
     let ip_num = i64::from(u32::from(client_ip));
-    let inserted = connection.prepare_cached(INSERT).map_err(sql("preparing the insert")).and_then(|mut s| {
-        Ok(s.execute(params![
-            region,
-            instance.id,
-            user_name,
-            user_mail,
-            bandwidth,
-            password_hash,
-            client_ip.to_string(),
-            ip_num,
-            static_ip.is_some()
-        ]))
-    })?;
+    let mut insert = connection.prepare_cached(INSERT).map_err(sql("preparing the insert"))?;
+    let inserted = insert.execute(params![
+        region,
+        instance.id,
+        user_name,
+        user_mail,
+        bandwidth,
+        password_hash,
+        client_ip.to_string(),
+        ip_num,
+        static_ip.is_some()
+    ]);
+    drop(insert);
     if let Err(error) = inserted {
         // Unreachable while every writer takes the write lock first; the constraints still have the
         // last word.
