@@ -134,7 +134,8 @@ pub enum Op {
     ByMail,
     /// Modify the bandwidth of an existing user.
     Modify,
-    /// Create without a Password (the service generates and hashes one).
+    /// Create without UserName and Password (the username is the mail; the service generates a
+    /// password and hashes it).
     Create,
     /// Create with a Password.
     CreateWithPassword,
@@ -153,7 +154,7 @@ impl Op {
             Op::ByName => "Describe UserName filter",
             Op::ByMail => "Describe UserMail filter",
             Op::Modify => "Modify",
-            Op::Create => "Create (no Password)",
+            Op::Create => "Create (no UserName/Password)",
             Op::CreateWithPassword => "Create (with Password)",
         }
     }
@@ -189,12 +190,15 @@ impl Op {
                 q.append_pair("UserName", &user_name(pick)).append_pair("Bandwidth", &(1 + k % 2000).to_string());
             }
             Op::Create | Op::CreateWithPassword => {
+                // UserName and Password come together; without them the username is the mail.
                 let n = NEW_USERS.fetch_add(1, Ordering::Relaxed);
-                q.append_pair("UserName", &format!("new-{n:09}"))
-                    .append_pair("UserMail", "new-user@example.com")
-                    .append_pair("Bandwidth", "20");
+                q.append_pair("Bandwidth", "20");
                 if self == Op::CreateWithPassword {
-                    q.append_pair("Password", "Bench-pass-1");
+                    q.append_pair("UserMail", "new-user@example.com")
+                        .append_pair("UserName", &format!("new-{n:09}"))
+                        .append_pair("Password", "Bench-pass-1");
+                } else {
+                    q.append_pair("UserMail", &format!("new-{n:09}@example.com"));
                 }
             }
         }
