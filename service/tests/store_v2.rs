@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::Duration;
 
-use smartag_service::store::{CreateUserError, InstanceLimits, NewUser, OverLimit, SCHEMA_VERSION, Store, UserRecord};
+use smartag_service::store::{
+    CreateUserError, InstanceLimits, NewUser, OverLimit, SCHEMA_VERSION, Store, UserRecord, WriterStats,
+};
 
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cuG0vJ4Ck/qOVMQ5oJeTTyWRXAPzJ3FXq0pTIAbFhI";
 const REGION: &str = "cn-shanghai";
@@ -265,4 +267,43 @@ fn reads_do_not_wait_for_a_blocked_write() {
     let during = writer.join().expect("writer thread").expect("the blocked write succeeds once the lock is free");
     assert_eq!(during.client_ip, "10.10.0.3");
     assert_eq!(store.list_users(REGION, "sag-demo", None, None, 1, 10).expect("after").0, 2);
+}
+
+#[test]
+fn waiting_writes_are_committed_together() {
+    let (_dir, path) = temp();
+    let store = Store::open(&path).expect("open");
+    // Another connection holds the write lock, so the writes pile up behind the first one.
+    let holder = raw(&path);
+    holder.execute_batch("BEGIN IMMEDIATE").expect("take the write lock");
+    let writers: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            thread::spawn(move || {
+                if i % 4 == 3 {
+                    store.modify_user(REGION, "sag-demo", "nobody", 5, None).map(|_| ()).map_err(|e| e.to_string())
+                } else {
+                    store.create_user(user(&format!("group{i:02}"), &demo())).map(|_| ()).map_err(|e| e.to_string())
+                }
+            })
+        })
+        .collect();
+    // Wait (without a deadline) until every write has been handed to the writer.
+    while store.writer_stats().submitted < 16 {
+        thread::yield_now();
+    }
+    holder.execute_batch("COMMIT").expect("release the write lock");
+    let results: Vec<_> = writers.into_iter().map(|w| w.join().expect("writer thread")).collect();
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 12, "{results:?}");
+    assert!(results.iter().filter_map(|r| r.as_ref().err()).all(|e| e.contains("no user named")), "{results:?}");
+    let stats = store.writer_stats();
+    // The first write may have been taken alone; all the others wait together for the next commit.
+    assert!(stats.transactions <= 2, "{stats:?}");
+    assert_eq!(stats, WriterStats { submitted: 16, committed: 16, transactions: stats.transactions });
+    let (total, users) = store.list_users(REGION, "sag-demo", None, None, 1, 100).expect("list");
+    assert_eq!(total, 12);
+    let mut ips: Vec<_> = users.iter().map(|u| u.client_ip.clone()).collect();
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), 12, "no address twice");
 }

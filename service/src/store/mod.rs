@@ -38,6 +38,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::sync::mpsc::{self, Sender, SyncSender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -279,6 +280,17 @@ pub enum ModifyUserError {
     Store(#[from] StoreError),
 }
 
+/// Counts of the writer's work since the store was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WriterStats {
+    /// Calls handed to the writer (creates, bulk creates, modifies).
+    pub submitted: u64,
+    /// Calls answered after a successful commit.
+    pub committed: u64,
+    /// Transactions committed: with group commit, fewer than `committed` under concurrency.
+    pub transactions: u64,
+}
+
 /// The user store. `Clone + Send + Sync`: clones share one writer thread and one pool of read
 /// connections; the last clone dropped stops the writer (after it answered every write handed to
 /// it) and closes the connections.
@@ -292,6 +304,7 @@ struct Inner {
     jobs: Option<Sender<write::Job>>,
     writer: Option<JoinHandle<()>>,
     readers: read::Readers,
+    stats: Arc<write::Counters>,
 }
 
 impl Drop for Inner {
@@ -321,11 +334,13 @@ impl Store {
         schema::migrate(&mut connection, &path)?;
         let readers = read::Readers::open(&path)?;
         let (jobs, queue) = mpsc::channel();
+        let stats = Arc::new(write::Counters::default());
+        let counters = Arc::clone(&stats);
         let writer = std::thread::Builder::new()
             .name("smartag-store-writer".into())
-            .spawn(move || write::run(connection, queue))
+            .spawn(move || write::run(connection, queue, &counters))
             .map_err(|source| StoreError::Thread { path: path.clone(), source })?;
-        Ok(Store { inner: Arc::new(Inner { path, jobs: Some(jobs), writer: Some(writer), readers }) })
+        Ok(Store { inner: Arc::new(Inner { path, jobs: Some(jobs), writer: Some(writer), readers, stats }) })
     }
 
     /// The database file.
@@ -333,10 +348,16 @@ impl Store {
         &self.inner.path
     }
 
+    /// What the writer has done so far (for monitoring: how well writes are grouped).
+    pub fn writer_stats(&self) -> WriterStats {
+        self.inner.stats.snapshot()
+    }
+
     /// Hands `job` to the writer and waits for its answer.
     fn submit<T>(&self, job: impl FnOnce(SyncSender<T>) -> write::Job) -> Result<T, StoreError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let sender = self.inner.jobs.as_ref().ok_or(StoreError::WriterGone)?;
+        self.inner.stats.submitted.fetch_add(1, Ordering::Relaxed);
         sender.send(job(reply)).map_err(|_| StoreError::WriterGone)?;
         answer.recv().map_err(|_| StoreError::WriterGone)
     }

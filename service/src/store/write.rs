@@ -11,6 +11,7 @@
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use ipnet::Ipv4Net;
@@ -108,9 +109,27 @@ impl Outcome {
     }
 }
 
+/// The writer's counters (see [`super::WriterStats`]).
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub(super) submitted: AtomicU64,
+    committed: AtomicU64,
+    transactions: AtomicU64,
+}
+
+impl Counters {
+    pub(super) fn snapshot(&self) -> super::WriterStats {
+        super::WriterStats {
+            submitted: self.submitted.load(Ordering::Relaxed),
+            committed: self.committed.load(Ordering::Relaxed),
+            transactions: self.transactions.load(Ordering::Relaxed),
+        }
+    }
+}
+
 /// The writer thread's loop: until every sender is gone, take the waiting jobs and commit them as
 /// one transaction.
-pub(super) fn run(mut connection: Connection, jobs: Receiver<Job>) {
+pub(super) fn run(mut connection: Connection, jobs: Receiver<Job>, counters: &Counters) {
     while let Ok(first) = jobs.recv() {
         let mut size = first.size();
         let mut batch = vec![first];
@@ -119,12 +138,12 @@ pub(super) fn run(mut connection: Connection, jobs: Receiver<Job>) {
             size += job.size();
             batch.push(job);
         }
-        commit(&mut connection, batch);
+        commit(&mut connection, batch, counters);
     }
 }
 
 /// Runs `batch` in one transaction and answers its callers after the commit.
-fn commit(connection: &mut Connection, batch: Vec<Job>) {
+fn commit(connection: &mut Connection, batch: Vec<Job>, counters: &Counters) {
     let mut tx = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(error) => {
@@ -146,7 +165,11 @@ fn commit(connection: &mut Connection, batch: Vec<Job>) {
         })
         .collect();
     match tx.commit() {
-        Ok(()) => outcomes.into_iter().for_each(Outcome::send),
+        Ok(()) => {
+            counters.transactions.fetch_add(1, Ordering::Relaxed);
+            counters.committed.fetch_add(outcomes.len() as u64, Ordering::Relaxed);
+            outcomes.into_iter().for_each(Outcome::send);
+        }
         Err(error) => {
             let error = Arc::new(error);
             for outcome in outcomes {
