@@ -304,14 +304,14 @@ pub fn hash_rate(duration: Duration) -> Result<f64> {
     })
 }
 
-/// Store creates per second (hash ready, no HTTP) from [`CALLERS`] threads into `store`; names
-/// start with `prefix`.
+/// Store creates per second (hash ready, no HTTP) from `threads` threads into `store`; names
+/// start with `prefix`. With one thread every create is committed alone (one `fsync` each).
 ///
 /// # Errors
 /// When a create fails.
-pub fn store_create_rate(store: &Store, prefix: &str, duration: Duration) -> Result<f64> {
+pub fn store_create_rate(store: &Store, threads: usize, prefix: &str, duration: Duration) -> Result<f64> {
     let (store, prefix) = (store.clone(), prefix.to_owned());
-    threads_rate(CALLERS, duration, move |thread, done| {
+    threads_rate(threads, duration, move |thread, done| {
         let name = format!("{prefix}-{thread}-{done:08}");
         store.create_user(new_user(name, "store@example.com".into())?).context("store create")?;
         Ok(1)

@@ -86,6 +86,7 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
         fill_secs,
         rows,
         store_create: vec![Vec::new(); SIZES.len()],
+        store_single: vec![Vec::new(); SIZES.len()],
         ..ServiceReport::default()
     };
     let stores = SIZES
@@ -98,11 +99,17 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
         eprintln!("  baseline round {}/{rounds}: argon2id {hashes:.1} hashes/s", round + 1);
         report.hash_only.push(hashes);
         for (index, store) in stores.iter().enumerate() {
-            let store = store.clone();
-            let prefix = format!("store-r{round}");
-            let rate = blocking(move || service::store_create_rate(&store, &prefix, window)).await?;
-            eprintln!("  baseline round {}/{rounds}: store create {} users {rate:.1} /s", round + 1, SIZES[index]);
-            report.store_create[index].push(rate);
+            for (threads, rates) in [(CALLERS, &mut report.store_create), (1, &mut report.store_single)] {
+                let store = store.clone();
+                let prefix = format!("store-r{round}-t{threads}");
+                let rate = blocking(move || service::store_create_rate(&store, threads, &prefix, window)).await?;
+                eprintln!(
+                    "  baseline round {}/{rounds}: store create {} users, {threads} threads: {rate:.1} /s",
+                    round + 1,
+                    SIZES[index]
+                );
+                rates[index].push(rate);
+            }
         }
         let path = raw_path.clone();
         let (single, batched) = blocking(move || {

@@ -144,7 +144,7 @@ pub(super) fn run(mut connection: Connection, jobs: Receiver<Job>, counters: &Co
 
 /// Runs `batch` in one transaction and answers its callers after the commit.
 fn commit(connection: &mut Connection, batch: Vec<Job>, counters: &Counters) {
-    let mut tx = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
+    let tx = match connection.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
         Err(error) => {
             let error = Arc::new(error);
@@ -158,10 +158,11 @@ fn commit(connection: &mut Connection, batch: Vec<Job>, counters: &Counters) {
         .into_iter()
         .map(|job| match job {
             Job::Create { users, reply } => {
-                let results = users.into_iter().map(|user| in_savepoint(&mut tx, |c| create(c, user))).collect();
+                let results = users.into_iter().map(|user| in_savepoint(&tx, |c| create(c, user))).collect();
                 Outcome::Create(reply, results)
             }
-            Job::Modify { change, reply } => Outcome::Modify(reply, in_savepoint(&mut tx, |c| modify(c, &change))),
+            // One statement: atomic by itself.
+            Job::Modify { change, reply } => Outcome::Modify(reply, modify(&tx, &change)),
         })
         .collect();
     match tx.commit() {
@@ -188,15 +189,28 @@ fn outcome_of_failed(job: Job) -> Outcome {
     }
 }
 
-/// Runs `f` in a savepoint: kept when it succeeds, rolled back when it fails.
+/// Runs `f` in a savepoint: kept when it succeeds, rolled back when it fails. The savepoint
+/// statements are prepared once (cached), not parsed per write.
 fn in_savepoint<T, E: From<StoreError>>(
-    tx: &mut rusqlite::Transaction<'_>,
+    connection: &Connection,
     f: impl FnOnce(&Connection) -> Result<T, E>,
 ) -> Result<T, E> {
-    let savepoint = tx.savepoint().map_err(sql("starting a savepoint"))?;
-    let result = f(&savepoint)?;
-    savepoint.commit().map_err(sql("releasing a savepoint"))?;
-    Ok(result)
+    let run = |statement: &str, context: &'static str| -> Result<(), StoreError> {
+        connection.prepare_cached(statement).and_then(|mut s| s.execute([])).map(drop).map_err(sql(context))
+    };
+    run("SAVEPOINT write", "starting a savepoint")?;
+    match f(connection) {
+        Ok(value) => {
+            run("RELEASE write", "releasing a savepoint")?;
+            Ok(value)
+        }
+        Err(error) => {
+            // If this fails the transaction is unusable and its commit fails for the whole batch.
+            run("ROLLBACK TO write", "rolling back a savepoint")?;
+            run("RELEASE write", "releasing a savepoint")?;
+            Err(error)
+        }
+    }
 }
 
 fn exists(connection: &Connection, query: &'static str, params: impl rusqlite::Params) -> Result<bool, StoreError> {
