@@ -212,6 +212,10 @@ mod tests {
             (write::MODIFY, &["(region=? AND instance_id=? AND user_name=?)"]),
         ];
         for (query, expected) in cases {
+            for (at, _) in query.match_indices("LIMIT ?") {
+                let rest = query[at + "LIMIT ?".len()..].trim_start_matches(|c: char| c.is_ascii_digit());
+                assert!(rest.starts_with(" + 0"), "a bare bound LIMIT (re-planned on every execution) in {query}");
+            }
             let plan = plan(&connection, query);
             let text = plan.join("\n");
             for step in &plan {
