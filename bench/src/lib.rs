@@ -7,6 +7,8 @@
 //! - [`wire`]: the requests both are sent, built (and signed) before any timed window;
 //! - [`driver`]: the load driver (hyper, one keep-alive connection per concurrent caller) and the
 //!   client callers (the generated client, raw reqwest with pre-signed requests);
+//! - [`service`]: the real service over SQLite at 1k, 10k and 100k users per instance, and its
+//!   in-process baselines (hashing, store creates, raw SQLite inserts);
 //! - [`stats`] and [`report`]: medians, spreads, ratios and `BENCHMARKS.md`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -16,6 +18,7 @@ pub mod fixture;
 pub mod report;
 pub mod server_a;
 pub mod server_b;
+pub mod service;
 pub mod stats;
 pub mod wire;
 

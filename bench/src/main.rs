@@ -19,6 +19,8 @@ use smartag_bench::report::{self, ClientRow, Generator, Machine, Report, ServerR
 use smartag_bench::stats::{Rounds, Sample, Window};
 use smartag_bench::{Auth, Side, wire};
 
+mod service_section;
+
 #[derive(Parser)]
 #[command(
     name = "smartag-bench",
@@ -40,6 +42,22 @@ struct Cli {
     /// Seconds per timed window (default 3, or 1 with --quick).
     #[arg(long)]
     window_secs: Option<f64>,
+    /// Run only this section; the report is printed, and written only with --out.
+    #[arg(long, value_enum)]
+    only: Option<Section>,
+}
+
+/// A section of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Section {
+    /// Generated server vs hand-written axum.
+    Server,
+    /// Generated client vs raw reqwest.
+    Client,
+    /// The generator's timing.
+    Generator,
+    /// The service's SQLite store at 1k, 10k and 100k users per instance.
+    Service,
 }
 
 #[derive(Subcommand)]
@@ -57,6 +75,16 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         port: u16,
     },
+    /// Serve the real service (authentication off) over a database (used by the harness itself).
+    #[command(hide = true)]
+    ServeService {
+        /// The SQLite database file.
+        #[arg(long)]
+        data: PathBuf,
+        /// The configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
 }
 
 const CONCURRENCY: [usize; 2] = [1, 32];
@@ -67,6 +95,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Cmd::Serve { side, auth, port }) => serve(side, auth, port),
+        Some(Cmd::ServeService { ref data, ref config }) => serve_service(data, config),
         None => run(&cli),
     };
     match result {
@@ -80,6 +109,19 @@ fn main() -> ExitCode {
 
 /// The child: serve `side` on 127.0.0.1:`port` until stdin closes (the parent went away).
 fn serve(side: Side, auth: Auth, port: u16) -> Result<()> {
+    serve_until_stdin_closes(port, |listener| smartag_bench::serve(side, auth, listener))
+}
+
+/// The child: serve the real service over `data` until stdin closes.
+fn serve_service(data: &Path, config: &Path) -> Result<()> {
+    serve_until_stdin_closes(0, |listener| smartag_bench::service::serve(data, config, listener))
+}
+
+/// Binds 127.0.0.1:`port`, prints `listening <addr>`, and runs `serve` until stdin closes.
+fn serve_until_stdin_closes<F: std::future::Future<Output = Result<()>>>(
+    port: u16,
+    serve: impl FnOnce(tokio::net::TcpListener) -> F,
+) -> Result<()> {
     let runtime = tokio::runtime::Runtime::new().context("tokio runtime")?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.context("binding")?;
@@ -93,7 +135,7 @@ fn serve(side: Side, auth: Auth, port: u16) -> Result<()> {
             while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
             std::process::exit(0);
         });
-        smartag_bench::serve(side, auth, listener).await
+        serve(listener).await
     })
 }
 
@@ -105,9 +147,14 @@ struct Server {
 
 impl Server {
     fn start(side: Side, auth: Auth) -> Result<Server> {
+        Server::spawn(&["serve", "--side", side.label(), "--auth", auth.label()])
+    }
+
+    /// This binary re-executed with `args`; waits for its `listening <addr>` line.
+    fn spawn(args: &[&str]) -> Result<Server> {
         let exe = std::env::current_exe().context("locating this binary")?;
         let mut child = Command::new(exe)
-            .args(["serve", "--side", side.label(), "--auth", auth.label()])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -122,7 +169,7 @@ impl Server {
             None => {
                 let _ = child.kill();
                 let _ = child.wait();
-                bail!("server {} (auth {}) did not start: {line:?}", side.label(), auth.label())
+                bail!("server {args:?} did not start: {line:?}")
             }
         }
     }
@@ -160,14 +207,20 @@ fn run(cli: &Cli) -> Result<()> {
         out.display()
     );
 
+    let wanted = |section: Section| cli.only.is_none_or(|only| only == section);
     let runtime = tokio::runtime::Runtime::new().context("tokio runtime")?;
     let (server, client) = runtime.block_on(async {
-        let server = server_rows(&settings).await?;
-        let client = client_rows(&settings).await?;
+        let server = if wanted(Section::Server) { server_rows(&settings).await? } else { Vec::new() };
+        let client = if wanted(Section::Client) { client_rows(&settings).await? } else { Vec::new() };
         anyhow::Ok((server, client))
     })?;
+    let generator = if wanted(Section::Generator) { Some(generator(settings.generator_runs)?) } else { None };
+    let service = if wanted(Section::Service) {
+        Some(runtime.block_on(service_section::run(&settings, |args| Server::spawn(args).map(|s| (s.addr, s))))?)
+    } else {
+        None
+    };
     drop(runtime);
-    let generator = generator(settings.generator_runs)?;
 
     machine.load_after = loadavg();
     let report = Report {
@@ -178,11 +231,16 @@ fn run(cli: &Cli) -> Result<()> {
         settings,
         server,
         client,
-        generator: Some(generator),
+        generator,
+        service,
     };
     let text = report::render(&report);
-    std::fs::write(&out, &text).with_context(|| format!("writing {}", out.display()))?;
     println!("{text}");
+    if cli.only.is_some() && cli.out.is_none() {
+        eprintln!("--only: nothing written (pass --out FILE to write the partial report)");
+        return Ok(());
+    }
+    std::fs::write(&out, &text).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {} in {:.0} s", out.display(), report.total_secs);
     Ok(())
 }

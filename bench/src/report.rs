@@ -69,6 +69,45 @@ pub struct Generator {
     pub operations: usize,
 }
 
+/// One service row: an operation, its rounds at each instance size.
+#[derive(Debug, Clone)]
+pub struct ServiceRow {
+    /// The operation.
+    pub label: String,
+    /// Per size (in [`ServiceReport::sizes`] order), the rounds.
+    pub per_size: Vec<Vec<Sample>>,
+}
+
+/// The service-scaling section: the real service at several instance sizes, and the baselines.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceReport {
+    /// Users in the instance, smallest first (the reference of the ratios).
+    pub sizes: Vec<usize>,
+    /// Concurrent callers.
+    pub callers: usize,
+    /// Rounds per row.
+    pub rounds: usize,
+    /// Warm-up and window, seconds.
+    pub warmup_secs: f64,
+    /// Timed window, seconds.
+    pub window_secs: f64,
+    /// Seconds to fill each fixture through the store.
+    pub fill_secs: Vec<f64>,
+    /// The HTTP rows.
+    pub rows: Vec<ServiceRow>,
+    /// argon2id hashes/s on `callers` threads, per round.
+    pub hash_only: Vec<f64>,
+    /// Store creates/s (hash ready) from `callers` threads, per size, per round.
+    pub store_create: Vec<Vec<f64>>,
+    /// Store creates/s (hash ready) from one thread (each create its own commit), per size, per
+    /// round.
+    pub store_single: Vec<Vec<f64>>,
+    /// Raw SQLite inserts/s, one transaction (one `fsync`) per insert, one thread, per round.
+    pub raw_single: Vec<f64>,
+    /// Raw SQLite inserts/s, 64 per transaction, one thread, per round.
+    pub raw_batched: Vec<f64>,
+}
+
 /// Everything `BENCHMARKS.md` says.
 #[derive(Debug, Clone)]
 pub struct Report {
@@ -88,6 +127,8 @@ pub struct Report {
     pub client: Vec<ClientRow>,
     /// Generator timing, if measured.
     pub generator: Option<Generator>,
+    /// The service-scaling section, if measured.
+    pub service: Option<ServiceReport>,
 }
 
 fn rate(s: &Sample) -> f64 {
@@ -159,6 +200,33 @@ pub fn render(report: &Report) -> String {
          ratio above 1 means A is slower.\n"
     );
 
+    if !report.server.is_empty() {
+        render_server(&mut out, report);
+    }
+    if !report.client.is_empty() {
+        render_client(&mut out, report);
+    }
+    if let Some(g) = &report.generator {
+        let _ = writeln!(out, "## Generator\n");
+        let _ = writeln!(
+            out,
+            "`smartag_codegen::load_file` + `generate` for `spec/smartag.yaml` in-process (what `cargo xtask gen` \
+             does before writing), release build, {} runs: **{} ms** (median, min–max) for {} operations → {} \
+             files, {} lines.\n",
+            g.runs_ms.len(),
+            spread(Spread::of(g.runs_ms.iter().copied()), 1),
+            g.operations,
+            g.files,
+            g.lines
+        );
+    }
+    if let Some(service) = &report.service {
+        render_service(&mut out, service);
+    }
+    out
+}
+
+fn render_server(out: &mut String, report: &Report) {
     let _ = writeln!(out, "## Server: generated router (A) vs hand-written axum handler (B)\n");
     let _ = writeln!(
         out,
@@ -202,7 +270,9 @@ pub fn render(report: &Report) -> String {
         );
     }
     let _ = writeln!(out);
+}
 
+fn render_client(out: &mut String, report: &Report) {
     let _ = writeln!(out, "## Client: generated client (A) vs raw reqwest with pre-signed requests (B)\n");
     let _ = writeln!(
         out,
@@ -243,22 +313,118 @@ pub fn render(report: &Report) -> String {
              (sized from the warm-up's rate); its rate is still completed calls over the time taken.\n"
         );
     }
+}
 
-    if let Some(g) = &report.generator {
-        let _ = writeln!(out, "## Generator\n");
+fn size_label(size: usize) -> String {
+    if size >= 1000 && size.is_multiple_of(1000) { format!("{}k", size / 1000) } else { size.to_string() }
+}
+
+/// `median (min–max)` of per-round rates.
+fn rates(values: &[f64]) -> String {
+    spread(Spread::of(values.iter().copied()), 0)
+}
+
+fn render_service(out: &mut String, service: &ServiceReport) {
+    let sizes: Vec<String> = service.sizes.iter().map(|&s| size_label(s)).collect();
+    let _ = writeln!(out, "## Service: the SQLite store as an instance grows\n");
+    let _ = writeln!(
+        out,
+        "The real `smartag-service` router (generated server, authentication off) over its SQLite store, in a \
+         child process, with one instance pre-filled (through `Store::create_users`, not over HTTP) to {} users; \
+         {} concurrent callers on keep-alive connections, {} rounds of {:.1} s warm-up + {:.1} s window, the sizes \
+         measured back to back in each round (rotating which goes first). Creates run last (they add users). \
+         Page size {}; the last page is page ⌈users / {}⌉; the filters ask for a different existing user each \
+         call. Each cell is the median over rounds (min–max); the ratios are against the smallest instance \
+         (1.00× = flat). Fixture fill: {}.\n",
+        sizes.join(" / "),
+        service.callers,
+        service.rounds,
+        service.warmup_secs,
+        service.window_secs,
+        crate::service::PAGE_SIZE,
+        crate::service::PAGE_SIZE,
+        service
+            .sizes
+            .iter()
+            .zip(&service.fill_secs)
+            .map(|(size, secs)| format!("{} in {secs:.1} s", size_label(*size)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let mut header = String::from("| operation |");
+    let mut rule = String::from("|---|");
+    for size in &sizes {
+        let _ = write!(header, " {size} req/s |");
+        rule.push_str("---:|");
+    }
+    for size in sizes.iter().skip(1) {
+        let _ = write!(header, " {size}/{} |", sizes[0]);
+        rule.push_str("---:|");
+    }
+    for size in &sizes {
+        let _ = write!(header, " {size} p50 ms |");
+        rule.push_str("---:|");
+    }
+    let _ = writeln!(out, "{header}\n{rule}");
+    for row in &service.rows {
+        let medians: Vec<Option<Spread>> = row.per_size.iter().map(|r| Spread::of(r.iter().map(rate))).collect();
+        let mut line = format!("| {} |", row.label);
+        for m in &medians {
+            let _ = write!(line, " {} |", spread(*m, 0));
+        }
+        for m in medians.iter().skip(1) {
+            let cell = match (medians.first().copied().flatten(), m) {
+                (Some(base), Some(m)) if base.median > 0.0 => format!("**{:.2}×**", m.median / base.median),
+                _ => "–".to_owned(),
+            };
+            let _ = write!(line, " {cell} |");
+        }
+        for r in &row.per_size {
+            let _ = write!(line, " {} |", spread(Spread::of(r.iter().map(p50)), 2));
+        }
+        let _ = writeln!(out, "{line}");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Baselines, in-process, same run. Creates with the hash ready go straight to `Store::create_user` from {} \
+         threads (group commit: the writes waiting are committed together), and from one thread (each create \
+         committed alone: what the store did for every Create before group commit). Raw SQLite inserts use the store's \
+         settings (WAL, `synchronous=FULL`) on a fresh file from one thread: one transaction per insert (one \
+         `fsync` each: the most a store that commits each Create alone can do) and 64 per transaction. The \
+         argon2id row is `password::hash_password` alone on {} threads: the ceiling of an HTTP Create, which \
+         hashes a password whether the caller gave one or not.\n",
+        service.callers, service.callers
+    );
+    let _ = writeln!(out, "| baseline | ops/s | vs raw one-fsync-per-insert |\n|---|---:|---:|");
+    let single = Spread::of(service.raw_single.iter().copied()).map(|s| s.median);
+    let versus = |values: &[f64]| match (Spread::of(values.iter().copied()), single) {
+        (Some(v), Some(base)) if base > 0.0 => format!("**{:.1}×**", v.median / base),
+        _ => "–".to_owned(),
+    };
+    let _ = writeln!(out, "| argon2id hash only ({} threads) | {} | – |", service.callers, rates(&service.hash_only));
+    for ((size, values), single) in sizes.iter().zip(&service.store_create).zip(&service.store_single) {
         let _ = writeln!(
             out,
-            "`smartag_codegen::load_file` + `generate` for `spec/smartag.yaml` in-process (what `cargo xtask gen` \
-             does before writing), release build, {} runs: **{} ms** (median, min–max) for {} operations → {} \
-             files, {} lines.\n",
-            g.runs_ms.len(),
-            spread(Spread::of(g.runs_ms.iter().copied()), 1),
-            g.operations,
-            g.files,
-            g.lines
+            "| store Create, hash ready, {size} users ({} threads, grouped) | {} | {} |",
+            service.callers,
+            rates(values),
+            versus(values)
+        );
+        let _ = writeln!(
+            out,
+            "| store Create, hash ready, {size} users (1 thread: one commit each) | {} | {} |",
+            rates(single),
+            versus(single)
         );
     }
-    out
+    let _ = writeln!(out, "| raw SQLite insert, one `fsync` per insert | {} | 1.0× |", rates(&service.raw_single));
+    let _ = writeln!(
+        out,
+        "| raw SQLite insert, 64 per transaction | {} | {} |\n",
+        rates(&service.raw_batched),
+        versus(&service.raw_batched)
+    );
 }
 
 #[cfg(test)]
@@ -281,11 +447,33 @@ mod tests {
             server: vec![ServerRow { auth: Auth::On, concurrency: 32, rounds: rounds.clone() }],
             client: vec![ClientRow { concurrency: 1, rounds }],
             generator: Some(Generator { runs_ms: vec![40.0], files: 9, lines: 1000, operations: 3 }),
+            service: Some(ServiceReport {
+                sizes: vec![1000, 10000],
+                callers: 8,
+                rounds: 2,
+                warmup_secs: 0.3,
+                window_secs: 1.0,
+                fill_secs: vec![0.1, 1.0],
+                rows: vec![ServiceRow {
+                    label: "Describe page 1".into(),
+                    per_size: vec![vec![sample(100.0, 1.0); 2], vec![sample(90.0, 1.0), sample(80.0, 1.0)]],
+                }],
+                hash_only: vec![50.0],
+                store_create: vec![vec![600.0], vec![500.0]],
+                store_single: vec![vec![90.0], vec![80.0]],
+                raw_single: vec![100.0],
+                raw_batched: vec![5000.0],
+            }),
         };
         let text = render(&report);
         assert!(text.contains("| on | 32 | 55 (50–60) | 100 (100–100) | **0.55×** (0.50–0.60) |"), "{text}");
         assert!(text.contains("| 1 | 55 (50–60) |"), "{text}");
         assert!(text.contains("Test CPU"));
         assert!(text.contains("3 operations → 9 files, 1000 lines"), "{text}");
+        assert!(text.contains("| Describe page 1 | 100 (100–100) | 85 (80–90) | **0.85×** |"), "{text}");
+        assert!(
+            text.contains("| store Create, hash ready, 10k users (8 threads, grouped) | 500 (500–500) | **5.0×** |"),
+            "{text}"
+        );
     }
 }

@@ -61,7 +61,7 @@ enum Command {
         check: bool,
     },
     /// Run the side-by-side benchmarks (release build of `smartag-bench`) and write
-    /// BENCHMARKS.md; arguments after `--` go to it (`--quick`, `--rounds N`, `--out FILE`).
+    /// BENCHMARKS.md; arguments after `--` go to it (`--quick`, `--rounds N`, `--out FILE`, `--only SECTION`).
     Bench {
         /// Arguments passed to smartag-bench.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

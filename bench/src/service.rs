@@ -1,0 +1,369 @@
+//! Service scaling (issue 12, item 4): the real `smartag-service` router over SQLite with an
+//! instance pre-filled to 1k, 10k and 100k users, measured over loopback HTTP, plus in-process
+//! baselines (argon2id hashing alone, store creates with the hash ready, raw SQLite inserts with
+//! the same `synchronous` setting).
+//!
+//! The fixtures are filled through [`Store::create_users`] (the store's own checks, one
+//! transaction per chunk), not over HTTP.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use alibaba_rpc_runtime::signature::v3::headers as h;
+use anyhow::{Context, Result, bail};
+use bytes::Bytes;
+use http_body_util::{BodyExt as _, Empty};
+use hyper::client::conn::http1::SendRequest;
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use smartag_service::store::{InstanceLimits, NewUser, Store};
+
+use crate::driver::{Caller, Step};
+
+/// The instance sizes measured.
+pub const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
+/// Concurrent callers of every service window.
+pub const CALLERS: usize = 8;
+/// The region of the measured instance.
+pub const REGION: &str = "cn-shanghai";
+/// The measured instance (one per database file).
+pub const INSTANCE: &str = "sag-scale";
+/// Its client block: room for a million users.
+pub const CIDR: &str = "10.0.0.0/12";
+/// Its quota.
+pub const MAX_USERS: u32 = 1_000_000;
+/// Users per page in the Describe rows.
+pub const PAGE_SIZE: usize = 10;
+/// A syntactically valid argon2id PHC string for users created without hashing.
+pub const HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cuG0vJ4Ck/qOVMQ5oJeTTyWRXAPzJ3FXq0pTIAbFhI";
+const VERSION: &str = "2018-03-13";
+
+/// The configuration file of the service children: the measured instance, no access key needed
+/// (authentication is off) but one is required by the format.
+pub fn config_toml() -> String {
+    format!(
+        "[[access_keys]]\nid = \"benchid\"\nsecret = \"benchsecret\"\n\n[[instances]]\nregion = \"{REGION}\"\nid = \
+         \"{INSTANCE}\"\ncidr = \"{CIDR}\"\nmax_users = {MAX_USERS}\n"
+    )
+}
+
+/// The name of fixture user `i`.
+pub fn user_name(i: usize) -> String {
+    format!("user-{i:07}")
+}
+
+/// The e-mail address of fixture user `i`.
+pub fn user_mail(i: usize) -> String {
+    format!("user-{i:07}@example.com")
+}
+
+fn limits() -> Result<InstanceLimits> {
+    Ok(InstanceLimits { id: INSTANCE.to_owned(), cidr: Some(CIDR.parse().context("CIDR")?), max_users: MAX_USERS })
+}
+
+/// A user of the measured instance with the ready-made [`HASH`].
+///
+/// # Errors
+/// Never in practice (the CIDR constant parses).
+pub fn new_user(name: String, mail: String) -> Result<NewUser> {
+    Ok(NewUser {
+        region: REGION.to_owned(),
+        instance: limits()?,
+        user_name: name,
+        user_mail: mail,
+        bandwidth: 20,
+        password_hash: HASH.to_owned(),
+        static_ip: None,
+    })
+}
+
+/// Creates the database `path` with `users` fixture users in the measured instance.
+///
+/// # Errors
+/// When the store fails or refuses a user.
+pub fn fill(path: &Path, users: usize) -> Result<()> {
+    let store = Store::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut next = 0;
+    while next < users {
+        let end = (next + 20_000).min(users);
+        let batch = (next..end).map(|i| new_user(user_name(i), user_mail(i))).collect::<Result<Vec<_>>>()?;
+        for result in store.create_users(batch).context("filling")? {
+            result.context("creating a fixture user")?;
+        }
+        next = end;
+    }
+    Ok(())
+}
+
+/// Serves the real service router (authentication off) over `data` with `config` on `listener`.
+///
+/// # Errors
+/// When the configuration, the database or the outbox cannot be opened, or serving fails.
+pub async fn serve(data: &Path, config: &Path, listener: tokio::net::TcpListener) -> Result<()> {
+    use axum::serve::ListenerExt as _;
+    let config = smartag_service::config::Config::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = Store::open(data).context("opening the database")?;
+    let outbox = smartag_service::outbox::Outbox::new(smartag_service::app::outbox_dir(data)).context("outbox")?;
+    let server = smartag_server::ServerConfig::builder(&smartag_server::SERVICE)
+        .host_id(smartag_server::HOST_ID)
+        .authentication(smartag_server::Authentication::disabled())
+        .build();
+    let service = smartag_service::api::SmartagService::new(Arc::new(config), store, outbox);
+    let app = smartag_server::router(service, server);
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.context("serving")
+}
+
+/// A measured operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Describe, page 1.
+    FirstPage,
+    /// Describe, the last page of the fixture.
+    LastPage,
+    /// Describe filtered by UserName (a different existing user each call).
+    ByName,
+    /// Describe filtered by UserMail (a different existing address each call).
+    ByMail,
+    /// Modify the bandwidth of an existing user.
+    Modify,
+    /// Create without UserName and Password (the username is the mail; the service generates a
+    /// password and hashes it).
+    Create,
+    /// Create with a Password.
+    CreateWithPassword,
+}
+
+impl Op {
+    /// Every operation, in the order measured (the creates last: they grow the instance).
+    pub const ALL: [Op; 7] =
+        [Op::FirstPage, Op::LastPage, Op::ByName, Op::ByMail, Op::Modify, Op::Create, Op::CreateWithPassword];
+
+    /// The row label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Op::FirstPage => "Describe page 1",
+            Op::LastPage => "Describe last page",
+            Op::ByName => "Describe UserName filter",
+            Op::ByMail => "Describe UserMail filter",
+            Op::Modify => "Modify",
+            Op::Create => "Create (no UserName/Password)",
+            Op::CreateWithPassword => "Create (with Password)",
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            Op::FirstPage | Op::LastPage | Op::ByName | Op::ByMail => "DescribeSmartAccessGatewayClientUsers",
+            Op::Modify => "ModifySmartAccessGatewayClientUser",
+            Op::Create | Op::CreateWithPassword => "CreateSmartAccessGatewayClientUser",
+        }
+    }
+
+    /// The path and query of call `k` against an instance of `size` fixture users.
+    fn path_and_query(self, size: usize, k: u64) -> String {
+        let pick = (k.wrapping_mul(7919) % size.max(1) as u64) as usize;
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("RegionId", REGION).append_pair("SmartAGId", INSTANCE);
+        match self {
+            Op::FirstPage => {
+                q.append_pair("PageNumber", "1").append_pair("PageSize", &PAGE_SIZE.to_string());
+            }
+            Op::LastPage => {
+                let last = size.div_ceil(PAGE_SIZE).max(1);
+                q.append_pair("PageNumber", &last.to_string()).append_pair("PageSize", &PAGE_SIZE.to_string());
+            }
+            Op::ByName => {
+                q.append_pair("UserName", &user_name(pick));
+            }
+            Op::ByMail => {
+                q.append_pair("UserMail", &user_mail(pick));
+            }
+            Op::Modify => {
+                q.append_pair("UserName", &user_name(pick)).append_pair("Bandwidth", &(1 + k % 2000).to_string());
+            }
+            Op::Create | Op::CreateWithPassword => {
+                // UserName and Password come together; without them the username is the mail.
+                let n = NEW_USERS.fetch_add(1, Ordering::Relaxed);
+                q.append_pair("Bandwidth", "20");
+                if self == Op::CreateWithPassword {
+                    q.append_pair("UserMail", "new-user@example.com")
+                        .append_pair("UserName", &format!("new-{n:09}"))
+                        .append_pair("Password", "Bench-pass-1");
+                } else {
+                    q.append_pair("UserMail", &format!("new-{n:09}@example.com"));
+                }
+            }
+        }
+        format!("/?{}", q.finish())
+    }
+}
+
+/// Numbers the users created over HTTP (unique over the run).
+static NEW_USERS: AtomicU64 = AtomicU64::new(0);
+
+/// A caller on its own keep-alive connection sending `op`.
+pub struct OpCaller {
+    sender: SendRequest<Empty<Bytes>>,
+    headers: HeaderMap,
+    op: Op,
+    size: usize,
+    calls: u64,
+}
+
+impl OpCaller {
+    /// Connects to `addr` (TCP_NODELAY); caller `index` of a window sending `op` to an instance of
+    /// `size` fixture users.
+    ///
+    /// # Errors
+    /// When the connection or the HTTP handshake fails.
+    pub async fn connect(addr: SocketAddr, op: Op, size: usize, index: usize) -> Result<OpCaller> {
+        let stream = tokio::net::TcpStream::connect(addr).await.with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true).context("TCP_NODELAY")?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.context("HTTP/1.1 handshake")?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        let mut headers = HeaderMap::with_capacity(3);
+        for (name, value) in
+            [(h::HOST, addr.to_string()), (h::ACTION, op.action().into()), (h::VERSION, VERSION.into())]
+        {
+            let value = HeaderValue::from_str(&value).with_context(|| format!("header {name}"))?;
+            headers.insert(HeaderName::from_static(name), value);
+        }
+        Ok(OpCaller { sender, headers, op, size, calls: index as u64 * 1_000_003 })
+    }
+}
+
+impl Caller for OpCaller {
+    async fn call(&mut self) -> Result<Step> {
+        self.calls += 1;
+        let mut request = Request::new(Empty::<Bytes>::new());
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = self.op.path_and_query(self.size, self.calls).parse().context("request URI")?;
+        *request.headers_mut() = self.headers.clone();
+        self.sender.ready().await.context("connection closed")?;
+        let response = self.sender.send_request(request).await.context("sending")?;
+        let status = response.status();
+        let body = response.into_body().collect().await.context("reading the answer")?.to_bytes();
+        if status != StatusCode::OK {
+            bail!("{}: HTTP {status}: {}", self.op.label(), String::from_utf8_lossy(&body[..body.len().min(400)]));
+        }
+        Ok(Step::Done)
+    }
+}
+
+/// Runs `work` on `threads` threads until `duration` is over; completed operations per second.
+///
+/// # Errors
+/// The first failed operation.
+pub fn threads_rate<F>(threads: usize, duration: Duration, work: F) -> Result<f64>
+where
+    F: Fn(usize, u64) -> Result<u64> + Send + Sync + 'static,
+{
+    let work = Arc::new(work);
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (work, stop) = (Arc::clone(&work), Arc::clone(&stop));
+            std::thread::spawn(move || -> Result<u64> {
+                let mut done = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    done += work(t, done)?;
+                }
+                Ok(done)
+            })
+        })
+        .collect();
+    std::thread::sleep(duration);
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for handle in handles {
+        total += handle.join().map_err(|_| anyhow::anyhow!("a worker thread panicked"))??;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+/// argon2id hashes per second on [`CALLERS`] threads (the service's own `hash_password`).
+///
+/// # Errors
+/// When hashing fails.
+pub fn hash_rate(duration: Duration) -> Result<f64> {
+    threads_rate(CALLERS, duration, |_, _| {
+        smartag_service::password::hash_password("Bench-pass-1").context("hashing")?;
+        Ok(1)
+    })
+}
+
+/// Store creates per second (hash ready, no HTTP) from `threads` threads into `store`; names
+/// start with `prefix`. With one thread every create is committed alone (one `fsync` each).
+///
+/// # Errors
+/// When a create fails.
+pub fn store_create_rate(store: &Store, threads: usize, prefix: &str, duration: Duration) -> Result<f64> {
+    let (store, prefix) = (store.clone(), prefix.to_owned());
+    threads_rate(threads, duration, move |thread, done| {
+        let name = format!("{prefix}-{thread}-{done:08}");
+        store.create_user(new_user(name, "store@example.com".into())?).context("store create")?;
+        Ok(1)
+    })
+}
+
+/// A fresh raw SQLite database in WAL mode with `synchronous=FULL` (the store's settings) and a
+/// table shaped like the users table.
+///
+/// # Errors
+/// When SQLite fails.
+pub fn raw_database(path: &Path) -> Result<rusqlite::Connection> {
+    let connection = rusqlite::Connection::open(path).context("raw open")?;
+    let _: String = connection.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)).context("WAL")?;
+    connection.pragma_update(None, "synchronous", "FULL").context("synchronous")?;
+    connection
+        .execute_batch(
+            "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, mail TEXT NOT NULL, \
+             hash TEXT NOT NULL)",
+        )
+        .context("raw table")?;
+    Ok(connection)
+}
+
+/// Raw inserts per second into `connection` from one thread, `batch` rows per transaction (1: one
+/// `fsync` per insert).
+///
+/// # Errors
+/// When SQLite fails.
+pub fn raw_insert_rate(connection: &mut rusqlite::Connection, batch: usize, duration: Duration) -> Result<f64> {
+    static RAW_ROWS: AtomicU64 = AtomicU64::new(0);
+    let started = Instant::now();
+    let mut done = 0u64;
+    while started.elapsed() < duration {
+        let tx = connection.transaction().context("raw begin")?;
+        {
+            let mut insert =
+                tx.prepare_cached("INSERT INTO users (name, mail, hash) VALUES (?1, ?2, ?3)").context("raw prepare")?;
+            for _ in 0..batch.max(1) {
+                let n = RAW_ROWS.fetch_add(1, Ordering::Relaxed);
+                insert
+                    .execute(rusqlite::params![format!("raw-{n:09}"), "raw@example.com", HASH])
+                    .context("raw insert")?;
+            }
+        }
+        tx.commit().context("raw commit")?;
+        done += batch.max(1) as u64;
+    }
+    Ok(done as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Where the fixture of `size` users lives in `dir`.
+pub fn fixture_path(dir: &Path, size: usize) -> PathBuf {
+    dir.join(format!("users-{size}")).join("users.db")
+}
