@@ -3,8 +3,8 @@
 //! measured alone. A rough guide for tuning, not a benchmark: no assertions, and the numbers are
 //! as noisy as the machine.
 //!
-//! `cargo run --release -p smartag-bench --example pipeline_cost`; with `-- profile A|B on|off`
-//! it only runs that router, ten times over, for a profiler (`perf record`) to watch.
+//! `cargo run --release -p smartag-bench --example pipeline_cost`; with `-- profile A|B|N on|off`
+//! (or `N`, the pipeline over a null dispatcher) it only runs that router, ten times over, for a profiler (`perf record`) to watch.
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -105,11 +105,16 @@ fn main() -> Result<()> {
     if let [mode, side, auth] = args.as_slice()
         && mode == "profile"
     {
-        let side = if side == "A" { Side::A } else { Side::B };
         let auth = if auth == "on" { Auth::On } else { Auth::Off };
         for _ in 0..10 {
-            let us = runtime.block_on(router_cost(app(side, auth), auth))?;
-            println!("{} auth {}: {us:.2} µs/request", side.label(), auth.label());
+            // `N`: the generated pipeline over a dispatcher answering null (auth off only).
+            let router = match side.as_str() {
+                "A" => app(Side::A, auth),
+                "N" => null_pipeline(),
+                _ => app(Side::B, auth),
+            };
+            let us = runtime.block_on(router_cost(router, auth))?;
+            println!("{side} auth {}: {us:.2} µs/request", auth.label());
         }
         return Ok(());
     }

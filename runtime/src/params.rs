@@ -6,10 +6,16 @@ use std::fmt;
 /// The parameters of a request as received: an ordered list of `(name, value)` pairs, the query
 /// first and then the form body. Names may repeat; [`Params::get`] returns the first occurrence.
 ///
+/// The text of every name and value lives in one buffer (a request's parameters cost two
+/// allocations, not two per parameter).
+///
 /// `Debug` shows the names only: values may be passwords.
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Params {
-    pairs: Vec<(String, String)>,
+    text: String,
+    /// Per pair: where its name ends in `text` (it starts where the previous value ended) and
+    /// where its value ends (it starts where the name ended).
+    pairs: Vec<(usize, usize)>,
 }
 
 impl Params {
@@ -19,40 +25,67 @@ impl Params {
     }
 
     /// Parameters from `(name, value)` pairs, in order.
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Params {
-        Params { pairs: pairs.into_iter().collect() }
+    pub fn from_pairs<N: AsRef<str>, V: AsRef<str>>(pairs: impl IntoIterator<Item = (N, V)>) -> Params {
+        let mut params = Params::new();
+        for (name, value) in pairs {
+            params.push(name.as_ref(), value.as_ref());
+        }
+        params
     }
 
     /// Parses an `application/x-www-form-urlencoded` string (a query string or a form body):
     /// `&`-separated `name=value` pairs, `+` is a space, `%XY` is decoded, invalid UTF-8 is
     /// replaced lossily. A pair without `=` is a name with an empty value; empty pairs are skipped.
     pub fn parse_urlencoded(input: &[u8]) -> Params {
-        Params { pairs: form_urlencoded::parse(input).map(|(k, v)| (k.into_owned(), v.into_owned())).collect() }
+        let mut params = Params { text: String::with_capacity(input.len()), pairs: Vec::with_capacity(16) };
+        params.append_urlencoded(input);
+        params
+    }
+
+    /// Appends the pairs of an `application/x-www-form-urlencoded` string (see
+    /// [`Params::parse_urlencoded`]), e.g. a form body after the query.
+    pub fn append_urlencoded(&mut self, input: &[u8]) {
+        for (name, value) in form_urlencoded::parse(input) {
+            self.push(&name, &value);
+        }
     }
 
     /// Appends every pair of `other` (for example the form body after the query).
-    pub fn extend(&mut self, other: impl IntoIterator<Item = (String, String)>) {
-        self.pairs.extend(other);
+    pub fn extend<N: AsRef<str>, V: AsRef<str>>(&mut self, other: impl IntoIterator<Item = (N, V)>) {
+        for (name, value) in other {
+            self.push(name.as_ref(), value.as_ref());
+        }
     }
 
     /// Appends one pair.
-    pub fn push(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.pairs.push((name.into(), value.into()));
+    pub fn push(&mut self, name: &str, value: &str) {
+        self.text.push_str(name);
+        let name_end = self.text.len();
+        self.text.push_str(value);
+        self.pairs.push((name_end, self.text.len()));
     }
 
     /// The value of the first parameter called `name`, if any (possibly empty).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// Whether a parameter called `name` was sent (even with an empty value).
     pub fn contains(&self, name: &str) -> bool {
-        self.pairs.iter().any(|(n, _)| n == name)
+        self.iter().any(|(n, _)| n == name)
     }
 
     /// Every pair, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> + Clone + '_ {
-        self.pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))
+        let mut start = 0;
+        self.pairs.iter().map(move |&(name_end, value_end)| {
+            let pair = (
+                self.text.get(start..name_end).unwrap_or_default(),
+                self.text.get(name_end..value_end).unwrap_or_default(),
+            );
+            start = value_end;
+            pair
+        })
     }
 
     /// The number of pairs.
@@ -67,28 +100,36 @@ impl Params {
 
     /// The pairs, in order.
     pub fn into_pairs(self) -> Vec<(String, String)> {
-        self.pairs
+        self.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect()
     }
 }
+
+impl PartialEq for Params {
+    fn eq(&self, other: &Params) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Params {}
 
 impl IntoIterator for Params {
     type Item = (String, String);
     type IntoIter = std::vec::IntoIter<(String, String)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.pairs.into_iter()
+        self.into_pairs().into_iter()
     }
 }
 
-impl FromIterator<(String, String)> for Params {
-    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Params {
+impl<N: AsRef<str>, V: AsRef<str>> FromIterator<(N, V)> for Params {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Params {
         Params::from_pairs(iter)
     }
 }
 
 impl fmt::Debug for Params {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.pairs.iter().map(|(n, _)| n)).finish()
+        f.debug_list().entries(self.iter().map(|(n, _)| n)).finish()
     }
 }
 
@@ -188,6 +229,23 @@ mod tests {
         assert_eq!(p.get("B"), Some("1"));
         assert_eq!(p.len(), 3);
         assert!(Params::new().is_empty());
+    }
+
+    #[test]
+    fn pairs_keep_their_boundaries() {
+        // Empty names and values, multi-byte text, and the same pairs built three ways.
+        let pairs = [("", "x"), ("用户", ""), ("a", "é=&"), ("", "")];
+        let built = Params::from_pairs(pairs);
+        assert_eq!(built.iter().collect::<Vec<_>>(), pairs);
+        let mut pushed = Params::new();
+        for (n, v) in pairs {
+            pushed.push(n, v);
+        }
+        assert_eq!(pushed, built);
+        let parsed = Params::parse_urlencoded(b"=x&%E7%94%A8%E6%88%B7=&a=%C3%A9%3D%26&=");
+        assert_eq!(parsed.iter().collect::<Vec<_>>()[..3], pairs[..3]);
+        assert_eq!(built.clone().into_pairs().len(), 4);
+        assert_ne!(built, Params::from_pairs(pairs[..3].iter().copied()));
     }
 
     #[test]

@@ -5,12 +5,13 @@ use std::net::SocketAddr;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderName, Method, header};
 use futures::StreamExt as _;
 
 use super::error::ErrorReply;
 use crate::errors::ProtocolErrors;
 use crate::params::Params;
+use crate::signature::v3::headers as h;
 
 /// One request, read.
 pub(crate) struct Incoming {
@@ -30,19 +31,47 @@ pub(crate) struct Incoming {
     pub remote_addr: Option<SocketAddr>,
 }
 
+/// The headers the pipeline looks up on every request, as ready-made names: a lookup by `&str`
+/// would validate and lowercase the name each time.
+static KNOWN: [HeaderName; 10] = [
+    HeaderName::from_static(h::AUTHORIZATION),
+    HeaderName::from_static(h::HOST),
+    HeaderName::from_static(h::ACTION),
+    HeaderName::from_static(h::VERSION),
+    HeaderName::from_static(h::DATE),
+    HeaderName::from_static(h::SIGNATURE_NONCE),
+    HeaderName::from_static(h::CONTENT_SHA256),
+    HeaderName::from_static(h::SECURITY_TOKEN),
+    HeaderName::from_static(h::ACCESS_KEY_ID),
+    HeaderName::from_static("content-type"),
+];
+
+/// `name` as a header name of [`KNOWN`], if it is one.
+fn known(name: &str) -> Option<&'static HeaderName> {
+    KNOWN.iter().find(|k| k.as_str() == name)
+}
+
 impl Incoming {
     /// The first value of header `name` that is valid text.
     pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        match self.headers.get(name) {
+        let value = match known(name) {
+            Some(known) => self.headers.get(known),
+            None => self.headers.get(name),
+        };
+        match value {
             Some(value) => value.to_str().ok(),
-            None if name == "host" => self.authority.as_deref(),
+            None if name == h::HOST => self.authority.as_deref(),
             None => None,
         }
     }
 
     /// Every value of header `name` (values that are not text read as empty).
     pub(crate) fn header_values(&self, name: &str) -> Vec<&str> {
-        self.headers.get_all(name).iter().map(|v| v.to_str().unwrap_or("")).collect()
+        let values = match known(name) {
+            Some(known) => self.headers.get_all(known),
+            None => self.headers.get_all(name),
+        };
+        values.iter().map(|v| v.to_str().unwrap_or("")).collect()
     }
 
     /// Every header as `(name, value)` text (values that are not text read as empty), with
@@ -92,7 +121,7 @@ pub(crate) async fn read(
     let mut params = Params::parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes());
     let query_len = params.len();
     if is_form(&parts.headers) && !body.is_empty() {
-        params.extend(Params::parse_urlencoded(&body));
+        params.append_urlencoded(&body);
     }
     Ok(Incoming {
         method: parts.method,

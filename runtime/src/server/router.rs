@@ -18,7 +18,6 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::Uri;
 use axum::response::Response;
-use axum::routing::any;
 use futures::FutureExt as _;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
@@ -61,7 +60,9 @@ struct Shared {
 pub fn router<D: Dispatch>(dispatch: D, config: ServerConfig, errors: &'static ProtocolErrors) -> Router {
     let nonces = NonceCache::new(config.nonce_capacity());
     let shared = Arc::new(Shared { dispatch: Box::new(dispatch), config, errors, nonces });
-    Router::new().route("/", any(handle)).fallback(handle).with_state(shared)
+    // Every path and method reaches the one handler (the protocol ignores the path and answers
+    // an unsupported method itself), so there is no route table to match.
+    Router::new().fallback(handle).with_state(shared)
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
@@ -102,12 +103,19 @@ async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response
     // looked at only if reading fails.
     let uri = request.uri().clone();
     let early = || WireFormat::parse(query_param(&uri, common::FORMAT).as_deref()).unwrap_or_default();
+    // One timer for the whole request, polled by both stages.
+    let deadline_passed = tokio::time::sleep_until(deadline);
+    tokio::pin!(deadline_passed);
+
     let reading = AssertUnwindSafe(decode::read(request, shared.config.body_limit(), shared.errors)).catch_unwind();
-    let incoming = match tokio::time::timeout_at(deadline, reading).await {
-        Ok(Ok(Ok(incoming))) => incoming,
-        Ok(Ok(Err(reply))) => return refuse(early(), reply),
-        Ok(Err(_)) => return refuse(early(), panicked()),
-        Err(_) => return refuse(early(), timed_out()),
+    let incoming = tokio::select! {
+        biased;
+        read = reading => match read {
+            Ok(Ok(incoming)) => incoming,
+            Ok(Err(reply)) => return refuse(early(), reply),
+            Err(_) => return refuse(early(), panicked()),
+        },
+        () = &mut deadline_passed => return refuse(early(), timed_out()),
     };
 
     let Some(format) = WireFormat::parse(incoming.params.get(common::FORMAT)) else {
@@ -115,17 +123,21 @@ async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response
         return refuse(WireFormat::Json, reply);
     };
     let processing = AssertUnwindSafe(process(shared, request_id, incoming)).catch_unwind();
-    match tokio::time::timeout_at(deadline, processing).await {
-        Ok(Ok(Ok((action, success)))) => match render::success(format, &action, request_id, &success) {
+    let processed = tokio::select! {
+        biased;
+        processed = processing => processed,
+        () = &mut deadline_passed => return refuse(format, timed_out()),
+    };
+    match processed {
+        Ok(Ok((action, success))) => match render::success(format, &action, request_id, &success) {
             Ok(response) => response,
             Err(e) => {
                 tracing::error!(action = loggable(&action), error = %e, "response does not serialize");
                 refuse(format, ErrorReply::Internal)
             }
         },
-        Ok(Ok(Err(reply))) => refuse(format, reply),
-        Ok(Err(_)) => refuse(format, panicked()),
-        Err(_) => refuse(format, timed_out()),
+        Ok(Err(reply)) => refuse(format, reply),
+        Err(_) => refuse(format, panicked()),
     }
 }
 
