@@ -68,12 +68,46 @@ impl Service {
 
     /// As [`Service::start_with`], with the configuration file `config`.
     pub fn start_config(dir: &Path, config_text: &str, env: &[(&str, &str)]) -> Service {
+        Service::launch(dir, config_text, env, false)
+    }
+
+    /// As [`Service::start_config`], for a test that fills the disk with
+    /// [`Service::limit_file_size`]: the process ignores `SIGXFSZ` (set by `sh` before `exec`, and
+    /// inherited), so a write beyond its file size limit fails with `EFBIG`, as a write to a full
+    /// disk fails with `ENOSPC`, instead of killing the process.
+    pub fn start_disk_fillable(dir: &Path, config_text: &str) -> Service {
+        Service::launch(dir, config_text, &[], true)
+    }
+
+    /// Sets the soft file size limit (`RLIMIT_FSIZE`) of the running service: with `Some(bytes)`
+    /// every write at an offset at or beyond `bytes` fails, whatever the file (the disk is "full"
+    /// for it); `None` lifts the limit (the disk has room again). Only for a service started with
+    /// [`Service::start_disk_fillable`].
+    pub fn limit_file_size(&self, bytes: Option<u64>) {
+        let soft = bytes.map_or_else(|| "unlimited".to_owned(), |b| b.to_string());
+        let status = Command::new("prlimit")
+            .arg("--pid")
+            .arg(self.child.id().to_string())
+            .arg(format!("--fsize={soft}:"))
+            .status()
+            .expect("run prlimit (util-linux)");
+        assert!(status.success(), "prlimit --fsize={soft}: failed");
+    }
+
+    fn launch(dir: &Path, config_text: &str, env: &[(&str, &str)], ignore_sigxfsz: bool) -> Service {
         let config = dir.join("smartag.toml");
         std::fs::write(&config, config_text).expect("write the test config");
         let db = dir.join("data").join("smartag.db");
         let log = dir.join("service.log");
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open the log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_smartag-service"));
+        let binary = env!("CARGO_BIN_EXE_smartag-service");
+        let mut command = if ignore_sigxfsz {
+            let mut sh = Command::new("sh");
+            sh.arg("-c").arg("trap '' XFSZ; exec \"$0\" \"$@\"").arg(binary);
+            sh
+        } else {
+            Command::new(binary)
+        };
         command
             .arg("--listen")
             .arg("127.0.0.1:0")
