@@ -380,7 +380,9 @@ fn a_full_disk_answers_internal_error_without_details_and_recovers_without_resta
     let page = reply.json();
     let users: Vec<(&str, i64)> = page["Users"]["User"]
         .as_array()
-        .map(|users| users.iter().map(|u| (u["UserName"].as_str().unwrap_or(""), u["Bandwidth"].as_i64().unwrap_or(0))).collect())
+        .map(|users| {
+            users.iter().map(|u| (u["UserName"].as_str().unwrap_or(""), u["Bandwidth"].as_i64().unwrap_or(0))).collect()
+        })
         .unwrap_or_default();
     assert_eq!(users, [("before01", 88), ("after001", 20)], "after a restart: {}", reply.body);
     let mails = std::fs::read_dir(dir.path().join("data").join("outbox")).expect("outbox").count();

@@ -229,6 +229,10 @@ pub struct Call {
     pub at: OffsetDateTime,
     pub nonce: String,
     pub signed: bool,
+    /// The `Version` sent (the API's by default).
+    pub api_version: String,
+    /// The date sent instead of `at` formatted (`Timestamp` under 1.0, `x-acs-date` under 3).
+    pub date_text: Option<String>,
 }
 
 impl Call {
@@ -245,6 +249,8 @@ impl Call {
             at: OffsetDateTime::now_utc(),
             nonce: new_nonce(),
             signed: true,
+            api_version: "2018-03-13".to_owned(),
+            date_text: None,
         }
     }
 
@@ -274,6 +280,7 @@ impl Call {
         let body = self.body();
         let has_body = self.form.is_some() || self.raw_body.is_some();
         let host = addr.to_string();
+        let date = self.date_text.clone().unwrap_or_else(|| format_timestamp(self.at));
         let mut headers: Vec<(String, String)> = Vec::new();
         if has_body {
             headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
@@ -282,14 +289,14 @@ impl Call {
             Version::V1 => {
                 let mut query = vec![
                     p("Action", &self.action),
-                    p("Version", "2018-03-13"),
+                    p("Version", &self.api_version),
                     p("Format", "JSON"),
                     p("AccessKeyId", &self.key_id),
                     p("SignatureMethod", "HMAC-SHA1"),
                     p("SignatureType", ""),
                     p("SignatureVersion", "1.0"),
                     p("SignatureNonce", &self.nonce),
-                    p("Timestamp", &format_timestamp(self.at)),
+                    p("Timestamp", &date),
                 ];
                 query.extend(self.query.iter().cloned());
                 if self.signed {
@@ -307,11 +314,10 @@ impl Call {
                 let query = join(&self.query);
                 let params = Params::parse_urlencoded(query.as_bytes());
                 let hash = v3::hash_payload(&body);
-                let date = format_timestamp(self.at);
                 let mut signed: Vec<(&str, &str)> = vec![
                     ("host", host.as_str()),
                     ("x-acs-action", self.action.as_str()),
-                    ("x-acs-version", "2018-03-13"),
+                    ("x-acs-version", self.api_version.as_str()),
                     ("x-acs-date", date.as_str()),
                     ("x-acs-signature-nonce", self.nonce.as_str()),
                     ("x-acs-content-sha256", hash.as_str()),
