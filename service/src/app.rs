@@ -45,10 +45,23 @@ pub fn build(config: Config, data: &Path) -> Result<axum::Router> {
         .iter()
         .map(|k| (k.id.clone(), KeyMaterial { secret: k.secret.clone(), security_token: k.security_token.clone() }))
         .collect();
-    let server = ServerConfig::builder(&smartag_server::SERVICE)
+    let limits = config.limits();
+    let mut server = ServerConfig::builder(&smartag_server::SERVICE)
         .host_id(smartag_server::HOST_ID)
-        .authentication(Authentication::signature(keys))
-        .build();
+        .authentication(Authentication::signature(keys));
+    if let Some(timeout) = limits.request_timeout {
+        server = server.request_timeout(timeout);
+    }
+    if let Some(bytes) = limits.body_limit {
+        server = server.body_limit(bytes);
+    }
+    if let Some(capacity) = limits.nonce_capacity {
+        server = server.nonce_capacity(capacity);
+    }
+    if let Some(window) = limits.timestamp_window {
+        server = server.timestamp_window(window);
+    }
+    let server = server.build();
     Ok(smartag_server::router(SmartagService::new(Arc::new(config), store, outbox), server))
 }
 

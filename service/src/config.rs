@@ -13,6 +13,12 @@
 //! id = "sag-demo"
 //! cidr = "10.10.0.0/24"       # optional: without one, Create answers SAG.CidrEmpty
 //! max_users = 100             # optional, default 100
+//!
+//! [limits]                    # optional, and so is each of its keys (the defaults below)
+//! request_timeout_ms = 30000  # a request not answered in time gets ServiceUnavailable (503)
+//! body_limit_bytes = 65536    # a larger body gets RequestTooLarge (413)
+//! nonce_capacity = 1000000    # live nonces remembered; beyond them requests get Throttling
+//! timestamp_window_s = 900    # accepted clock skew either way; nonces live this long
 //! ```
 //!
 //! Unknown keys are rejected. [`Config::load`] reports a TOML error at the `file:line:column` where
@@ -27,7 +33,8 @@
 //! - `cidr` is an IPv4 network written with its network address (`10.10.0.0/24`, not
 //!   `10.10.0.5/24`), with a prefix of at most `/30` (at least two usable host addresses: the first
 //!   is the gateway, see [`crate::addressing`]) and inside a private (RFC 1918) range;
-//! - `max_users` is between 1 and 4294967295.
+//! - `max_users` is between 1 and 4294967295;
+//! - each `[limits]` value is inside the range [`Limits`] documents (zero is never allowed).
 //!
 //! A `max_users` larger than the block's client addresses is allowed: Create then answers
 //! `ClientUser.UserOverLimit` when the block runs out of addresses.
@@ -35,8 +42,9 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::ops::Range;
+use std::ops::{Range, RangeInclusive};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ipnet::Ipv4Net;
 use serde::Deserialize;
@@ -88,6 +96,33 @@ cidr = "10.20.0.0/24"
 max_users = 5
 "#;
 
+/// The range of `request_timeout_ms` in `[limits]`: 100 ms to one hour.
+pub const REQUEST_TIMEOUT_MS_RANGE: RangeInclusive<u64> = 100..=3_600_000;
+/// The range of `body_limit_bytes` in `[limits]`: 1 KiB to 100 MiB.
+pub const BODY_LIMIT_BYTES_RANGE: RangeInclusive<u64> = 1024..=100 * 1024 * 1024;
+/// The range of `nonce_capacity` in `[limits]`: 1 to 10,000,000 live nonces.
+pub const NONCE_CAPACITY_RANGE: RangeInclusive<u64> = 1..=10_000_000;
+/// The range of `timestamp_window_s` in `[limits]`: one second to one day.
+pub const TIMESTAMP_WINDOW_S_RANGE: RangeInclusive<u64> = 1..=86_400;
+
+/// The server limits of the `[limits]` table. A value the file does not give is `None`: the
+/// server's own default applies (request timeout 30 s, body limit 64 KiB, 1,000,000 nonces, a
+/// timestamp window of 15 minutes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Limits {
+    /// How long a request may take before it is answered `ServiceUnavailable` (503); within
+    /// [`REQUEST_TIMEOUT_MS_RANGE`] milliseconds.
+    pub request_timeout: Option<Duration>,
+    /// The largest request body accepted, in bytes (a larger one is answered `RequestTooLarge`,
+    /// 413); within [`BODY_LIMIT_BYTES_RANGE`].
+    pub body_limit: Option<usize>,
+    /// The most live nonces remembered (the replay memory); when it is full, requests are refused
+    /// with `Throttling`. Within [`NONCE_CAPACITY_RANGE`].
+    pub nonce_capacity: Option<usize>,
+    /// The accepted clock skew either way; within [`TIMESTAMP_WINDOW_S_RANGE`] seconds.
+    pub timestamp_window: Option<Duration>,
+}
+
 /// An access key callers sign requests with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKey {
@@ -126,6 +161,7 @@ pub struct Config {
     listen: Option<SocketAddr>,
     access_keys: Vec<AccessKey>,
     instances: Vec<Instance>,
+    limits: Limits,
     demo: bool,
 }
 
@@ -198,6 +234,11 @@ impl Config {
     /// All instances, in file order.
     pub fn instances(&self) -> &[Instance] {
         &self.instances
+    }
+
+    /// The server limits of the `[limits]` table (all `None` without one).
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// The instance `id` in `region`, if configured.
@@ -309,6 +350,16 @@ struct RawConfig {
     access_keys: Vec<RawAccessKey>,
     #[serde(default)]
     instances: Vec<RawInstance>,
+    limits: Option<RawLimits>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    request_timeout_ms: Option<Spanned<i64>>,
+    body_limit_bytes: Option<Spanned<i64>>,
+    nonce_capacity: Option<Spanned<i64>>,
+    timestamp_window_s: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -425,8 +476,10 @@ impl Checker<'_> {
             });
         }
 
+        let limits = raw.limits.map(|limits| self.check_limits(limits)).unwrap_or_default();
+
         if self.problems.is_empty() {
-            Ok(Config { listen, access_keys, instances, demo: false })
+            Ok(Config { listen, access_keys, instances, limits, demo: false })
         } else {
             self.problems.sort_by_key(|problem| (problem.location.line, problem.location.column));
             Err(ConfigError::Invalid(self.problems))
@@ -449,6 +502,46 @@ impl Checker<'_> {
         };
         if let Some(message) = message {
             self.problem(Some(value.span()), message);
+        }
+    }
+
+    fn check_limits(&mut self, raw: RawLimits) -> Limits {
+        let request_timeout = self
+            .check_limit("request_timeout_ms", raw.request_timeout_ms, REQUEST_TIMEOUT_MS_RANGE, "milliseconds")
+            .map(Duration::from_millis);
+        let body_limit = self
+            .check_limit("body_limit_bytes", raw.body_limit_bytes, BODY_LIMIT_BYTES_RANGE, "bytes")
+            .and_then(|bytes| usize::try_from(bytes).ok());
+        let nonce_capacity = self
+            .check_limit("nonce_capacity", raw.nonce_capacity, NONCE_CAPACITY_RANGE, "nonces")
+            .and_then(|capacity| usize::try_from(capacity).ok());
+        let timestamp_window = self
+            .check_limit("timestamp_window_s", raw.timestamp_window_s, TIMESTAMP_WINDOW_S_RANGE, "seconds")
+            .map(Duration::from_secs);
+        Limits { request_timeout, body_limit, nonce_capacity, timestamp_window }
+    }
+
+    /// A `[limits]` value inside `range`; outside it, a problem saying what is allowed.
+    fn check_limit(
+        &mut self,
+        key: &str,
+        value: Option<Spanned<i64>>,
+        range: RangeInclusive<u64>,
+        unit: &str,
+    ) -> Option<u64> {
+        let value = value?;
+        match u64::try_from(*value.get_ref()) {
+            Ok(number) if range.contains(&number) => Some(number),
+            _ => {
+                let message = format!(
+                    "limits.{key} must be between {} and {} {unit}, not {}",
+                    range.start(),
+                    range.end(),
+                    value.get_ref()
+                );
+                self.problem(Some(value.span()), message);
+                None
+            }
         }
     }
 

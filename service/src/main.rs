@@ -39,6 +39,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // A log line that cannot be written (a full disk) is lost, not reported with `eprintln!`,
+        // which would panic on the same full disk and abort the request being logged.
+        .log_internal_errors(false)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,

@@ -46,3 +46,60 @@ fn help_lists_the_options() {
         assert!(text.contains(opt), "{opt} missing from --help:\n{text}");
     }
 }
+
+/// A database file the process may not write: the service refuses to start, naming the file,
+/// rather than answer every write with an error until restarted. Root writes whatever the mode
+/// says, so as root the service runs as `nobody` (with `setpriv`) on a file root owns.
+#[test]
+fn a_database_file_it_cannot_write_is_refused_with_its_name() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let db = data.join("smartag.db");
+    // A database with the current schema, as a previous run leaves it (nothing to migrate).
+    std::fs::create_dir_all(&data).expect("data folder");
+    drop(smartag_service::store::Store::open(&db).expect("create the database"));
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o444)).expect("chmod 444");
+
+    let is_root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let mut command = if is_root {
+        // nobody must reach the binary and own the folders the service creates things in.
+        for path in [dir.path(), data.as_path()] {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).expect("chmod 755");
+        }
+        let chown = Command::new("chown").arg("65534:65534").arg(&data).status().expect("run chown");
+        assert!(chown.success());
+        let mut command = Command::new("setpriv");
+        command.args(["--reuid=65534", "--regid=65534", "--clear-groups", env!("CARGO_BIN_EXE_smartag-service")]);
+        command
+    } else {
+        service()
+    };
+    let log = dir.path().join("stderr.log");
+    let mut child = command
+        .args(["--listen", "127.0.0.1:0", "--data"])
+        .arg(&db)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("the log file"))
+        .spawn()
+        .expect("run the service");
+    // A hang guard only: a service that started would run until killed.
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the service") {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "the service started on a read-only database: {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let err = std::fs::read_to_string(&log).expect("the log");
+    assert!(!status.success(), "{err}");
+    assert!(err.contains(&format!("database {} is read-only for this process", db.display())), "{err}");
+}

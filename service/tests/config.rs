@@ -2,9 +2,11 @@
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use smartag_service::config::{
-    Config, ConfigError, DEFAULT_LISTEN, DEFAULT_MAX_USERS, DEMO_ACCESS_KEY_SECRET, DEMO_CONFIG_TOML,
+    BODY_LIMIT_BYTES_RANGE, Config, ConfigError, DEFAULT_LISTEN, DEFAULT_MAX_USERS, DEMO_ACCESS_KEY_SECRET,
+    DEMO_CONFIG_TOML, Limits, NONCE_CAPACITY_RANGE, REQUEST_TIMEOUT_MS_RANGE, TIMESTAMP_WINDOW_S_RANGE,
 };
 
 const GOOD: &str = r#"listen = "0.0.0.0:9000"
@@ -257,4 +259,68 @@ secret = "perm-secret"
     assert_eq!(places, [(Some(4), Some(18))]);
     assert!(messages.contains("security_token has leading or trailing whitespace"), "{messages}");
     assert!(!messages.contains(" t\""), "a token is never echoed: {messages}");
+}
+
+#[test]
+fn limits_are_optional_and_each_key_is_too() {
+    assert_eq!(parse(GOOD).expect("valid").limits(), Limits::default());
+    assert_eq!(Config::demo().limits(), Limits::default());
+
+    let text = format!(
+        "{GOOD}\n[limits]\nrequest_timeout_ms = 2500\nbody_limit_bytes = 1024\nnonce_capacity = 1\ntimestamp_window_s = 60\n"
+    );
+    let limits = parse(&text).expect("valid limits").limits();
+    assert_eq!(
+        limits,
+        Limits {
+            request_timeout: Some(Duration::from_millis(2500)),
+            body_limit: Some(1024),
+            nonce_capacity: Some(1),
+            timestamp_window: Some(Duration::from_secs(60)),
+        }
+    );
+    let only_one = parse(&format!("{GOOD}\n[limits]\nnonce_capacity = 5000\n")).expect("valid").limits();
+    assert_eq!(only_one, Limits { nonce_capacity: Some(5000), ..Limits::default() });
+
+    // The ends of each range are allowed.
+    for (key, range) in [
+        ("request_timeout_ms", REQUEST_TIMEOUT_MS_RANGE),
+        ("body_limit_bytes", BODY_LIMIT_BYTES_RANGE),
+        ("nonce_capacity", NONCE_CAPACITY_RANGE),
+        ("timestamp_window_s", TIMESTAMP_WINDOW_S_RANGE),
+    ] {
+        for value in [range.start(), range.end()] {
+            parse(&format!("{GOOD}\n[limits]\n{key} = {value}\n")).unwrap_or_else(|e| panic!("{key} = {value}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn zero_and_absurd_limits_are_refused_at_their_value_with_what_is_allowed() {
+    // GOOD has 15 lines and a blank one follows: `[limits]` is line 17.
+    let text = format!(
+        "{GOOD}\n[limits]\nrequest_timeout_ms = 0\nbody_limit_bytes = 10_000_000_000\nnonce_capacity = -1\n\
+         timestamp_window_s = 604800\n"
+    );
+    let error = parse(&text).expect_err("invalid limits");
+    assert!(matches!(error, ConfigError::Invalid(_)), "{error:?}");
+    let (places, messages) = problems(&error);
+    assert_eq!(places, vec![(Some(18), Some(22)), (Some(19), Some(20)), (Some(20), Some(18)), (Some(21), Some(22))]);
+    for expected in [
+        "limits.request_timeout_ms must be between 100 and 3600000 milliseconds, not 0",
+        "limits.body_limit_bytes must be between 1024 and 104857600 bytes, not 10000000000",
+        "limits.nonce_capacity must be between 1 and 10000000 nonces, not -1",
+        "limits.timestamp_window_s must be between 1 and 86400 seconds, not 604800",
+    ] {
+        assert!(messages.contains(expected), "missing {expected:?} in:\n{messages}");
+    }
+    assert!(error.to_string().contains("smartag.toml:18:22: limits.request_timeout_ms"), "{error}");
+
+    // A wrong type or an unknown key is located by the parser.
+    let error = parse(&format!("{GOOD}\n[limits]\nrequest_timeout_ms = \"30s\"\n")).expect_err("a string");
+    assert_eq!(problems(&error).0, vec![(Some(18), Some(22))], "{error}");
+    let error = parse(&format!("{GOOD}\n[limits]\nrequest_timeout = 30\n")).expect_err("unknown key");
+    let (places, messages) = problems(&error);
+    assert_eq!(places, vec![(Some(18), Some(1))], "{error}");
+    assert!(messages.contains("unknown field `request_timeout`"), "{messages}");
 }

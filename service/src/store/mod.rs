@@ -150,6 +150,17 @@ pub enum StoreError {
         /// The journal mode SQLite reported.
         mode: String,
     },
+    /// The process may not write the database file (its mode or owner, or a read-only file
+    /// system); the service writes to it, so it does not start.
+    #[error(
+        "database {} is read-only for this process: the service needs to write it (check the owner and mode of \
+         the file and its folder)",
+        path.display()
+    )]
+    ReadOnly {
+        /// The file.
+        path: PathBuf,
+    },
     /// The database's schema version is not one this build knows.
     #[error("database {} has schema version {found}; this build knows versions 0 to {supported}", path.display())]
     SchemaVersion {
@@ -331,6 +342,11 @@ impl Store {
         let path = path.as_ref().to_path_buf();
         create_private_file(&path)?;
         let mut connection = write::connect(&path)?;
+        // SQLite falls back to a read-only connection when it may not write the file, and such a
+        // connection never becomes writable: refuse it here rather than fail every write.
+        if connection.is_readonly(rusqlite::MAIN_DB).map_err(schema::open_error(&path, "checking write access"))? {
+            return Err(StoreError::ReadOnly { path });
+        }
         schema::migrate(&mut connection, &path)?;
         let readers = read::Readers::open(&path)?;
         let (jobs, queue) = mpsc::channel();

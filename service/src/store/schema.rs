@@ -137,7 +137,7 @@ fn v2_fill_ip_num(tx: &Transaction<'_>) -> Result<(), StoreError> {
 /// The schema version this build creates and understands.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-fn open_error(path: &Path, context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
+pub(super) fn open_error(path: &Path, context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
     let path = path.to_path_buf();
     move |source| StoreError::Open { path, context, source }
 }

@@ -68,12 +68,46 @@ impl Service {
 
     /// As [`Service::start_with`], with the configuration file `config`.
     pub fn start_config(dir: &Path, config_text: &str, env: &[(&str, &str)]) -> Service {
+        Service::launch(dir, config_text, env, false)
+    }
+
+    /// As [`Service::start_config`], for a test that fills the disk with
+    /// [`Service::limit_file_size`]: the process ignores `SIGXFSZ` (set by `sh` before `exec`, and
+    /// inherited), so a write beyond its file size limit fails with `EFBIG`, as a write to a full
+    /// disk fails with `ENOSPC`, instead of killing the process.
+    pub fn start_disk_fillable(dir: &Path, config_text: &str) -> Service {
+        Service::launch(dir, config_text, &[], true)
+    }
+
+    /// Sets the soft file size limit (`RLIMIT_FSIZE`) of the running service: with `Some(bytes)`
+    /// every write at an offset at or beyond `bytes` fails, whatever the file (the disk is "full"
+    /// for it); `None` lifts the limit (the disk has room again). Only for a service started with
+    /// [`Service::start_disk_fillable`].
+    pub fn limit_file_size(&self, bytes: Option<u64>) {
+        let soft = bytes.map_or_else(|| "unlimited".to_owned(), |b| b.to_string());
+        let status = Command::new("prlimit")
+            .arg("--pid")
+            .arg(self.child.id().to_string())
+            .arg(format!("--fsize={soft}:"))
+            .status()
+            .expect("run prlimit (util-linux)");
+        assert!(status.success(), "prlimit --fsize={soft}: failed");
+    }
+
+    fn launch(dir: &Path, config_text: &str, env: &[(&str, &str)], ignore_sigxfsz: bool) -> Service {
         let config = dir.join("smartag.toml");
         std::fs::write(&config, config_text).expect("write the test config");
         let db = dir.join("data").join("smartag.db");
         let log = dir.join("service.log");
         let log_file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open the log file");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_smartag-service"));
+        let binary = env!("CARGO_BIN_EXE_smartag-service");
+        let mut command = if ignore_sigxfsz {
+            let mut sh = Command::new("sh");
+            sh.arg("-c").arg("trap '' XFSZ; exec \"$0\" \"$@\"").arg(binary);
+            sh
+        } else {
+            Command::new(binary)
+        };
         command
             .arg("--listen")
             .arg("127.0.0.1:0")
@@ -195,6 +229,10 @@ pub struct Call {
     pub at: OffsetDateTime,
     pub nonce: String,
     pub signed: bool,
+    /// The `Version` sent (the API's by default).
+    pub api_version: String,
+    /// The date sent instead of `at` formatted (`Timestamp` under 1.0, `x-acs-date` under 3).
+    pub date_text: Option<String>,
 }
 
 impl Call {
@@ -211,6 +249,8 @@ impl Call {
             at: OffsetDateTime::now_utc(),
             nonce: new_nonce(),
             signed: true,
+            api_version: "2018-03-13".to_owned(),
+            date_text: None,
         }
     }
 
@@ -240,6 +280,7 @@ impl Call {
         let body = self.body();
         let has_body = self.form.is_some() || self.raw_body.is_some();
         let host = addr.to_string();
+        let date = self.date_text.clone().unwrap_or_else(|| format_timestamp(self.at));
         let mut headers: Vec<(String, String)> = Vec::new();
         if has_body {
             headers.push(("content-type".into(), "application/x-www-form-urlencoded".into()));
@@ -248,14 +289,14 @@ impl Call {
             Version::V1 => {
                 let mut query = vec![
                     p("Action", &self.action),
-                    p("Version", "2018-03-13"),
+                    p("Version", &self.api_version),
                     p("Format", "JSON"),
                     p("AccessKeyId", &self.key_id),
                     p("SignatureMethod", "HMAC-SHA1"),
                     p("SignatureType", ""),
                     p("SignatureVersion", "1.0"),
                     p("SignatureNonce", &self.nonce),
-                    p("Timestamp", &format_timestamp(self.at)),
+                    p("Timestamp", &date),
                 ];
                 query.extend(self.query.iter().cloned());
                 if self.signed {
@@ -273,11 +314,10 @@ impl Call {
                 let query = join(&self.query);
                 let params = Params::parse_urlencoded(query.as_bytes());
                 let hash = v3::hash_payload(&body);
-                let date = format_timestamp(self.at);
                 let mut signed: Vec<(&str, &str)> = vec![
                     ("host", host.as_str()),
                     ("x-acs-action", self.action.as_str()),
-                    ("x-acs-version", "2018-03-13"),
+                    ("x-acs-version", self.api_version.as_str()),
                     ("x-acs-date", date.as_str()),
                     ("x-acs-signature-nonce", self.nonce.as_str()),
                     ("x-acs-content-sha256", hash.as_str()),
