@@ -30,7 +30,7 @@ pub const SIGNATURE_DOES_NOT_MATCH: ErrorSpec = ErrorSpec::new(
     "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}",
 );
 
-/// `IncompleteSignature` (HTTP 400): A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
+/// `IncompleteSignature` (HTTP 400): A version 3 (ACS3-HMAC-SHA256) request whose Authorization header is missing or malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, which also carries version 1.0 signature parameters, or whose body does not hash to `x-acs-content-sha256` (the reason then ends with the server's string to sign). A well-formed version 3 signature that does not match is `SignatureDoesNotMatch`.
 pub const INCOMPLETE_SIGNATURE: ErrorSpec = ErrorSpec::new(
     "IncompleteSignature",
     400,
@@ -257,7 +257,7 @@ pub enum ProtocolCode {
     /// `SignatureDoesNotMatch` (HTTP 400): The signature does not match the server's: under version 1.0 the Signature parameter is not the HMAC-SHA1 of the server's string to sign, under version 3 the Authorization header's Signature is not the HMAC-SHA256 of it (a wrong secret, most often).
     SignatureDoesNotMatch,
 
-    /// `IncompleteSignature` (HTTP 400): A version 3 (ACS3-HMAC-SHA256) request whose signature does not match (the reason is then `server string to sign is:` and the server's string to sign), whose Authorization header is malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, or whose body does not hash to `x-acs-content-sha256`.
+    /// `IncompleteSignature` (HTTP 400): A version 3 (ACS3-HMAC-SHA256) request whose Authorization header is missing or malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, which also carries version 1.0 signature parameters, or whose body does not hash to `x-acs-content-sha256` (the reason then ends with the server's string to sign). A well-formed version 3 signature that does not match is `SignatureDoesNotMatch`.
     IncompleteSignature,
 
     /// `MissingSecurityToken` (HTTP 400): An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
