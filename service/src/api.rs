@@ -60,6 +60,28 @@ fn user(r: UserRecord) -> User {
     }
 }
 
+/// The answers of Create and Modify: the same four fields of the account, written once.
+trait AccountAnswer: Default {
+    fn with(user_name: String, user_mail: String, bandwidth: i64, client_ip: String) -> Self;
+}
+
+macro_rules! account_answer {
+    ($($response:ty),*) => {$(
+        impl AccountAnswer for $response {
+            fn with(user_name: String, user_mail: String, bandwidth: i64, client_ip: String) -> Self {
+                Self { user_name, user_mail, bandwidth, client_ip: Some(client_ip), ..Default::default() }
+            }
+        }
+    )*};
+}
+
+account_answer!(CreateSmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserResponse);
+
+/// The answer of Create or Modify for the stored account `record`.
+fn account_answer<R: AccountAnswer>(record: UserRecord) -> R {
+    R::with(record.user_name, record.user_mail, record.bandwidth, record.client_ip)
+}
+
 impl SmartagApi for SmartagService {
     async fn create_smart_access_gateway_client_user(
         &self,
@@ -117,13 +139,7 @@ impl SmartagApi for SmartagService {
                 }
             };
             tracing::info!(request_id = %request_id, instance = %instance.id, "client user created");
-            Ok(CreateSmartAccessGatewayClientUserResponse {
-                user_name: record.user_name,
-                user_mail: record.user_mail,
-                bandwidth: record.bandwidth,
-                client_ip: Some(record.client_ip),
-                ..Default::default()
-            })
+            Ok(account_answer(record))
         })
         .await
     }
@@ -150,13 +166,7 @@ impl SmartagApi for SmartagService {
                     ModifyUserError::NotFound { .. } => ServerError::api(ModifyCode::ClientUserNotExist),
                     ModifyUserError::Store(e) => ServerError::internal(e),
                 })?;
-            Ok(ModifySmartAccessGatewayClientUserResponse {
-                user_name: record.user_name,
-                user_mail: record.user_mail,
-                bandwidth: record.bandwidth,
-                client_ip: Some(record.client_ip),
-                ..Default::default()
-            })
+            Ok(account_answer(record))
         })
         .await
     }

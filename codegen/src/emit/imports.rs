@@ -38,6 +38,7 @@ const PRELUDE: &[(&str, usize)] = &[
     ("core::default::Default", 1),
     ("core::convert::Into", 1),
     ("core::convert::From", 1),
+    ("core::iter::IntoIterator", 1),
     ("core::marker::Send", 1),
     ("core::marker::Sync", 1),
 ];

@@ -1,9 +1,11 @@
 //! Emitters: one per generated crate. Each turns the resolved [`Api`](crate::ir::Api) into
 //! token streams, one per file; [`crate::render`] prints them.
 
+mod checks;
 pub mod client;
 pub(crate) mod imports;
 pub mod model;
+mod request;
 pub mod server;
 mod types;
 
