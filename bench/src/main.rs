@@ -310,7 +310,7 @@ async fn client_rows(settings: &Settings) -> Result<Vec<ClientRow>> {
                         warm_and_measure(callers, settings, |_, _| Ok(())).await?
                     }
                     Side::B => {
-                        let http = reqwest::Client::new();
+                        let http = driver::raw_http_client();
                         let estimate = raw_estimates.entry(concurrency).or_insert(FIRST_ESTIMATE);
                         let callers = pools(&host, Auth::On, *estimate, settings.warmup_secs, concurrency)?
                             .into_iter()
