@@ -7,10 +7,13 @@
 //! - [`wire`]: the requests both are sent, built (and signed) before any timed window;
 //! - [`driver`]: the load driver (hyper, one keep-alive connection per concurrent caller) and the
 //!   client callers (the generated client, raw reqwest with pre-signed requests);
-//! - [`stats`] and [`report`]: medians, spreads, ratios and `BENCHMARKS.md`.
+//! - [`stats`] and [`report`]: medians, spreads, ratios and `BENCHMARKS.md`;
+//! - [`build_cost`]: clean-build time and crate count of an application using the generated client
+//!   next to one using raw reqwest (`--build-cost`, its own section of `BENCHMARKS.md`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod build_cost;
 pub mod driver;
 pub mod fixture;
 pub mod report;

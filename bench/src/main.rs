@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use smartag_bench::build_cost;
 use smartag_bench::driver::{self, Caller, GeneratedCaller, HyperCaller, Pool, RawCaller};
 use smartag_bench::report::{self, ClientRow, Generator, Machine, Report, ServerRow, Settings};
 use smartag_bench::stats::{Rounds, Sample, Window};
@@ -40,6 +41,11 @@ struct Cli {
     /// Seconds per timed window (default 3, or 1 with --quick).
     #[arg(long)]
     window_secs: Option<f64>,
+    /// Measure only the build cost for users (clean release builds of an application using the
+    /// generated client and of one using raw reqwest, several minutes) and rewrite only that
+    /// section of the report.
+    #[arg(long)]
+    build_cost: bool,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +73,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Cmd::Serve { side, auth, port }) => serve(side, auth, port),
+        None if cli.build_cost => build_cost(&cli),
         None => run(&cli),
     };
     match result {
@@ -180,10 +187,31 @@ fn run(cli: &Cli) -> Result<()> {
         client,
         generator: Some(generator),
     };
-    let text = report::render(&report);
+    let mut text = report::render(&report);
+    // The build-cost section is measured by `--build-cost` only: keep it.
+    if let Some(section) = std::fs::read_to_string(&out).ok().as_deref().and_then(build_cost::section) {
+        text = build_cost::splice(&text, &format!("{section}\n"));
+    }
     std::fs::write(&out, &text).with_context(|| format!("writing {}", out.display()))?;
     println!("{text}");
     eprintln!("wrote {} in {:.0} s", out.display(), report.total_secs);
+    Ok(())
+}
+
+/// `--build-cost`: measures the build cost for users and rewrites that section of the report only.
+fn build_cost(cli: &Cli) -> Result<()> {
+    let out = cli.out.clone().unwrap_or_else(|| workspace_root().join("BENCHMARKS.md"));
+    let machine = machine();
+    let rows = build_cost::measure(&workspace_root())?;
+    let existing = std::fs::read_to_string(&out).unwrap_or_default();
+    let about = format!(
+        "{} ({} logical CPUs), {}, load average before {}",
+        machine.cpu, machine.nproc, machine.rustc, machine.load_before
+    );
+    let section = build_cost::render(&rows, &about, &now_utc(), build_cost::notes(&existing));
+    std::fs::write(&out, build_cost::splice(&existing, &section))
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("{section}");
     Ok(())
 }
 
