@@ -213,6 +213,17 @@ impl Caller for GeneratedCaller {
     }
 }
 
+/// A plain `reqwest::Client`, built as an application builds one.
+///
+/// The workspace enables reqwest's rustls without a crypto provider (the runtime hands reqwest its
+/// own ring-based configuration; README, "Dependencies"), so an application building a plain
+/// reqwest client installs a process-wide provider first, as reqwest's documentation asks; this
+/// harness is such an application. Installing twice is harmless (the first provider stays).
+pub fn raw_http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A caller sending pre-signed requests with a plain `reqwest::Client` and decoding the answer
 /// with serde into a hand-written struct.
 pub struct RawCaller {

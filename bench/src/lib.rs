@@ -9,10 +9,13 @@
 //!   client callers (the generated client, raw reqwest with pre-signed requests);
 //! - [`service`]: the real service over SQLite at 1k, 10k and 100k users per instance, and its
 //!   in-process baselines (hashing, store creates, raw SQLite inserts);
-//! - [`stats`] and [`report`]: medians, spreads, ratios and `BENCHMARKS.md`.
+//! - [`stats`] and [`report`]: medians, spreads, ratios and `BENCHMARKS.md`;
+//! - [`build_cost`]: clean-build time and crate count of an application using the generated client
+//!   next to one using raw reqwest (`--build-cost`, its own section of `BENCHMARKS.md`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod build_cost;
 pub mod driver;
 pub mod fixture;
 pub mod report;

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
+use smartag_bench::build_cost;
 use smartag_bench::driver::{self, Caller, GeneratedCaller, HyperCaller, Pool, RawCaller};
 use smartag_bench::report::{self, ClientRow, Generator, Machine, Report, ServerRow, Settings};
 use smartag_bench::stats::{Rounds, Sample, Window};
@@ -45,6 +46,11 @@ struct Cli {
     /// Run only this section; the report is printed, and written only with --out.
     #[arg(long, value_enum)]
     only: Option<Section>,
+    /// Measure only the build cost for users (clean release builds of an application using the
+    /// generated client and of one using raw reqwest, several minutes) and rewrite only that
+    /// section of the report.
+    #[arg(long)]
+    build_cost: bool,
 }
 
 /// A section of the report.
@@ -96,6 +102,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Cmd::Serve { side, auth, port }) => serve(side, auth, port),
         Some(Cmd::ServeService { ref data, ref config }) => serve_service(data, config),
+        None if cli.build_cost => build_cost(&cli),
         None => run(&cli),
     };
     match result {
@@ -234,7 +241,11 @@ fn run(cli: &Cli) -> Result<()> {
         generator,
         service,
     };
-    let text = report::render(&report);
+    let mut text = report::render(&report);
+    // The build-cost section is measured by `--build-cost` only: keep it.
+    if let Some(section) = std::fs::read_to_string(&out).ok().as_deref().and_then(build_cost::section) {
+        text = build_cost::splice(&text, &format!("{section}\n"));
+    }
     println!("{text}");
     if cli.only.is_some() && cli.out.is_none() {
         eprintln!("--only: nothing written (pass --out FILE to write the partial report)");
@@ -242,6 +253,23 @@ fn run(cli: &Cli) -> Result<()> {
     }
     std::fs::write(&out, &text).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {} in {:.0} s", out.display(), report.total_secs);
+    Ok(())
+}
+
+/// `--build-cost`: measures the build cost for users and rewrites that section of the report only.
+fn build_cost(cli: &Cli) -> Result<()> {
+    let out = cli.out.clone().unwrap_or_else(|| workspace_root().join("BENCHMARKS.md"));
+    let machine = machine();
+    let rows = build_cost::measure(&workspace_root())?;
+    let existing = std::fs::read_to_string(&out).unwrap_or_default();
+    let about = format!(
+        "{} ({} logical CPUs), {}, load average before {}",
+        machine.cpu, machine.nproc, machine.rustc, machine.load_before
+    );
+    let section = build_cost::render(&rows, &about, &now_utc(), build_cost::notes(&existing));
+    std::fs::write(&out, build_cost::splice(&existing, &section))
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("{section}");
     Ok(())
 }
 
@@ -368,7 +396,7 @@ async fn client_rows(settings: &Settings) -> Result<Vec<ClientRow>> {
                         warm_and_measure(callers, settings, |_, _| Ok(())).await?
                     }
                     Side::B => {
-                        let http = reqwest::Client::new();
+                        let http = driver::raw_http_client();
                         let estimate = raw_estimates.entry(concurrency).or_insert(FIRST_ESTIMATE);
                         let callers = pools(&host, Auth::On, *estimate, settings.warmup_secs, concurrency)?
                             .into_iter()

@@ -57,7 +57,7 @@ async fn every_caller_works_against_both_sides() {
 
         let url = format!("http://{addr}{}", wire::path_and_query()).parse().expect("url");
         let pool = Pool::once_each(wire::signed_batch(&host, 2).expect("signed"));
-        let mut raw = RawCaller::new(reqwest::Client::new(), url, pool);
+        let mut raw = RawCaller::new(driver::raw_http_client(), url, pool);
         assert_eq!(raw.call().await.expect("raw"), Step::Done);
         assert_eq!(raw.call().await.expect("raw"), Step::Done);
         assert_eq!(raw.call().await.expect("raw"), Step::Exhausted);

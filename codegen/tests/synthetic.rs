@@ -121,13 +121,39 @@ fn a_large_awkward_spec_generates_code_that_compiles_warning_free() {
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
         std::fs::write(p, text).expect("write generated file");
     }
-    let target = root.join("target").join("synthetic-check");
-    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["clippy", "--offline", "--quiet", "--workspace", "--", "-D", "warnings"])
+    // The dependencies are checked in the target directory, with the flags and `--target`, that the
+    // compile-fail test of the generated client (`generated-client/tests/compile_fail.rs`) gives
+    // trybuild, so whichever of the two runs second reuses what the first checked instead of
+    // checking the whole dependency tree again.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("..").join("tests").join("trybuild");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(&cargo);
+    command
+        .args(["clippy", "--offline", "--quiet", "--workspace", "--target", &host_triple()])
+        // `-W dead_code` undoes the shared flags' `-A dead_code` for the generated crates.
+        .args(["--", "-D", "warnings", "-W", "dead_code"])
         .current_dir(ws)
-        .env("CARGO_TARGET_DIR", &target)
-        .output()
-        .expect("run cargo clippy");
+        .env("CARGO_TARGET_DIR", &target);
+    if std::env::var_os("RUSTFLAGS").is_none() && std::env::var_os("CARGO_ENCODED_RUSTFLAGS").is_none() {
+        command.env("CARGO_ENCODED_RUSTFLAGS", SHARED_RUSTFLAGS);
+    }
+    let out = command.output().expect("run cargo clippy");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "generated code for the synthetic spec does not compile cleanly:\n{stderr}");
+}
+
+/// The flags trybuild checks with in the compile-fail test of the generated client; keep in step
+/// with `SHARED_RUSTFLAGS` in `generated-client/tests/compile_fail.rs`.
+const SHARED_RUSTFLAGS: &str = "--cfg\x1ftrybuild\x1f--verbose\x1f-A\x1fdead_code\x1f--diagnostic-width=140";
+
+/// The host's target triple (trybuild always passes `--target`, which puts libraries under
+/// `<target-dir>/<triple>/`), from `rustc -vV`.
+fn host_triple() -> String {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let out = Command::new(rustc).arg("-vV").output().expect("run rustc -vV");
+    let text = String::from_utf8_lossy(&out.stdout);
+    text.lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no host line in rustc -vV:\n{text}"))
 }

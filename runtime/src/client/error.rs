@@ -80,6 +80,10 @@ pub enum ConfigError {
     /// The HTTP client could not be created (for example, no TLS backend could be initialised).
     #[error("the HTTP client could not be created: {0}")]
     HttpClient(#[source] reqwest::Error),
+    /// The TLS configuration could not be created (for example, the platform's trust store could not
+    /// be read).
+    #[error("the TLS configuration could not be created: {0}")]
+    Tls(#[source] rustls::Error),
 }
 
 /// Why an invocation failed, untyped: [`RpcClient::invoke`](super::RpcClient::invoke) answers it;

@@ -50,6 +50,7 @@ mod credentials;
 mod error;
 mod paging;
 pub mod retry;
+mod tls;
 mod transport;
 
 pub use config::{ClientConfig, ClientConfigBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, default_user_agent};
@@ -102,10 +103,18 @@ impl RpcClient {
     /// A client for `config`.
     ///
     /// # Errors
-    /// [`ConfigError::HttpClient`] when the HTTP client cannot be created (for example when the TLS
-    /// backend cannot be initialised).
+    /// [`ConfigError::Tls`] when the TLS configuration cannot be created (for example when the
+    /// platform's trust store cannot be read), [`ConfigError::HttpClient`] when the HTTP client
+    /// cannot be created.
+    ///
+    /// # TLS
+    /// rustls with the *ring* crypto provider and the operating system's trust store (through
+    /// `rustls-platform-verifier`), configured for this client only: no process-wide default
+    /// provider is installed, so the application's own choice stands.
     pub fn new(config: ClientConfig) -> Result<RpcClient, ConfigError> {
+        let tls = tls::client_config().map_err(ConfigError::Tls)?;
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .user_agent(config.user_agent.as_str())
