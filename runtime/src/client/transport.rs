@@ -21,7 +21,7 @@
 use reqwest::Url;
 use reqwest::header::HeaderValue;
 
-use crate::encoding::percent_encode;
+use crate::encoding::percent_encode_into;
 use crate::errors::{ApiError, ErrorBody};
 use crate::flatten::WireParam;
 use crate::operation::Operation;
@@ -161,7 +161,7 @@ fn build_v3(
 }
 
 /// Version 1.0: common parameters, the operation's parameters, and the signature over all of them
-/// for `POST`. Names and values are encoded with [`percent_encode`], so the bytes sent are the
+/// for `POST`. Names and values are encoded with [`percent_encode`](crate::encoding::percent_encode), so the bytes sent are the
 /// bytes signed.
 fn build_query(
     action: &str,
@@ -196,9 +196,9 @@ fn build_query(
         if !query.is_empty() {
             query.push('&');
         }
-        query.push_str(&percent_encode(name));
+        percent_encode_into(&mut query, name);
         query.push('=');
-        query.push_str(&percent_encode(value));
+        percent_encode_into(&mut query, value);
     }
     query
 }
