@@ -105,7 +105,6 @@ pub fn fill(path: &Path, users: usize) -> Result<()> {
 /// # Errors
 /// When the configuration, the database or the outbox cannot be opened, or serving fails.
 pub async fn serve(data: &Path, config: &Path, listener: tokio::net::TcpListener) -> Result<()> {
-    use axum::serve::ListenerExt as _;
     let config = smartag_service::config::Config::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
     let store = Store::open(data).context("opening the database")?;
     let outbox = smartag_service::outbox::Outbox::new(smartag_service::app::outbox_dir(data)).context("outbox")?;
@@ -115,9 +114,8 @@ pub async fn serve(data: &Path, config: &Path, listener: tokio::net::TcpListener
         .build();
     let service = smartag_service::api::SmartagService::new(Arc::new(config), store, outbox);
     let app = smartag_server::router(service, server);
-    let listener = listener.tap_io(|tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
+    // As the service serves (TCP_NODELAY included).
+    let listener = alibaba_rpc_runtime::server::listener::guard(listener);
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.context("serving")
 }
 

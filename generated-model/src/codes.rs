@@ -93,11 +93,11 @@ pub const INVALID_VERSION: ErrorSpec = ErrorSpec::new(
     "Specified parameter Version is not valid.",
 );
 
-/// `RequestTooLarge` (HTTP 413): The form body exceeds the server's body limit.
+/// `RequestTooLarge` (HTTP 413): The form body exceeds the server's body limit, or the request line exceeds 65,534 bytes (when served through the runtime's `listener::guard`).
 pub const REQUEST_TOO_LARGE: ErrorSpec = ErrorSpec::new(
     "RequestTooLarge",
     413,
-    "The request body is larger than the server accepts.",
+    "The request is larger than the server accepts.",
 );
 
 /// `ServiceUnavailable` (HTTP 503): The server could not answer in time, or is temporarily unavailable.
@@ -284,7 +284,7 @@ pub enum ProtocolCode {
     /// `InvalidVersion` (HTTP 400): The Version is not 2018-03-13.
     InvalidVersion,
 
-    /// `RequestTooLarge` (HTTP 413): The form body exceeds the server's body limit.
+    /// `RequestTooLarge` (HTTP 413): The form body exceeds the server's body limit, or the request line exceeds 65,534 bytes (when served through the runtime's `listener::guard`).
     RequestTooLarge,
 
     /// `ServiceUnavailable` (HTTP 503): The server could not answer in time, or is temporarily unavailable.

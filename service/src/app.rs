@@ -89,10 +89,13 @@ pub async fn run(options: Options) -> Result<()> {
     let local = listener.local_addr().context("reading the bound address")?;
     tracing::info!(address = %local, data = %options.data.display(), "smartag-service listening");
     println!("smartag-service listening on http://{local} (data: {})", options.data.display());
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")?;
+    axum::serve(
+        alibaba_rpc_runtime::server::listener::guard(listener),
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("serving")?;
     tracing::info!("smartag-service stopped");
     Ok(())
 }

@@ -75,9 +75,9 @@ fn hostile_parameters_get_the_spec_s_codes() {
     let dir = tempfile::tempdir().expect("temp dir");
     let service = Service::start(dir.path());
     let mut cases = Vec::new();
-    // hyper refuses a request line over 64 KiB with a bare 414 before the pipeline sees it (see
-    // `a_request_line_over_64_kib_is_refused_by_the_http_layer`), so an overlong value in the
-    // query is 60 KB; in a form body it is 100 KB.
+    // A request line over 64 KiB is refused as a whole (`RequestTooLarge`, see
+    // `a_request_line_over_64_kib_gets_the_envelope`), so an overlong value in the query is 60 KB;
+    // in a form body it is 100 KB.
     let big = "a".repeat(60 * 1024);
     let huge = "a".repeat(100 * 1024);
     let base = create("sag-demo", "hostile0");
@@ -453,16 +453,51 @@ fn hostile_bodies() {
     }
 }
 
-/// A request line over 64 KiB (hyper's limit) is refused by the HTTP layer with a bare 414, before
-/// the protocol pipeline sees it: a 4xx, though not the API's envelope. The service keeps serving.
+/// A request line over 64 KiB (hyper's limit on a request target) is answered `RequestTooLarge`
+/// in the API's envelope (the runtime's `listener::guard` replaces the line before hyper parses
+/// it), under both signature versions, and the service keeps serving.
 #[test]
-fn a_request_line_over_64_kib_is_refused_by_the_http_layer() {
+fn a_request_line_over_64_kib_gets_the_envelope() {
     let dir = tempfile::tempdir().expect("temp dir");
     let service = Service::start(dir.path());
     let huge = "a".repeat(100 * 1024);
     for v in [Version::V1, Version::V3] {
         let reply = service.send(&Call::new(v, CREATE, &with(&create("sag-demo", "hostile0"), "UserName", &huge)));
-        assert_eq!(reply.status, 414, "{v:?}: {}", reply.body);
+        reply.assert_error(413, "RequestTooLarge", &format!("{v:?}: 100 KB query"));
         service.assert_alive("100 KB query");
     }
+}
+
+/// On one kept-alive connection, an overlong request line, then an ordinary request sent right
+/// behind it (pipelined): each gets its own envelope, so the connection's framing was kept.
+#[test]
+fn a_pipelined_request_after_an_overlong_request_line_is_answered() {
+    use std::io::{Read as _, Write as _};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let service = Service::start(dir.path());
+    let mut stream = connect(service.addr).expect("connect");
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(20))).expect("timeout");
+    let pad = "p".repeat(70 * 1024);
+    let requests = format!(
+        "POST /?Action=X&Pad={pad} HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n\
+         POST /?Format=XML HTTP/1.1\r\nHost: h\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 9\r\n\r\nAction=Y&"
+    );
+    stream.write_all(requests.as_bytes()).expect("write");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !(String::from_utf8_lossy(&seen).contains("</Error>")) {
+        match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => seen.extend_from_slice(&buf[..n]),
+            Err(e) => panic!("reading the answers: {e}; so far: {}", String::from_utf8_lossy(&seen)),
+        }
+    }
+    let text = String::from_utf8_lossy(&seen);
+    let first = text.find("HTTP/1.1 413").expect(&text);
+    assert!(text[first..].contains("\"Code\":\"RequestTooLarge\""), "{text}");
+    let second = text[first + 1..].find("HTTP/1.1 ").map(|i| i + first + 1).expect(&text);
+    assert!(text[second..].contains("<RequestId>"), "{text}");
+    assert!(!text[second..].contains("RequestTooLarge"), "{text}");
+    service.assert_alive("pipelined after overlong");
 }

@@ -113,6 +113,11 @@ pub(crate) async fn read(
 ) -> Result<Incoming, ErrorReply> {
     let remote_addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr);
     let (parts, body) = request.into_parts();
+    if parts.uri.path() == super::framing::OVERLONG_PATH {
+        // Put there by `listener::guard` in place of a request line too long for hyper.
+        tracing::info!(code = errors.request_too_large.code, "request line too long");
+        return Err(ErrorReply::from_spec(&errors.request_too_large, &[]));
+    }
     if parts.method != Method::GET && parts.method != Method::POST {
         tracing::info!(code = errors.invalid_action.code, "unsupported HTTP method");
         return Err(ErrorReply::from_spec(&errors.invalid_action, &[("param", "Action")]));

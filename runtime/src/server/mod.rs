@@ -45,6 +45,8 @@ mod credentials;
 mod decode;
 mod dispatch;
 mod error;
+mod framing;
+pub mod listener;
 mod nonce;
 mod render;
 mod respond;
