@@ -18,6 +18,7 @@
 pub mod build_cost;
 pub mod driver;
 pub mod fixture;
+pub mod generator_scaling;
 pub mod report;
 pub mod server_a;
 pub mod server_b;

@@ -20,6 +20,7 @@ use smartag_bench::report::{self, ClientRow, Generator, Machine, Report, ServerR
 use smartag_bench::stats::{Rounds, Sample, Window};
 use smartag_bench::{Auth, Side, wire};
 
+mod sdk_section;
 mod service_section;
 
 #[derive(Parser)]
@@ -60,7 +61,9 @@ enum Section {
     Server,
     /// Generated client vs raw reqwest.
     Client,
-    /// The generator's timing.
+    /// Generated client vs Alibaba's official Python SDKs.
+    Sdk,
+    /// The generator's timing, and its scaling to 30 and 300 operations.
     Generator,
     /// The service's SQLite store at 1k, 10k and 100k users per instance.
     Service,
@@ -221,7 +224,20 @@ fn run(cli: &Cli) -> Result<()> {
         let client = if wanted(Section::Client) { client_rows(&settings).await? } else { Vec::new() };
         anyhow::Ok((server, client))
     })?;
-    let generator = if wanted(Section::Generator) { Some(generator(settings.generator_runs)?) } else { None };
+    let sdk = if wanted(Section::Sdk) {
+        let server = Server::start(Side::A, Auth::On)?;
+        eprintln!("sdk: server A (auth on) on {}", server.addr);
+        runtime.block_on(sdk_section::run(&workspace_root(), server.addr, &settings))?
+    } else {
+        Vec::new()
+    };
+    let (generator, scaling) = if wanted(Section::Generator) {
+        let scratch = workspace_root().join("target/bench-generator-scaling");
+        let scaling = smartag_bench::generator_scaling::measure(&workspace_root(), &scratch, settings.generator_runs)?;
+        (Some(generator(settings.generator_runs)?), scaling)
+    } else {
+        (None, Vec::new())
+    };
     let service = if wanted(Section::Service) {
         Some(runtime.block_on(service_section::run(&settings, |args| Server::spawn(args).map(|s| (s.addr, s))))?)
     } else {
@@ -238,7 +254,9 @@ fn run(cli: &Cli) -> Result<()> {
         settings,
         server,
         client,
+        sdk,
         generator,
+        scaling,
         service,
     };
     let mut text = report::render(&report);

@@ -69,6 +69,16 @@ pub struct Generator {
     pub operations: usize,
 }
 
+/// One official-SDK row: the generated client (A) against one of Alibaba's Python SDKs (B),
+/// sequential calls.
+#[derive(Debug, Clone)]
+pub struct SdkRow {
+    /// Which SDK, as the report names it.
+    pub sdk: &'static str,
+    /// A: the generated client; B: the SDK.
+    pub rounds: Rounds,
+}
+
 /// One service row: an operation, its rounds at each instance size.
 #[derive(Debug, Clone)]
 pub struct ServiceRow {
@@ -99,6 +109,8 @@ pub struct ServiceReport {
     pub hash_only: Vec<f64>,
     /// Store creates/s (hash ready) from `callers` threads, per size, per round.
     pub store_create: Vec<Vec<f64>>,
+    /// Store creates/s (hash ready) from [`WIDE_CALLERS`] threads, per size, per round.
+    pub store_create_wide: Vec<Vec<f64>>,
     /// Store creates/s (hash ready) from one thread (each create its own commit), per size, per
     /// round.
     pub store_single: Vec<Vec<f64>>,
@@ -107,6 +119,10 @@ pub struct ServiceReport {
     /// Raw SQLite inserts/s, 64 per transaction, one thread, per round.
     pub raw_batched: Vec<f64>,
 }
+
+/// The callers of the wide group-commit baseline (hundreds of concurrent Creates are what group
+/// commit is for; eight keep batches small).
+pub const WIDE_CALLERS: usize = 64;
 
 /// Everything `BENCHMARKS.md` says.
 #[derive(Debug, Clone)]
@@ -125,8 +141,12 @@ pub struct Report {
     pub server: Vec<ServerRow>,
     /// Client rows.
     pub client: Vec<ClientRow>,
+    /// The official-SDK rows.
+    pub sdk: Vec<SdkRow>,
     /// Generator timing, if measured.
     pub generator: Option<Generator>,
+    /// Generator scaling rows (3, 30, 300 operations), if measured.
+    pub scaling: Vec<crate::generator_scaling::ScalingRow>,
     /// The service-scaling section, if measured.
     pub service: Option<ServiceReport>,
 }
@@ -206,6 +226,9 @@ pub fn render(report: &Report) -> String {
     if !report.client.is_empty() {
         render_client(&mut out, report);
     }
+    if !report.sdk.is_empty() {
+        render_sdk(&mut out, &report.sdk);
+    }
     if let Some(g) = &report.generator {
         let _ = writeln!(out, "## Generator\n");
         let _ = writeln!(
@@ -220,10 +243,79 @@ pub fn render(report: &Report) -> String {
             g.lines
         );
     }
+    if !report.scaling.is_empty() {
+        render_scaling(&mut out, &report.scaling);
+    }
     if let Some(service) = &report.service {
         render_service(&mut out, service);
     }
     out
+}
+
+fn render_sdk(out: &mut String, rows: &[SdkRow]) {
+    let _ = writeln!(out, "## Client: generated client (A) vs Alibaba's official Python SDKs (B)\n");
+    let _ = writeln!(
+        out,
+        "Sequential Describe calls (one at a time, one client each) to the same server process: side A of the \
+         server section (the generated router) with authentication on, which verifies signature version 3 and \
+         1.0 alike. A is `smartag_client::Client` with its defaults (signature v3); each SDK runs in a Python \
+         process of its own (`bench/python/sdk_calls.py`, from the interop tests' `.venv`), configured as the \
+         interop tests configure it, and times its own window after its own warm-up, so interpreter start-up is \
+         not counted. In each round the client and the SDKs run back to back in a rotating order; A's window of \
+         a round is compared with every SDK of that round. The target is A ≥ 10× each SDK.\n"
+    );
+    let _ = writeln!(out, "| B | A calls/s | B calls/s | calls/s A/B | A p50 ms | B p50 ms | p50 A/B |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let r = &row.rounds;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            row.sdk,
+            spread(r.a_spread(rate), 0),
+            spread(r.b_spread(rate), 0),
+            ratio(r, rate),
+            spread(r.a_spread(p50), 3),
+            spread(r.b_spread(p50), 3),
+            ratio(r, p50),
+        );
+    }
+    let _ = writeln!(out);
+}
+
+fn render_scaling(out: &mut String, rows: &[crate::generator_scaling::ScalingRow]) {
+    let _ = writeln!(out, "### Generator scaling\n");
+    let _ = writeln!(
+        out,
+        "Synthetic specs: the project's three operations repeated under new names to 3, 30 and 300 operations. \
+         *generate* is load + resolve + generate in-process (release build; median, min–max); *cargo check* \
+         is `cargo check --workspace --lib` of the generated crates (model, client, server) in a workspace of \
+         their own, with every dependency already checked in the same target directory, so it is the \
+         generated code's own check time. *per operation* divides by the operations.\n"
+    );
+    let _ = writeln!(
+        out,
+        "| operations | generate ms | per operation ms | files | lines | lines per operation | cargo check s | \
+         check per operation s |"
+    );
+    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let generate = Spread::of(row.generate_ms.iter().copied());
+        let ops = row.operations.max(1) as f64;
+        let _ = writeln!(
+            out,
+            "| {} | {} | {:.2} | {} | {} | {:.0} | {:.1} | {:.3} |",
+            row.operations,
+            spread(generate, 1),
+            generate.map_or(0.0, |g| g.median / ops),
+            row.files,
+            row.lines,
+            row.lines as f64 / ops,
+            row.check_secs,
+            row.check_secs / ops,
+        );
+    }
+    let _ = writeln!(out);
 }
 
 fn render_server(out: &mut String, report: &Report) {
@@ -388,7 +480,7 @@ fn render_service(out: &mut String, service: &ServiceReport) {
     let _ = writeln!(
         out,
         "Baselines, in-process, same run. Creates with the hash ready go straight to `Store::create_user` from {} \
-         threads (group commit: the writes waiting are committed together), and from one thread (each create \
+         and from {WIDE_CALLERS} threads (group commit: the writes waiting are committed together), and from one thread (each create \
          committed alone: what the store did for every Create before group commit). Raw SQLite inserts use the store's \
          settings (WAL, `synchronous=FULL`) on a fresh file from one thread: one transaction per insert (one \
          `fsync` each: the most a store that commits each Create alone can do) and 64 per transaction. The \
@@ -396,32 +488,54 @@ fn render_service(out: &mut String, service: &ServiceReport) {
          hashes a password whether the caller gave one or not.\n",
         service.callers, service.callers
     );
-    let _ = writeln!(out, "| baseline | ops/s | vs raw one-fsync-per-insert |\n|---|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| baseline | ops/s | vs raw one-fsync-per-insert | vs the store's one commit per Create |\n|---|---:|---:|---:|"
+    );
     let single = Spread::of(service.raw_single.iter().copied()).map(|s| s.median);
     let versus = |values: &[f64]| match (Spread::of(values.iter().copied()), single) {
         (Some(v), Some(base)) if base > 0.0 => format!("**{:.1}×**", v.median / base),
         _ => "–".to_owned(),
     };
-    let _ = writeln!(out, "| argon2id hash only ({} threads) | {} | – |", service.callers, rates(&service.hash_only));
-    for ((size, values), single) in sizes.iter().zip(&service.store_create).zip(&service.store_single) {
+    let versus_alone =
+        |values: &[f64], alone: &[f64]| match (Spread::of(values.iter().copied()), Spread::of(alone.iter().copied())) {
+            (Some(v), Some(base)) if base.median > 0.0 => format!("**{:.1}×**", v.median / base.median),
+            _ => "–".to_owned(),
+        };
+    let _ =
+        writeln!(out, "| argon2id hash only ({} threads) | {} | – | – |", service.callers, rates(&service.hash_only));
+    let empty = Vec::new();
+    for (index, size) in sizes.iter().enumerate() {
+        let (values, alone) = (&service.store_create[index], &service.store_single[index]);
+        let wide = service.store_create_wide.get(index).unwrap_or(&empty);
         let _ = writeln!(
             out,
-            "| store Create, hash ready, {size} users ({} threads, grouped) | {} | {} |",
+            "| store Create, hash ready, {size} users ({} threads, grouped) | {} | {} | {} |",
             service.callers,
             rates(values),
-            versus(values)
+            versus(values),
+            versus_alone(values, alone)
         );
+        if !wide.is_empty() {
+            let _ = writeln!(
+                out,
+                "| store Create, hash ready, {size} users ({WIDE_CALLERS} threads, grouped) | {} | {} | {} |",
+                rates(wide),
+                versus(wide),
+                versus_alone(wide, alone)
+            );
+        }
         let _ = writeln!(
             out,
-            "| store Create, hash ready, {size} users (1 thread: one commit each) | {} | {} |",
-            rates(single),
-            versus(single)
+            "| store Create, hash ready, {size} users (1 thread: one commit each) | {} | {} | 1.0× |",
+            rates(alone),
+            versus(alone)
         );
     }
-    let _ = writeln!(out, "| raw SQLite insert, one `fsync` per insert | {} | 1.0× |", rates(&service.raw_single));
+    let _ = writeln!(out, "| raw SQLite insert, one `fsync` per insert | {} | 1.0× | – |", rates(&service.raw_single));
     let _ = writeln!(
         out,
-        "| raw SQLite insert, 64 per transaction | {} | {} |\n",
+        "| raw SQLite insert, 64 per transaction | {} | {} | – |\n",
         rates(&service.raw_batched),
         versus(&service.raw_batched)
     );
@@ -445,8 +559,16 @@ mod tests {
             total_secs: 1.0,
             settings: Settings { rounds: 2, warmup_secs: 0.1, window_secs: 0.5, generator_runs: 1 },
             server: vec![ServerRow { auth: Auth::On, concurrency: 32, rounds: rounds.clone() }],
-            client: vec![ClientRow { concurrency: 1, rounds }],
+            client: vec![ClientRow { concurrency: 1, rounds: rounds.clone() }],
+            sdk: vec![SdkRow { sdk: "Test SDK", rounds }],
             generator: Some(Generator { runs_ms: vec![40.0], files: 9, lines: 1000, operations: 3 }),
+            scaling: vec![crate::generator_scaling::ScalingRow {
+                operations: 30,
+                generate_ms: vec![10.0, 12.0],
+                lines: 6000,
+                files: 40,
+                check_secs: 6.0,
+            }],
             service: Some(ServiceReport {
                 sizes: vec![1000, 10000],
                 callers: 8,
@@ -461,6 +583,7 @@ mod tests {
                 hash_only: vec![50.0],
                 store_create: vec![vec![600.0], vec![500.0]],
                 store_single: vec![vec![90.0], vec![80.0]],
+                store_create_wide: vec![vec![700.0], vec![650.0]],
                 raw_single: vec![100.0],
                 raw_batched: vec![5000.0],
             }),
@@ -470,9 +593,13 @@ mod tests {
         assert!(text.contains("| 1 | 55 (50–60) |"), "{text}");
         assert!(text.contains("Test CPU"));
         assert!(text.contains("3 operations → 9 files, 1000 lines"), "{text}");
+        assert!(text.contains("| Test SDK | 55 (50–60) | 100 (100–100) | **0.55×** (0.50–0.60) |"), "{text}");
+        assert!(text.contains("| 30 | 11.0 (10.0–12.0) | 0.37 | 40 | 6000 | 200 | 6.0 | 0.200 |"), "{text}");
         assert!(text.contains("| Describe page 1 | 100 (100–100) | 85 (80–90) | **0.85×** |"), "{text}");
         assert!(
-            text.contains("| store Create, hash ready, 10k users (8 threads, grouped) | 500 (500–500) | **5.0×** |"),
+            text.contains(
+                "| store Create, hash ready, 10k users (8 threads, grouped) | 500 (500–500) | **5.0×** | **6.3×** |"
+            ),
             "{text}"
         );
     }

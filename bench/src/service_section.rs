@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use smartag_bench::driver;
-use smartag_bench::report::{ServiceReport, ServiceRow, Settings};
+use smartag_bench::report::{ServiceReport, ServiceRow, Settings, WIDE_CALLERS};
 use smartag_bench::service::{self, CALLERS, Op, OpCaller, SIZES};
 use smartag_service::store::Store;
 
@@ -87,6 +87,7 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
         rows,
         store_create: vec![Vec::new(); SIZES.len()],
         store_single: vec![Vec::new(); SIZES.len()],
+        store_create_wide: vec![Vec::new(); SIZES.len()],
         ..ServiceReport::default()
     };
     let stores = SIZES
@@ -99,7 +100,11 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
         eprintln!("  baseline round {}/{rounds}: argon2id {hashes:.1} hashes/s", round + 1);
         report.hash_only.push(hashes);
         for (index, store) in stores.iter().enumerate() {
-            for (threads, rates) in [(CALLERS, &mut report.store_create), (1, &mut report.store_single)] {
+            for (threads, rates) in [
+                (CALLERS, &mut report.store_create),
+                (WIDE_CALLERS, &mut report.store_create_wide),
+                (1, &mut report.store_single),
+            ] {
                 let store = store.clone();
                 let prefix = format!("store-r{round}-t{threads}");
                 let rate = blocking(move || service::store_create_rate(&store, threads, &prefix, window)).await?;

@@ -78,15 +78,36 @@ pub fn load_str(text: &str, file: &str) -> Result<ir::Api, Diagnostics> {
 /// # Errors
 /// [`GenerateError::Emit`] if an emitter produced invalid Rust (a generator bug).
 pub fn generate(api: &ir::Api, spec_name: &str) -> Result<Tree, GenerateError> {
+    // Files are independent: each thread emits, tidies and prints its share of every crate's
+    // files (token streams are not `Send`, so each stays on the thread that made it).
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
+    let threads = threads.min(api.operations.len().max(1));
+    let parts: Vec<Result<Tree, GenerateError>> = std::thread::scope(|scope| {
+        let workers: Vec<_> =
+            (1..threads).map(|index| scope.spawn(move || generate_part(api, spec_name, index, threads))).collect();
+        let mut parts = vec![generate_part(api, spec_name, 0, threads)];
+        parts.extend(workers.into_iter().map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
+        parts
+    });
+    let mut tree = Tree::new();
+    for part in parts {
+        tree.extend(part?);
+    }
+    Ok(tree)
+}
+
+/// Part `index` of `of` of every crate's files (see [`emit::Part`]).
+fn generate_part(api: &ir::Api, spec_name: &str, index: usize, of: usize) -> Result<Tree, GenerateError> {
     let prov = render::Provenance { spec: spec_name };
     let mut tree = Tree::new();
     let g = &api.generation;
     let roots = [emit::imports::RUNTIME, emit::imports::MODEL, "core", "std", "serde", "futures", "axum", "thiserror"];
     let rename = [(emit::imports::RUNTIME, g.runtime_crate.as_str()), (emit::imports::MODEL, g.model_crate.as_str())];
+    let part = |offset| emit::Part { index, of, offset };
     let crates: [(&str, Vec<(String, proc_macro2::TokenStream)>); 3] = [
-        (&g.model_dir, emit::model::files(api)),
-        (&g.client_dir, emit::client::files(api)),
-        (&g.server_dir, emit::server::files(api)),
+        (&g.model_dir, emit::model::files(api, part(0))),
+        (&g.client_dir, emit::client::files(api, part(1))),
+        (&g.server_dir, emit::server::files(api, part(2))),
     ];
     for (dir, files) in crates {
         for (name, tokens) in files {

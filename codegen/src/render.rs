@@ -12,9 +12,10 @@ pub struct Provenance<'a> {
 /// Renders one generated file. A token stream that does not parse is a bug in an emitter; it is
 /// reported with the file name and the parser's message rather than a panic.
 pub fn render(tokens: TokenStream, file: &str, prov: &Provenance<'_>) -> Result<String, String> {
-    let text = tokens.to_string();
+    // Keep a copy (cheap: shared) to show the tokens only when they do not parse.
+    let shown = tokens.clone();
     let parsed: syn::File =
-        syn::parse2(tokens).map_err(|e| format!("emitter produced invalid Rust for {file}: {e}\n{text}"))?;
+        syn::parse2(tokens).map_err(|e| format!("emitter produced invalid Rust for {file}: {e}\n{shown}"))?;
     let body = space_items(&prettyplease::unparse(&parsed));
     Ok(format!("{}{body}", header(prov)))
 }

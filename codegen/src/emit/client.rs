@@ -4,12 +4,12 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{docs, docs2, ident, inner_docs};
+use super::{Part, docs, docs2, ident, inner_docs};
 use crate::ir::{Api, Operation};
 
 /// Every file of the client crate, as (path under `src/`, tokens).
-pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
-    vec![("lib.rs".to_string(), lib(api))]
+pub fn files(api: &Api, part: Part) -> Vec<(String, TokenStream)> {
+    if part.takes(0) { vec![("lib.rs".to_string(), lib(api))] } else { Vec::new() }
 }
 
 fn lib(api: &Api) -> TokenStream {

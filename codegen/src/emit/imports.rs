@@ -133,7 +133,7 @@ impl State<'_> {
                 return None;
             }
             (vec![root], i + 3)
-        } else if ident(i).as_deref() == Some("crate") && colons(i + 1) {
+        } else if matches!(t.get(i), Some(TokenTree::Ident(id)) if id == "crate") && colons(i + 1) {
             // Not a continuation of a longer path (`super::crate` is not a thing, but `x::crate` may be).
             (vec!["crate".to_string()], i + 1)
         } else {

@@ -16,6 +16,29 @@ use proc_macro2::{Ident, Span};
 
 use crate::ir::{Api, FieldType, Param, ParamType, Scalar, ValueType};
 
+/// Which of a crate's files an emitter call produces: file `i` (in the emitter's own order) when
+/// `(i + offset) % of == index`. Generation runs one part per thread ([`crate::generate`]); the
+/// offsets spread the crates' first files over the threads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Part {
+    /// This part's number, below `of`.
+    pub index: usize,
+    /// How many parts there are.
+    pub of: usize,
+    /// Added to every file's number.
+    pub offset: usize,
+}
+
+impl Part {
+    /// Every file in one part.
+    pub const ALL: Part = Part { index: 0, of: 1, offset: 0 };
+
+    /// Whether file `i` belongs to this part.
+    pub fn takes(self, i: usize) -> bool {
+        (i + self.offset) % self.of.max(1) == self.index
+    }
+}
+
 /// `#[doc = "…"]` attributes for a text, one per line, with an empty text giving none.
 pub(crate) fn docs(text: &str) -> TokenStream {
     let lines = doc_lines(text);

@@ -6,25 +6,30 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use super::request::{operation_impl, paginated_impl};
-use super::{checks, docs, ident as to_ident, inner_docs, lit, request, types};
+use super::{Part, checks, docs, ident as to_ident, inner_docs, lit, request, types};
 use crate::ir::check::PROTOCOL_ROLES;
 use crate::ir::names;
 use crate::ir::{Api, ErrorDef, Operation};
 
 /// Every file of the model crate, as (path under `src/`, tokens).
-pub fn files(api: &Api) -> Vec<(String, TokenStream)> {
-    let mut out = vec![
-        ("lib.rs".to_string(), lib(api)),
-        ("codes.rs".to_string(), codes(api)),
-        ("protocol.rs".to_string(), protocol(api)),
-        ("shapes.rs".to_string(), types::shapes_file(api)),
-        ("operations/mod.rs".to_string(), operations_mod(api)),
+pub fn files(api: &Api, part: Part) -> Vec<(String, TokenStream)> {
+    type Emit = fn(&Api) -> Option<TokenStream>;
+    let fixed: [(&str, Emit); 6] = [
+        ("lib.rs", |api| Some(lib(api))),
+        ("codes.rs", |api| Some(codes(api))),
+        ("protocol.rs", |api| Some(protocol(api))),
+        ("shapes.rs", |api| Some(types::shapes_file(api))),
+        ("operations/mod.rs", |api| Some(operations_mod(api))),
+        ("enums.rs", types::enums_file),
     ];
-    if let Some(enums) = types::enums_file(api) {
-        out.push(("enums.rs".to_string(), enums));
-    }
-    for op in &api.operations {
-        out.push((format!("operations/{}.rs", names::bare(&op.names.module)), operation(api, op)));
+    let fixed_len = fixed.len();
+    let fixed = fixed.into_iter().enumerate().filter(|(i, _)| part.takes(*i));
+    let mut out: Vec<(String, TokenStream)> =
+        fixed.filter_map(|(_, (name, emit))| emit(api).map(|tokens| (name.to_string(), tokens))).collect();
+    for (i, op) in api.operations.iter().enumerate() {
+        if part.takes(fixed_len + i) {
+            out.push((format!("operations/{}.rs", names::bare(&op.names.module)), operation(api, op)));
+        }
     }
     out
 }

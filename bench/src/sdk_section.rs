@@ -1,0 +1,112 @@
+//! The official-SDK section: the generated client against Alibaba Cloud's official Python SDKs,
+//! each making sequential Describe calls to the same server process (side A, the generated
+//! router, authentication on: it verifies signature version 3 and 1.0 alike).
+//!
+//! The Python SDKs come from the virtual environment the interop tests use (`.venv`, from
+//! `tests/interop/requirements.txt`); it is created here when missing. Each SDK runs in a Python
+//! process of its own (`bench/python/sdk_calls.py`) that warms up and then times its own window,
+//! so interpreter start-up is not counted.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use smartag_bench::driver::{self, GeneratedCaller};
+use smartag_bench::report::{SdkRow, Settings};
+use smartag_bench::stats::{Rounds, Sample};
+
+/// The SDKs measured: (`--sdk` of the script, label in the report).
+const SDKS: [(&str, &str); 3] = [
+    ("tea", "Tea SDK `alibabacloud-smartag20180313` 2.1.2, signature v3 (its default)"),
+    ("tea-v1", "Tea SDK, `signature_algorithm='v2'` (signature 1.0)"),
+    ("core", "legacy `aliyun-python-sdk-core` 2.16.1, signature 1.0"),
+];
+
+/// The interop tests' virtual environment's Python, created with the pinned SDKs if missing.
+fn python(root: &Path) -> Result<PathBuf> {
+    let python = root.join(".venv/bin/python");
+    if !python.exists() {
+        eprintln!("sdk: creating .venv with the official SDKs (tests/interop/requirements.txt)");
+        let status = Command::new("python3").args(["-m", "venv"]).arg(root.join(".venv")).status();
+        if !status.is_ok_and(|s| s.success()) {
+            bail!("cannot create the virtual environment .venv: `python3 -m venv` failed (is python3-venv installed?)");
+        }
+    }
+    let status = Command::new(&python)
+        .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+        .arg(root.join("tests/interop/requirements.txt"))
+        .status()
+        .context("running pip")?;
+    if !status.success() {
+        bail!("installing tests/interop/requirements.txt into .venv failed");
+    }
+    Ok(python)
+}
+
+/// One timed window of `sdk` against `addr`.
+fn python_window(python: &Path, root: &Path, sdk: &str, addr: SocketAddr, settings: &Settings) -> Result<Sample> {
+    let out = Command::new(python)
+        .arg(root.join("bench/python/sdk_calls.py"))
+        .args(["--sdk", sdk, "--endpoint", &addr.to_string()])
+        .args(["--warmup", &settings.warmup_secs.to_string(), "--seconds", &settings.window_secs.to_string()])
+        .output()
+        .with_context(|| format!("running the {sdk} SDK"))?;
+    if !out.status.success() {
+        bail!("the {sdk} SDK failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("the {sdk} SDK's output: {}", String::from_utf8_lossy(&out.stdout)))?;
+    let number = |key: &str| line.get(key).and_then(serde_json::Value::as_f64).with_context(|| format!("no {key}"));
+    Ok(Sample {
+        rate: number("calls")? / number("seconds")?,
+        p50_ms: number("p50_ms")?,
+        p99_ms: number("p99_ms")?,
+        ended_early: false,
+    })
+}
+
+/// One timed window of the generated client, sequential calls.
+async fn client_window(addr: SocketAddr, settings: &Settings) -> Result<Sample> {
+    let client = driver::generated_client(&format!("http://{addr}"))?;
+    let callers = vec![GeneratedCaller::new(client)];
+    let (callers, _) = driver::window(callers, std::time::Duration::from_secs_f64(settings.warmup_secs)).await?;
+    let (_, measured) = driver::window(callers, std::time::Duration::from_secs_f64(settings.window_secs)).await?;
+    Ok(measured.sample())
+}
+
+/// Measures the section against `addr` (side A with authentication on); rows in [`SDKS`] order.
+pub async fn run(root: &Path, addr: SocketAddr, settings: &Settings) -> Result<Vec<SdkRow>> {
+    let python = {
+        let root = root.to_path_buf();
+        tokio::task::spawn_blocking(move || python(&root)).await.context("pip task")??
+    };
+    let mut rounds: Vec<Rounds> = vec![Rounds::default(); SDKS.len()];
+    for round in 0..settings.rounds {
+        // Slot 0 is the generated client, slot k the k-th SDK; the order rotates every round.
+        let slots = SDKS.len() + 1;
+        let mut client = None;
+        let mut samples: Vec<Option<Sample>> = vec![None; SDKS.len()];
+        for k in 0..slots {
+            let slot = (k + round) % slots;
+            if slot == 0 {
+                let sample = client_window(addr, settings).await?;
+                eprintln!("  sdk round {}/{}: generated client {:.0} calls/s", round + 1, settings.rounds, sample.rate);
+                client = Some(sample);
+                continue;
+            }
+            let (sdk, _) = SDKS[slot - 1];
+            let (python, root, settings) = (python.clone(), root.to_path_buf(), *settings);
+            let sample =
+                tokio::task::spawn_blocking(move || python_window(&python, &root, sdk, addr, &settings)).await??;
+            eprintln!("  sdk round {}/{}: {sdk} {:.0} calls/s", round + 1, settings.rounds, sample.rate);
+            samples[slot - 1] = Some(sample);
+        }
+        let client = client.context("the client's window did not run")?;
+        for (rounds, sample) in rounds.iter_mut().zip(samples) {
+            rounds.a.push(client);
+            rounds.b.push(sample.context("an SDK's window did not run")?);
+        }
+    }
+    Ok(SDKS.iter().zip(rounds).map(|((_, label), rounds)| SdkRow { sdk: label, rounds }).collect())
+}
