@@ -228,6 +228,10 @@ pub struct RawOperation {
     #[serde(default)]
     pub description: String,
     pub idempotent: bool,
+    /// How callers authenticate: `signed` (the default, an AccessKey signature) or `none` (an
+    /// anonymous call, such as STS `AssumeRoleWithOIDC`).
+    #[serde(default)]
+    pub auth: Option<String>,
     #[serde(default)]
     pub parameters: Vec<RawParam>,
     #[serde(default)]

@@ -250,6 +250,8 @@ pub(super) fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStrea
     let Names { request, response, .. } = n;
     let action = lit(&op.name);
     let idempotent = op.idempotent;
+    // Only anonymous operations say so; the trait's default is `false`.
+    let anonymous = op.anonymous.then(|| quote! { const ANONYMOUS: bool = true; });
     let validate = validate_body(api, op);
     let count = Literal::usize_unsuffixed(op.params.len());
     let to_params = op.params.iter().map(|p| {
@@ -303,6 +305,7 @@ pub(super) fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStrea
         impl ::__runtime::operation::Operation for #request {
             const ACTION: &'static str = #action;
             const IDEMPOTENT: bool = #idempotent;
+            #anonymous
             type Response = #response;
             type ErrorCode = Code;
 

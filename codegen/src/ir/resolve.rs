@@ -361,6 +361,20 @@ struct OperationContext<'a> {
 /// One operation, without its names (the caller sets them); `None` when it has a problem.
 fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation, path: &str) -> Option<Operation> {
     let before = c.count();
+    let anonymous = match op.auth.as_deref() {
+        None | Some("signed") => false,
+        Some("none") => true,
+        Some(other) => {
+            c.report(
+                &format!("{path}.auth"),
+                format!("unknown auth `{other}` for operation `{}`", op.name),
+                did_you_mean(other, ["signed", "none"]).or_else(|| {
+                    Some("use `signed` (an AccessKey signature, the default) or `none` (an anonymous call)".into())
+                }),
+            );
+            false
+        }
+    };
     // The operation's own codes.
     let mut own: Vec<usize> = Vec::new();
     for (i, code) in op.errors.iter().enumerate() {
@@ -466,6 +480,7 @@ fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation,
         summary: op.summary.clone(),
         description: op.description.clone(),
         idempotent: op.idempotent,
+        anonymous,
         params,
         rules,
         response,

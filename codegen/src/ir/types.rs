@@ -417,6 +417,8 @@ pub struct Operation {
     pub description: String,
     /// Safe to retry.
     pub idempotent: bool,
+    /// Called without an AccessKey signature (`auth: none`).
+    pub anonymous: bool,
     /// Parameters: the operation's own, then the common ones.
     pub params: Vec<Param>,
     /// Cross-parameter rules.
