@@ -194,6 +194,9 @@ pub struct RawField {
     pub required: bool,
     #[serde(default)]
     pub description: String,
+    /// A secret value (an AccessKey secret, a token): `***` in the type's `Debug`.
+    #[serde(default)]
+    pub secret: bool,
 }
 
 /// A named structure: in responses (the items of a list, a nested object) or in requests (the

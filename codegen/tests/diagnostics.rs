@@ -132,6 +132,11 @@ fn broken_specs_get_exact_diagnostics() {
             mutate("    idempotent: true\n", "    idempotent: true\n    auth: oauth2-bearer\n"),
             "spec.yaml:35:11: unknown auth `oauth2-bearer` for operation `ListThings`\n  hint: use `signed` (an AccessKey signature, the default) or `none` (an anonymous call)",
         ),
+        (
+            "a secret that is not a string",
+            mutate("      - { name: Size, type: int64, required: true }", "      - { name: Size, type: int64, required: true, secret: true }"),
+            "spec.yaml:30:60: field `Size` of type `int64` cannot be secret\n  hint: only `string` fields can be secret (an AccessKey secret, a token)",
+        ),
     ];
     let mut failures = Vec::new();
     for (name, spec, expected) in &cases {

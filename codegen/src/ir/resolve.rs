@@ -293,7 +293,21 @@ fn fields(c: &mut Checker<'_>, raw: &[RawField], path: &str, types: &Types<'_>) 
             );
         }
         let Some(ty) = field_type(c, f, &fp, types) else { continue };
-        out.push(Field { wire: f.name.clone(), rust: r, ty, required: f.required, description: f.description.clone() });
+        if f.secret && !matches!(ty, FieldType::Value(ValueType::Scalar(Scalar::String))) {
+            c.report(
+                &format!("{fp}.secret"),
+                format!("field `{}` of type `{}` cannot be secret", f.name, f.ty),
+                Some("only `string` fields can be secret (an AccessKey secret, a token)".into()),
+            );
+        }
+        out.push(Field {
+            wire: f.name.clone(),
+            rust: r,
+            ty,
+            required: f.required,
+            description: f.description.clone(),
+            secret: f.secret,
+        });
     }
     out
 }

@@ -343,6 +343,8 @@ pub struct Field {
     pub required: bool,
     /// Rustdoc.
     pub description: String,
+    /// Shown as `***` by the type's `Debug`.
+    pub secret: bool,
 }
 
 /// A named structure.
