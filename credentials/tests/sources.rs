@@ -386,9 +386,12 @@ async fn the_oidc_role_is_assumed_anonymously_and_its_token_file_reread_on_each_
     // No AccessKey signed these calls.
     assert_eq!(*sts.state.oidc_callers.lock().unwrap(), [None, None]);
 
-    // A token STS refuses: the error names the call and the role, never the token.
+    // A token STS refuses. The cached credentials have not expired yet: they are still answered.
     sts.expect_token("something else");
-    let e = chain.provide_credentials().await.unwrap_err();
+    assert_eq!(id(&chain.provide_credentials().await.unwrap()), "STS.issued-2");
+    assert_eq!(sts.state.oidc_tokens.lock().unwrap().len(), 3, "the refresh was tried");
+    // Without such credentials, the error names the call and the role, never the token.
+    let e = home.chain(&vars, &url, &ecs).build().provide_credentials().await.unwrap_err();
     assert_eq!(e.kind(), CredentialsErrorKind::Unavailable);
     assert!(e.to_string().contains("AssumeRoleWithOIDC") && e.to_string().contains(ROLE), "{e}");
     assert!(e.to_string().contains("AuthenticationFail.OIDCToken.Invalid"), "{e}");

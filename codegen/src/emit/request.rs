@@ -301,6 +301,8 @@ pub(super) fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStrea
         }
     });
     let (missing_code, invalid_code) = (variant(api, missing_default), variant(api, invalid_default));
+    // An operation without parameters never writes or reads one.
+    let mutable = (!op.params.is_empty()).then(|| quote! { mut });
     quote! {
         impl ::__runtime::operation::Operation for #request {
             const ACTION: &'static str = #action;
@@ -314,13 +316,13 @@ pub(super) fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStrea
             }
 
             fn to_params(&self) -> ::std::vec::Vec<::__runtime::flatten::WireParam> {
-                let mut out = ::__runtime::flatten::Flattener::with_capacity(#count);
+                let #mutable out = ::__runtime::flatten::Flattener::with_capacity(#count);
                 #( #to_params )*
                 out.finish()
             }
 
             fn from_params(params: &::__runtime::params::Params) -> ::core::result::Result<Self, ::__runtime::validate::Violations> {
-                let mut r = ::__runtime::extract::Reader::new(params, #missing_code, #invalid_code);
+                let #mutable r = ::__runtime::extract::Reader::new(params, #missing_code, #invalid_code);
                 let value = Self {
                     #( #extract, )*
                 };

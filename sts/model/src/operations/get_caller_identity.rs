@@ -60,12 +60,12 @@ impl Operation for GetCallerIdentityRequest {
     }
 
     fn to_params(&self) -> Vec<WireParam> {
-        let mut out = Flattener::with_capacity(0);
+        let out = Flattener::with_capacity(0);
         out.finish()
     }
 
     fn from_params(params: &Params) -> Result<Self, Violations> {
-        let mut r = Reader::new(
+        let r = Reader::new(
             params,
             Code::Protocol(ProtocolCode::MissingParameter),
             Code::Protocol(ProtocolCode::InvalidParameter),
