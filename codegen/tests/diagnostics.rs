@@ -134,7 +134,10 @@ fn broken_specs_get_exact_diagnostics() {
         ),
         (
             "a secret that is not a string",
-            mutate("      - { name: Size, type: int64, required: true }", "      - { name: Size, type: int64, required: true, secret: true }"),
+            mutate(
+                "      - { name: Size, type: int64, required: true }",
+                "      - { name: Size, type: int64, required: true, secret: true }",
+            ),
             "spec.yaml:30:60: field `Size` of type `int64` cannot be secret\n  hint: only `string` fields can be secret (an AccessKey secret, a token)",
         ),
     ];

@@ -66,9 +66,9 @@ struct Profile {
 
 /// The selected profile's name and the profile, from `text`.
 fn select<'a>(config: &'a Config, settings: &Settings) -> (String, Option<&'a Profile>) {
-    let name = settings.profile().unwrap_or_else(|| {
-        if config.current.is_empty() { "default".to_owned() } else { config.current.clone() }
-    });
+    let name = settings
+        .profile()
+        .unwrap_or_else(|| if config.current.is_empty() { "default".to_owned() } else { config.current.clone() });
     let profile = config.profiles.iter().find(|p| p.name == name);
     (name, profile)
 }
@@ -95,10 +95,16 @@ impl CliConfigProvider {
 
     async fn resolve(&self) -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
         if self.settings.env.is_true(env::CLI_PROFILE_DISABLED) {
-            return Err(CredentialsError::not_configured("aliyun CLI config", format!("disabled by {}", env::CLI_PROFILE_DISABLED)));
+            return Err(CredentialsError::not_configured(
+                "aliyun CLI config",
+                format!("disabled by {}", env::CLI_PROFILE_DISABLED),
+            ));
         }
         let Some((path, named)) = self.settings.file(&self.settings.config_file, env::CONFIG_FILE, DEFAULT_PATH) else {
-            return Err(CredentialsError::not_configured("aliyun CLI config", "no home directory (HOME) to find ~/.aliyun/config.json in"));
+            return Err(CredentialsError::not_configured(
+                "aliyun CLI config",
+                "no home directory (HOME) to find ~/.aliyun/config.json in",
+            ));
         };
         let file = path.display().to_string();
         let text = match tokio::fs::read_to_string(&path).await {
@@ -106,7 +112,12 @@ impl CliConfigProvider {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !named => {
                 return Err(CredentialsError::not_configured(format!("aliyun CLI config {file}"), "it does not exist"));
             }
-            Err(e) => return Err(CredentialsError::invalid(format!("aliyun CLI config {file}"), format!("cannot read it: {e}"))),
+            Err(e) => {
+                return Err(CredentialsError::invalid(
+                    format!("aliyun CLI config {file}"),
+                    format!("cannot read it: {e}"),
+                ));
+            }
         };
         let config = parse(&text, &file)?;
         let (name, profile) = select(&config, &self.settings);
@@ -124,7 +135,11 @@ impl CliConfigProvider {
     }
 }
 
-fn from_profile(settings: &Settings, path: &Path, p: &Profile) -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
+fn from_profile(
+    settings: &Settings,
+    path: &Path,
+    p: &Profile,
+) -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
     let source = format!("aliyun CLI config {}, profile `{}` (mode {:?})", path.display(), p.name, p.mode);
     let required = |key: &str, value: &str| -> Result<String, CredentialsError> {
         if value.is_empty() {
@@ -140,12 +155,17 @@ fn from_profile(settings: &Settings, path: &Path, p: &Profile) -> Result<Arc<dyn
             required("access_key_secret", &p.access_key_secret)?,
         )),
         "StsToken" => Arc::new(
-            Credentials::new(required("access_key_id", &p.access_key_id)?, required("access_key_secret", &p.access_key_secret)?)
-                .with_security_token(required("sts_token", &p.sts_token)?),
+            Credentials::new(
+                required("access_key_id", &p.access_key_id)?,
+                required("access_key_secret", &p.access_key_secret)?,
+            )
+            .with_security_token(required("sts_token", &p.sts_token)?),
         ),
         "RamRoleArn" => {
-            let key =
-                Credentials::new(required("access_key_id", &p.access_key_id)?, required("access_key_secret", &p.access_key_secret)?);
+            let key = Credentials::new(
+                required("access_key_id", &p.access_key_id)?,
+                required("access_key_secret", &p.access_key_secret)?,
+            );
             let session = optional(&p.ram_session_name).unwrap_or_else(|| session_name(&settings.env));
             let duration = if p.expired_seconds > 0 { p.expired_seconds } else { DEFAULT_DURATION_SECONDS };
             Arc::new(
@@ -155,7 +175,11 @@ fn from_profile(settings: &Settings, path: &Path, p: &Profile) -> Result<Arc<dyn
                     .duration_seconds(duration),
             )
         }
-        "EcsRamRole" => Arc::new(EcsRoleProvider::from_env(&settings.env, optional(&p.ram_role_name), settings.ecs_endpoint.clone())),
+        "EcsRamRole" => Arc::new(EcsRoleProvider::from_env(
+            &settings.env,
+            optional(&p.ram_role_name),
+            settings.ecs_endpoint.clone(),
+        )),
         "OIDC" => {
             let session = optional(&p.ram_session_name).unwrap_or_else(|| session_name(&settings.env));
             Arc::new(

@@ -71,7 +71,8 @@ impl EcsRoleProvider {
     /// and `ALIBABA_CLOUD_ECS_METADATA_ENDPOINT` (the base URL), `role` and `base` winning when given.
     pub fn from_env(env: &Env, role: Option<String>, base: Option<String>) -> Self {
         let role = role.or_else(|| env.get(env::ECS_METADATA));
-        let base = base.or_else(|| env.get(env::ECS_METADATA_ENDPOINT)).unwrap_or_else(|| DEFAULT_METADATA_ENDPOINT.into());
+        let base =
+            base.or_else(|| env.get(env::ECS_METADATA_ENDPOINT)).unwrap_or_else(|| DEFAULT_METADATA_ENDPOINT.into());
         Self::with_endpoint(role, base, env.is_true(env::IMDSV1_DISABLED))
     }
 }
@@ -173,7 +174,10 @@ impl Metadata {
             ));
         }
         if !status.is_success() {
-            return Err(CredentialsError::unavailable(self.source(), format!("the metadata service answered HTTP {}", status.as_u16())));
+            return Err(CredentialsError::unavailable(
+                self.source(),
+                format!("the metadata service answered HTTP {}", status.as_u16()),
+            ));
         }
         response.text().await.map_err(|e| self.unreachable(e))
     }
@@ -192,7 +196,10 @@ impl Fetch for Metadata {
                     let listed = self.get(&http, "", token.as_deref()).await?;
                     let role = listed.lines().next().map(str::trim).unwrap_or("").to_owned();
                     if role.is_empty() {
-                        return Err(CredentialsError::not_configured(self.source(), "the instance has no RAM role attached"));
+                        return Err(CredentialsError::not_configured(
+                            self.source(),
+                            "the instance has no RAM role attached",
+                        ));
                     }
                     role
                 }
@@ -200,12 +207,18 @@ impl Fetch for Metadata {
             let body = self.get(&http, &role, token.as_deref()).await?;
             let source = || format!("ECS instance RAM role `{role}` at {}", self.base);
             let answer: RoleCredentials = serde_json::from_str(&body).map_err(|e| {
-                CredentialsError::unavailable(source(), format!("the metadata service answered something that is not its JSON: {e}"))
+                CredentialsError::unavailable(
+                    source(),
+                    format!("the metadata service answered something that is not its JSON: {e}"),
+                )
             })?;
             if answer.code.as_deref() != Some("Success") {
                 return Err(CredentialsError::unavailable(
                     source(),
-                    format!("the metadata service answered Code {:?} instead of \"Success\"", answer.code.unwrap_or_default()),
+                    format!(
+                        "the metadata service answered Code {:?} instead of \"Success\"",
+                        answer.code.unwrap_or_default()
+                    ),
                 ));
             }
             let (Some(id), Some(secret), Some(token), Some(expiration)) =

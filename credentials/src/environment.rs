@@ -39,9 +39,11 @@ impl EnvironmentProvider {
             (None, Some(_)) => return Err(missing(env::ACCESS_KEY_ID, env::ACCESS_KEY_SECRET)),
         };
         let token = self.env.get(env::SECURITY_TOKEN);
-        for (var, value) in
-            [(env::ACCESS_KEY_ID, Some(&id)), (env::ACCESS_KEY_SECRET, Some(&secret)), (env::SECURITY_TOKEN, token.as_ref())]
-        {
+        for (var, value) in [
+            (env::ACCESS_KEY_ID, Some(&id)),
+            (env::ACCESS_KEY_SECRET, Some(&secret)),
+            (env::SECURITY_TOKEN, token.as_ref()),
+        ] {
             if value.is_some_and(|v| v.trim() != v) {
                 return Err(CredentialsError::invalid(
                     format!("environment variable {var}"),

@@ -44,7 +44,10 @@ pub(crate) fn parse(text: &str) -> Result<Vec<Section>, SyntaxError> {
             };
             let name = name.trim();
             if name.is_empty() {
-                return Err(SyntaxError { line, message: "a section header has no name: write `[default]` or `[my-profile]`" });
+                return Err(SyntaxError {
+                    line,
+                    message: "a section header has no name: write `[default]` or `[my-profile]`",
+                });
             }
             current = Some(match sections.iter().position(|s| s.name == name) {
                 Some(i) => i,
@@ -91,7 +94,10 @@ mod tests {
     #[test]
     fn syntax_errors_give_the_line_and_never_the_text() {
         assert_eq!(parse("[default]\ntype = access_key\nsecret-without-equals\n").unwrap_err().line, 3);
-        assert_eq!(parse("[default\n").unwrap_err(), SyntaxError { line: 1, message: "a section header lacks its closing `]`" });
+        assert_eq!(
+            parse("[default\n").unwrap_err(),
+            SyntaxError { line: 1, message: "a section header lacks its closing `]`" }
+        );
         assert_eq!(parse("\n[ ]\n").unwrap_err().line, 2);
         assert_eq!(parse("[a]\n= x\n").unwrap_err().line, 2);
     }

@@ -60,8 +60,13 @@ impl ProfileFileProvider {
     }
 
     async fn resolve(&self) -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
-        let Some((path, named)) = self.settings.file(&self.settings.credentials_file, env::CREDENTIALS_FILE, DEFAULT_PATH) else {
-            return Err(CredentialsError::not_configured("credentials file", "no home directory (HOME) to find ~/.alibabacloud/credentials in"));
+        let Some((path, named)) =
+            self.settings.file(&self.settings.credentials_file, env::CREDENTIALS_FILE, DEFAULT_PATH)
+        else {
+            return Err(CredentialsError::not_configured(
+                "credentials file",
+                "no home directory (HOME) to find ~/.alibabacloud/credentials in",
+            ));
         };
         let profile = self.settings.profile().unwrap_or_else(|| DEFAULT_PROFILE.to_owned());
         let file = path.display().to_string();
@@ -71,7 +76,10 @@ impl ProfileFileProvider {
                 return Err(CredentialsError::not_configured(format!("credentials file {file}"), "it does not exist"));
             }
             Err(e) => {
-                return Err(CredentialsError::invalid(format!("credentials file {file}"), format!("cannot read it: {e}")));
+                return Err(CredentialsError::invalid(
+                    format!("credentials file {file}"),
+                    format!("cannot read it: {e}"),
+                ));
             }
         };
         let sections = ini::parse(&text).map_err(|e| {
@@ -92,7 +100,11 @@ impl ProfileFileProvider {
 }
 
 /// The credentials a profile describes.
-fn from_section(settings: &Settings, path: &Path, s: &Section) -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
+fn from_section(
+    settings: &Settings,
+    path: &Path,
+    s: &Section,
+) -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
     let source = format!("credentials file {}, profile `{}` (line {})", path.display(), s.name, s.line);
     let required = |key: &str| -> Result<String, CredentialsError> {
         match s.get(key) {
@@ -120,9 +132,14 @@ fn from_section(settings: &Settings, path: &Path, s: &Section) -> Result<Arc<dyn
                     .external_id(optional("external_id")),
             )
         }
-        "ecs_ram_role" => Arc::new(EcsRoleProvider::from_env(&settings.env, optional("role_name"), settings.ecs_endpoint.clone())),
+        "ecs_ram_role" => {
+            Arc::new(EcsRoleProvider::from_env(&settings.env, optional("role_name"), settings.ecs_endpoint.clone()))
+        }
         other => {
-            return Err(CredentialsError::invalid(source, format!("line {line}: unsupported type `{other}`: use one of {TYPES}")));
+            return Err(CredentialsError::invalid(
+                source,
+                format!("line {line}: unsupported type `{other}`: use one of {TYPES}"),
+            ));
         }
     };
     Ok(provider)
@@ -136,4 +153,3 @@ impl ProvideCredentials for ProfileFileProvider {
         })
     }
 }
-

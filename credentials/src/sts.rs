@@ -57,10 +57,16 @@ impl StsEndpoint {
             None => builder.credentials_provider(Anonymous),
         };
         let config = builder.build().map_err(|e| {
-            CredentialsError::invalid(format!("{what} at {}", self.url), format!("cannot configure the STS client: {e}"))
+            CredentialsError::invalid(
+                format!("{what} at {}", self.url),
+                format!("cannot configure the STS client: {e}"),
+            )
         })?;
         Client::new(config).map_err(|e| {
-            CredentialsError::unavailable(format!("{what} at {}", self.url), format!("cannot create the STS client: {e}"))
+            CredentialsError::unavailable(
+                format!("{what} at {}", self.url),
+                format!("cannot create the STS client: {e}"),
+            )
         })
     }
 }
@@ -72,7 +78,10 @@ struct Anonymous;
 impl ProvideCredentials for Anonymous {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
         Box::pin(async {
-            Err(CredentialsError::invalid("the STS client of an OIDC role", "it has no credentials: it only calls anonymous operations"))
+            Err(CredentialsError::invalid(
+                "the STS client of an OIDC role",
+                "it has no credentials: it only calls anonymous operations",
+            ))
         })
     }
 }
@@ -272,7 +281,11 @@ impl OidcRoleProvider {
                     format!("environment variable {var}"),
                     format!(
                         "it is not set, but {} is: the OIDC role needs {}, {} and {}",
-                        vars.iter().filter(|v| *v != var && env.get(v).is_some()).copied().collect::<Vec<_>>().join(" and "),
+                        vars.iter()
+                            .filter(|v| *v != var && env.get(v).is_some())
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(" and "),
                         vars[0],
                         vars[1],
                         vars[2]
@@ -280,9 +293,9 @@ impl OidcRoleProvider {
                 )
             })?);
         }
-        let [role, provider, file]: [String; 3] = got.try_into().map_err(|_| {
-            CredentialsError::invalid("the OIDC role", "internal: three variables expected")
-        })?;
+        let [role, provider, file]: [String; 3] = got
+            .try_into()
+            .map_err(|_| CredentialsError::invalid("the OIDC role", "internal: three variables expected"))?;
         Ok(Some(OidcRoleProvider::new(role, provider, file, session_name(env), endpoint)))
     }
 

@@ -22,8 +22,8 @@ use alibaba_sts_client::{
     GetCallerIdentityResponse, OperationError,
 };
 use alibaba_sts_server::{
-    AssumeRoleServerError, AssumeRoleWithOidcServerError, Authentication, CredentialStore, GetCallerIdentityServerError,
-    KeyMaterial, RequestContext, ServerConfig, StsApi,
+    AssumeRoleServerError, AssumeRoleWithOidcServerError, Authentication, CredentialStore,
+    GetCallerIdentityServerError, KeyMaterial, RequestContext, ServerConfig, StsApi,
 };
 use axum::http::{HeaderMap, StatusCode};
 use time::OffsetDateTime;
@@ -129,7 +129,9 @@ impl StsApi for FakeSts {
         self.state.oidc_callers.lock().unwrap().push(ctx.access_key_id.clone());
         self.state.oidc_tokens.lock().unwrap().push(request.oidc_token.clone());
         if request.oidc_token != *self.state.expected_oidc_token.lock().unwrap() {
-            return Err(AssumeRoleWithOidcServerError::api(AssumeRoleWithOidcErrorCode::AuthenticationFailOidcTokenInvalid));
+            return Err(AssumeRoleWithOidcServerError::api(
+                AssumeRoleWithOidcErrorCode::AuthenticationFailOidcTokenInvalid,
+            ));
         }
         Ok(AssumeRoleWithOidcResponse {
             request_id: String::new(),
@@ -158,8 +160,9 @@ impl StsApi for FakeSts {
 
 /// Serves `sts` on a loopback port, verifying signatures against it; returns the endpoint.
 async fn serve_sts(sts: FakeSts) -> String {
-    let config =
-        ServerConfig::builder(&alibaba_sts_client::SERVICE).authentication(Authentication::signature(sts.clone())).build();
+    let config = ServerConfig::builder(&alibaba_sts_client::SERVICE)
+        .authentication(Authentication::signature(sts.clone()))
+        .build();
     let app = alibaba_sts_server::router(sts, config);
     serve(app).await
 }
@@ -323,11 +326,18 @@ fn assert_no_secret(e: &CredentialsError, secrets: &[&str]) {
 #[tokio::test]
 async fn the_environment_comes_first() {
     let home = Home::new();
-    home.write(".alibabacloud/credentials", "[default]\ntype = access_key\naccess_key_id = file-id\naccess_key_secret = file-secret\n");
+    home.write(
+        ".alibabacloud/credentials",
+        "[default]\ntype = access_key\naccess_key_id = file-id\naccess_key_secret = file-secret\n",
+    );
     let ecs = nothing_listens().await;
     let chain = home
         .chain(
-            &[("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id"), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret"), ("ALIBABA_CLOUD_SECURITY_TOKEN", "env-token")],
+            &[
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id"),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret"),
+                ("ALIBABA_CLOUD_SECURITY_TOKEN", "env-token"),
+            ],
             &ecs,
             &ecs,
         )
@@ -341,12 +351,21 @@ async fn the_environment_comes_first() {
 async fn a_half_set_environment_names_the_missing_variable() {
     let home = Home::new();
     let ecs = nothing_listens().await;
-    let e = home.chain(&[("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id")], &ecs, &ecs).build().provide_credentials().await.unwrap_err();
+    let e = home
+        .chain(&[("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id")], &ecs, &ecs)
+        .build()
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), CredentialsErrorKind::Invalid);
     assert!(e.to_string().contains("ALIBABA_CLOUD_ACCESS_KEY_SECRET"), "{e}");
 
     let e = home
-        .chain(&[("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id"), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret\n")], &ecs, &ecs)
+        .chain(
+            &[("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id"), ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret\n")],
+            &ecs,
+            &ecs,
+        )
         .build()
         .provide_credentials()
         .await
@@ -402,12 +421,14 @@ async fn the_oidc_role_is_assumed_anonymously_and_its_token_file_reread_on_each_
 async fn a_half_configured_oidc_role_names_the_missing_variable() {
     let home = Home::new();
     let ecs = nothing_listens().await;
-    let e = home.chain(&[("ALIBABA_CLOUD_ROLE_ARN", ROLE)], &ecs, &ecs).build().provide_credentials().await.unwrap_err();
+    let e =
+        home.chain(&[("ALIBABA_CLOUD_ROLE_ARN", ROLE)], &ecs, &ecs).build().provide_credentials().await.unwrap_err();
     assert_eq!(e.kind(), CredentialsErrorKind::Invalid);
     assert!(e.source_name().contains("ALIBABA_CLOUD_OIDC_PROVIDER_ARN"), "{e}");
 
     let missing = home.path().join("no-such-token");
-    let provider = OidcRoleProvider::new(ROLE, "acs:ram::1:oidc-provider/p", &missing, "s1", StsEndpoint::new(ecs.clone()));
+    let provider =
+        OidcRoleProvider::new(ROLE, "acs:ram::1:oidc-provider/p", &missing, "s1", StsEndpoint::new(ecs.clone()));
     let e = provider.provide_credentials().await.unwrap_err();
     assert!(e.to_string().contains("no-such-token") && e.to_string().contains("ALIBABA_CLOUD_OIDC_TOKEN_FILE"), "{e}");
 }
@@ -427,7 +448,10 @@ async fn the_aliyun_cli_config_gives_the_current_or_the_selected_profile_and_its
     let home = Home::new();
     home.write(".aliyun/config.json", &cli_config(&format!("{CLI_AK}, {CLI_STS}"), "default"));
     // The credentials file is there too, but comes after the CLI config.
-    home.write(".alibabacloud/credentials", "[default]\ntype = access_key\naccess_key_id = file-id\naccess_key_secret = file-secret\n");
+    home.write(
+        ".alibabacloud/credentials",
+        "[default]\ntype = access_key\naccess_key_id = file-id\naccess_key_secret = file-secret\n",
+    );
     let ecs = nothing_listens().await;
 
     let chain = home.chain(&[], &ecs, &ecs).build();
@@ -482,18 +506,30 @@ async fn a_ram_role_arn_profile_signs_assume_role_with_its_access_key() {
 async fn a_broken_aliyun_cli_config_is_reported_with_its_place() {
     let home = Home::new();
     let ecs = nothing_listens().await;
-    let path = home.write(".aliyun/config.json", "{\n  \"current\": \"default\",\n  \"profiles\": [\n    {\"name\": \"default\" \"mode\": \"AK\"}\n  ]\n}\n");
+    let path = home.write(
+        ".aliyun/config.json",
+        "{\n  \"current\": \"default\",\n  \"profiles\": [\n    {\"name\": \"default\" \"mode\": \"AK\"}\n  ]\n}\n",
+    );
     let e = home.chain(&[], &ecs, &ecs).build().provide_credentials().await.unwrap_err();
     assert_eq!(e.kind(), CredentialsErrorKind::Invalid);
     let text = e.to_string();
     assert!(text.contains(&path.display().to_string()) && text.contains("line 4"), "{text}");
 
-    home.write(".aliyun/config.json", &cli_config(r#"{"name": "default", "mode": "CloudSSO", "access_key_secret": "sso-secret"}"#, "default"));
+    home.write(
+        ".aliyun/config.json",
+        &cli_config(r#"{"name": "default", "mode": "CloudSSO", "access_key_secret": "sso-secret"}"#, "default"),
+    );
     let e = home.chain(&[], &ecs, &ecs).build().provide_credentials().await.unwrap_err();
-    assert!(e.to_string().contains("unsupported mode \"CloudSSO\"") && e.to_string().contains("profile `default`"), "{e}");
+    assert!(
+        e.to_string().contains("unsupported mode \"CloudSSO\"") && e.to_string().contains("profile `default`"),
+        "{e}"
+    );
     assert_no_secret(&e, &["sso-secret"]);
 
-    home.write(".aliyun/config.json", &cli_config(r#"{"name": "default", "mode": "AK", "access_key_id": "x"}"#, "default"));
+    home.write(
+        ".aliyun/config.json",
+        &cli_config(r#"{"name": "default", "mode": "AK", "access_key_id": "x"}"#, "default"),
+    );
     let e = home.chain(&[], &ecs, &ecs).build().provide_credentials().await.unwrap_err();
     assert!(e.to_string().contains("`access_key_secret` is missing"), "{e}");
 }
@@ -541,7 +577,10 @@ async fn the_credentials_file_gives_the_selected_profile() {
     assert_eq!(chain.source(), Some("credentials file"));
 
     // Elsewhere, through ALIBABA_CLOUD_CREDENTIALS_FILE.
-    let other = home.write("elsewhere/creds.ini", "[default]\ntype = access_key\naccess_key_id = other-id\naccess_key_secret = s\n");
+    let other = home.write(
+        "elsewhere/creds.ini",
+        "[default]\ntype = access_key\naccess_key_id = other-id\naccess_key_secret = s\n",
+    );
     let chain = home.chain(&[("ALIBABA_CLOUD_CREDENTIALS_FILE", other.to_str().unwrap())], &ecs, &ecs).build();
     assert_eq!(id(&chain.provide_credentials().await.unwrap()), "other-id");
 }
@@ -556,7 +595,12 @@ async fn a_broken_credentials_file_names_file_profile_key_and_line() {
     let e = home.chain(&[], &ecs, &ecs).profile(Some("broken")).build().provide_credentials().await.unwrap_err();
     assert_eq!(e.kind(), CredentialsErrorKind::Invalid);
     let text = e.to_string();
-    assert!(text.contains(&file) && text.contains("profile `broken` (line 17)") && text.contains("`access_key_secret` is missing"), "{text}");
+    assert!(
+        text.contains(&file)
+            && text.contains("profile `broken` (line 17)")
+            && text.contains("`access_key_secret` is missing"),
+        "{text}"
+    );
 
     let e = home.chain(&[], &ecs, &ecs).profile(Some("odd")).build().provide_credentials().await.unwrap_err();
     assert!(e.to_string().contains("line 22: unsupported type `rsa_key_pair`"), "{e}");
@@ -626,10 +670,14 @@ async fn the_instance_role_is_read_with_a_session_token() {
 async fn without_session_tokens_the_instance_role_is_read_as_imdsv1_unless_that_is_disabled() {
     let fake = FakeMetadata { tokens: false, ..FakeMetadata::default() };
     let url = serve_metadata(fake.clone()).await;
-    let c = EcsRoleProvider::with_endpoint(Some(ECS_ROLE.into()), url.clone(), false).provide_credentials().await.unwrap();
+    let c =
+        EcsRoleProvider::with_endpoint(Some(ECS_ROLE.into()), url.clone(), false).provide_credentials().await.unwrap();
     assert_eq!(id(&c), "STS.ecs-1");
 
-    let e = EcsRoleProvider::with_endpoint(Some(ECS_ROLE.into()), url.clone(), true).provide_credentials().await.unwrap_err();
+    let e = EcsRoleProvider::with_endpoint(Some(ECS_ROLE.into()), url.clone(), true)
+        .provide_credentials()
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("ALIBABA_CLOUD_IMDSV1_DISABLED"), "{e}");
 
     // The role the variable names.
@@ -667,7 +715,13 @@ async fn when_nothing_is_configured_the_error_lists_what_was_tried() {
     // A profile that neither file has is "not found" in each.
     home.write(".alibabacloud/credentials", FILE);
     home.write(".aliyun/config.json", &cli_config(CLI_AK, "default"));
-    let e = home.chain(&[("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")], &ecs, &ecs).profile(Some("dev")).build().provide_credentials().await.unwrap_err();
+    let e = home
+        .chain(&[("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true")], &ecs, &ecs)
+        .profile(Some("dev"))
+        .build()
+        .provide_credentials()
+        .await
+        .unwrap_err();
     let text = e.to_string();
     assert!(text.contains("no profile `dev` (it has `default`)"), "{text}");
     assert!(text.contains("no profile `dev` (it has `default`, `temp`, `instance`, `broken`, `odd`)"), "{text}");
@@ -742,7 +796,8 @@ async fn a_client_signs_each_attempt_with_what_the_chain_provides() {
     assert_eq!(who.arn.as_deref(), Some("STS.issued-1"));
 
     // No credentials: nothing is sent, the error says why, and it is not retried.
-    let empty = home.chain(&[("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"), ("HOME", "/nonexistent")], &url, &ecs).build();
+    let empty =
+        home.chain(&[("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"), ("HOME", "/nonexistent")], &url, &ecs).build();
     let client = Client::new(
         Client::config_builder()
             .region("cn-hangzhou")

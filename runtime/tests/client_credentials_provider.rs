@@ -5,8 +5,8 @@
 
 mod client_support;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use alibaba_rpc_runtime::client::{
@@ -51,9 +51,12 @@ fn client_with_provider(endpoint: &str, provider: Rotating) -> RpcClient {
 
 #[tokio::test]
 async fn each_attempt_asks_the_provider_and_signs_with_its_answer() {
-    let server =
-        FakeServer::start(vec![Reply::envelope(503, "ServiceUnavailable", "later"), Reply::new(503, "busy"), Reply::ok()])
-            .await;
+    let server = FakeServer::start(vec![
+        Reply::envelope(503, "ServiceUnavailable", "later"),
+        Reply::new(503, "busy"),
+        Reply::ok(),
+    ])
+    .await;
     let provider = Rotating::default();
     let calls = Arc::clone(&provider.calls);
     let client = client_with_provider(&server.endpoint(), provider);

@@ -5,7 +5,8 @@
 mod client_support;
 
 use alibaba_rpc_runtime::client::{
-    ClientConfig, ConfigError, Credentials, ENV_ACCESS_KEY_ID, ProvideCredentials, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN,
+    ClientConfig, ConfigError, Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN,
+    ProvideCredentials,
 };
 use client_support::SERVICE;
 

@@ -94,7 +94,13 @@ mod tests {
 
     #[test]
     fn version_1_sends_the_protocol_fields_and_no_credentials() {
-        let parts = unsigned_parts(&config(SignatureVersion::V1), "AssumeRoleWithOIDC", "n1", "2026-01-01T00:00:00Z", &params());
+        let parts = unsigned_parts(
+            &config(SignatureVersion::V1),
+            "AssumeRoleWithOIDC",
+            "n1",
+            "2026-01-01T00:00:00Z",
+            &params(),
+        );
         assert!(parts.headers.is_empty());
         assert_eq!(
             parts.query,
@@ -106,7 +112,13 @@ mod tests {
 
     #[test]
     fn version_3_sends_the_headers_and_no_authorization() {
-        let parts = unsigned_parts(&config(SignatureVersion::V3), "AssumeRoleWithOIDC", "n1", "2026-01-01T00:00:00Z", &params());
+        let parts = unsigned_parts(
+            &config(SignatureVersion::V3),
+            "AssumeRoleWithOIDC",
+            "n1",
+            "2026-01-01T00:00:00Z",
+            &params(),
+        );
         let names: Vec<&str> = parts.headers.iter().map(|h| h.name).collect();
         assert_eq!(
             names,

@@ -142,7 +142,8 @@ impl fmt::Debug for Credentials {
 }
 
 /// The future [`ProvideCredentials::provide_credentials`] returns.
-pub type ProvideCredentialsFuture<'a> = Pin<Box<dyn Future<Output = Result<Credentials, CredentialsError>> + Send + 'a>>;
+pub type ProvideCredentialsFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Credentials, CredentialsError>> + Send + 'a>>;
 
 /// Where a client gets the credentials it signs with: awaited once per attempt, just before
 /// signing.

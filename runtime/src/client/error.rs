@@ -283,7 +283,9 @@ impl<Op: Operation> fmt::Display for OperationError<Op> {
             OperationError::Validation(v) => write!(f, "{} was not sent: {v}", Op::ACTION),
             OperationError::Transport(t) => t.fmt(f),
             OperationError::Decode(d) => d.fmt(f),
-            OperationError::Credentials(c) => write!(f, "{} was not sent: no credentials to sign with: {c}", Op::ACTION),
+            OperationError::Credentials(c) => {
+                write!(f, "{} was not sent: no credentials to sign with: {c}", Op::ACTION)
+            }
         }
     }
 }
