@@ -194,6 +194,9 @@ pub struct RawField {
     pub required: bool,
     #[serde(default)]
     pub description: String,
+    /// A secret value (an AccessKey secret, a token): `***` in the type's `Debug`.
+    #[serde(default)]
+    pub secret: bool,
 }
 
 /// A named structure: in responses (the items of a list, a nested object) or in requests (the
@@ -228,6 +231,10 @@ pub struct RawOperation {
     #[serde(default)]
     pub description: String,
     pub idempotent: bool,
+    /// How callers authenticate: `signed` (the default, an AccessKey signature) or `none` (an
+    /// anonymous call, such as STS `AssumeRoleWithOIDC`).
+    #[serde(default)]
+    pub auth: Option<String>,
     #[serde(default)]
     pub parameters: Vec<RawParam>,
     #[serde(default)]

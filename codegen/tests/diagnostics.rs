@@ -122,6 +122,24 @@ fn broken_specs_get_exact_diagnostics() {
                 .replace("        type: int64\n        constraints", "        type: Color\n        constraints"),
             "spec.yaml:42:18: parameter `Size` of type `Color` takes no constraint but `count` (for lists)\n  hint: enums check their values themselves; lists take `count`",
         ),
+        (
+            "an unknown auth",
+            mutate("    idempotent: true\n", "    idempotent: true\n    auth: nnoe\n"),
+            "spec.yaml:35:11: unknown auth `nnoe` for operation `ListThings`\n  hint: did you mean `none`?",
+        ),
+        (
+            "an auth that is nothing like one",
+            mutate("    idempotent: true\n", "    idempotent: true\n    auth: oauth2-bearer\n"),
+            "spec.yaml:35:11: unknown auth `oauth2-bearer` for operation `ListThings`\n  hint: use `signed` (an AccessKey signature, the default) or `none` (an anonymous call)",
+        ),
+        (
+            "a secret that is not a string",
+            mutate(
+                "      - { name: Size, type: int64, required: true }",
+                "      - { name: Size, type: int64, required: true, secret: true }",
+            ),
+            "spec.yaml:30:60: field `Size` of type `int64` cannot be secret\n  hint: only `string` fields can be secret (an AccessKey secret, a token)",
+        ),
     ];
     let mut failures = Vec::new();
     for (name, spec, expected) in &cases {

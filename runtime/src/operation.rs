@@ -11,6 +11,11 @@ pub trait Operation: Sized + Send + 'static {
     const ACTION: &'static str;
     /// Whether repeating the request is harmless (a client may then retry it freely).
     const IDEMPOTENT: bool;
+    /// Whether the operation is called without an AccessKey signature (the spec's `auth: none`),
+    /// as STS `AssumeRoleWithOIDC` is: the client sends the protocol fields but no credentials and
+    /// no signature, and the server answers it without authenticating. `false` unless generated
+    /// otherwise.
+    const ANONYMOUS: bool = false;
     /// The response type.
     type Response: serde::Serialize + serde::de::DeserializeOwned + Send + 'static;
     /// The codes the operation may fail with.

@@ -6,6 +6,7 @@ mod client_support;
 
 use alibaba_rpc_runtime::client::{
     ClientConfig, ConfigError, Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN,
+    ProvideCredentials,
 };
 use client_support::SERVICE;
 
@@ -49,7 +50,8 @@ fn from_env() {
     assert!(!shown.contains("env-secret") && !shown.contains("env-token"), "{shown}");
 
     let config = ClientConfig::builder(&SERVICE).region("cn-shanghai").build().unwrap();
-    assert_eq!(config.credentials().access_key_id, "env-id");
+    let provided = futures::executor::block_on(config.credentials().provide_credentials()).unwrap();
+    assert_eq!(provided.access_key_id, "env-id");
 
     // A stray newline from `echo secret > file` is reported, not trimmed.
     set(ENV_ACCESS_KEY_SECRET, Some("env-secret\n"));

@@ -32,6 +32,9 @@ fn project_copy() -> tempfile::TempDir {
         "fixtures/ecs/model/src",
         "fixtures/ecs/client/src",
         "fixtures/ecs/server/src",
+        "sts/model/src",
+        "sts/client/src",
+        "sts/server/src",
     ] {
         copy_dir(&root().join(sub), &dir.path().join(sub));
     }

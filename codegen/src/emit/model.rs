@@ -218,15 +218,18 @@ fn response_struct(api: &Api, op: &Operation, n: &Names) -> TokenStream {
     let Names { response, .. } = n;
     let doc = docs(&format!("What `{}` answers.", op.name));
     let fields = op.response.iter().map(|f| types::field(api, f));
+    let (derive_debug, debug) = types::redacted_debug(&op.names.response, &op.response, true);
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(#derive_debug Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
         pub struct #response {
             /// The ID of the request, as the server answered it (set by the server's runtime).
             #[serde(rename = "RequestId", default)]
             pub request_id: ::std::string::String,
             #( #fields, )*
         }
+
+        #debug
     }
 }
 

@@ -250,6 +250,8 @@ pub(super) fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStrea
     let Names { request, response, .. } = n;
     let action = lit(&op.name);
     let idempotent = op.idempotent;
+    // Only anonymous operations say so; the trait's default is `false`.
+    let anonymous = op.anonymous.then(|| quote! { const ANONYMOUS: bool = true; });
     let validate = validate_body(api, op);
     let count = Literal::usize_unsuffixed(op.params.len());
     let to_params = op.params.iter().map(|p| {
@@ -299,10 +301,13 @@ pub(super) fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStrea
         }
     });
     let (missing_code, invalid_code) = (variant(api, missing_default), variant(api, invalid_default));
+    // An operation without parameters never writes or reads one.
+    let mutable = (!op.params.is_empty()).then(|| quote! { mut });
     quote! {
         impl ::__runtime::operation::Operation for #request {
             const ACTION: &'static str = #action;
             const IDEMPOTENT: bool = #idempotent;
+            #anonymous
             type Response = #response;
             type ErrorCode = Code;
 
@@ -311,13 +316,13 @@ pub(super) fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStrea
             }
 
             fn to_params(&self) -> ::std::vec::Vec<::__runtime::flatten::WireParam> {
-                let mut out = ::__runtime::flatten::Flattener::with_capacity(#count);
+                let #mutable out = ::__runtime::flatten::Flattener::with_capacity(#count);
                 #( #to_params )*
                 out.finish()
             }
 
             fn from_params(params: &::__runtime::params::Params) -> ::core::result::Result<Self, ::__runtime::validate::Violations> {
-                let mut r = ::__runtime::extract::Reader::new(params, #missing_code, #invalid_code);
+                let #mutable r = ::__runtime::extract::Reader::new(params, #missing_code, #invalid_code);
                 let value = Self {
                     #( #extract, )*
                 };

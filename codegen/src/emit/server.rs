@@ -44,6 +44,15 @@ fn lib(api: &Api) -> TokenStream {
             }
         }
     });
+    // Only an API with anonymous operations (`auth: none`) overrides the trait's default.
+    let anonymous: Vec<_> = api.operations.iter().filter(|op| op.anonymous).map(|op| lit(&op.name)).collect();
+    let is_anonymous = (!anonymous.is_empty()).then(|| {
+        quote! {
+            fn is_anonymous(&self, action: &str) -> bool {
+                ::core::matches!(action, #( #anonymous )|*)
+            }
+        }
+    });
     let router_doc = docs(
         "The axum `Router` serving `api`: every operation of the spec at `/`, with the protocol checks and error envelopes of [`ServerConfig`].\n\nServe it with `into_make_service_with_connect_info::<std::net::SocketAddr>()` so that [`RequestContext::remote_addr`] is known.",
     );
@@ -92,6 +101,8 @@ fn lib(api: &Api) -> TokenStream {
                 };
                 ::core::option::Option::Some(future)
             }
+
+            #is_anonymous
         }
     }
 }

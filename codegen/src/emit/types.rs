@@ -58,12 +58,15 @@ fn shape(api: &Api, s: &Shape) -> TokenStream {
     let element = lit(&s.element);
     let fields = s.fields.iter().map(|f| field(api, f));
     let flat = s.in_requests.then(|| flat_struct(s));
+    let (derive_debug, debug) = redacted_debug(&s.rust, &s.fields, false);
     quote! {
         #doc
-        #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(#derive_debug Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
         pub struct #name {
             #( #fields, )*
         }
+
+        #debug
 
         impl ::__runtime::operation::ListItem for #name {
             const ELEMENT: &'static str = #element;
@@ -71,6 +74,37 @@ fn shape(api: &Api, s: &Shape) -> TokenStream {
 
         #flat
     }
+}
+
+/// `Debug` of a response or shape type: derived (the first token stream, `Debug,`) unless a field
+/// is secret; then written out (the second) with `***` for the secret fields. `request_id`: the
+/// type also has the `request_id` field every response carries.
+pub(crate) fn redacted_debug(rust: &str, fields: &[Field], request_id: bool) -> (TokenStream, TokenStream) {
+    if !fields.iter().any(|f| f.secret) {
+        return (quote! { Debug, }, TokenStream::new());
+    }
+    let name = ident(rust);
+    let shown = lit(rust);
+    let request_id = request_id.then(|| quote! { .field("request_id", &self.request_id) });
+    let each = fields.iter().map(|f| {
+        let (field, label) = (ident(&f.rust), lit(&f.rust));
+        match (f.secret, f.required) {
+            (true, true) => quote! { .field(#label, &"***") },
+            (true, false) => quote! { .field(#label, &self.#field.as_ref().map(|_| "***")) },
+            (false, _) => quote! { .field(#label, &self.#field) },
+        }
+    });
+    let debug = quote! {
+        impl ::core::fmt::Debug for #name {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                f.debug_struct(#shown)
+                    #request_id
+                    #( #each )*
+                    .finish()
+            }
+        }
+    };
+    (TokenStream::new(), debug)
 }
 
 /// How a structure listed in a request is flattened (`Tag.1.Key`) and read back.

@@ -293,7 +293,21 @@ fn fields(c: &mut Checker<'_>, raw: &[RawField], path: &str, types: &Types<'_>) 
             );
         }
         let Some(ty) = field_type(c, f, &fp, types) else { continue };
-        out.push(Field { wire: f.name.clone(), rust: r, ty, required: f.required, description: f.description.clone() });
+        if f.secret && !matches!(ty, FieldType::Value(ValueType::Scalar(Scalar::String))) {
+            c.report(
+                &format!("{fp}.secret"),
+                format!("field `{}` of type `{}` cannot be secret", f.name, f.ty),
+                Some("only `string` fields can be secret (an AccessKey secret, a token)".into()),
+            );
+        }
+        out.push(Field {
+            wire: f.name.clone(),
+            rust: r,
+            ty,
+            required: f.required,
+            description: f.description.clone(),
+            secret: f.secret,
+        });
     }
     out
 }
@@ -361,6 +375,20 @@ struct OperationContext<'a> {
 /// One operation, without its names (the caller sets them); `None` when it has a problem.
 fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation, path: &str) -> Option<Operation> {
     let before = c.count();
+    let anonymous = match op.auth.as_deref() {
+        None | Some("signed") => false,
+        Some("none") => true,
+        Some(other) => {
+            c.report(
+                &format!("{path}.auth"),
+                format!("unknown auth `{other}` for operation `{}`", op.name),
+                did_you_mean(other, ["signed", "none"]).or_else(|| {
+                    Some("use `signed` (an AccessKey signature, the default) or `none` (an anonymous call)".into())
+                }),
+            );
+            false
+        }
+    };
     // The operation's own codes.
     let mut own: Vec<usize> = Vec::new();
     for (i, code) in op.errors.iter().enumerate() {
@@ -466,6 +494,7 @@ fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation,
         summary: op.summary.clone(),
         description: op.description.clone(),
         idempotent: op.idempotent,
+        anonymous,
         params,
         rules,
         response,

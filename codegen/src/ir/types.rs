@@ -343,6 +343,8 @@ pub struct Field {
     pub required: bool,
     /// Rustdoc.
     pub description: String,
+    /// Shown as `***` by the type's `Debug`.
+    pub secret: bool,
 }
 
 /// A named structure.
@@ -417,6 +419,8 @@ pub struct Operation {
     pub description: String,
     /// Safe to retry.
     pub idempotent: bool,
+    /// Called without an AccessKey signature (`auth: none`).
+    pub anonymous: bool,
     /// Parameters: the operation's own, then the common ones.
     pub params: Vec<Param>,
     /// Cross-parameter rules.

@@ -1,6 +1,7 @@
 //! Client configuration and its builder.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
@@ -8,7 +9,7 @@ use reqwest::Url;
 use crate::operation::ServiceInfo;
 use crate::signature::SignatureVersion;
 
-use super::credentials::Credentials;
+use super::credentials::{Credentials, ProvideCredentials};
 use super::error::ConfigError;
 use super::retry::RetryPolicy;
 
@@ -71,7 +72,7 @@ pub struct ClientConfig {
     pub(crate) service: &'static ServiceInfo,
     pub(crate) region: String,
     pub(crate) endpoint: Url,
-    pub(crate) credentials: Credentials,
+    pub(crate) credentials: Arc<dyn ProvideCredentials>,
     pub(crate) signature_version: SignatureVersion,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
@@ -110,8 +111,8 @@ impl ClientConfig {
         self.endpoint.as_str()
     }
 
-    /// The credentials requests are signed with.
-    pub fn credentials(&self) -> &Credentials {
+    /// Where the credentials requests are signed with come from: awaited once per attempt.
+    pub fn credentials(&self) -> &Arc<dyn ProvideCredentials> {
         &self.credentials
     }
 
@@ -154,7 +155,7 @@ pub struct ClientConfigBuilder {
     service: &'static ServiceInfo,
     region: Option<String>,
     endpoint: Option<String>,
-    credentials: Option<Credentials>,
+    credentials: Option<CredentialsSource>,
     signature_version: SignatureVersion,
     connect_timeout: Duration,
     timeout: Duration,
@@ -176,9 +177,21 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Explicit credentials instead of the environment.
+    /// Explicit, fixed credentials instead of the environment (checked by [`build`](Self::build)).
     pub fn credentials(mut self, credentials: Credentials) -> Self {
-        self.credentials = Some(credentials);
+        self.credentials = Some(CredentialsSource::Fixed(credentials));
+        self
+    }
+
+    /// A provider of credentials instead of fixed ones: the client awaits
+    /// [`ProvideCredentials::provide_credentials`] once per attempt, just before signing, so
+    /// temporary credentials it refreshes are picked up by the next attempt. A failure is
+    /// [`InvokeError::Credentials`](super::InvokeError::Credentials), not retried.
+    ///
+    /// The `alibaba-credentials` crate's `DefaultChain` is such a provider (environment, OIDC,
+    /// the aliyun CLI's config, the credentials file, the ECS instance role).
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials) -> Self {
+        self.credentials = Some(CredentialsSource::Provider(Arc::new(provider)));
         self
     }
 
@@ -229,12 +242,13 @@ impl ClientConfigBuilder {
             return Err(ConfigError::InvalidRegion { region });
         }
         let endpoint = parse_endpoint(&self.endpoint.unwrap_or_else(|| self.service.endpoint(&region)))?;
-        let credentials = match self.credentials {
-            Some(credentials) => {
+        let credentials: Arc<dyn ProvideCredentials> = match self.credentials {
+            Some(CredentialsSource::Fixed(credentials)) => {
                 credentials.check()?;
-                credentials
+                Arc::new(credentials)
             }
-            None => Credentials::from_env()?,
+            Some(CredentialsSource::Provider(provider)) => provider,
+            None => Arc::new(Credentials::from_env()?),
         };
         if self.connect_timeout.is_zero() {
             return Err(ConfigError::ZeroTimeout { which: "connect", default: DEFAULT_CONNECT_TIMEOUT });
@@ -261,6 +275,13 @@ impl ClientConfigBuilder {
             retry: self.retry,
         })
     }
+}
+
+/// What the builder was given: fixed credentials (checked at build time) or a provider.
+#[derive(Clone, Debug)]
+enum CredentialsSource {
+    Fixed(Credentials),
+    Provider(Arc<dyn ProvideCredentials>),
 }
 
 /// `product version` of a service, for `Debug` (without requiring `ServiceInfo: Debug`).

@@ -1,6 +1,10 @@
-//! Access key credentials used to sign requests.
+//! Access key credentials used to sign requests, and [`ProvideCredentials`], the seam through which
+//! a client obtains them for each attempt (a fixed value, or a provider that fetches, caches and
+//! refreshes temporary credentials).
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 
 use crate::secret::Secret;
 
@@ -137,6 +141,152 @@ impl fmt::Debug for Credentials {
     }
 }
 
+/// The future [`ProvideCredentials::provide_credentials`] returns.
+pub type ProvideCredentialsFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Credentials, CredentialsError>> + Send + 'a>>;
+
+/// Where a client gets the credentials it signs with: awaited once per attempt, just before
+/// signing.
+///
+/// [`Credentials`] implements it (a ready value). Providers of temporary credentials (STS, the ECS
+/// instance role, the default chain of the `alibaba-credentials` crate) cache what they fetched and
+/// refresh it before it expires, so calling this on every attempt is cheap.
+///
+/// `Debug` must never show a secret or a token.
+///
+/// ```
+/// use alibaba_rpc_runtime::client::{Credentials, CredentialsError, ProvideCredentials, ProvideCredentialsFuture};
+///
+/// /// Credentials read from a vault (here: a fixed value).
+/// #[derive(Debug)]
+/// struct Vault;
+///
+/// impl ProvideCredentials for Vault {
+///     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+///         Box::pin(async { Ok(Credentials::new("id-from-vault", "secret-from-vault")) })
+///     }
+/// }
+///
+/// # futures::executor::block_on(async {
+/// let creds = Vault.provide_credentials().await?;
+/// assert_eq!(creds.access_key_id, "id-from-vault");
+/// # Ok::<(), CredentialsError>(())
+/// # }).unwrap();
+/// ```
+pub trait ProvideCredentials: Send + Sync + fmt::Debug + 'static {
+    /// Credentials valid now; implementations cache and refresh.
+    ///
+    /// # Errors
+    /// A [`CredentialsError`] naming the source (file, profile, variable, endpoint) and what is
+    /// wrong with it; never a secret.
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_>;
+}
+
+impl ProvideCredentials for Credentials {
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+        let ready = self.clone();
+        Box::pin(async move { Ok(ready) })
+    }
+}
+
+impl<P: ProvideCredentials + ?Sized> ProvideCredentials for std::sync::Arc<P> {
+    fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
+        (**self).provide_credentials()
+    }
+}
+
+/// What kind of failure a [`CredentialsError`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CredentialsErrorKind {
+    /// The source is not set up at all (no variable, no file, no metadata service): a chain of
+    /// providers moves on to the next source.
+    NotConfigured,
+    /// The source is set up but wrong (a malformed file, a missing key, an unknown profile): fix it.
+    Invalid,
+    /// The source is set up but could not deliver now (STS refused, the metadata service failed).
+    Unavailable,
+}
+
+impl fmt::Display for CredentialsErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CredentialsErrorKind::NotConfigured => "not configured",
+            CredentialsErrorKind::Invalid => "invalid",
+            CredentialsErrorKind::Unavailable => "unavailable",
+        })
+    }
+}
+
+/// Credentials could not be obtained: which source, what kind of failure, and what is wrong.
+///
+/// The source names the file, profile, variable or endpoint; the message says what is wrong and how
+/// to fix it. Neither ever holds a secret or a token (whoever creates the error is responsible for
+/// that; every provider of this workspace is tested for it).
+///
+/// ```
+/// use alibaba_rpc_runtime::client::{CredentialsError, CredentialsErrorKind};
+///
+/// let e = CredentialsError::invalid("credentials file /home/me/.alibabacloud/credentials, profile `dev`",
+///                                   "line 3: `access_key_secret` is missing");
+/// assert_eq!(e.kind(), CredentialsErrorKind::Invalid);
+/// assert!(e.to_string().contains("profile `dev`"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("{source_name}: {message}")]
+pub struct CredentialsError {
+    kind: CredentialsErrorKind,
+    source_name: String,
+    message: String,
+    #[source]
+    cause: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+}
+
+impl CredentialsError {
+    /// An error of `kind` about `source_name` (a file, profile, variable or endpoint).
+    pub fn new(kind: CredentialsErrorKind, source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        CredentialsError { kind, source_name: source_name.into(), message: message.into(), cause: None }
+    }
+
+    /// [`CredentialsErrorKind::NotConfigured`].
+    pub fn not_configured(source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(CredentialsErrorKind::NotConfigured, source_name, message)
+    }
+
+    /// [`CredentialsErrorKind::Invalid`].
+    pub fn invalid(source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(CredentialsErrorKind::Invalid, source_name, message)
+    }
+
+    /// [`CredentialsErrorKind::Unavailable`].
+    pub fn unavailable(source_name: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::new(CredentialsErrorKind::Unavailable, source_name, message)
+    }
+
+    /// Keeps `cause` as the [`std::error::Error::source`] of this error. It must not show a
+    /// secret either.
+    #[must_use]
+    pub fn with_cause(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.cause = Some(Box::new(cause));
+        self
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> CredentialsErrorKind {
+        self.kind
+    }
+
+    /// The source: a file, profile, variable or endpoint.
+    pub fn source_name(&self) -> &str {
+        &self.source_name
+    }
+
+    /// What is wrong, and how to fix it.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +356,26 @@ mod tests {
         let text = err.to_string();
         assert!(text.contains("SignatureDoesNotMatch"), "{text}");
         assert!(!text.contains("Zq9-value"), "the value itself must not be shown: {text}");
+    }
+
+    #[test]
+    fn a_static_value_provides_itself() {
+        let creds = Credentials::new("the-id", "the-secret").with_security_token("the-token");
+        let provided = futures::executor::block_on(creds.provide_credentials()).unwrap();
+        assert_eq!(provided.access_key_id, "the-id");
+        assert_eq!(provided.access_key_secret.expose(), "the-secret");
+        assert_eq!(provided.security_token.as_ref().map(|t| t.expose()), Some("the-token"));
+    }
+
+    #[test]
+    fn credentials_errors_name_their_source_and_keep_their_cause() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = CredentialsError::not_configured("file /x/credentials", "it does not exist").with_cause(io);
+        assert_eq!(e.kind(), CredentialsErrorKind::NotConfigured);
+        assert_eq!(e.to_string(), "file /x/credentials: it does not exist");
+        assert_eq!(e.source_name(), "file /x/credentials");
+        assert_eq!(e.message(), "it does not exist");
+        assert!(std::error::Error::source(&e).is_some_and(|c| c.to_string() == "no such file"));
     }
 
     #[test]

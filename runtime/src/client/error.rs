@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::credentials::CredentialsError;
 use super::retry::{self, Failure};
 use crate::errors::{ApiError, ErrorCode};
 use crate::operation::Operation;
@@ -89,7 +90,7 @@ pub enum ConfigError {
 /// Why an invocation failed, untyped: [`RpcClient::invoke`](super::RpcClient::invoke) answers it;
 /// [`RpcClient::call`](super::RpcClient::call) answers the typed [`OperationError`].
 ///
-/// The enum is exhaustive (exactly these four cases), so generated code can match it completely.
+/// The enum is exhaustive (exactly these five cases), so generated code can match it completely.
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     /// The request breaks the API's constraints; nothing was sent. Holds every violation.
@@ -104,6 +105,10 @@ pub enum InvokeError {
     /// The server answered 2xx but the body is not the expected response.
     #[error(transparent)]
     Decode(DecodeError),
+    /// The credentials provider could not deliver credentials to sign with; nothing was sent for
+    /// that attempt, and it is not retried.
+    #[error("no credentials to sign with: {0}")]
+    Credentials(CredentialsError),
 }
 
 impl InvokeError {
@@ -137,6 +142,7 @@ impl<Op: Operation> From<OperationError<Op>> for InvokeError {
             OperationError::Validation(v) => InvokeError::Validation(v),
             OperationError::Transport(t) => InvokeError::Transport(t),
             OperationError::Decode(d) => InvokeError::Decode(d),
+            OperationError::Credentials(c) => InvokeError::Credentials(c),
         }
     }
 }
@@ -175,6 +181,8 @@ pub enum OperationError<Op: Operation> {
     Transport(TransportError),
     /// The server answered success, but not with the response the spec describes.
     Decode(DecodeError),
+    /// The credentials provider could not deliver credentials to sign with; not retried.
+    Credentials(CredentialsError),
 }
 
 impl<Op: Operation> From<InvokeError> for OperationError<Op> {
@@ -187,6 +195,7 @@ impl<Op: Operation> From<InvokeError> for OperationError<Op> {
             InvokeError::Validation(v) => OperationError::Validation(v),
             InvokeError::Transport(t) => OperationError::Transport(t),
             InvokeError::Decode(d) => OperationError::Decode(d),
+            InvokeError::Credentials(c) => OperationError::Credentials(c),
         }
     }
 }
@@ -236,7 +245,9 @@ impl<Op: Operation> OperationError<Op> {
             }
             OperationError::Unknown(error) => Failure::Api { status: error.status, retryable_code: false },
             OperationError::Transport(t) => Failure::Transport(t.kind()),
-            OperationError::Validation(_) | OperationError::Decode(_) => Failure::Final,
+            OperationError::Validation(_) | OperationError::Decode(_) | OperationError::Credentials(_) => {
+                Failure::Final
+            }
         }
     }
 
@@ -260,6 +271,7 @@ impl<Op: Operation> fmt::Debug for OperationError<Op> {
             OperationError::Validation(v) => f.debug_tuple("Validation").field(v).finish(),
             OperationError::Transport(t) => f.debug_tuple("Transport").field(t).finish(),
             OperationError::Decode(d) => f.debug_tuple("Decode").field(d).finish(),
+            OperationError::Credentials(c) => f.debug_tuple("Credentials").field(c).finish(),
         }
     }
 }
@@ -271,6 +283,9 @@ impl<Op: Operation> fmt::Display for OperationError<Op> {
             OperationError::Validation(v) => write!(f, "{} was not sent: {v}", Op::ACTION),
             OperationError::Transport(t) => t.fmt(f),
             OperationError::Decode(d) => d.fmt(f),
+            OperationError::Credentials(c) => {
+                write!(f, "{} was not sent: no credentials to sign with: {c}", Op::ACTION)
+            }
         }
     }
 }
@@ -280,6 +295,7 @@ impl<Op: Operation> std::error::Error for OperationError<Op> {
         match self {
             OperationError::Transport(t) => std::error::Error::source(t),
             OperationError::Decode(d) => std::error::Error::source(d),
+            OperationError::Credentials(c) => Some(c),
             _ => None,
         }
     }
@@ -300,6 +316,12 @@ impl From<ApiError> for InvokeError {
 impl From<TransportError> for InvokeError {
     fn from(e: TransportError) -> Self {
         InvokeError::Transport(e)
+    }
+}
+
+impl From<CredentialsError> for InvokeError {
+    fn from(e: CredentialsError) -> Self {
+        InvokeError::Credentials(e)
     }
 }
 

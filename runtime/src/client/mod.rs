@@ -45,6 +45,7 @@
 //! the signature version, the HTTP status, the error code and the `RequestId`, never the secret,
 //! the signature or the `authorization` header, the security token or any parameter value.
 
+mod anonymous;
 mod config;
 mod credentials;
 mod error;
@@ -54,7 +55,10 @@ mod tls;
 mod transport;
 
 pub use config::{ClientConfig, ClientConfigBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, default_user_agent};
-pub use credentials::{Credentials, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN};
+pub use credentials::{
+    Credentials, CredentialsError, CredentialsErrorKind, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN,
+    ProvideCredentials, ProvideCredentialsFuture,
+};
 pub use error::{ConfigError, DecodeError, InvokeError, OperationError, TransportError, TransportErrorKind};
 pub use retry::RetryPolicy;
 

@@ -30,7 +30,7 @@ use crate::signature::v3::{self, headers as h};
 use crate::signature::{SignatureVersion, canonical_query, new_nonce, now_timestamp, sign, string_to_sign};
 
 use super::config::ClientConfig;
-use super::credentials::Credentials;
+use super::credentials::{Credentials, CredentialsError, ProvideCredentials};
 use super::error::{DecodeError, InvokeError, TransportError};
 
 /// Largest response body read; anything beyond is cut off (no API response comes near it).
@@ -45,6 +45,7 @@ pub(crate) enum Failure {
     Api(ApiError),
     Transport(reqwest::Error),
     Decode(DecodeError),
+    Credentials(CredentialsError),
 }
 
 impl Failure {
@@ -54,6 +55,7 @@ impl Failure {
             Failure::Api(e) => format!("HTTP {} {}", e.status, e.code),
             Failure::Transport(e) => super::error::classify(e).to_string(),
             Failure::Decode(_) => "undecodable response".to_string(),
+            Failure::Credentials(_) => "no credentials".to_string(),
         }
     }
 
@@ -62,6 +64,7 @@ impl Failure {
             Failure::Api(e) => InvokeError::Api(e),
             Failure::Transport(e) => InvokeError::Transport(TransportError::new(action, attempts, e)),
             Failure::Decode(e) => InvokeError::Decode(e),
+            Failure::Credentials(e) => InvokeError::Credentials(e),
         }
     }
 }
@@ -85,18 +88,27 @@ pub(crate) struct WireHeader {
     pub(crate) sensitive: bool,
 }
 
-/// The signed parts of one attempt of `action`, with a fresh nonce and the current UTC time.
-pub(crate) fn signed_parts(config: &ClientConfig, action: &str, op_params: &[WireParam]) -> SignedParts {
+/// The signed parts of one attempt of `action`, with a fresh nonce and the current UTC time; without
+/// `creds` (an anonymous operation) the same protocol fields, unsigned.
+pub(crate) fn signed_parts(
+    config: &ClientConfig,
+    creds: Option<&Credentials>,
+    action: &str,
+    op_params: &[WireParam],
+) -> SignedParts {
     let (nonce, now) = (new_nonce(), now_timestamp());
+    let Some(creds) = creds else {
+        return super::anonymous::unsigned_parts(config, action, &nonce, &now, op_params);
+    };
     match config.signature_version {
         SignatureVersion::V1 => SignedParts {
-            query: build_query(action, config.service.version, &config.credentials, &nonce, &now, op_params),
+            query: build_query(action, config.service.version, creds, &nonce, &now, op_params),
             headers: Vec::new(),
         },
         SignatureVersion::V3 => build_v3(
             action,
             config.service.version,
-            &config.credentials,
+            creds,
             &host_header(&config.endpoint),
             &nonce,
             &now,
@@ -210,7 +222,16 @@ pub(crate) async fn attempt<Op: Operation>(
     op_params: &[WireParam],
     attempt: u32,
 ) -> Result<Op::Response, Failure> {
-    let parts = signed_parts(config, Op::ACTION, op_params);
+    // The one place credentials are obtained: once per attempt, so a refreshed value is used.
+    let creds = if Op::ANONYMOUS {
+        None
+    } else {
+        Some(config.credentials.provide_credentials().await.map_err(|e| {
+            tracing::debug!(attempt, error = %e, "no credentials to sign with");
+            Failure::Credentials(e)
+        })?)
+    };
+    let parts = signed_parts(config, creds.as_ref(), Op::ACTION, op_params);
     let mut url = config.endpoint.clone();
     url.set_query((!parts.query.is_empty()).then_some(parts.query.as_str()));
     tracing::debug!(attempt, signature_version = %config.signature_version, "sending request");
@@ -528,9 +549,10 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
                 .unwrap()
         };
         let params = vector_params();
+        let creds = Credentials::new("id", "secret");
 
         let v1 = config(SignatureVersion::V1);
-        let (a, b) = (signed_parts(&v1, "A", &params), signed_parts(&v1, "A", &params));
+        let (a, b) = (signed_parts(&v1, Some(&creds), "A", &params), signed_parts(&v1, Some(&creds), "A", &params));
         assert!(a.headers.is_empty());
         assert!(a.query.starts_with("Action=A&Version=2018-03-13&"), "{}", a.query);
         assert!(a.query.contains("&Signature="), "{}", a.query);
@@ -539,7 +561,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
         assert_ne!(nonce(&a.query), nonce(&b.query), "a fresh nonce per attempt");
 
         let v3 = config(SignatureVersion::V3);
-        let (a, b) = (signed_parts(&v3, "A", &params), signed_parts(&v3, "A", &params));
+        let (a, b) = (signed_parts(&v3, Some(&creds), "A", &params), signed_parts(&v3, Some(&creds), "A", &params));
         assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (n.as_ref(), v.as_str()))));
         assert_eq!(header(&a, "host"), Some("127.0.0.1:8080"));
         assert_eq!(header(&a, "x-acs-action"), Some("A"));

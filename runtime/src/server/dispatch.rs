@@ -67,6 +67,15 @@ pub trait Dispatch: Send + Sync + 'static {
     /// The future answering the request, or `None` if `ctx.action` is not an operation of the API
     /// (answered with the protocol's `invalid_action`).
     fn dispatch(&self, ctx: RequestContext, params: Params) -> Option<DispatchFuture>;
+
+    /// Whether `action` is an anonymous operation (the spec's `auth: none`,
+    /// [`Operation::ANONYMOUS`]): the router then answers it without authenticating the request
+    /// (no signature, date, nonce or key check), and the context carries no AccessKeyId. `false`
+    /// unless the generated server says otherwise.
+    fn is_anonymous(&self, action: &str) -> bool {
+        let _ = action;
+        false
+    }
 }
 
 /// Runs operation `Op`: reads the request from `params` ([`Operation::from_params`], every

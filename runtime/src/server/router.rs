@@ -180,7 +180,10 @@ async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Resul
         return Err(protocol_error(&errors.invalid_parameter, name));
     }
 
+    let anonymous = shared.dispatch.is_anonymous(&action);
     let access_key_id = match shared.config.authentication().store() {
+        // An operation called without credentials (`auth: none`): nothing to verify.
+        _ if anonymous => None,
         Some(store) => {
             let verifier = Verifier {
                 store,
@@ -202,7 +205,7 @@ async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Resul
         region_id: params.get(common::REGION_ID).filter(|r| !r.is_empty()).map(str::to_owned),
         access_key_id,
         remote_addr,
-        signature_version: shared.config.authentication().is_enabled().then_some(scheme),
+        signature_version: (shared.config.authentication().is_enabled() && !anonymous).then_some(scheme),
     };
     let Some(answer) = shared.dispatch.dispatch(ctx, params) else {
         return Err(protocol_error(&errors.invalid_action, "Action"));

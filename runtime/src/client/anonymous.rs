@@ -1,0 +1,131 @@
+//! Anonymous operations (the spec's `auth: none`, [`Operation::ANONYMOUS`](crate::operation::Operation::ANONYMOUS)):
+//! the protocol fields of the configured signature version, without credentials or signature.
+//!
+//! This is how the official SDKs call STS `AssumeRoleWithOIDC`, whose caller proves who it is with
+//! the OIDC token in its parameters, not with an AccessKey:
+//!
+//! - version 1.0: `Action`, `Version`, `Format=JSON`, `SignatureNonce` and `Timestamp` in the
+//!   query before the operation's parameters; no `AccessKeyId`, `Signature*` or `SecurityToken`;
+//! - version 3: the operation's parameters as the canonical query, and the `host`, `x-acs-action`,
+//!   `x-acs-version`, `x-acs-date`, `x-acs-signature-nonce` and `x-acs-content-sha256` headers; no
+//!   `authorization`, no token.
+
+use crate::encoding::percent_encode_into;
+use crate::flatten::WireParam;
+use crate::signature::v1::common as p;
+use crate::signature::v3::{self, headers as h};
+use crate::signature::{SignatureVersion, canonical_query};
+
+use super::config::ClientConfig;
+use super::transport::{SignedParts, WireHeader, host_header};
+
+/// The unsigned parts of one attempt of anonymous `action` (empty body).
+pub(crate) fn unsigned_parts(
+    config: &ClientConfig,
+    action: &str,
+    nonce: &str,
+    date: &str,
+    op_params: &[WireParam],
+) -> SignedParts {
+    let version = config.service.version;
+    match config.signature_version {
+        SignatureVersion::V1 => {
+            let common = [
+                (p::ACTION, action),
+                (p::VERSION, version),
+                (p::FORMAT, "JSON"),
+                (p::SIGNATURE_NONCE, nonce),
+                (p::TIMESTAMP, date),
+            ];
+            let mut query = String::with_capacity(256);
+            let all = common.into_iter().chain(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
+            for (name, value) in all {
+                if !query.is_empty() {
+                    query.push('&');
+                }
+                percent_encode_into(&mut query, name);
+                query.push('=');
+                percent_encode_into(&mut query, value);
+            }
+            SignedParts { query, headers: Vec::new() }
+        }
+        SignatureVersion::V3 => {
+            let host = host_header(&config.endpoint);
+            let content_sha256 = v3::hash_payload(b"");
+            let headers = [
+                (h::HOST, host.as_str()),
+                (h::ACTION, action),
+                (h::VERSION, version),
+                (h::DATE, date),
+                (h::SIGNATURE_NONCE, nonce),
+                (h::CONTENT_SHA256, content_sha256.as_str()),
+            ]
+            .into_iter()
+            .map(|(name, value)| WireHeader { name, value: value.to_owned(), sensitive: false })
+            .collect();
+            let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
+            SignedParts { query, headers }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::Credentials;
+    use crate::operation::ServiceInfo;
+
+    static SERVICE: ServiceInfo =
+        ServiceInfo { product: "Sts", version: "2015-04-01", endpoint_pattern: "https://sts.{region}.aliyuncs.com" };
+
+    fn config(version: SignatureVersion) -> ClientConfig {
+        ClientConfig::builder(&SERVICE)
+            .region("cn-hangzhou")
+            .endpoint("http://127.0.0.1:9000")
+            .credentials(Credentials::new("never-sent-id", "never-sent-secret"))
+            .signature_version(version)
+            .build()
+            .unwrap()
+    }
+
+    fn params() -> Vec<WireParam> {
+        vec![("RoleArn".into(), "acs:ram::1:role/r".into()), ("OIDCToken".into(), "a.b c".into())]
+    }
+
+    #[test]
+    fn version_1_sends_the_protocol_fields_and_no_credentials() {
+        let parts = unsigned_parts(
+            &config(SignatureVersion::V1),
+            "AssumeRoleWithOIDC",
+            "n1",
+            "2026-01-01T00:00:00Z",
+            &params(),
+        );
+        assert!(parts.headers.is_empty());
+        assert_eq!(
+            parts.query,
+            "Action=AssumeRoleWithOIDC&Version=2015-04-01&Format=JSON&SignatureNonce=n1&\
+             Timestamp=2026-01-01T00%3A00%3A00Z&RoleArn=acs%3Aram%3A%3A1%3Arole%2Fr&OIDCToken=a.b%20c"
+        );
+        assert!(!parts.query.contains("AccessKeyId") && !parts.query.contains("Signature="));
+    }
+
+    #[test]
+    fn version_3_sends_the_headers_and_no_authorization() {
+        let parts = unsigned_parts(
+            &config(SignatureVersion::V3),
+            "AssumeRoleWithOIDC",
+            "n1",
+            "2026-01-01T00:00:00Z",
+            &params(),
+        );
+        let names: Vec<&str> = parts.headers.iter().map(|h| h.name).collect();
+        assert_eq!(
+            names,
+            ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"]
+        );
+        assert_eq!(parts.headers[0].value, "127.0.0.1:9000");
+        assert_eq!(parts.query, "OIDCToken=a.b%20c&RoleArn=acs%3Aram%3A%3A1%3Arole%2Fr");
+        assert!(parts.headers.iter().all(|h| !h.value.contains("never-sent")));
+    }
+}
