@@ -19,8 +19,9 @@ pub enum ServerError<C: ErrorCode> {
         /// A message instead of the code's own (rendered template).
         message: Option<String>,
         /// Extra response headers sent with the error envelope (e.g. `x-acs-retry-after` with
-        /// `Throttling`); empty unless set with [`ServerError::with_header`].
-        headers: HeaderMap,
+        /// `Throttling`), set with [`ServerError::with_header`]; `None` for none (boxed: rare, and
+        /// it keeps the error small).
+        headers: Option<Box<HeaderMap>>,
     },
     /// An unexpected failure. Logged at error level; the caller gets no details.
     Internal(Box<dyn StdError + Send + Sync>),
@@ -29,12 +30,12 @@ pub enum ServerError<C: ErrorCode> {
 impl<C: ErrorCode> ServerError<C> {
     /// The declared error `code`, with its own message.
     pub fn api(code: C) -> ServerError<C> {
-        ServerError::Api { code, message: None, headers: HeaderMap::new() }
+        ServerError::Api { code, message: None, headers: None }
     }
 
     /// The declared error `code`, with `message` instead of its own.
     pub fn api_with_message(code: C, message: impl Into<String>) -> ServerError<C> {
-        ServerError::Api { code, message: Some(message.into()), headers: HeaderMap::new() }
+        ServerError::Api { code, message: Some(message.into()), headers: None }
     }
 
     /// Adds response header `name: value` to the answer of a declared code (it replaces a header
@@ -44,7 +45,7 @@ impl<C: ErrorCode> ServerError<C> {
     #[must_use]
     pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ServerError<C> {
         if let ServerError::Api { headers, .. } = &mut self {
-            headers.insert(name, value);
+            headers.get_or_insert_default().insert(name, value);
         }
         self
     }
@@ -106,8 +107,8 @@ pub enum ErrorReply {
         status: u16,
         /// The message answered.
         message: String,
-        /// Extra response headers (see [`ServerError::with_header`]); usually empty.
-        headers: HeaderMap,
+        /// Extra response headers (see [`ServerError::with_header`]); usually `None`.
+        headers: Option<Box<HeaderMap>>,
     },
     /// An internal error; the details were logged where it happened.
     Internal,
@@ -116,7 +117,7 @@ pub enum ErrorReply {
 impl ErrorReply {
     /// A coded error.
     pub fn new(code: &'static str, status: u16, message: impl Into<String>) -> ErrorReply {
-        ErrorReply::Coded { code, status, message: message.into(), headers: HeaderMap::new() }
+        ErrorReply::Coded { code, status, message: message.into(), headers: None }
     }
 
     /// A protocol error with its message template filled from `vars`.
@@ -152,7 +153,7 @@ impl From<Violations> for ErrorReply {
             message.push_str(" Other problems: ");
             message.push_str(&others.join("; "));
         }
-        ErrorReply::Coded { code: first.code, status: first.status, message, headers: HeaderMap::new() }
+        ErrorReply::Coded { code: first.code, status: first.status, message, headers: None }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::HeaderValue;
 use axum::response::Response;
 
 use super::REQUEST_ID_HEADER;
@@ -34,7 +34,7 @@ pub(crate) fn error(
         ErrorReply::Coded { code, status, message, headers } => (code, status, message, headers),
         ErrorReply::Internal => {
             let spec = &errors.internal_error;
-            (spec.code, spec.status, spec.render(&[]), HeaderMap::new())
+            (spec.code, spec.status, spec.render(&[]), None)
         }
     };
     let envelope = ErrorBody {
@@ -45,7 +45,7 @@ pub(crate) fn error(
         recommend: String::new(),
     };
     let mut response = render::error(format, status, &envelope);
-    for (name, value) in &headers {
+    for (name, value) in headers.iter().flat_map(|h| h.iter()) {
         response.headers_mut().insert(name, value.clone());
     }
     response.extensions_mut().insert(AnsweredCode(code));
