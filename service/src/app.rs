@@ -110,7 +110,9 @@ pub fn check_admin_address(admin: SocketAddr, allow_remote: bool) -> Result<()> 
     }
     if !allow_remote {
         bail!(
-            "refusing to serve the admin endpoints on {admin}: they have no authentication, and anyone who can              reach that address could delete every user or make the API fail. Use a loopback address              (--admin-listen 127.0.0.1:9090), or add --admin-allow-remote if the network is trusted"
+            "refusing to serve the admin endpoints on {admin}: they have no authentication, and anyone who can \
+             reach that address could delete every user or make the API fail. Use a loopback address \
+             (--admin-listen 127.0.0.1:9090), or add --admin-allow-remote if the network is trusted"
         );
     }
     tracing::warn!(address = %admin, "the admin endpoints (no authentication) listen on a non-loopback address");

@@ -1,9 +1,14 @@
 """Fault injection as Alibaba Cloud's current official Python SDK (the Tea generation) sees it: a
-`[[faults]]` rule of the config file makes the next Create answer Throttling; the SDK raises its own
-ClientException with the API's code, status, RequestId and HostId, exactly as for a real throttled
-call, and the call after it goes through. Runs under both signing modes (fixture `signing`)."""
+`[[faults]]` rule of the config file makes the next Create answer Throttling with
+`x-acs-retry-after`, and the SDK raises its own ThrottlingException (what it raises for a throttled
+call of Alibaba Cloud's gateway: it reads that header into `retry_after`, in milliseconds) with the
+API's code, status, RequestId and HostId; the call after it goes through. Runs under both signing
+modes (fixture `signing`)."""
 
-from test_tea_sdk import check_ok, create_user, describe, expect_error, users_of
+import pytest
+from alibabacloud_tea_openapi.exceptions import ThrottlingException
+
+from test_tea_sdk import check_ok, create_user, describe, users_of
 
 THROTTLED_CONFIG = """
 [[access_keys]]
@@ -26,7 +31,11 @@ retry_after_ms = 20
 def test_the_sdk_sees_an_injected_throttling(service_factory, signing):
     svc = service_factory(config_text=THROTTLED_CONFIG)
     tea = svc.tea_client(signing)
-    err = expect_error(lambda: create_user(tea, "throttled01"), "Throttling", status=400)
+    with pytest.raises(ThrottlingException) as info:
+        create_user(tea, "throttled01")
+    err = info.value
+    assert (err.status_code, err.code, err.retry_after) == (400, "Throttling", 20)
+    assert err.request_id and err.data.get("RequestId") == err.request_id, err.data
     assert err.data.get("HostId") == "smartag.aliyuncs.com", err.data
     # The rule hit once: the same call now succeeds, and only it created a user.
     check_ok(create_user(tea, "throttled01"))
