@@ -178,11 +178,7 @@ impl FaultSpec {
     pub fn check(self) -> Result<FaultRule, String> {
         let mut problems = Vec::new();
         if self.action != ANY_ACTION && !OPERATIONS.contains(&self.action.as_str()) {
-            problems.push(format!(
-                "unknown action {:?}: use \"*\" or one of {}",
-                self.action,
-                OPERATIONS.join(", ")
-            ));
+            problems.push(format!("unknown action {:?}: use \"*\" or one of {}", self.action, OPERATIONS.join(", ")));
         }
         if self.error.is_none() && self.latency_ms.is_none() {
             problems.push(
@@ -427,14 +423,18 @@ mod tests {
         let faults = Faults::new();
         let describe = "DescribeSmartAccessGatewayClientUsers";
         let never = faults.add(spec(r#"{"action": "*", "error": "InternalError", "probability": 0}"#).unwrap());
-        let twice = faults
-            .add(spec(r#"{"action": "DescribeSmartAccessGatewayClientUsers", "error": "Throttling", "count": 2}"#).unwrap());
+        let twice = faults.add(
+            spec(r#"{"action": "DescribeSmartAccessGatewayClientUsers", "error": "Throttling", "count": 2}"#).unwrap(),
+        );
         let always = faults.add(spec(r#"{"action": "*", "latency_ms": 1}"#).unwrap());
         let hits: Vec<u64> = (0..4).map(|_| faults.decide(describe).map_or(0, |h| h.rule)).collect();
         assert_eq!(hits, [twice.id, twice.id, always.id, always.id]);
         assert_eq!(faults.decide("CreateSmartAccessGatewayClientUser").map(|h| h.rule), Some(always.id));
         let listed = faults.list();
-        assert_eq!(listed.iter().map(|r| (r.id, r.hits)).collect::<Vec<_>>(), [(never.id, 0), (twice.id, 2), (always.id, 3)]);
+        assert_eq!(
+            listed.iter().map(|r| (r.id, r.hits)).collect::<Vec<_>>(),
+            [(never.id, 0), (twice.id, 2), (always.id, 3)]
+        );
         assert_eq!(listed[1].remaining, Some(0));
         assert_eq!(faults.remove(always.id).map(|r| r.id), Some(always.id));
         assert_eq!(faults.decide(describe), None);

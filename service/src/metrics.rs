@@ -100,7 +100,11 @@ impl Metrics {
     pub fn new() -> Metrics {
         let mut registry = Registry::with_prefix("smartag");
         let requests = Family::<RequestLabels, Counter>::default();
-        registry.register("requests", "Requests answered, by operation, error code (OK: success) and HTTP status", requests.clone());
+        registry.register(
+            "requests",
+            "Requests answered, by operation, error code (OK: success) and HTTP status",
+            requests.clone(),
+        );
         let latency = Family::<ActionLabels, Histogram, fn() -> Histogram>::new_with_constructor(latency_histogram);
         registry.register_with_unit(
             "request_duration",

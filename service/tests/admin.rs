@@ -162,7 +162,8 @@ fn state_lists_instances_and_users_without_hashes_or_secrets() {
     assert_eq!(demo["cidr"], "10.10.0.0/24");
     assert_eq!(demo["max_users"], 100);
     assert_eq!(demo["user_count"], 2);
-    let names: Vec<&str> = demo["users"].as_array().expect("users").iter().filter_map(|u| u["user_name"].as_str()).collect();
+    let names: Vec<&str> =
+        demo["users"].as_array().expect("users").iter().filter_map(|u| u["user_name"].as_str()).collect();
     assert_eq!(names, ["stateuser1", "nopass@example.com"]);
     assert_eq!(demo["users"][0]["client_ip"], "10.10.0.2");
     assert_eq!(demo["users"][0]["bandwidth"], 20);
@@ -172,7 +173,10 @@ fn state_lists_instances_and_users_without_hashes_or_secrets() {
 fn throttling_answers_the_api_envelope_with_retry_after_for_the_next_count_calls() {
     let dir = tempfile::tempdir().expect("temp dir");
     let service = start(dir.path());
-    let id = add_rule(&service, &format!(r#"{{"action": "{CREATE}", "error": "Throttling", "count": 2, "retry_after_ms": 250}}"#));
+    let id = add_rule(
+        &service,
+        &format!(r#"{{"action": "{CREATE}", "error": "Throttling", "count": 2, "retry_after_ms": 250}}"#),
+    );
     for attempt in 0..2 {
         let reply = service.send(&create_call("throttled1"));
         reply.assert_error(400, "Throttling", &format!("attempt {attempt}"));
@@ -215,7 +219,11 @@ fn faults_come_after_authentication_and_validation() {
     invalid.retain(|(name, _)| name != "Bandwidth");
     invalid.push(p("Bandwidth", "5000"));
     service.send(&Call::v1(CREATE, &invalid)).assert_error(400, "ClientUser.BandwidthInvalid", "invalid");
-    service.send(&Call::v1("NoSuchAction", &describe("sag-demo"))).assert_error(404, "InvalidAction.NotFound", "unknown");
+    service.send(&Call::v1("NoSuchAction", &describe("sag-demo"))).assert_error(
+        404,
+        "InvalidAction.NotFound",
+        "unknown",
+    );
 
     // Only the valid, authenticated calls are hit, whatever the operation (the rule is "*").
     service.send(&create_call("faultless1")).assert_error(500, "InternalError", "create");
@@ -266,7 +274,12 @@ fn bad_admin_requests_get_a_json_error_saying_what_was_wrong() {
     let post = |body: &str| http(addr, "POST", "/_admin/faults", Some(body));
     assert_admin_error(&post("{not json"), 400, "InvalidJson", "key must be a string");
     assert_admin_error(&post(""), 400, "InvalidJson", "EOF");
-    assert_admin_error(&post(r#"{"action": "*", "error": "Throttling", "colour": 1}"#), 400, "InvalidJson", "unknown field `colour`");
+    assert_admin_error(
+        &post(r#"{"action": "*", "error": "Throttling", "colour": 1}"#),
+        400,
+        "InvalidJson",
+        "unknown field `colour`",
+    );
     assert_admin_error(&post(r#"{"action": "*", "latency_ms": "slow"}"#), 400, "InvalidJson", "invalid type");
     assert_admin_error(&post(r#"{"action": "*", "error": "Teapot"}"#), 400, "InvalidJson", "unknown variant `Teapot`");
     assert_admin_error(&post(r#"{"error": "Throttling"}"#), 400, "InvalidJson", "missing field `action`");

@@ -61,7 +61,11 @@ async fn create_describe_fault_and_reset_in_process() {
 
     // Describe is idempotent: the client retries a throttled one and the application never knows.
     service
-        .add_fault(FaultSpec::error("DescribeSmartAccessGatewayClientUsers", FaultError::Throttling).count(1).retry_after_ms(1))
+        .add_fault(
+            FaultSpec::error("DescribeSmartAccessGatewayClientUsers", FaultError::Throttling)
+                .count(1)
+                .retry_after_ms(1),
+        )
         .expect("a valid rule");
     let page = client.describe_smart_access_gateway_client_users(&describe()).await.expect("retried and described");
     assert_eq!(page.total_count, 2);
@@ -87,7 +91,8 @@ async fn create_describe_fault_and_reset_in_process() {
 
 #[tokio::test]
 async fn builder_sets_the_instances_and_each_service_has_its_own_key() {
-    let one = LocalService::builder().instance("cn-beijing", "sag-test", "192.168.7.0/24").start().await.expect("started");
+    let one =
+        LocalService::builder().instance("cn-beijing", "sag-test", "192.168.7.0/24").start().await.expect("started");
     let two = LocalService::start().await.expect("started");
     assert_ne!(one.access_key_id(), two.access_key_id());
     assert_ne!(one.endpoint(), two.endpoint());

@@ -13,7 +13,8 @@ use super::{Store, StoreError, UserRecord, schema, sql};
 
 /// Every user of every instance, with its instance, in creation order per instance (no password
 /// hash: the column is never read).
-const ALL_USERS: &str = concat!("SELECT region, instance_id, ", columns!(), " FROM users ORDER BY region, instance_id, seq");
+const ALL_USERS: &str =
+    concat!("SELECT region, instance_id, ", columns!(), " FROM users ORDER BY region, instance_id, seq");
 /// The number of users of every instance that has had users.
 const COUNTS: &str = "SELECT region, instance_id, user_count FROM instances ORDER BY region, instance_id";
 
@@ -66,9 +67,8 @@ impl Store {
         self.inner.readers.with(|connection| {
             let context = "counting the users of each instance";
             let mut statement = connection.prepare_cached(COUNTS).map_err(sql(context))?;
-            let rows = statement
-                .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-                .map_err(sql(context))?;
+            let rows =
+                statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?))).map_err(sql(context))?;
             rows.collect::<Result<Vec<_>, _>>().map_err(sql(context))
         })
     }
