@@ -39,9 +39,10 @@ pub fn init(format: LogFormat) {
         .with_writer(std::io::stderr)
         // A log line that cannot be written (a full disk) is lost, not reported with `eprintln!`,
         // which would panic on the same full disk and abort the request being logged.
-        .log_internal_errors(false);
+        .log_internal_errors(false)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
-        LogFormat::Text => builder.with_ansi(std::io::stderr().is_terminal()).try_init(),
+        LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).with_span_list(false).try_init(),
     };
 }

@@ -60,6 +60,9 @@ fn admin_is_off_by_default_and_the_api_port_never_serves_it() {
     }
     let reply = http(plain.addr, "POST", "/_admin/reset", Some(""));
     reply.assert_error(400, "MissingParameter", "reset on the API port");
+    let log = std::fs::read_to_string(&plain.log).expect("the log");
+    assert!(log.contains("smartag-service listening"), "{log}");
+    assert!(!log.contains("admin endpoints listening"), "no admin listener without --admin-listen: {log}");
     drop(plain);
 
     // With an admin listener, the API port still does not serve it.

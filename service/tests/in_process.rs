@@ -115,4 +115,15 @@ async fn builder_sets_the_instances_and_each_service_has_its_own_key() {
     let stranger = Client::new(config).expect("a client");
     let refused = stranger.create_smart_access_gateway_client_user(&request).await.expect_err("unknown key");
     assert_eq!(refused.api_error().map(|e| e.code.as_str()), Some("InvalidAccessKeyId.NotFound"));
+
+    // Dropped: stopped, and its temporary folder removed.
+    let (dir, address) = (one.data_dir().to_owned(), one.address());
+    drop(one);
+    assert!(!dir.exists(), "the temporary data folder is removed on drop");
+    // It stops listening (polled: the shutdown runs on this test's runtime).
+    let guard = std::time::Instant::now();
+    while tokio::net::TcpStream::connect(address).await.is_ok() {
+        assert!(guard.elapsed() < std::time::Duration::from_secs(60), "still listening on {address} (hang guard)");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
