@@ -163,6 +163,8 @@ pub struct Config {
     instances: Vec<Instance>,
     limits: Limits,
     demo: bool,
+    /// The `[[faults]]` rules (see [`crate::faults`]), checked.
+    faults: Vec<crate::faults::FaultRule>,
 }
 
 impl Config {
@@ -239,6 +241,11 @@ impl Config {
     /// The server limits of the `[limits]` table (all `None` without one).
     pub fn limits(&self) -> Limits {
         self.limits
+    }
+
+    /// The fault rules of the `[[faults]]` tables, in file order (see [`crate::faults`]).
+    pub fn faults(&self) -> &[crate::faults::FaultRule] {
+        &self.faults
     }
 
     /// The instance `id` in `region`, if configured.
@@ -351,6 +358,8 @@ struct RawConfig {
     #[serde(default)]
     instances: Vec<RawInstance>,
     limits: Option<RawLimits>,
+    #[serde(default)]
+    faults: Vec<Spanned<crate::faults::FaultSpec>>,
 }
 
 #[derive(Deserialize)]
@@ -477,9 +486,17 @@ impl Checker<'_> {
         }
 
         let limits = raw.limits.map(|limits| self.check_limits(limits)).unwrap_or_default();
+        let mut faults = Vec::with_capacity(raw.faults.len());
+        for fault in raw.faults {
+            let span = fault.span();
+            match fault.into_inner().check() {
+                Ok(rule) => faults.push(rule),
+                Err(problems) => self.problem(Some(span), format!("faults: {problems}")),
+            }
+        }
 
         if self.problems.is_empty() {
-            Ok(Config { listen, access_keys, instances, limits, demo: false })
+            Ok(Config { listen, access_keys, instances, limits, demo: false, faults })
         } else {
             self.problems.sort_by_key(|problem| (problem.location.line, problem.location.column));
             Err(ConfigError::Invalid(self.problems))

@@ -11,7 +11,12 @@
 //! - [`outbox`]: the mail folder where account e-mails (username and password) are delivered, one
 //!   file per message, written atomically and readable by the owner only;
 //! - [`store`]: the SQLite user store, where every write is one durable `IMMEDIATE` transaction and
-//!   the quota and client-IP allocation are decided inside that transaction.
+//!   the quota and client-IP allocation are decided inside that transaction;
+//! - [`admin`], [`faults`], [`metrics`], [`logging`]: the admin listener (health, reset, state,
+//!   fault rules, Prometheus metrics), fault injection, and text or JSON logs with one access line
+//!   per request;
+//! - [`local`]: the whole service in-process on an ephemeral loopback port, for an application's
+//!   tests.
 //!
 //! Instances live in the configuration, not in the database: the store is handed an
 //! [`store::InstanceLimits`] for each call.
@@ -20,9 +25,14 @@
 #![warn(missing_docs)]
 
 pub mod addressing;
+pub mod admin;
 pub mod api;
 pub mod app;
 pub mod config;
+pub mod faults;
+pub mod local;
+pub mod logging;
+pub mod metrics;
 pub mod outbox;
 pub mod password;
 pub mod store;

@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p smartag-service -- [--listen ADDR] [--config FILE] [--data PATH]
+//!     [--admin-listen ADDR [--admin-allow-remote]] [--log-format text|json]
 //! ```
 
 use std::net::SocketAddr;
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use smartag_service::app::{Options, run};
+use smartag_service::logging::{self, LogFormat};
 
 /// The Smart Access Gateway client-user service: the Create, Modify and Describe client-user
 /// operations of Alibaba Cloud's Smartag API (2018-03-13), served to the official SDKs.
@@ -29,20 +31,21 @@ struct Cli {
     /// The SQLite database file; account e-mails go to an `outbox/` folder beside it.
     #[arg(long, value_name = "PATH", default_value = "smartag-data/smartag.db")]
     data: PathBuf,
+    /// Serve the admin endpoints (/_admin/health, reset, state, faults; /metrics) on this address,
+    /// loopback only unless --admin-allow-remote [default: no admin endpoints].
+    #[arg(long, value_name = "ADDR")]
+    admin_listen: Option<SocketAddr>,
+    /// Allow --admin-listen on a non-loopback address (the admin endpoints have no authentication).
+    #[arg(long, requires = "admin_listen")]
+    admin_allow_remote: bool,
+    /// The log format on standard error: text (coloured only on a terminal) or JSON lines.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value = "text")]
+    log_format: LogFormat,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        // A log line that cannot be written (a full disk) is lost, not reported with `eprintln!`,
-        // which would panic on the same full disk and abort the request being logged.
-        .log_internal_errors(false)
-        .init();
+    logging::init(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -50,7 +53,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(Options { listen: cli.listen, config: cli.config, data: cli.data })) {
+    let options = Options {
+        listen: cli.listen,
+        config: cli.config,
+        data: cli.data,
+        admin: cli.admin_listen,
+        admin_allow_remote: cli.admin_allow_remote,
+    };
+    match runtime.block_on(run(options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -59,7 +59,7 @@ fn lib(api: &Api) -> TokenStream {
 
         pub use codes::ProtocolCode;
         pub use operations::*;
-        pub use protocol::{HOST_ID, PROTOCOL_ERRORS, SERVICE};
+        pub use protocol::{HOST_ID, OPERATIONS, PROTOCOL_ERRORS, SERVICE};
         pub use shapes::*;
         pub use __runtime::operation::Operation;
         pub use __runtime::errors::ErrorCode;
@@ -137,6 +137,7 @@ fn protocol(api: &Api) -> TokenStream {
         Some(quote! { #field: crate::codes::#constant })
     });
     let service_doc = docs(&format!("The {} service: product code, API version and endpoint pattern.", s.product));
+    let actions = api.operations.iter().map(|op| lit(&op.name));
     quote! {
         //! Service metadata and the protocol errors every operation shares.
 
@@ -154,6 +155,9 @@ fn protocol(api: &Api) -> TokenStream {
         pub static PROTOCOL_ERRORS: ::__runtime::errors::ProtocolErrors = ::__runtime::errors::ProtocolErrors {
             #( #roles, )*
         };
+
+        /// The name (`Action`) of every operation of the API, in the spec's order.
+        pub static OPERATIONS: &[&str] = &[ #( #actions ),* ];
     }
 }
 

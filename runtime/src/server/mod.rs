@@ -19,7 +19,10 @@
 //! text): the body limit ([`ServerConfigBuilder::body_limit`]), the request timeout
 //! ([`ServerConfigBuilder::request_timeout`], answered `ServiceUnavailable`), and the request's
 //! tracing span (`request` with `request_id`, `action`, `access_key_id`, `code`). Anything else
-//! composes as ordinary tower layers on the returned `Router`, outside the protocol:
+//! composes as ordinary tower layers on the returned `Router`, outside the protocol. Every
+//! response carries an [`Answered`] extension (its RequestId, the Action asked for and the error
+//! code answered), so an outer layer can write access logs or metrics without parsing the body
+//! (the router itself logs each answer at debug level only):
 //!
 //! ```
 //! use std::time::Duration;
@@ -48,6 +51,7 @@ mod error;
 mod framing;
 pub mod listener;
 mod nonce;
+mod outcome;
 mod render;
 mod respond;
 mod router;
@@ -57,8 +61,13 @@ pub use context::RequestContext;
 pub use credentials::{Authentication, CredentialStore, KeyMaterial};
 pub use dispatch::{Dispatch, DispatchFuture, Success, invoke};
 pub use error::{ErrorReply, ServerError};
+pub use outcome::Answered;
 pub use render::WireFormat;
 pub use router::router;
 
 /// The response header carrying the request's `RequestId`.
 pub const REQUEST_ID_HEADER: &str = crate::signature::v3::headers::REQUEST_ID;
+
+/// The response header telling a throttled caller how long to wait before retrying, in
+/// milliseconds (see [`ServerError::retry_after`]).
+pub const RETRY_AFTER_HEADER: &str = crate::signature::v3::headers::RETRY_AFTER;

@@ -16,8 +16,13 @@ pub(crate) fn new_request_id() -> Arc<str> {
     Arc::from(&*uuid::Uuid::new_v4().hyphenated().encode_upper(&mut buffer))
 }
 
+/// The error code an error envelope answered, kept on the response for the router's
+/// [`super::Answered`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AnsweredCode(pub(crate) &'static str);
+
 /// The envelope answering `reply` in `format` (an internal error is the protocol's
-/// `internal_error`, without details).
+/// `internal_error`, without details), with the reply's extra headers.
 pub(crate) fn error(
     errors: &'static ProtocolErrors,
     host_id: &str,
@@ -25,11 +30,11 @@ pub(crate) fn error(
     format: WireFormat,
     reply: ErrorReply,
 ) -> Response {
-    let (code, status, message) = match reply {
-        ErrorReply::Coded { code, status, message } => (code, status, message),
+    let (code, status, message, headers) = match reply {
+        ErrorReply::Coded { code, status, message, headers } => (code, status, message, headers),
         ErrorReply::Internal => {
             let spec = &errors.internal_error;
-            (spec.code, spec.status, spec.render(&[]))
+            (spec.code, spec.status, spec.render(&[]), None)
         }
     };
     let envelope = ErrorBody {
@@ -39,7 +44,12 @@ pub(crate) fn error(
         message,
         recommend: String::new(),
     };
-    render::error(format, status, &envelope)
+    let mut response = render::error(format, status, &envelope);
+    for (name, value) in headers.iter().flat_map(|h| h.iter()) {
+        response.headers_mut().insert(name, value.clone());
+    }
+    response.extensions_mut().insert(AnsweredCode(code));
+    response
 }
 
 /// Sets the `x-acs-request-id` header unless the answer has one.

@@ -29,8 +29,9 @@ use super::decode::{self, Incoming};
 use super::dispatch::{Dispatch, Success};
 use super::error::ErrorReply;
 use super::nonce::NonceCache;
+use super::outcome::Answered;
 use super::render::{self, WireFormat};
-use super::respond::{self, loggable};
+use super::respond::{self, AnsweredCode, loggable};
 use crate::errors::{ErrorSpec, ProtocolErrors};
 use crate::params::Params;
 use crate::signature::v1::common;
@@ -76,15 +77,27 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         signature_version = tracing::field::Empty,
     );
     let started = Instant::now();
-    let response = answer(&shared, &request_id, request).instrument(span.clone()).await;
-    let response = respond::with_request_id(response, &request_id);
-    let _entered = span.enter();
-    tracing::info!(status = response.status().as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "answered");
+    let mut action = None;
+    let response = answer(&shared, &request_id, request, &mut action).instrument(span.clone()).await;
+    let mut response = respond::with_request_id(response, &request_id);
+    let code = response.extensions_mut().remove::<AnsweredCode>().map(|AnsweredCode(code)| code);
+    {
+        let _entered = span.enter();
+        // The access log is the outer layers' (from `Answered`): here only at debug level.
+        tracing::debug!(
+            status = response.status().as_u16(),
+            code = code.unwrap_or(""),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
+    }
+    response.extensions_mut().insert(Answered { request_id, action, code });
     response
 }
 
-/// Steps 2–5 under the deadline.
-async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response {
+/// Steps 2–5 under the deadline; `action` is set to the Action the request names (if loggable)
+/// as soon as it is known.
+async fn answer(shared: &Shared, request_id: &str, request: Request, action: &mut Option<String>) -> Response {
     let limit = shared.config.request_timeout();
     let deadline = tokio::time::Instant::now() + limit;
     let refuse = |format: WireFormat, reply: ErrorReply| {
@@ -122,7 +135,7 @@ async fn answer(shared: &Shared, request_id: &str, request: Request) -> Response
         let reply = protocol_error(&shared.errors.invalid_parameter, common::FORMAT);
         return refuse(WireFormat::Json, reply);
     };
-    let processing = AssertUnwindSafe(process(shared, request_id, incoming)).catch_unwind();
+    let processing = AssertUnwindSafe(process(shared, request_id, incoming, action)).catch_unwind();
     let processed = tokio::select! {
         biased;
         processed = processing => processed,
@@ -148,7 +161,12 @@ fn query_param(uri: &Uri, name: &str) -> Option<String> {
 
 /// Step 4: signature version, `Action`, `Version`, no repeated parameter, authentication,
 /// dispatch.
-async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Result<(String, Success), ErrorReply> {
+async fn process(
+    shared: &Shared,
+    request_id: &str,
+    incoming: Incoming,
+    named: &mut Option<String>,
+) -> Result<(String, Success), ErrorReply> {
     let errors = shared.errors;
     let span = tracing::Span::current();
     let scheme = Scheme::of(&incoming);
@@ -169,6 +187,9 @@ async fn process(shared: &Shared, request_id: &str, incoming: Incoming) -> Resul
         Some(action) => action.to_owned(),
     };
     span.record("action", tracing::field::display(loggable(&action)));
+    if loggable(&action) == action {
+        *named = Some(action.clone());
+    }
     match version_field {
         None | Some("") => return Err(protocol_error(&errors.missing_parameter, version_name)),
         Some(version) if version != shared.config.version() => {

@@ -55,6 +55,9 @@ pub mod headers {
     pub const ACCESS_KEY_ID: &str = "x-acs-accesskey-id";
     /// The response header repeating the answer's `RequestId` (under both versions).
     pub const REQUEST_ID: &str = "x-acs-request-id";
+    /// The response header of a throttled answer (under both versions): how long to wait before
+    /// retrying, in milliseconds.
+    pub const RETRY_AFTER: &str = "x-acs-retry-after";
 }
 
 /// Lowercase hex SHA-256 of `body`: the `x-acs-content-sha256` value and the canonical request's

@@ -212,6 +212,10 @@ impl Operation for EchoRequest {
 pub async fn echo(ctx: RequestContext, req: EchoRequest) -> Result<EchoResponse, ServerError<EchoCode>> {
     match req.name.as_str() {
         "taken" => return Err(ServerError::api(EchoCode::NameTaken)),
+        "busy" => return Err(ServerError::api(EchoCode::NameTaken).retry_after(Duration::from_millis(1500))),
+        "boom-with-header" => {
+            return Err(ServerError::internal("internal").retry_after(Duration::from_millis(1500)));
+        }
         "boom" => return Err(ServerError::internal("database password is hunter2-internal")),
         "panic" => panic!("handler panicked"),
         "slow" => tokio::time::sleep(Duration::from_secs(5)).await,

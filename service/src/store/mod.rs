@@ -30,6 +30,7 @@
 //! Methods block (on the writer's answer and on disk); call them from `spawn_blocking` in async
 //! code. [`Store`] is cheap to clone.
 
+mod admin;
 mod read;
 mod schema;
 mod write;
@@ -48,6 +49,7 @@ use rusqlite::Row;
 
 use crate::addressing::IpRejection;
 
+pub use admin::InstanceUser;
 pub use schema::SCHEMA_VERSION;
 
 /// How long a write waits for another connection's write lock before failing with "database is

@@ -53,6 +53,8 @@ pub struct Service {
     pub dir: PathBuf,
     pub db: PathBuf,
     pub log: PathBuf,
+    /// The admin listener's address, when started with `--admin-listen`.
+    pub admin: Option<SocketAddr>,
 }
 
 impl Service {
@@ -95,6 +97,27 @@ impl Service {
     }
 
     fn launch(dir: &Path, config_text: &str, env: &[(&str, &str)], ignore_sigxfsz: bool) -> Service {
+        Service::launch_args(dir, config_text, env, ignore_sigxfsz, &[])
+    }
+
+    /// As [`Service::start_config`], with extra command-line arguments; with `--admin-listen`, the
+    /// admin address is read from the second line of standard output.
+    pub fn start_args(dir: &Path, config_text: &str, env: &[(&str, &str)], args: &[&str]) -> Service {
+        Service::launch_args(dir, config_text, env, false, args)
+    }
+
+    /// As [`Service::start_disk_fillable`], with extra command-line arguments.
+    pub fn start_disk_fillable_args(dir: &Path, config_text: &str, args: &[&str]) -> Service {
+        Service::launch_args(dir, config_text, &[], true, args)
+    }
+
+    fn launch_args(
+        dir: &Path,
+        config_text: &str,
+        env: &[(&str, &str)],
+        ignore_sigxfsz: bool,
+        args: &[&str],
+    ) -> Service {
         let config = dir.join("smartag.toml");
         std::fs::write(&config, config_text).expect("write the test config");
         let db = dir.join("data").join("smartag.db");
@@ -115,6 +138,7 @@ impl Service {
             .arg(&config)
             .arg("--data")
             .arg(&db)
+            .args(args)
             .env_remove("RUST_LOG")
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log_file));
@@ -124,7 +148,18 @@ impl Service {
         let mut child = command.spawn().expect("start smartag-service");
         let stdout = child.stdout.take().expect("service stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let mut stdout = BufReader::new(stdout);
+        stdout.read_line(&mut line).expect("read the listening line");
+        let admin = args.contains(&"--admin-listen").then(|| {
+            let mut admin_line = String::new();
+            stdout.read_line(&mut admin_line).expect("read the admin listening line");
+            admin_line
+                .split("http://")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| panic!("no admin address in {admin_line:?}"))
+        });
         let addr = line
             .split("http://")
             .nth(1)
@@ -134,7 +169,7 @@ impl Service {
                 let _ = child.kill();
                 panic!("no listening address in {line:?}; log: {}", std::fs::read_to_string(&log).unwrap_or_default())
             });
-        Service { child, addr, dir: dir.to_owned(), db, log }
+        Service { child, addr, dir: dir.to_owned(), db, log, admin }
     }
 
     /// Sends `call`, signed, and reads the answer.
@@ -374,9 +409,16 @@ pub struct Reply {
     pub request_id: String,
     pub content_type: String,
     pub body: String,
+    /// Every header, names lowercase.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
+    /// The first header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or(Value::Null)
     }
@@ -444,9 +486,11 @@ fn parse_reply(bytes: &[u8]) -> Option<Reply> {
     let mut request_id = String::new();
     let mut content_type = String::new();
     let mut chunked = false;
+    let mut headers = Vec::new();
     for line in lines {
         let (name, value) = line.split_once(':')?;
         let value = value.trim();
+        headers.push((name.to_ascii_lowercase(), value.to_owned()));
         match name.to_ascii_lowercase().as_str() {
             "x-acs-request-id" => request_id = value.to_owned(),
             "content-type" => content_type = value.to_owned(),
@@ -469,5 +513,17 @@ fn parse_reply(bytes: &[u8]) -> Option<Reply> {
         }
         body = out;
     }
-    Some(Reply { status, request_id, content_type, body: String::from_utf8_lossy(&body).into_owned() })
+    Some(Reply { status, request_id, content_type, body: String::from_utf8_lossy(&body).into_owned(), headers })
+}
+
+/// Sends `method path` with an optional JSON `body` to `addr` (the admin listener) and reads the
+/// answer.
+pub fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Reply {
+    let body = body.unwrap_or("");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    exchange(addr, request.as_bytes()).expect("an HTTP answer")
 }
