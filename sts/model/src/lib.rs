@@ -16,7 +16,7 @@ pub mod shapes;
 
 pub use codes::ProtocolCode;
 pub use operations::*;
-pub use protocol::{HOST_ID, PROTOCOL_ERRORS, SERVICE};
+pub use protocol::{HOST_ID, OPERATIONS, PROTOCOL_ERRORS, SERVICE};
 pub use shapes::*;
 pub use alibaba_rpc_runtime::operation::Operation;
 pub use alibaba_rpc_runtime::errors::ErrorCode;

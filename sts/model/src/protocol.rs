@@ -44,3 +44,10 @@ pub static PROTOCOL_ERRORS: ProtocolErrors = ProtocolErrors {
     throttling: THROTTLING,
     internal_error: INTERNAL_ERROR,
 };
+
+/// The name (`Action`) of every operation of the API, in the spec's order.
+pub static OPERATIONS: &[&str] = &[
+    "AssumeRole",
+    "AssumeRoleWithOIDC",
+    "GetCallerIdentity",
+];
