@@ -10,6 +10,10 @@
 //! - [`password`]: argon2id password hashing and generation of account passwords;
 //! - [`outbox`]: the mail folder where account e-mails (username and password) are delivered, one
 //!   file per message, written atomically and readable by the owner only;
+//! - [`seed`]: seed files (instances and users loaded at start), checked by the API's rules;
+//! - [`tls`]: the HTTPS configuration (rustls with ring) from PEM files;
+//! - [`backup`]: online backup and checked, atomic restore of the database;
+//! - [`probe`]: the one-request health probe of `smartag-service healthcheck`;
 //! - [`store`]: the SQLite user store, where every write is one durable `IMMEDIATE` transaction and
 //!   the quota and client-IP allocation are decided inside that transaction.
 //!
@@ -22,7 +26,11 @@
 pub mod addressing;
 pub mod api;
 pub mod app;
+pub mod backup;
 pub mod config;
 pub mod outbox;
 pub mod password;
+pub mod probe;
+pub mod seed;
 pub mod store;
+pub mod tls;
