@@ -313,15 +313,12 @@ impl Seed {
             // Hashed only once every user is known to be acceptable (below).
             passwords.push(password);
         }
-        problems.finish()?;
-
-        // The store's own checks (names, quotas, addresses), in a scratch database first, so that
-        // the real one gets all users or none.
+        // The store's own checks (names, quotas, addresses) of the users that passed the above, in
+        // a scratch database first, so that the real one gets all users or none.
         let scratch = tempfile::tempdir().map_err(SeedError::Scratch)?;
         let check = Store::open(scratch.path().join("seed-check.db"))?;
         let answers = check.create_users(new_users.iter().map(|(_, u)| u.clone()).collect())?;
         drop(check);
-        let mut problems = Problems { path: &self.path, places: &self.places, found: Vec::new() };
         for ((i, _), answer) in new_users.iter().zip(answers) {
             if let Err(error) = answer {
                 let (key, code) = match &error {
@@ -413,7 +410,7 @@ fn check_user(
         if !USER_KEYS.contains(&key) {
             let hint = USER_KEYS
                 .iter()
-                .find(|k| k.eq_ignore_ascii_case(key))
+                .find(|k| edit_distance(&k.to_ascii_lowercase(), &key.to_ascii_lowercase()) <= 2)
                 .map(|k| format!("did you mean `{k}`? "))
                 .unwrap_or_default();
             problems.at(
@@ -446,4 +443,20 @@ fn check_user(
         }
     };
     (problems.found.len() == before).then_some(request)
+}
+
+/// The Levenshtein distance of `a` and `b` (for "did you mean" hints on short keys).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
 }
