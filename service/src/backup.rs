@@ -14,7 +14,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::backup::Backup;
+use rusqlite::backup::{Backup, StepResult};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::store::SCHEMA_VERSION;
@@ -54,6 +54,12 @@ pub enum BackupError {
         path.display()
     )]
     InUse {
+        /// The database.
+        path: PathBuf,
+    },
+    /// The database stayed locked by another connection for longer than the busy timeout.
+    #[error("{} stayed locked by another connection; try again", path.display())]
+    Busy {
         /// The database.
         path: PathBuf,
     },
@@ -169,6 +175,23 @@ fn quiesce(data: &Path) -> Result<(), BackupError> {
     connection.close().map_err(|(_, e)| sqlite(data, "closing the database")(e))
 }
 
+/// Runs `backup` in one step (`-1`: every page, from one snapshot of the source), retrying while
+/// the source is busy, at most [`crate::store::BUSY_TIMEOUT`] in all.
+fn copy_all(backup: &Backup<'_, '_>, source_path: &Path) -> Result<(), BackupError> {
+    let started = std::time::Instant::now();
+    loop {
+        match backup.step(-1).map_err(sqlite(source_path, "copying the database"))? {
+            StepResult::Done => return Ok(()),
+            StepResult::More | StepResult::Busy | StepResult::Locked if started.elapsed() < crate::store::BUSY_TIMEOUT => {
+                std::thread::sleep(BUSY_PAUSE);
+            }
+            _ => {
+                return Err(BackupError::Busy { path: source_path.to_path_buf() });
+            }
+        }
+    }
+}
+
 /// `PRAGMA integrity_check` says `ok`.
 fn integrity(connection: &Connection, path: &Path) -> Result<(), BackupError> {
     let verdict: String = connection
@@ -210,8 +233,7 @@ fn copy_into_place(source: &Connection, source_path: &Path, target: &Path) -> Re
         let mut copy = Connection::open(&temporary).map_err(sqlite(&temporary, "creating the copy"))?;
         {
             let backup = Backup::new(source, &mut copy).map_err(sqlite(source_path, "starting the copy"))?;
-            // One step: the whole database from one snapshot of the source.
-            backup.run_to_completion(-1, BUSY_PAUSE, None).map_err(sqlite(source_path, "copying the database"))?;
+            copy_all(&backup, source_path)?;
         }
         // One self-contained file (the copy took the source's WAL mode).
         copy.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))
