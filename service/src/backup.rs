@@ -182,7 +182,9 @@ fn copy_all(backup: &Backup<'_, '_>, source_path: &Path) -> Result<(), BackupErr
     loop {
         match backup.step(-1).map_err(sqlite(source_path, "copying the database"))? {
             StepResult::Done => return Ok(()),
-            StepResult::More | StepResult::Busy | StepResult::Locked if started.elapsed() < crate::store::BUSY_TIMEOUT => {
+            StepResult::More | StepResult::Busy | StepResult::Locked
+                if started.elapsed() < crate::store::BUSY_TIMEOUT =>
+            {
                 std::thread::sleep(BUSY_PAUSE);
             }
             _ => {

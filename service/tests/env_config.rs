@@ -58,7 +58,10 @@ fn each_variable_wins_over_its_key_in_the_file() {
             ("SMARTAG_ACCESS_KEY_ID", "env-key"),
             ("SMARTAG_ACCESS_KEY_SECRET", "env-secret"),
             ("SMARTAG_ACCESS_KEY_SECURITY_TOKEN", "env-token"),
-            ("SMARTAG_INSTANCES", r#"[{"region": "cn-beijing", "id": "sag-env", "cidr": "192.168.0.0/24", "max_users": 7}]"#),
+            (
+                "SMARTAG_INSTANCES",
+                r#"[{"region": "cn-beijing", "id": "sag-env", "cidr": "192.168.0.0/24", "max_users": 7}]"#,
+            ),
             ("SMARTAG_LIMITS_REQUEST_TIMEOUT_MS", "250"),
             ("SMARTAG_LIMITS_BODY_LIMIT_BYTES", "2048"),
             ("SMARTAG_LIMITS_NONCE_CAPACITY", "10"),
@@ -168,7 +171,10 @@ fn the_binary_takes_its_configuration_from_the_environment_under_its_flags() {
     let out = run_to_end(c);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("environment variable SMARTAG_LIMITS_BODY_LIMIT_BYTES: \"1k\" is not a whole number"), "{err}");
+    assert!(
+        err.contains("environment variable SMARTAG_LIMITS_BODY_LIMIT_BYTES: \"1k\" is not a whole number"),
+        "{err}"
+    );
 }
 
 /// Without --data, SMARTAG_DATA or `data`, the database goes to the platform's data folder (here

@@ -93,9 +93,8 @@ fn a_yaml_seed_creates_its_instances_and_users_with_hashed_passwords() {
 
     // The password is stored as an argon2id hash of the seed's password, never as itself.
     let db = rusqlite::Connection::open(f.dir.path().join("smartag.db")).expect("open");
-    let hash: String = db
-        .query_row("SELECT password_hash FROM users WHERE user_name = 'alice01'", [], |r| r.get(0))
-        .expect("hash");
+    let hash: String =
+        db.query_row("SELECT password_hash FROM users WHERE user_name = 'alice01'", [], |r| r.get(0)).expect("hash");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(verify_password("Passw0rd-1", &hash).expect("verify"));
     // Each account's e-mail is in the outbox, as after a Create (bob's with a generated password).
@@ -211,7 +210,8 @@ fn syntax_and_structure_errors_are_located() {
 
 #[test]
 fn seed_instances_follow_the_config_rules_and_may_not_repeat_configured_ones() {
-    let text = "instances:\n  - {region: cn-shanghai, id: sag-x, cidr: 8.8.8.0/24}\n  - {region: cn-shanghai, id: sag-demo}\n";
+    let text =
+        "instances:\n  - {region: cn-shanghai, id: sag-x, cidr: 8.8.8.0/24}\n  - {region: cn-shanghai, id: sag-demo}\n";
     let seed_error = Seed::parse(text, Path::new("seed.yaml")).expect_err("public cidr");
     let found = problems(seed_error);
     assert!(found[0].starts_with("seed.yaml:2:") && found[0].contains("private range"), "{found:?}");

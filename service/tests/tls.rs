@@ -133,7 +133,10 @@ fn unusable_tls_files_are_named_and_the_service_does_not_start() {
     assert!(err.contains(&format!("TLS certificate file {} is not usable", not_pem.display())), "{err}");
     assert!(err.contains("BEGIN CERTIFICATE"), "{err}");
     let err = refused(dir.path(), &good.cert, &good.cert);
-    assert!(err.contains(&format!("TLS private key file {} is not usable: no private key", good.cert.display())), "{err}");
+    assert!(
+        err.contains(&format!("TLS private key file {} is not usable: no private key", good.cert.display())),
+        "{err}"
+    );
     let err = refused(dir.path(), &good.cert, &other.key);
     assert!(err.contains("cannot be used together"), "{err}");
     assert!(!dir.path().join("refused").exists(), "the service opened its database anyway");
