@@ -151,7 +151,7 @@ fn every_request_problem_is_reported_at_its_user_and_key() {
         "seed.yaml:5:16: Bandwidth:",
         "seed.yaml:10:15: UserName:",
         // The third user lacks Bandwidth (the misspelt key does not count): at the user's entry.
-        "seed.yaml:12:13: Bandwidth:",
+        "seed.yaml:12:5: Bandwidth:",
         "seed.yaml:15:5: unknown key `Bandwith`: did you mean `Bandwidth`?",
     ];
     assert_eq!(found.len(), expect.len(), "{found:#?}");

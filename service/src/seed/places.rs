@@ -18,7 +18,9 @@ pub(super) struct Places {
 }
 
 enum Frame {
-    Map { path: String, key: Option<String> },
+    /// `keyed`: whether a key has been seen (the first one also places a block mapping, whose
+    /// start event is marked after that key).
+    Map { path: String, key: Option<String>, keyed: bool },
     Seq { path: String, index: usize },
 }
 
@@ -37,13 +39,18 @@ impl Builder {
                 *index += 1;
                 Some(p)
             }
-            Some(Frame::Map { path, key }) => match key.take() {
+            Some(Frame::Map { path, key, keyed }) => match key.take() {
                 Some(k) => Some(join(path, &k)),
                 None => {
                     if let Some(k) = scalar {
                         let p = join(path, k);
                         self.places.places.insert(format!("{p}@key"), place(mark));
                         *key = Some(k.to_owned());
+                        if !*keyed {
+                            *keyed = true;
+                            let map = self.places.places.entry(path.clone()).or_insert(place(mark));
+                            *map = (*map).min(place(mark));
+                        }
                     }
                     None
                 }
@@ -77,7 +84,7 @@ impl MarkedEventReceiver for Builder {
             }
             Event::MappingStart(..) => {
                 let path = self.value(mark, None).unwrap_or_default();
-                self.stack.push(Frame::Map { path, key: None });
+                self.stack.push(Frame::Map { path, key: None, keyed: false });
             }
             Event::SequenceStart(..) => {
                 let path = self.value(mark, None).unwrap_or_default();
@@ -132,6 +139,6 @@ mod tests {
         assert_eq!(places.locate("users[1].Missing").0, 4);
         let json = "{\"users\": [\n  {\"UserName\": \"alice01\"},\n  {\"UserMail\": \"b@x.com\"}\n]}";
         let places = Places::of(json);
-        assert_eq!(places.locate("users[1].UserMail"), (3, 17));
+        assert_eq!(places.locate("users[1].UserMail"), (3, 16));
     }
 }
