@@ -20,8 +20,15 @@ pub(super) struct Places {
 enum Frame {
     /// `keyed`: whether a key has been seen (the first one also places a block mapping, whose
     /// start event is marked after that key).
-    Map { path: String, key: Option<String>, keyed: bool },
-    Seq { path: String, index: usize },
+    Map {
+        path: String,
+        key: Option<String>,
+        keyed: bool,
+    },
+    Seq {
+        path: String,
+        index: usize,
+    },
 }
 
 struct Builder {
