@@ -40,7 +40,9 @@
 //!   `10.10.0.5/24`), with a prefix of at most `/30` (at least two usable host addresses: the first
 //!   is the gateway, see [`crate::addressing`]) and inside a private (RFC 1918) range;
 //! - `max_users` is between 1 and 4294967295;
-//! - each `[limits]` value is inside the range [`Limits`] documents (zero is never allowed).
+//! - each `[limits]` value is inside the range [`Limits`] documents (zero is never allowed);
+//! - `data` and `seed` are not empty, and `[tls]` has both `cert` and `key` (relative paths are
+//!   taken from the file's folder).
 //!
 //! A `max_users` larger than the block's client addresses is allowed: Create then answers
 //! `ClientUser.UserOverLimit` when the block runs out of addresses.

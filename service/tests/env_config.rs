@@ -88,6 +88,20 @@ fn each_variable_wins_over_its_key_in_the_file() {
 }
 
 #[test]
+fn the_file_s_tls_table_needs_both_files() {
+    let text = format!("{FILE}\n[tls]\ncert = \"cert.pem\"\n");
+    let error = Config::parse(&text, "smartag.toml").expect_err("no key");
+    let problems = error.problems();
+    assert_eq!(problems.len(), 1, "{error}");
+    assert_eq!(problems[0].location.line, Some(17), "{error}");
+    assert!(problems[0].message.contains("[tls] needs both `cert` and `key`"), "{error}");
+    let text = format!("{FILE}\n[tls]\ncert = \"cert.pem\"\nkey = \"/keys/key.pem\"\n");
+    let config = Config::parse(&text, "/etc/smartag/smartag.toml").expect("both");
+    assert_eq!(config.tls().cert.as_deref(), Some(Path::new("/etc/smartag/cert.pem")));
+    assert_eq!(config.tls().key.as_deref(), Some(Path::new("/keys/key.pem")));
+}
+
+#[test]
 fn an_empty_variable_counts_as_unset() {
     let config = file_config().with_env(vars(&[("SMARTAG_LISTEN", ""), ("SMARTAG_DATA", "")])).expect("empty");
     assert_eq!(config.listen(), Some("127.0.0.1:7000".parse().expect("addr")));
@@ -185,10 +199,11 @@ fn the_default_data_location_is_the_platform_data_folder() {
     let work = dir.path().join("checkout");
     std::fs::create_dir_all(&work).expect("work dir");
     let mut c = command();
-    c.current_dir(&work)
-        .env("HOME", dir.path().join("home"))
-        .env("XDG_DATA_HOME", dir.path().join("xdg"))
-        .args(["--listen", "127.0.0.1:0"]);
+    c.current_dir(&work).env("HOME", dir.path().join("home")).env("XDG_DATA_HOME", dir.path().join("xdg")).args([
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
     let service = Running::start(c, &dir.path().join("default.log"));
     let expected = dir.path().join("xdg/smartag-service/smartag.db");
     assert_eq!(service.data, expected);
