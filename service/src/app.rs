@@ -166,7 +166,7 @@ pub async fn run(options: Options) -> Result<()> {
         bail!(
             "refusing to listen on {listen} with the demo access key (testid/testsecret): anyone who can reach \
              that address could use it. Listen on a loopback address (127.0.0.1), or pass --config FILE with \
-             access keys of your own"
+             access keys of your own (or set SMARTAG_ACCESS_KEY_ID and SMARTAG_ACCESS_KEY_SECRET)"
         );
     }
     let data = match options.data.clone().or_else(|| config.data().map(Path::to_path_buf)) {
