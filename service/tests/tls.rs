@@ -96,6 +96,18 @@ fn sigterm_stops_the_https_service_with_exit_0() {
 }
 
 #[test]
+fn ctrl_c_stops_the_https_service_with_exit_0() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cert = certificate(dir.path(), "server");
+    let mut service = start_tls(dir.path(), &cert);
+    let (status, _) = describe_over_https(&client(Some(&cert.der)), &service).expect("a TLS exchange");
+    assert_eq!(status, 200);
+    support::signal(service.child.id(), "INT");
+    let exit = support::wait_with_guard(&mut service.child);
+    assert!(exit.success(), "{exit:?}; log: {}", service.log_text());
+}
+
+#[test]
 fn the_certificate_and_key_can_come_from_the_environment() {
     let dir = tempfile::tempdir().expect("temp dir");
     let cert = certificate(dir.path(), "server");
