@@ -2,6 +2,12 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:8080"   # optional, default 127.0.0.1:8080
+//! data = "/var/lib/smartag/smartag.db"  # optional: the database (relative: to this file's folder)
+//! seed = "seed.yaml"          # optional: users and instances to load at start (see crate::seed)
+//!
+//! [tls]                       # optional: serve HTTPS (both keys, PEM files)
+//! cert = "cert.pem"
+//! key = "key.pem"
 //!
 //! [[access_keys]]             # at least one
 //! id = "testid"
@@ -34,10 +40,15 @@
 //!   `10.10.0.5/24`), with a prefix of at most `/30` (at least two usable host addresses: the first
 //!   is the gateway, see [`crate::addressing`]) and inside a private (RFC 1918) range;
 //! - `max_users` is between 1 and 4294967295;
-//! - each `[limits]` value is inside the range [`Limits`] documents (zero is never allowed).
+//! - each `[limits]` value is inside the range [`Limits`] documents (zero is never allowed);
+//! - `data` and `seed` are not empty, and `[tls]` has both `cert` and `key` (relative paths are
+//!   taken from the file's folder).
 //!
 //! A `max_users` larger than the block's client addresses is allowed: Create then answers
 //! `ClientUser.UserOverLimit` when the block runs out of addresses.
+//!
+//! Every key can also be given by an environment variable ([`ENV_VARS`]; applied with
+//! [`Config::with_env`]), which wins over the file; a command-line flag wins over both.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -54,6 +65,10 @@ pub use alibaba_rpc_runtime::secret::Secret;
 
 use crate::addressing;
 use crate::store::InstanceLimits;
+
+mod env;
+
+pub use env::{ENV_VARS, EnvVar};
 
 /// The address the service listens on when the file does not say: `127.0.0.1:8080`.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080));
@@ -135,6 +150,15 @@ pub struct AccessKey {
     pub security_token: Option<Secret>,
 }
 
+/// The TLS files of the `[tls]` table: a PEM certificate chain and its PEM private key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsFiles {
+    /// The certificate chain (PEM), if given.
+    pub cert: Option<PathBuf>,
+    /// The private key (PEM), if given.
+    pub key: Option<PathBuf>,
+}
+
 /// A SAG APP instance the service answers for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
@@ -162,6 +186,9 @@ pub struct Config {
     access_keys: Vec<AccessKey>,
     instances: Vec<Instance>,
     limits: Limits,
+    data: Option<PathBuf>,
+    seed: Option<PathBuf>,
+    tls: TlsFiles,
     demo: bool,
     /// The `[[faults]]` rules (see [`crate::faults`]), checked.
     faults: Vec<crate::faults::FaultRule>,
@@ -186,6 +213,65 @@ impl Config {
             ConfigError::Parse(ConfigProblem { location, message: error.message().trim_end().to_owned() })
         })?;
         Checker { origin, text, problems: Vec::new() }.check(raw)
+    }
+
+    /// The configuration `path` (or, with `None`, the built-in [`Config::demo`]) with the
+    /// environment variables of [`ENV_VARS`] applied over it; `var` looks a variable up (use
+    /// [`std::env::var_os`]). A variable set to the empty string counts as unset.
+    ///
+    /// # Errors
+    /// The file's errors, or every bad variable at once, each named with what it expects.
+    pub fn from_sources(
+        path: Option<&Path>,
+        var: impl Fn(&str) -> Option<std::ffi::OsString>,
+    ) -> Result<Config, ConfigError> {
+        let config = match path {
+            Some(path) => Config::load(path)?,
+            None => Config::demo(),
+        };
+        config.with_env(var)
+    }
+
+    /// This configuration with the environment variables of [`ENV_VARS`] applied over it (a
+    /// variable wins over the file). `SMARTAG_ACCESS_KEY_ID` with `SMARTAG_ACCESS_KEY_SECRET` (and
+    /// optionally `SMARTAG_ACCESS_KEY_SECURITY_TOKEN`) replace the file's access keys with that
+    /// one key; `SMARTAG_INSTANCES` (a JSON array) replaces its instances. A variable set to the
+    /// empty string counts as unset.
+    ///
+    /// # Errors
+    /// [`ConfigError::Environment`] with every bad variable, each named with what it expects.
+    pub fn with_env(self, var: impl Fn(&str) -> Option<std::ffi::OsString>) -> Result<Config, ConfigError> {
+        env::apply(self, var)
+    }
+
+    /// The database file of the `data` key (or `SMARTAG_DATA`); relative paths in a file are
+    /// resolved against the file's folder.
+    pub fn data(&self) -> Option<&Path> {
+        self.data.as_deref()
+    }
+
+    /// The seed file of the `seed` key (or `SMARTAG_SEED`), see [`crate::seed`].
+    pub fn seed(&self) -> Option<&Path> {
+        self.seed.as_deref()
+    }
+
+    /// The TLS files of the `[tls]` table (or `SMARTAG_TLS_CERT` / `SMARTAG_TLS_KEY`).
+    pub fn tls(&self) -> &TlsFiles {
+        &self.tls
+    }
+
+    /// Adds `instances` (from a seed file) to the configured ones.
+    ///
+    /// # Errors
+    /// The `(region, id)` pairs already configured, in the order given (nothing is added then).
+    pub fn add_instances(&mut self, instances: Vec<Instance>) -> Result<(), Vec<Instance>> {
+        let duplicates: Vec<Instance> =
+            instances.iter().filter(|i| self.instance(&i.region, &i.id).is_some()).cloned().collect();
+        if !duplicates.is_empty() {
+            return Err(duplicates);
+        }
+        self.instances.extend(instances);
+        Ok(())
     }
 
     /// The built-in demo configuration ([`DEMO_CONFIG_TOML`]): access key `testid`/`testsecret`;
@@ -332,13 +418,26 @@ pub enum ConfigError {
     /// The file parsed, but values are wrong (every problem found, in file order; never empty).
     #[error("{}", render_problems(.0))]
     Invalid(Vec<ConfigProblem>),
+    /// Environment variables have bad values (every one found; never empty).
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Environment(Vec<EnvProblem>),
+}
+
+/// A bad environment variable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("environment variable {variable}: {message}")]
+pub struct EnvProblem {
+    /// The variable, e.g. `SMARTAG_LISTEN`.
+    pub variable: String,
+    /// What is wrong and what is expected (never a secret's value).
+    pub message: String,
 }
 
 impl ConfigError {
     /// The located problems this error reports (empty for [`ConfigError::Read`]).
     pub fn problems(&self) -> &[ConfigProblem] {
         match self {
-            ConfigError::Read { .. } => &[],
+            ConfigError::Read { .. } | ConfigError::Environment(_) => &[],
             ConfigError::Parse(problem) => std::slice::from_ref(problem),
             ConfigError::Invalid(problems) => problems,
         }
@@ -360,6 +459,16 @@ struct RawConfig {
     limits: Option<RawLimits>,
     #[serde(default)]
     faults: Vec<Spanned<crate::faults::FaultSpec>>,
+    data: Option<Spanned<String>>,
+    seed: Option<Spanned<String>>,
+    tls: Option<RawTls>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    cert: Option<Spanned<String>>,
+    key: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -390,7 +499,7 @@ struct RawInstance {
 
 /// What a checked string is: names may not contain whitespace; secrets may, but are never echoed.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Token {
+pub(crate) enum Token {
     Name,
     Secret,
 }
@@ -412,19 +521,32 @@ impl Checker<'_> {
     }
 
     fn check(mut self, raw: RawConfig) -> Result<Config, ConfigError> {
-        let listen = raw.listen.and_then(|listen| match listen.get_ref().parse::<SocketAddr>() {
+        let listen = raw.listen.and_then(|listen| match parse_listen(listen.get_ref()) {
             Ok(address) => Some(address),
-            Err(error) => {
-                self.problem(
-                    Some(listen.span()),
-                    format!(
-                        "listen: {:?} is not a socket address such as \"127.0.0.1:8080\" ({error})",
-                        listen.get_ref()
-                    ),
-                );
+            Err(message) => {
+                self.problem(Some(listen.span()), format!("listen: {message}"));
                 None
             }
         });
+        let data = raw.data.map(|data| self.check_path("data", &data));
+        let seed = raw.seed.map(|seed| self.check_path("seed", &seed));
+        let tls = match raw.tls {
+            None => TlsFiles::default(),
+            Some(RawTls { cert, key }) => {
+                if cert.is_none() || key.is_none() {
+                    let missing = if cert.is_none() { "cert" } else { "key" };
+                    let span = cert.as_ref().or(key.as_ref()).map(Spanned::span);
+                    self.problem(
+                        span,
+                        format!("[tls] needs both `cert` and `key` (PEM files); `{missing}` is missing"),
+                    );
+                }
+                TlsFiles {
+                    cert: cert.map(|cert| self.check_path("tls.cert", &cert)),
+                    key: key.map(|key| self.check_path("tls.key", &key)),
+                }
+            }
+        };
 
         if raw.access_keys.is_empty() {
             self.problem(None, "no [[access_keys]]: every request would be rejected; add at least one".to_owned());
@@ -454,8 +576,6 @@ impl Checker<'_> {
         let mut instance_lines: HashMap<(String, String), usize> = HashMap::new();
         let mut instances = Vec::with_capacity(raw.instances.len());
         for instance in raw.instances {
-            self.check_token("instance region", &instance.region, Token::Name);
-            self.check_token("instance id", &instance.id, Token::Name);
             let pair = (instance.region.get_ref().clone(), instance.id.get_ref().clone());
             if let Some(first) = instance_lines.get(&pair) {
                 let message =
@@ -464,25 +584,24 @@ impl Checker<'_> {
             } else {
                 instance_lines.insert(pair, self.line_of(instance.id.span()));
             }
-            let cidr = instance.cidr.and_then(|cidr| self.check_cidr(&cidr));
-            let max_users = match instance.max_users {
-                None => DEFAULT_MAX_USERS,
-                Some(max_users) => match u32::try_from(*max_users.get_ref()) {
-                    Ok(value) if value >= 1 => value,
-                    _ => {
-                        let message =
-                            format!("max_users must be between 1 and {}, not {}", u32::MAX, max_users.get_ref());
-                        self.problem(Some(max_users.span()), message);
-                        DEFAULT_MAX_USERS
-                    }
-                },
+            let values = InstanceValues {
+                region: instance.region.get_ref(),
+                id: instance.id.get_ref(),
+                cidr: instance.cidr.as_ref().map(|c| c.get_ref().as_str()),
+                max_users: instance.max_users.as_ref().map(|m| *m.get_ref()),
             };
-            instances.push(Instance {
-                region: instance.region.into_inner(),
-                id: instance.id.into_inner(),
-                cidr,
-                max_users,
-            });
+            let mut found = Vec::new();
+            let checked = check_instance(&values, &mut |field, message| found.push((field, message)));
+            for (field, message) in found {
+                let span = match field {
+                    InstanceField::Region => Some(instance.region.span()),
+                    InstanceField::Id => Some(instance.id.span()),
+                    InstanceField::Cidr => instance.cidr.as_ref().map(Spanned::span),
+                    InstanceField::MaxUsers => instance.max_users.as_ref().map(Spanned::span),
+                };
+                self.problem(span, message);
+            }
+            instances.push(checked);
         }
 
         let limits = raw.limits.map(|limits| self.check_limits(limits)).unwrap_or_default();
@@ -496,7 +615,7 @@ impl Checker<'_> {
         }
 
         if self.problems.is_empty() {
-            Ok(Config { listen, access_keys, instances, limits, demo: false, faults })
+            Ok(Config { listen, access_keys, instances, limits, data, seed, tls, demo: false, faults })
         } else {
             self.problems.sort_by_key(|problem| (problem.location.line, problem.location.column));
             Err(ConfigError::Invalid(self.problems))
@@ -506,19 +625,20 @@ impl Checker<'_> {
     /// Ids, regions and secrets: not empty, no surrounding whitespace (and for names no whitespace
     /// at all, which no region or instance id has).
     fn check_token(&mut self, what: &str, value: &Spanned<String>, kind: Token) {
-        let text = value.get_ref();
-        let is_secret = kind == Token::Secret;
-        let message = if text.is_empty() {
-            Some(format!("{what} must not be empty"))
-        } else if text.trim() != text {
-            Some(format!("{what} has leading or trailing whitespace"))
-        } else if !is_secret && text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            Some(format!("{what} {text:?} must not contain whitespace or control characters"))
-        } else {
-            None
-        };
-        if let Some(message) = message {
+        if let Some(message) = token_problem(what, value.get_ref(), kind) {
             self.problem(Some(value.span()), message);
+        }
+    }
+
+    /// A path key: not empty; a relative path is taken from the configuration file's folder.
+    fn check_path(&mut self, key: &str, value: &Spanned<String>) -> PathBuf {
+        if value.get_ref().trim().is_empty() {
+            self.problem(Some(value.span()), format!("{key} must not be empty"));
+        }
+        let path = Path::new(value.get_ref());
+        match self.origin.parent() {
+            Some(folder) if path.is_relative() => folder.join(path),
+            _ => path.to_path_buf(),
         }
     }
 
@@ -547,40 +667,109 @@ impl Checker<'_> {
         unit: &str,
     ) -> Option<u64> {
         let value = value?;
-        match u64::try_from(*value.get_ref()) {
-            Ok(number) if range.contains(&number) => Some(number),
-            _ => {
-                let message = format!(
-                    "limits.{key} must be between {} and {} {unit}, not {}",
-                    range.start(),
-                    range.end(),
-                    value.get_ref()
-                );
-                self.problem(Some(value.span()), message);
+        match limit_value(*value.get_ref(), &range, unit) {
+            Ok(number) => Some(number),
+            Err(message) => {
+                self.problem(Some(value.span()), format!("limits.{key} {message}"));
                 None
             }
         }
     }
+}
 
-    fn check_cidr(&mut self, cidr: &Spanned<String>) -> Option<Ipv4Net> {
-        let text = cidr.get_ref();
-        let message = match text.parse::<Ipv4Net>() {
-            Err(_) => format!("cidr {text:?} is not an IPv4 network such as \"10.10.0.0/24\""),
-            Ok(net) if net.addr() != net.network() => {
-                format!("cidr {text:?} has host bits set; write the network address, \"{}\"", net.trunc())
-            }
-            Ok(net) if net.prefix_len() > addressing::MAX_PREFIX_LEN => format!(
-                "cidr {text:?} is too small: it needs at least 2 usable host addresses (the first is the \
-                 gateway), so a prefix of /{} or shorter",
-                addressing::MAX_PREFIX_LEN
-            ),
-            Ok(net) if !addressing::is_private(net) => {
-                format!("cidr {text:?} is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
-            }
-            Ok(net) => return Some(net),
-        };
-        self.problem(Some(cidr.span()), message);
+/// The problem with a name (`Token::Name`) or a secret (`Token::Secret`, never echoed), if any:
+/// empty, surrounding whitespace, and for names any whitespace or control character.
+pub(crate) fn token_problem(what: &str, text: &str, kind: Token) -> Option<String> {
+    if text.is_empty() {
+        Some(format!("{what} must not be empty"))
+    } else if text.trim() != text {
+        Some(format!("{what} has leading or trailing whitespace"))
+    } else if kind == Token::Name && text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Some(format!("{what} {text:?} must not contain whitespace or control characters"))
+    } else {
         None
+    }
+}
+
+/// A `listen` value, or what is wrong with it.
+pub(crate) fn parse_listen(text: &str) -> Result<SocketAddr, String> {
+    text.parse::<SocketAddr>()
+        .map_err(|error| format!("{text:?} is not a socket address such as \"127.0.0.1:8080\" ({error})"))
+}
+
+/// A `[limits]` value inside `range`, or a message (to follow the key's name) saying what is allowed.
+pub(crate) fn limit_value(value: i64, range: &RangeInclusive<u64>, unit: &str) -> Result<u64, String> {
+    match u64::try_from(value) {
+        Ok(number) if range.contains(&number) => Ok(number),
+        _ => Err(format!("must be between {} and {} {unit}, not {value}", range.start(), range.end())),
+    }
+}
+
+/// A field of an instance, for locating its problems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InstanceField {
+    Region,
+    Id,
+    Cidr,
+    MaxUsers,
+}
+
+/// An instance as written (in the TOML file, `SMARTAG_INSTANCES` or a seed file).
+pub(crate) struct InstanceValues<'a> {
+    pub(crate) region: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) cidr: Option<&'a str>,
+    pub(crate) max_users: Option<i64>,
+}
+
+/// Checks one instance by the rules of the module documentation, reporting each problem with its
+/// field; returns the instance (with defaults in place of bad values).
+pub(crate) fn check_instance(values: &InstanceValues<'_>, problem: &mut dyn FnMut(InstanceField, String)) -> Instance {
+    if let Some(message) = token_problem("instance region", values.region, Token::Name) {
+        problem(InstanceField::Region, message);
+    }
+    if let Some(message) = token_problem("instance id", values.id, Token::Name) {
+        problem(InstanceField::Id, message);
+    }
+    let cidr = values.cidr.and_then(|text| match parse_cidr(text) {
+        Ok(net) => Some(net),
+        Err(message) => {
+            problem(InstanceField::Cidr, message);
+            None
+        }
+    });
+    let max_users = match values.max_users {
+        None => DEFAULT_MAX_USERS,
+        Some(max_users) => match u32::try_from(max_users) {
+            Ok(value) if value >= 1 => value,
+            _ => {
+                problem(
+                    InstanceField::MaxUsers,
+                    format!("max_users must be between 1 and {}, not {max_users}", u32::MAX),
+                );
+                DEFAULT_MAX_USERS
+            }
+        },
+    };
+    Instance { region: values.region.to_owned(), id: values.id.to_owned(), cidr, max_users }
+}
+
+/// A client CIDR block, or what is wrong with it.
+fn parse_cidr(text: &str) -> Result<Ipv4Net, String> {
+    match text.parse::<Ipv4Net>() {
+        Err(_) => Err(format!("cidr {text:?} is not an IPv4 network such as \"10.10.0.0/24\"")),
+        Ok(net) if net.addr() != net.network() => {
+            Err(format!("cidr {text:?} has host bits set; write the network address, \"{}\"", net.trunc()))
+        }
+        Ok(net) if net.prefix_len() > addressing::MAX_PREFIX_LEN => Err(format!(
+            "cidr {text:?} is too small: it needs at least 2 usable host addresses (the first is the \
+             gateway), so a prefix of /{} or shorter",
+            addressing::MAX_PREFIX_LEN
+        )),
+        Ok(net) if !addressing::is_private(net) => {
+            Err(format!("cidr {text:?} is not inside a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"))
+        }
+        Ok(net) => Ok(net),
     }
 }
 

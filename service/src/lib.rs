@@ -10,6 +10,10 @@
 //! - [`password`]: argon2id password hashing and generation of account passwords;
 //! - [`outbox`]: the mail folder where account e-mails (username and password) are delivered, one
 //!   file per message, written atomically and readable by the owner only;
+//! - [`seed`]: seed files (instances and users loaded at start), checked by the API's rules;
+//! - [`tls`]: the HTTPS configuration (rustls with ring) from PEM files;
+//! - [`backup`]: online backup and checked, atomic restore of the database;
+//! - [`probe`]: the one-request health probe of `smartag-service healthcheck`;
 //! - [`store`]: the SQLite user store, where every write is one durable `IMMEDIATE` transaction and
 //!   the quota and client-IP allocation are decided inside that transaction;
 //! - [`admin`], [`faults`], [`metrics`], [`logging`]: the admin listener (health, reset, state,
@@ -28,6 +32,7 @@ pub mod addressing;
 pub mod admin;
 pub mod api;
 pub mod app;
+pub mod backup;
 pub mod config;
 pub mod faults;
 pub mod local;
@@ -35,4 +40,7 @@ pub mod logging;
 pub mod metrics;
 pub mod outbox;
 pub mod password;
+pub mod probe;
+pub mod seed;
 pub mod store;
+pub mod tls;

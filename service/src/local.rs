@@ -116,7 +116,7 @@ impl LocalServiceBuilder {
 
         let dir = tempfile::Builder::new().prefix("smartag-local-").tempdir()?;
         let data = dir.path().join("smartag.db");
-        let service = app::build_service(config, &data).map_err(|e| LocalError::Start(format!("{e:#}")))?;
+        let service = app::build_service(config, &data, None).map_err(|e| LocalError::Start(format!("{e:#}")))?;
         let api = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let admin = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let (api_addr, admin_addr) = (api.local_addr()?, admin.local_addr()?);
@@ -127,7 +127,7 @@ impl LocalServiceBuilder {
             let shutdown = async move {
                 let _ = stopped.await;
             };
-            if let Err(e) = app::serve(api, Some(admin), service, shutdown).await {
+            if let Err(e) = app::serve(api, Some(admin), service, None, shutdown).await {
                 tracing::error!(error = %format!("{e:#}"), "the local service stopped");
             }
         });

@@ -1,16 +1,21 @@
 //! `smartag-service`: the Smart Access Gateway client-user service.
 //!
 //! ```text
-//! cargo run --release -p smartag-service -- [--listen ADDR] [--config FILE] [--data PATH]
+//! cargo run --release -p smartag-service -- [serve] [--listen ADDR] [--config FILE] [--data PATH]
+//!     [--seed FILE] [--tls-cert FILE --tls-key FILE]
 //!     [--admin-listen ADDR [--admin-allow-remote]] [--log-format text|json]
+//! smartag-service backup [--data DB] --to FILE [--force]
+//! smartag-service restore --from FILE [--data DB] [--force]
+//! smartag-service healthcheck [--url URL]
 //! ```
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::Parser;
-use smartag_service::app::{Options, run};
+use clap::{Args, Parser, Subcommand};
+use smartag_service::app::{Options, default_data_path, run};
 use smartag_service::logging::{self, LogFormat};
 
 /// The Smart Access Gateway client-user service: the Create, Modify and Describe client-user
@@ -19,18 +24,82 @@ use smartag_service::logging::{self, LogFormat};
 /// Without --config it uses a built-in demo configuration (access key testid/testsecret, instances
 /// sag-demo and sag-nocidr in cn-shanghai, sag-demo-hz in cn-hangzhou), which only listens on
 /// loopback addresses.
+///
+/// Every option can also be given by an environment variable (SMARTAG_LISTEN, SMARTAG_DATA, …; see
+/// the README): a flag wins over the variable, the variable over the config file.
 #[derive(Parser)]
-#[command(name = "smartag-service", version)]
+#[command(name = "smartag-service", version, args_conflicts_with_subcommands = true)]
 struct Cli {
-    /// The address to listen on [default: the config's `listen`, else 127.0.0.1:8080].
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (what runs without a command).
+    Serve(ServeArgs),
+    /// Copy the database to a file while the service keeps running (SQLite's online backup).
+    Backup {
+        /// The database [default: SMARTAG_DATA, else the platform data folder's smartag.db].
+        #[arg(long, value_name = "DB")]
+        data: Option<PathBuf>,
+        /// The backup file to write (checked, then renamed into place).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Replace the database with a backup (checked first; refused while a service uses the
+    /// database).
+    Restore {
+        /// The backup file.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// The database to replace or create [default: SMARTAG_DATA, else the platform data
+        /// folder's smartag.db].
+        #[arg(long, value_name = "DB")]
+        data: Option<PathBuf>,
+        /// Replace the database if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Exit 0 when a health endpoint answers 2xx (for a container's HEALTHCHECK).
+    Healthcheck {
+        /// The health endpoint (plain http).
+        #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9090/_admin/health")]
+        url: String,
+    },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// The address to listen on [default: SMARTAG_LISTEN, the config's `listen`, else
+    /// 127.0.0.1:8080].
     #[arg(long, value_name = "ADDR")]
     listen: Option<SocketAddr>,
-    /// A TOML configuration file (access keys and instances); see the README.
+    /// A TOML configuration file (access keys and instances) [default: SMARTAG_CONFIG, else the
+    /// built-in demo configuration]; see the README.
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// The SQLite database file; account e-mails go to an `outbox/` folder beside it.
-    #[arg(long, value_name = "PATH", default_value = "smartag-data/smartag.db")]
-    data: PathBuf,
+    /// The SQLite database file; account e-mails go to an `outbox/` folder beside it [default:
+    /// SMARTAG_DATA, the config's `data`, else smartag.db in the platform data folder, e.g.
+    /// ~/.local/share/smartag-service].
+    #[arg(long, value_name = "PATH")]
+    data: Option<PathBuf>,
+    /// A seed file (JSON or YAML: instances and users) applied at start to a database without
+    /// users [default: SMARTAG_SEED, the config's `seed`].
+    #[arg(long, value_name = "FILE")]
+    seed: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-key) [default: SMARTAG_TLS_CERT,
+    /// the config's tls.cert].
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert [default: SMARTAG_TLS_KEY, the config's tls.key].
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Serve the admin endpoints (/_admin/health, reset, state, faults; /metrics) on this address,
     /// loopback only unless --admin-allow-remote [default: no admin endpoints].
     #[arg(long, value_name = "ADDR")]
@@ -43,9 +112,80 @@ struct Cli {
     log_format: LogFormat,
 }
 
+impl ServeArgs {
+    fn into_options(self) -> Options {
+        let config = self.config.or_else(|| env_path("SMARTAG_CONFIG"));
+        Options {
+            listen: self.listen,
+            config,
+            data: self.data,
+            seed: self.seed,
+            tls_cert: self.tls_cert,
+            tls_key: self.tls_key,
+            admin: self.admin_listen,
+            admin_allow_remote: self.admin_allow_remote,
+        }
+    }
+}
+
+/// A path from environment variable `name` (unset or empty: `None`).
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// The database of `backup`/`restore`: `--data`, else `SMARTAG_DATA`, else the default.
+fn data_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match flag.or_else(|| env_path("SMARTAG_DATA")) {
+        Some(path) => Ok(path),
+        None => default_data_path(),
+    }
+}
+
+/// Runs a command other than `serve`.
+fn run_tool(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Serve(_) => unreachable!("serve is handled by main"),
+        Command::Backup { data, to, force } => {
+            let data = data_path(data)?;
+            let copied = smartag_service::backup::backup(&data, &to, force)?;
+            println!(
+                "backed up {} ({} users, {} bytes) to {}",
+                data.display(),
+                copied.users,
+                copied.bytes,
+                copied.path.display()
+            );
+        }
+        Command::Restore { from, data, force } => {
+            let data = data_path(data)?;
+            let copied = smartag_service::backup::restore(&from, &data, force)?;
+            println!("restored {} ({} users) into {}", from.display(), copied.users, copied.path.display());
+        }
+        Command::Healthcheck { url } => {
+            let status = smartag_service::probe::probe(&url, Duration::from_secs(5))?;
+            anyhow::ensure!((200..300).contains(&status), "{url} answered HTTP {status}");
+            println!("{url}: HTTP {status}");
+        }
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    let serve = match cli.command {
+        None => cli.serve,
+        Some(Command::Serve(args)) => args,
+        Some(tool) => {
+            return match run_tool(tool) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+    };
+    logging::init(serve.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -53,14 +193,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let options = Options {
-        listen: cli.listen,
-        config: cli.config,
-        data: cli.data,
-        admin: cli.admin_listen,
-        admin_allow_remote: cli.admin_allow_remote,
-    };
-    match runtime.block_on(run(options)) {
+    match runtime.block_on(run(serve.into_options())) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -366,6 +366,15 @@ impl Store {
         &self.inner.path
     }
 
+    /// Whether the database has no user at all (a seed file is applied only then).
+    pub fn is_empty(&self) -> Result<bool, StoreError> {
+        self.inner.readers.with(|connection| {
+            connection
+                .query_row("SELECT NOT EXISTS (SELECT 1 FROM users)", [], |row| row.get(0))
+                .map_err(sql("checking whether there are users"))
+        })
+    }
+
     /// What the writer has done so far (for monitoring: how well writes are grouped).
     pub fn writer_stats(&self) -> WriterStats {
         self.inner.stats.snapshot()
