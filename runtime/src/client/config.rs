@@ -10,6 +10,7 @@ use crate::signature::SignatureVersion;
 
 use super::credentials::Credentials;
 use super::error::ConfigError;
+use super::options::CallControl;
 use super::retry::RetryPolicy;
 
 /// Default time allowed to establish a connection (TCP + TLS).
@@ -77,6 +78,8 @@ pub struct ClientConfig {
     pub(crate) timeout: Duration,
     pub(crate) user_agent: String,
     pub(crate) retry: RetryPolicy,
+    /// HTTP client, proxy, deadline, interceptors, retry budget, timer (`options.rs`).
+    pub(crate) control: CallControl,
 }
 
 impl ClientConfig {
@@ -92,6 +95,7 @@ impl ClientConfig {
             timeout: DEFAULT_TIMEOUT,
             user_agent: None,
             retry: RetryPolicy::default(),
+            control: CallControl::default(),
         }
     }
 
@@ -160,6 +164,8 @@ pub struct ClientConfigBuilder {
     timeout: Duration,
     user_agent: Option<String>,
     retry: RetryPolicy,
+    /// HTTP client, proxy, deadline, interceptors, retry budget, timer (`options.rs`).
+    pub(super) control: CallControl,
 }
 
 impl ClientConfigBuilder {
@@ -259,6 +265,7 @@ impl ClientConfigBuilder {
             timeout: self.timeout,
             user_agent,
             retry: self.retry,
+            control: self.control.check()?,
         })
     }
 }
@@ -284,6 +291,7 @@ impl fmt::Debug for ClientConfig {
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field("control", &self.control)
             .finish()
     }
 }
@@ -300,6 +308,7 @@ impl fmt::Debug for ClientConfigBuilder {
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field("control", &self.control)
             .finish()
     }
 }
