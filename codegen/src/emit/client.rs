@@ -117,7 +117,7 @@ fn impl_method(op: &Operation) -> TokenStream {
     let (m, req, resp, err) = (ident(&n.method), ident(&n.request), ident(&n.response), ident(&n.error));
     quote! {
         fn #m(&self, request: &#req) -> impl ::core::future::Future<Output = ::core::result::Result<#resp, #err>> + Send {
-            ::core::future::IntoFuture::into_future(self.rpc.call(request))
+            async move { self.rpc.call(request).await }
         }
     }
 }
