@@ -40,7 +40,8 @@ async fn onboard(api: &impl SmartagOperations, sag: &str, mail: &str) -> Result<
         }) => {}
         Err(e) => return Err(e.into()),
     }
-    let list = DescribeSmartAccessGatewayClientUsersRequest::builder().region_id("cn-shanghai").smart_ag_id(sag).build();
+    let list =
+        DescribeSmartAccessGatewayClientUsersRequest::builder().region_id("cn-shanghai").smart_ag_id(sag).build();
     Ok(api.describe_smart_access_gateway_client_users(&list).await?.total_count)
 }
 
@@ -159,13 +160,17 @@ impl SmartagApi for InMemory {
         _ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
     ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError> {
-        self.0.describe_smart_access_gateway_client_users(&request).await.map_err(|e| ServerError::internal(e.to_string()))
+        self.0
+            .describe_smart_access_gateway_client_users(&request)
+            .await
+            .map_err(|e| ServerError::internal(e.to_string()))
     }
 }
 
 async fn serve(api: InMemory) -> String {
     let keys = HashMap::from([("testid".to_owned(), KeyMaterial::permanent("testsecret"))]);
-    let config = ServerConfig::builder(&smartag_client::SERVICE).authentication(Authentication::signature(keys)).build();
+    let config =
+        ServerConfig::builder(&smartag_client::SERVICE).authentication(Authentication::signature(keys)).build();
     let app = smartag_server::router(api, config);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
     let addr = listener.local_addr().expect("local address");
@@ -195,7 +200,8 @@ async fn the_same_code_runs_against_the_real_client() {
     assert_eq!(server.0.users.lock().unwrap()["sag-1"].len(), 2, "the server holds what the client created");
 
     // The client's own methods keep their per-call options; the trait's are plain calls.
-    let list = DescribeSmartAccessGatewayClientUsersRequest::builder().region_id("cn-shanghai").smart_ag_id("sag-1").build();
+    let list =
+        DescribeSmartAccessGatewayClientUsersRequest::builder().region_id("cn-shanghai").smart_ag_id("sag-1").build();
     let listed = client
         .describe_smart_access_gateway_client_users(&list)
         .timeout(std::time::Duration::from_secs(2))

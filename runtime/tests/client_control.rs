@@ -190,7 +190,11 @@ async fn the_deadline_bounds_the_whole_call_and_no_wait_passes_it() {
     ])
     .await;
     let sleep = RecordedSleep::real();
-    let policy = RetryPolicy { max_attempts: 50, initial_backoff: Duration::from_millis(10), max_backoff: Duration::from_secs(1) };
+    let policy = RetryPolicy {
+        max_attempts: 50,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_secs(1),
+    };
     let client = build(builder(&server.endpoint()).retry(policy).sleep(sleep.clone()));
     let deadline = Instant::now() + Duration::from_millis(700);
     let err = client.call(&FakeDescribe::valid()).deadline(deadline).await.unwrap_err();
@@ -285,9 +289,7 @@ async fn interceptors_run_around_every_attempt_in_order() {
     // A transport failure is observed too.
     log.lock().unwrap().clear();
     let refused = build(
-        builder(&closed_endpoint())
-            .retry(RetryPolicy::none())
-            .interceptor(Recorder { name: "a", log: log.clone() }),
+        builder(&closed_endpoint()).retry(RetryPolicy::none()).interceptor(Recorder { name: "a", log: log.clone() }),
     );
     refused.invoke(&FakeDescribe::valid()).await.unwrap_err();
     assert_eq!(*log.lock().unwrap(), ["a before 1 saw_a=false", "a after 1 None None Some(Connect)"]);
@@ -307,8 +309,11 @@ async fn chosen_wait(reply: Reply, policy: RetryPolicy) -> Duration {
 
 #[tokio::test]
 async fn the_servers_retry_hints_are_honoured_and_capped() {
-    let policy =
-        RetryPolicy { max_attempts: 3, initial_backoff: Duration::from_millis(100), max_backoff: Duration::from_secs(5) };
+    let policy = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(100),
+        max_backoff: Duration::from_secs(5),
+    };
     let throttled = || Reply::envelope(400, "Throttling.User", "slow down");
     let unavailable = || Reply::envelope(503, "ServiceUnavailable", "down");
 
@@ -319,11 +324,8 @@ async fn the_servers_retry_hints_are_honoured_and_capped() {
     let at = std::time::SystemTime::now() + Duration::from_secs(4);
     let wait = chosen_wait(unavailable().with_header("retry-after", &httpdate::fmt_http_date(at)), policy).await;
     assert!(wait > Duration::from_secs(2) && wait <= Duration::from_secs(4), "Retry-After as a date: {wait:?}");
-    let wait = chosen_wait(
-        throttled().with_header("x-acs-retry-after", "700").with_header("retry-after", "4"),
-        policy,
-    )
-    .await;
+    let wait =
+        chosen_wait(throttled().with_header("x-acs-retry-after", "700").with_header("retry-after", "4"), policy).await;
     assert_eq!(wait, Duration::from_millis(700), "Alibaba's header first");
     let wait = chosen_wait(throttled().with_header("x-acs-retry-after", "60000"), policy).await;
     assert_eq!(wait, Duration::from_secs(5), "capped by the policy's max_backoff");
@@ -384,7 +386,11 @@ async fn attempts_and_the_last_request_id_are_on_every_error() {
     let err = refused.call(&invalid).await.unwrap_err();
     assert_eq!(err.attempts(), 0, "nothing was sent");
 
-    let garbled = FakeServer::start(vec![Reply::envelope(503, "ServiceUnavailable", "down"), Reply::new(200, r#"{"RequestId":"r-9"}"#)]).await;
+    let garbled = FakeServer::start(vec![
+        Reply::envelope(503, "ServiceUnavailable", "down"),
+        Reply::new(200, r#"{"RequestId":"r-9"}"#),
+    ])
+    .await;
     let client = build(builder(&garbled.endpoint()).retry(fast_retry(3)).sleep(RecordedSleep::default()));
     let err = client.call(&FakeDescribe::valid()).await.unwrap_err();
     assert!(matches!(&err, OperationError::Decode(_)), "{err:?}");

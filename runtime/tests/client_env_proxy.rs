@@ -22,7 +22,9 @@ fn set(name: &str, value: Option<&str>) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn proxy_environment_variables_are_honoured_unless_turned_off() {
-    for name in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
+    for name in
+        ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"]
+    {
         set(name, None);
     }
     let proxy = FakeServer::start(vec![Reply::ok()]).await;

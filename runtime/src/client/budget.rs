@@ -102,7 +102,8 @@ mod tests {
 
     #[test]
     fn retries_spend_and_successes_refill() {
-        let bucket = TokenBucket::new(RetryBudget { capacity: 12, retry_cost: 5, timeout_retry_cost: 10, success_refill: 1 });
+        let bucket =
+            TokenBucket::new(RetryBudget { capacity: 12, retry_cost: 5, timeout_retry_cost: 10, success_refill: 1 });
         let api = Failure::Api { status: 503, retryable_code: true };
         assert_eq!(bucket.try_acquire(api), Some(5));
         assert_eq!(bucket.available(), 7);

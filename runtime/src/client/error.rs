@@ -282,7 +282,9 @@ impl<Op: Operation> OperationError<Op> {
     /// The `RequestId` of the last answer, when it carried one (for a support ticket).
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            OperationError::Api { error, .. } | OperationError::Unknown { error, .. } if !error.request_id.is_empty() => {
+            OperationError::Api { error, .. } | OperationError::Unknown { error, .. }
+                if !error.request_id.is_empty() =>
+            {
                 Some(error.request_id.as_str())
             }
             OperationError::Decode(e) => e.request_id(),

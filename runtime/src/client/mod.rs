@@ -294,9 +294,8 @@ impl RpcClient {
         use rand::Rng as _;
 
         let started = Instant::now();
-        let deadline = options
-            .deadline
-            .or_else(|| self.config.control.operation_timeout.and_then(|t| started.checked_add(t)));
+        let deadline =
+            options.deadline.or_else(|| self.config.control.operation_timeout.and_then(|t| started.checked_add(t)));
         let policy = options.retry.unwrap_or(self.config.retry);
         let max_attempts = policy.max_attempts.max(1);
         let attempt_timeout = options.timeout.unwrap_or(self.config.timeout);

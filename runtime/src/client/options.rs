@@ -229,7 +229,10 @@ impl ClientConfig {
 
     /// The `reqwest::Client` for this configuration: the application's own, or one built with the
     /// runtime's TLS (rustls, ring, the OS trust store), the timeouts and the proxy choice.
-    pub(crate) fn http_client(&self, tls: impl FnOnce() -> Result<rustls::ClientConfig, rustls::Error>) -> Result<reqwest::Client, ConfigError> {
+    pub(crate) fn http_client(
+        &self,
+        tls: impl FnOnce() -> Result<rustls::ClientConfig, rustls::Error>,
+    ) -> Result<reqwest::Client, ConfigError> {
         if let Some(client) = &self.control.http_client {
             return Ok(client.clone());
         }

@@ -47,7 +47,10 @@ const BODY: &[u8] = b"";
 /// Why one attempt failed, before the retry decision.
 pub(crate) enum AttemptError {
     /// An error answer, and how long the server asked to wait before retrying.
-    Api { error: ApiError, retry_after: Option<Duration> },
+    Api {
+        error: ApiError,
+        retry_after: Option<Duration>,
+    },
     Transport(reqwest::Error),
     Decode(DecodeError),
 }
