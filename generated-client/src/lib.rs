@@ -194,39 +194,33 @@ pub trait SmartagOperations: Send + Sync {
 }
 
 impl SmartagOperations for Client {
-    fn create_smart_access_gateway_client_user(
+    async fn create_smart_access_gateway_client_user(
         &self,
         request: &CreateSmartAccessGatewayClientUserRequest,
-    ) -> impl Future<
-        Output = Result<
-            CreateSmartAccessGatewayClientUserResponse,
-            CreateSmartAccessGatewayClientUserError,
-        >,
-    > + Send {
-        async move { self.rpc.call(request).await }
+    ) -> Result<
+        CreateSmartAccessGatewayClientUserResponse,
+        CreateSmartAccessGatewayClientUserError,
+    > {
+        self.rpc.call(request).await
     }
 
-    fn modify_smart_access_gateway_client_user(
+    async fn modify_smart_access_gateway_client_user(
         &self,
         request: &ModifySmartAccessGatewayClientUserRequest,
-    ) -> impl Future<
-        Output = Result<
-            ModifySmartAccessGatewayClientUserResponse,
-            ModifySmartAccessGatewayClientUserError,
-        >,
-    > + Send {
-        async move { self.rpc.call(request).await }
+    ) -> Result<
+        ModifySmartAccessGatewayClientUserResponse,
+        ModifySmartAccessGatewayClientUserError,
+    > {
+        self.rpc.call(request).await
     }
 
-    fn describe_smart_access_gateway_client_users(
+    async fn describe_smart_access_gateway_client_users(
         &self,
         request: &DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> impl Future<
-        Output = Result<
-            DescribeSmartAccessGatewayClientUsersResponse,
-            DescribeSmartAccessGatewayClientUsersError,
-        >,
-    > + Send {
-        async move { self.rpc.call(request).await }
+    ) -> Result<
+        DescribeSmartAccessGatewayClientUsersResponse,
+        DescribeSmartAccessGatewayClientUsersError,
+    > {
+        self.rpc.call(request).await
     }
 }

@@ -116,8 +116,8 @@ fn impl_method(op: &Operation) -> TokenStream {
     let n = &op.names;
     let (m, req, resp, err) = (ident(&n.method), ident(&n.request), ident(&n.response), ident(&n.error));
     quote! {
-        fn #m(&self, request: &#req) -> impl ::core::future::Future<Output = ::core::result::Result<#resp, #err>> + Send {
-            async move { self.rpc.call(request).await }
+        async fn #m(&self, request: &#req) -> ::core::result::Result<#resp, #err> {
+            self.rpc.call(request).await
         }
     }
 }
