@@ -32,7 +32,7 @@ pub use smartag_model::*;
 pub use alibaba_rpc_runtime::client::{
     AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError,
     Credentials, DeadlineError, DecodeError, Interceptor, OperationError, RetryBudget,
-    RetryPolicy, SignatureVersion, TransportError, TransportErrorKind, header,
+    RetryPolicy, SignatureVersion, TransportError, TransportErrorKind, header, tls_config,
 };
 pub use alibaba_rpc_runtime::errors::ApiError;
 pub use alibaba_rpc_runtime::validate::{Violation, Violations};

@@ -54,7 +54,7 @@ fn lib(api: &Api) -> TokenStream {
         pub use __runtime::client::{
             AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DeadlineError,
             DecodeError, Interceptor, OperationError, RetryBudget, RetryPolicy, SignatureVersion, TransportError,
-            TransportErrorKind, header,
+            TransportErrorKind, header, tls_config,
         };
         pub use __runtime::errors::ApiError;
         pub use __runtime::validate::{Violation, Violations};

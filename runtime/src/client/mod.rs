@@ -68,6 +68,7 @@ pub use error::{
 pub use interceptor::{AfterReceive, BeforeSend, Interceptor};
 pub use retry::RetryPolicy;
 pub use sleep::{AsyncSleep, TokioSleep};
+pub use tls::client_config as tls_config;
 
 /// HTTP header types, for [`Call::header`] and interceptors (reqwest's, re-exported).
 pub mod header {
@@ -238,7 +239,7 @@ impl RpcClient {
     /// let request = DescribeInstances { region_id: "cn-shanghai".into(), instance_name: "web-1".into() };
     /// match client.invoke(&request).await {
     ///     Ok(response) => println!("RequestId {}", response.request_id),
-    ///     Err(InvokeError::Api(e)) => eprintln!("the server said {}: {}", e.code, e.message),
+    ///     Err(InvokeError::Api { error: e, .. }) => eprintln!("the server said {}: {}", e.code, e.message),
     ///     Err(e) => eprintln!("{e}"),
     /// }
     /// # Ok(())

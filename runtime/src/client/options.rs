@@ -128,7 +128,10 @@ impl ClientConfigBuilder {
     /// # use alibaba_rpc_runtime::operation::ServiceInfo;
     /// # static SERVICE: ServiceInfo = ServiceInfo { product: "Ecs", version: "2014-05-26", endpoint_pattern: "https://ecs.{region}.aliyuncs.com" };
     /// # use alibaba_rpc_runtime::client::Credentials;
+    /// use alibaba_rpc_runtime::client::tls_config;
+    ///
     /// let mine = reqwest::Client::builder()
+    ///     .tls_backend_preconfigured(tls_config()?) // the runtime's rustls (ring), or your own
     ///     .redirect(reqwest::redirect::Policy::none())
     ///     .pool_max_idle_per_host(4)
     ///     .build()?;
