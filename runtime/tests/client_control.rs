@@ -1,11 +1,11 @@
 //! Controlling calls, over real HTTP on loopback: the application's own reqwest client, a proxy,
 //! per-call timeout / headers / retry policy, the deadline across retries, interceptors, the
-//! server's retry hints, the retry budget, and attempts and RequestId on errors and on the span.
+//! server's retry hints, the retry budget, and attempts and RequestId on errors (on the span:
+//! `client_span.rs`).
 #![cfg(feature = "client")]
 
 mod client_support;
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
@@ -206,8 +206,9 @@ async fn the_deadline_bounds_the_whole_call_and_no_wait_passes_it() {
     assert!(err.to_string().contains(&format!("deadline exceeded after {attempts} attempt")), "{err}");
     assert!(d.last_failure().is_some_and(|l| l.contains("ServiceUnavailable")), "{d:?}");
     assert_eq!(err.request_id(), Some("req-ServiceUnavailable"));
+    // (`at` is taken when the wait starts, a moment after the client decided it: a little slack.)
     for (at, wait) in sleep.waits.lock().unwrap().iter() {
-        assert!(*at + *wait < deadline, "a wait of {wait:?} would have ended after the deadline");
+        assert!(*at + *wait < deadline + Duration::from_millis(20), "a wait of {wait:?} would end after the deadline");
     }
     assert_eq!(sleep.delays().len(), usize::try_from(attempts - 1).unwrap(), "one wait between two attempts");
     assert!(err.is_retryable(), "the deadline, not the classifier, stopped it");
@@ -395,77 +396,4 @@ async fn attempts_and_the_last_request_id_are_on_every_error() {
     let err = client.call(&FakeDescribe::valid()).await.unwrap_err();
     assert!(matches!(&err, OperationError::Decode(_)), "{err:?}");
     assert_eq!((err.attempts(), err.request_id()), (2, Some("r-9")));
-}
-
-/// The fields recorded on every `rpc.invoke` span, in order of the spans' creation.
-#[derive(Clone, Default)]
-struct SpanFields(Arc<Mutex<Vec<HashMap<String, String>>>>);
-
-struct Visit<'a>(&'a mut HashMap<String, String>);
-
-impl tracing::field::Visit for Visit<'_> {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_string(), format!("{value:?}"));
-    }
-    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
-        self.0.insert(field.name().to_string(), value.to_string());
-    }
-}
-
-impl<S> tracing_subscriber::Layer<S> for SpanFields
-where
-    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
-{
-    fn on_new_span(
-        &self,
-        attrs: &tracing::span::Attributes<'_>,
-        id: &tracing::span::Id,
-        ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        if attrs.metadata().name() != "rpc.invoke" {
-            return;
-        }
-        let mut fields = HashMap::new();
-        attrs.record(&mut Visit(&mut fields));
-        let mut all = self.0.lock().unwrap();
-        all.push(fields);
-        if let Some(span) = ctx.span(id) {
-            span.extensions_mut().insert(all.len() - 1);
-        }
-    }
-
-    fn on_record(
-        &self,
-        id: &tracing::span::Id,
-        values: &tracing::span::Record<'_>,
-        ctx: tracing_subscriber::layer::Context<'_, S>,
-    ) {
-        let Some(index) = ctx.span(id).and_then(|span| span.extensions().get::<usize>().copied()) else { return };
-        values.record(&mut Visit(&mut self.0.lock().unwrap()[index]));
-    }
-}
-
-#[tokio::test(flavor = "current_thread")]
-async fn the_span_records_attempts_and_request_id() {
-    use tracing_subscriber::layer::SubscriberExt as _;
-    let fields = SpanFields::default();
-    let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(fields.clone()));
-
-    let server = FakeServer::start(vec![
-        Reply::envelope_with_id(503, "ServiceUnavailable", "r-1"),
-        Reply::ok(),
-        Reply::envelope_with_id(404, "Not.Declared", "r-404"),
-    ])
-    .await;
-    let client = build(builder(&server.endpoint()).retry(fast_retry(3)).sleep(RecordedSleep::default()));
-    client.invoke(&FakeDescribe::valid()).await.unwrap();
-    client.invoke(&FakeDescribe::valid()).await.unwrap_err();
-
-    let spans = fields.0.lock().unwrap().clone();
-    assert_eq!(spans.len(), 2, "{spans:?}");
-    assert_eq!(spans[0]["action"], "DescribeSmartAccessGatewayClientUsers");
-    assert_eq!(spans[0]["attempts"], "2", "{spans:?}");
-    assert_eq!(spans[0]["request_id"], "req-ok", "{spans:?}");
-    assert_eq!(spans[1]["attempts"], "1", "{spans:?}");
-    assert_eq!(spans[1]["request_id"], "r-404", "{spans:?}");
 }
