@@ -20,6 +20,8 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Every operation method returns a [`Call`]: await it as it is, or set per-call options first — `.timeout(…)` (each attempt), `.header(…)`, `.retry(…)`, `.deadline(…)` (the whole call, retries included). Application code written against [`SmartagOperations`] runs unchanged against this client, a client pointed at a local server, or a hand-written fake.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -28,8 +30,9 @@ use futures::Stream;
 
 pub use smartag_model::*;
 pub use alibaba_rpc_runtime::client::{
-    ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DecodeError,
-    OperationError, RetryPolicy, SignatureVersion, TransportError, TransportErrorKind,
+    AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError,
+    Credentials, DeadlineError, DecodeError, Interceptor, OperationError, RetryBudget,
+    RetryPolicy, SignatureVersion, TransportError, TransportErrorKind, header, tls_config,
 };
 pub use alibaba_rpc_runtime::errors::ApiError;
 pub use alibaba_rpc_runtime::validate::{Violation, Violations};
@@ -82,16 +85,15 @@ impl Client {
     ///
     /// It is not idempotent: it is retried only when the request cannot have reached the server (a refused connection).
     ///
+    /// Returns a [`Call`]: await it, or set per-call options first (`.timeout(…)`, `.header(…)`, `.retry(…)`, `.deadline(…)`).
+    ///
     /// # Errors
-    /// [`CreateSmartAccessGatewayClientUserError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.
-    pub async fn create_smart_access_gateway_client_user(
-        &self,
-        request: &CreateSmartAccessGatewayClientUserRequest,
-    ) -> Result<
-        CreateSmartAccessGatewayClientUserResponse,
-        CreateSmartAccessGatewayClientUserError,
-    > {
-        self.rpc.call(request).await
+    /// [`CreateSmartAccessGatewayClientUserError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures; its `attempts()` and `request_id()` say how many attempts were made and the last `RequestId`.
+    pub fn create_smart_access_gateway_client_user<'a>(
+        &'a self,
+        request: &'a CreateSmartAccessGatewayClientUserRequest,
+    ) -> Call<'a, CreateSmartAccessGatewayClientUserRequest> {
+        self.rpc.call(request)
     }
 
     /// `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
@@ -100,16 +102,15 @@ impl Client {
     ///
     /// It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew.
     ///
+    /// Returns a [`Call`]: await it, or set per-call options first (`.timeout(…)`, `.header(…)`, `.retry(…)`, `.deadline(…)`).
+    ///
     /// # Errors
-    /// [`ModifySmartAccessGatewayClientUserError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.
-    pub async fn modify_smart_access_gateway_client_user(
-        &self,
-        request: &ModifySmartAccessGatewayClientUserRequest,
-    ) -> Result<
-        ModifySmartAccessGatewayClientUserResponse,
-        ModifySmartAccessGatewayClientUserError,
-    > {
-        self.rpc.call(request).await
+    /// [`ModifySmartAccessGatewayClientUserError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures; its `attempts()` and `request_id()` say how many attempts were made and the last `RequestId`.
+    pub fn modify_smart_access_gateway_client_user<'a>(
+        &'a self,
+        request: &'a ModifySmartAccessGatewayClientUserRequest,
+    ) -> Call<'a, ModifySmartAccessGatewayClientUserRequest> {
+        self.rpc.call(request)
     }
 
     /// `DescribeSmartAccessGatewayClientUsers`: Lists the client accounts of a SAG APP instance.
@@ -118,16 +119,15 @@ impl Client {
     ///
     /// It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew.
     ///
+    /// Returns a [`Call`]: await it, or set per-call options first (`.timeout(…)`, `.header(…)`, `.retry(…)`, `.deadline(…)`).
+    ///
     /// # Errors
-    /// [`DescribeSmartAccessGatewayClientUsersError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.
-    pub async fn describe_smart_access_gateway_client_users(
-        &self,
-        request: &DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<
-        DescribeSmartAccessGatewayClientUsersResponse,
-        DescribeSmartAccessGatewayClientUsersError,
-    > {
-        self.rpc.call(request).await
+    /// [`DescribeSmartAccessGatewayClientUsersError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures; its `attempts()` and `request_id()` say how many attempts were made and the last `RequestId`.
+    pub fn describe_smart_access_gateway_client_users<'a>(
+        &'a self,
+        request: &'a DescribeSmartAccessGatewayClientUsersRequest,
+    ) -> Call<'a, DescribeSmartAccessGatewayClientUsersRequest> {
+        self.rpc.call(request)
     }
 
     /// Every item of `DescribeSmartAccessGatewayClientUsers` across all pages, as a stream: pages are fetched one at a time, from `PageNumber` (default 1) on, until `TotalCount` items have been seen or a page comes back empty. `PageSize` is the request's, or 100 (the largest the API allows) when it is not set.
@@ -152,5 +152,75 @@ impl Client {
         request: DescribeSmartAccessGatewayClientUsersRequest,
     ) -> Result<Vec<User>, DescribeSmartAccessGatewayClientUsersError> {
         self.rpc.paginate_all(request).await
+    }
+}
+
+/// The operations of the Smartag API, one async method each, with the client's request, response and error types: implemented by [`Client`]. Write application code against this trait (`async fn run(api: &impl SmartagOperations)`), and it runs unchanged against the real client, a client pointed at a local server, or a hand-written fake in tests (implement each method with an `async fn`).
+///
+/// Per-call options (timeout, headers, retry policy, deadline) are on the client's own methods, which return a [`Call`].
+pub trait SmartagOperations: Send + Sync {
+    /// `CreateSmartAccessGatewayClientUser`: Creates a client account of a SAG APP instance.
+    fn create_smart_access_gateway_client_user(
+        &self,
+        request: &CreateSmartAccessGatewayClientUserRequest,
+    ) -> impl Future<
+        Output = Result<
+            CreateSmartAccessGatewayClientUserResponse,
+            CreateSmartAccessGatewayClientUserError,
+        >,
+    > + Send;
+
+    /// `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
+    fn modify_smart_access_gateway_client_user(
+        &self,
+        request: &ModifySmartAccessGatewayClientUserRequest,
+    ) -> impl Future<
+        Output = Result<
+            ModifySmartAccessGatewayClientUserResponse,
+            ModifySmartAccessGatewayClientUserError,
+        >,
+    > + Send;
+
+    /// `DescribeSmartAccessGatewayClientUsers`: Lists the client accounts of a SAG APP instance.
+    fn describe_smart_access_gateway_client_users(
+        &self,
+        request: &DescribeSmartAccessGatewayClientUsersRequest,
+    ) -> impl Future<
+        Output = Result<
+            DescribeSmartAccessGatewayClientUsersResponse,
+            DescribeSmartAccessGatewayClientUsersError,
+        >,
+    > + Send;
+}
+
+impl SmartagOperations for Client {
+    async fn create_smart_access_gateway_client_user(
+        &self,
+        request: &CreateSmartAccessGatewayClientUserRequest,
+    ) -> Result<
+        CreateSmartAccessGatewayClientUserResponse,
+        CreateSmartAccessGatewayClientUserError,
+    > {
+        self.rpc.call(request).await
+    }
+
+    async fn modify_smart_access_gateway_client_user(
+        &self,
+        request: &ModifySmartAccessGatewayClientUserRequest,
+    ) -> Result<
+        ModifySmartAccessGatewayClientUserResponse,
+        ModifySmartAccessGatewayClientUserError,
+    > {
+        self.rpc.call(request).await
+    }
+
+    async fn describe_smart_access_gateway_client_users(
+        &self,
+        request: &DescribeSmartAccessGatewayClientUsersRequest,
+    ) -> Result<
+        DescribeSmartAccessGatewayClientUsersResponse,
+        DescribeSmartAccessGatewayClientUsersError,
+    > {
+        self.rpc.call(request).await
     }
 }

@@ -9,7 +9,6 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-use std::future::Future;
 use std::sync::Arc;
 
 use alibaba_rpc_runtime::params::Params;

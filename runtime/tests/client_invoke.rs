@@ -107,7 +107,7 @@ async fn error_envelope_becomes_api_error() {
         FakeServer::start(vec![Reply::envelope(400, "ClientUser.BandwidthInvalid", "The bandwidth is invalid.")]).await;
     let client = client(&server.endpoint(), RetryPolicy::default(), credentials());
     let err = client.invoke(&FakeDescribe::valid()).await.unwrap_err();
-    let InvokeError::Api(api) = &err else {
+    let InvokeError::Api { error: api, .. } = &err else {
         panic!("expected an API error, got {err:?}");
     };
     assert_eq!(api.status, 400);
@@ -131,7 +131,7 @@ async fn non_envelope_502_is_kept_as_synthetic_error() {
             .await;
     let client = client(&server.endpoint(), RetryPolicy::none(), credentials());
     let err = client.invoke(&FakeCreate::valid()).await.unwrap_err();
-    let InvokeError::Api(api) = &err else {
+    let InvokeError::Api { error: api, .. } = &err else {
         panic!("expected an API error, got {err:?}");
     };
     assert_eq!(api.status, 502);
@@ -210,7 +210,7 @@ async fn non_idempotent_is_not_retried_after_a_response() {
         let server = FakeServer::start(vec![reply.clone(), Reply::ok()]).await;
         let client = client(&server.endpoint(), fast_retry(5), credentials());
         let err = client.invoke(&FakeCreate::valid()).await.unwrap_err();
-        assert!(matches!(err, InvokeError::Api(_)), "{err:?}");
+        assert!(matches!(err, InvokeError::Api { .. }), "{err:?}");
         assert_eq!(server.requests().len(), 1, "{reply:?} must not be retried");
     }
 }
@@ -378,6 +378,6 @@ async fn call_types_the_code() {
     assert_eq!(err.code(), Some(FakeCode::BandwidthInvalid));
     assert_eq!(err.to_string(), err.api_error().unwrap().to_string());
     let err = client.call(&FakeCreate::valid()).await.unwrap_err();
-    assert!(matches!(&err, OperationError::Unknown(e) if e.code == "Not.Declared"), "{err:?}");
+    assert!(matches!(&err, OperationError::Unknown { error: e, .. } if e.code == "Not.Declared"), "{err:?}");
     assert_eq!(err.code(), None);
 }

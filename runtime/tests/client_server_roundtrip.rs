@@ -92,7 +92,7 @@ fn wrong_secret_and_sts_tokens_in_both_versions() {
             let c = client(&h, version, credentials);
             match h.rt.block_on(c.invoke(&EchoRequest::new("x", None, None))) {
                 Ok(_) => "OK".to_owned(),
-                Err(InvokeError::Api(e)) => e.code,
+                Err(InvokeError::Api { error: e, .. }) => e.code,
                 Err(e) => format!("{e}"),
             }
         };

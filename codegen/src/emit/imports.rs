@@ -41,6 +41,9 @@ const PRELUDE: &[(&str, usize)] = &[
     ("core::iter::IntoIterator", 1),
     ("core::marker::Send", 1),
     ("core::marker::Sync", 1),
+    // Edition 2024.
+    ("core::future::Future", 1),
+    ("core::future::IntoFuture", 1),
 ];
 
 /// Rewrites the file `tokens` with short names and puts the `use` items it needs after its

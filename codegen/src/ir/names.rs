@@ -191,6 +191,11 @@ pub fn trait_name(product: &str) -> String {
     format!("{}Api", camel(product))
 }
 
+/// The client's operations trait of a product, e.g. `EcsOperations` for the product `Ecs`.
+pub fn operations_trait_name(product: &str) -> String {
+    format!("{}Operations", camel(product))
+}
+
 /// Every Rust name of the operation `op` (its wire name).
 pub fn operation(op: &str) -> OperationNames {
     let rust = camel(op);

@@ -115,6 +115,7 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, 
         }
     }
     let trait_name = names::trait_name(&service.product);
+    let operations_trait_name = names::operations_trait_name(&service.product);
     // Every role is played (checked above), so these find their code.
     let role = |role: &str| {
         protocol_errors
@@ -133,6 +134,7 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, 
         shapes,
         operations,
         trait_name,
+        operations_trait_name,
         missing_parameter,
         invalid_parameter,
     })

@@ -20,6 +20,8 @@ pub struct Api {
     pub operations: Vec<Operation>,
     /// The name of the server trait, e.g. `EcsApi` for the product `Ecs`.
     pub trait_name: String,
+    /// The name of the client's operations trait, e.g. `EcsOperations` for the product `Ecs`.
+    pub operations_trait_name: String,
     /// The protocol code for a required parameter not given (role `missing_parameter`): what a
     /// parameter raises unless the spec gives it a `missing_error`.
     pub missing_parameter: ErrorRef,

@@ -11,6 +11,7 @@ use crate::signature::SignatureVersion;
 
 use super::credentials::{Credentials, ProvideCredentials};
 use super::error::ConfigError;
+use super::options::CallControl;
 use super::retry::RetryPolicy;
 
 /// Default time allowed to establish a connection (TCP + TLS).
@@ -78,6 +79,8 @@ pub struct ClientConfig {
     pub(crate) timeout: Duration,
     pub(crate) user_agent: String,
     pub(crate) retry: RetryPolicy,
+    /// HTTP client, proxy, deadline, interceptors, retry budget, timer (`options.rs`).
+    pub(crate) control: CallControl,
 }
 
 impl ClientConfig {
@@ -93,6 +96,7 @@ impl ClientConfig {
             timeout: DEFAULT_TIMEOUT,
             user_agent: None,
             retry: RetryPolicy::default(),
+            control: CallControl::default(),
         }
     }
 
@@ -161,6 +165,8 @@ pub struct ClientConfigBuilder {
     timeout: Duration,
     user_agent: Option<String>,
     retry: RetryPolicy,
+    /// HTTP client, proxy, deadline, interceptors, retry budget, timer (`options.rs`).
+    pub(super) control: CallControl,
 }
 
 impl ClientConfigBuilder {
@@ -273,6 +279,7 @@ impl ClientConfigBuilder {
             timeout: self.timeout,
             user_agent,
             retry: self.retry,
+            control: self.control.check()?,
         })
     }
 }
@@ -305,6 +312,7 @@ impl fmt::Debug for ClientConfig {
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field("control", &self.control)
             .finish()
     }
 }
@@ -321,6 +329,7 @@ impl fmt::Debug for ClientConfigBuilder {
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
             .field("retry", &self.retry)
+            .field("control", &self.control)
             .finish()
     }
 }

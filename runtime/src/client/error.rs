@@ -70,6 +70,31 @@ pub enum ConfigError {
         /// The default for this timeout.
         default: Duration,
     },
+    /// An optional limit (read timeout, operation timeout) is zero.
+    #[error(
+        "the {which} timeout is zero: every call would fail at once; use a positive duration, or do not set it (no limit)"
+    )]
+    ZeroLimit {
+        /// `read` or `operation`.
+        which: &'static str,
+    },
+    /// A setting that belongs on the application's own HTTP client was given with
+    /// [`ClientConfigBuilder::http_client`](super::ClientConfigBuilder::http_client).
+    #[error(
+        "{setting} has no effect with http_client(): the runtime builds no HTTP client then; configure it on your reqwest::ClientBuilder instead"
+    )]
+    OwnHttpClientConflict {
+        /// The builder method, e.g. `proxy()`.
+        setting: &'static str,
+    },
+    /// The proxy URL cannot be used.
+    #[error("invalid proxy {proxy:?}: {reason}; give a URL such as `http://127.0.0.1:3128`")]
+    InvalidProxy {
+        /// The proxy URL, without user info.
+        proxy: String,
+        /// What reqwest reported.
+        reason: String,
+    },
     /// The retry policy allows no attempt at all.
     #[error(
         "the retry policy has max_attempts = 0: it counts the first attempt, so use at least 1 (`RetryPolicy::none()` for no retries)"
@@ -90,15 +115,22 @@ pub enum ConfigError {
 /// Why an invocation failed, untyped: [`RpcClient::invoke`](super::RpcClient::invoke) answers it;
 /// [`RpcClient::call`](super::RpcClient::call) answers the typed [`OperationError`].
 ///
-/// The enum is exhaustive (exactly these five cases), so generated code can match it completely.
+/// The enum is exhaustive (exactly these six cases), so generated code can match it completely.
+/// [`InvokeError::attempts`] tells how many attempts were made, [`InvokeError::request_id`] the
+/// `RequestId` of the last answer.
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
     /// The request breaks the API's constraints; nothing was sent. Holds every violation.
     #[error("invalid request: {0}")]
     Validation(Violations),
     /// The server answered with an error (non-2xx).
-    #[error(transparent)]
-    Api(ApiError),
+    #[error("{error}{}", after_attempts(*.attempts))]
+    Api {
+        /// The answer: HTTP status, `RequestId`, code, message.
+        error: ApiError,
+        /// Attempts made, the first included.
+        attempts: u32,
+    },
     /// No usable response arrived (connect failure, timeout, reset, ...), after every allowed attempt.
     #[error(transparent)]
     Transport(TransportError),
@@ -109,13 +141,21 @@ pub enum InvokeError {
     /// that attempt, and it is not retried.
     #[error("no credentials to sign with: {0}")]
     Credentials(CredentialsError),
+    /// The call's deadline passed before it could succeed.
+    #[error(transparent)]
+    DeadlineExceeded(DeadlineError),
+}
+
+/// `, after N attempts` when there was more than one.
+fn after_attempts(attempts: u32) -> String {
+    if attempts > 1 { format!(", after {attempts} attempts") } else { String::new() }
 }
 
 impl InvokeError {
     /// The API error the server answered with, if that is what this is.
     pub fn as_api(&self) -> Option<&ApiError> {
         match self {
-            InvokeError::Api(e) => Some(e),
+            InvokeError::Api { error, .. } => Some(error),
             _ => None,
         }
     }
@@ -125,12 +165,25 @@ impl InvokeError {
         self.as_api().map(|e| e.code.as_str())
     }
 
-    /// The `RequestId` of the failing request, when a response carried one.
+    /// The `RequestId` of the last answer, when it carried one (for a support ticket).
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            InvokeError::Api(e) if !e.request_id.is_empty() => Some(e.request_id.as_str()),
+            InvokeError::Api { error, .. } if !error.request_id.is_empty() => Some(error.request_id.as_str()),
             InvokeError::Decode(e) => e.request_id(),
+            InvokeError::DeadlineExceeded(e) => e.request_id(),
             _ => None,
+        }
+    }
+
+    /// How many attempts were made, the first included (0 when validation refused the request or
+    /// there were no credentials to sign it with).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            InvokeError::Validation(_) | InvokeError::Credentials(_) => 0,
+            InvokeError::Api { attempts, .. } => *attempts,
+            InvokeError::Transport(e) => e.attempts(),
+            InvokeError::Decode(e) => e.attempts(),
+            InvokeError::DeadlineExceeded(e) => e.attempts(),
         }
     }
 }
@@ -138,11 +191,14 @@ impl InvokeError {
 impl<Op: Operation> From<OperationError<Op>> for InvokeError {
     fn from(e: OperationError<Op>) -> Self {
         match e {
-            OperationError::Api { error, .. } | OperationError::Unknown(error) => InvokeError::Api(error),
+            OperationError::Api { error, attempts, .. } | OperationError::Unknown { error, attempts } => {
+                InvokeError::Api { error, attempts }
+            }
             OperationError::Validation(v) => InvokeError::Validation(v),
             OperationError::Transport(t) => InvokeError::Transport(t),
             OperationError::Decode(d) => InvokeError::Decode(d),
             OperationError::Credentials(c) => InvokeError::Credentials(c),
+            OperationError::DeadlineExceeded(d) => InvokeError::DeadlineExceeded(d),
         }
     }
 }
@@ -163,6 +219,9 @@ impl<Op: Operation> From<OperationError<Op>> for InvokeError {
 /// }
 /// ```
 ///
+/// Every case tells how many attempts were made ([`OperationError::attempts`]) and, when an
+/// answer carried one, the last `RequestId` ([`OperationError::request_id`]).
+///
 /// `Debug` and `Display` never show a secret: the request is not kept, violations never hold
 /// parameter values, and transport errors drop the URL's query.
 pub enum OperationError<Op: Operation> {
@@ -172,9 +231,16 @@ pub enum OperationError<Op: Operation> {
         code: Op::ErrorCode,
         /// The answer: HTTP status, `RequestId`, code, message.
         error: ApiError,
+        /// Attempts made, the first included.
+        attempts: u32,
     },
     /// The server answered a code the operation does not declare; code and message are kept.
-    Unknown(ApiError),
+    Unknown {
+        /// The answer: HTTP status, `RequestId`, code, message.
+        error: ApiError,
+        /// Attempts made, the first included.
+        attempts: u32,
+    },
     /// The request breaks the spec's constraints; nothing was sent. Every violation is listed.
     Validation(Violations),
     /// No usable response arrived (connection, timeout, TLS), after every allowed attempt.
@@ -183,19 +249,24 @@ pub enum OperationError<Op: Operation> {
     Decode(DecodeError),
     /// The credentials provider could not deliver credentials to sign with; not retried.
     Credentials(CredentialsError),
+    /// The call's deadline ([`Call::deadline`](super::Call::deadline) or the configuration's
+    /// `operation_timeout`) passed before it could succeed: the attempt in flight was cut off at
+    /// the deadline, or the next wait would have ended after it.
+    DeadlineExceeded(DeadlineError),
 }
 
 impl<Op: Operation> From<InvokeError> for OperationError<Op> {
     fn from(e: InvokeError) -> Self {
         match e {
-            InvokeError::Api(error) => match <Op::ErrorCode as ErrorCode>::from_code(&error.code) {
-                Some(code) => OperationError::Api { code, error },
-                None => OperationError::Unknown(error),
+            InvokeError::Api { error, attempts } => match <Op::ErrorCode as ErrorCode>::from_code(&error.code) {
+                Some(code) => OperationError::Api { code, error, attempts },
+                None => OperationError::Unknown { error, attempts },
             },
             InvokeError::Validation(v) => OperationError::Validation(v),
             InvokeError::Transport(t) => OperationError::Transport(t),
             InvokeError::Decode(d) => OperationError::Decode(d),
             InvokeError::Credentials(c) => OperationError::Credentials(c),
+            InvokeError::DeadlineExceeded(d) => OperationError::DeadlineExceeded(d),
         }
     }
 }
@@ -205,7 +276,7 @@ impl<Op: Operation> OperationError<Op> {
     /// with an error.
     pub fn api_error(&self) -> Option<&ApiError> {
         match self {
-            OperationError::Api { error, .. } | OperationError::Unknown(error) => Some(error),
+            OperationError::Api { error, .. } | OperationError::Unknown { error, .. } => Some(error),
             _ => None,
         }
     }
@@ -218,14 +289,29 @@ impl<Op: Operation> OperationError<Op> {
         }
     }
 
-    /// The `RequestId` of the failing request, when a response carried one (for a support ticket).
+    /// The `RequestId` of the last answer, when it carried one (for a support ticket).
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            OperationError::Api { error, .. } | OperationError::Unknown(error) if !error.request_id.is_empty() => {
+            OperationError::Api { error, .. } | OperationError::Unknown { error, .. }
+                if !error.request_id.is_empty() =>
+            {
                 Some(error.request_id.as_str())
             }
             OperationError::Decode(e) => e.request_id(),
+            OperationError::DeadlineExceeded(e) => e.request_id(),
             _ => None,
+        }
+    }
+
+    /// How many attempts were made, the first included (0 when validation refused the request or
+    /// there were no credentials to sign it with).
+    pub fn attempts(&self) -> u32 {
+        match self {
+            OperationError::Validation(_) | OperationError::Credentials(_) => 0,
+            OperationError::Api { attempts, .. } | OperationError::Unknown { attempts, .. } => *attempts,
+            OperationError::Transport(e) => e.attempts(),
+            OperationError::Decode(e) => e.attempts(),
+            OperationError::DeadlineExceeded(e) => e.attempts(),
         }
     }
 
@@ -237,14 +323,16 @@ impl<Op: Operation> OperationError<Op> {
         }
     }
 
-    /// The failure as the retry classifier sees it.
+    /// The failure as the retry classifier sees it. A passed deadline is seen as the failure of
+    /// the last attempt (as when the attempts run out), or as final when no attempt was made.
     pub fn failure(&self) -> Failure {
         match self {
-            OperationError::Api { code, error } => {
+            OperationError::Api { code, error, .. } => {
                 Failure::Api { status: error.status, retryable_code: code.retryable() }
             }
-            OperationError::Unknown(error) => Failure::Api { status: error.status, retryable_code: false },
+            OperationError::Unknown { error, .. } => Failure::Api { status: error.status, retryable_code: false },
             OperationError::Transport(t) => Failure::Transport(t.kind()),
+            OperationError::DeadlineExceeded(d) => d.last_failure.unwrap_or(Failure::Final),
             OperationError::Validation(_) | OperationError::Decode(_) | OperationError::Credentials(_) => {
                 Failure::Final
             }
@@ -253,9 +341,9 @@ impl<Op: Operation> OperationError<Op> {
 
     /// Whether trying the same request again may succeed, by [`retry::is_retryable`] — the very
     /// classifier the client's retry loop uses, so an error the client gave up on after retrying
-    /// says `true` (the attempts ran out) and one it did not retry says `false`. Considers the
-    /// operation's idempotency: a timeout, or a 5xx or throttling answer, is retryable only for an
-    /// idempotent operation.
+    /// says `true` (the attempts, the retry budget or the deadline ran out) and one it did not retry
+    /// says `false`. Considers the operation's idempotency: a timeout, or a 5xx or throttling
+    /// answer, is retryable only for an idempotent operation.
     pub fn is_retryable(&self) -> bool {
         retry::is_retryable(Op::IDEMPOTENT, self.failure())
     }
@@ -264,10 +352,13 @@ impl<Op: Operation> OperationError<Op> {
 impl<Op: Operation> fmt::Debug for OperationError<Op> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OperationError::Api { code, error } => {
-                f.debug_struct("Api").field("code", code).field("error", error).finish()
+            OperationError::Api { code, error, attempts } => {
+                f.debug_struct("Api").field("code", code).field("error", error).field("attempts", attempts).finish()
             }
-            OperationError::Unknown(e) => f.debug_tuple("Unknown").field(e).finish(),
+            OperationError::Unknown { error, attempts } => {
+                f.debug_struct("Unknown").field("error", error).field("attempts", attempts).finish()
+            }
+            OperationError::DeadlineExceeded(d) => f.debug_tuple("DeadlineExceeded").field(d).finish(),
             OperationError::Validation(v) => f.debug_tuple("Validation").field(v).finish(),
             OperationError::Transport(t) => f.debug_tuple("Transport").field(t).finish(),
             OperationError::Decode(d) => f.debug_tuple("Decode").field(d).finish(),
@@ -279,8 +370,11 @@ impl<Op: Operation> fmt::Debug for OperationError<Op> {
 impl<Op: Operation> fmt::Display for OperationError<Op> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            OperationError::Api { error, .. } | OperationError::Unknown(error) => error.fmt(f),
+            OperationError::Api { error, attempts, .. } | OperationError::Unknown { error, attempts } => {
+                write!(f, "{error}{}", after_attempts(*attempts))
+            }
             OperationError::Validation(v) => write!(f, "{} was not sent: {v}", Op::ACTION),
+            OperationError::DeadlineExceeded(d) => d.fmt(f),
             OperationError::Transport(t) => t.fmt(f),
             OperationError::Decode(d) => d.fmt(f),
             OperationError::Credentials(c) => {
@@ -308,8 +402,9 @@ impl From<Violations> for InvokeError {
 }
 
 impl From<ApiError> for InvokeError {
-    fn from(e: ApiError) -> Self {
-        InvokeError::Api(e)
+    /// An error answer to a single attempt.
+    fn from(error: ApiError) -> Self {
+        InvokeError::Api { error, attempts: 1 }
     }
 }
 
@@ -434,6 +529,7 @@ pub(crate) fn redact(mut e: reqwest::Error) -> reqwest::Error {
 )]
 pub struct DecodeError {
     action: &'static str,
+    attempts: u32,
     status: u16,
     request_id: Option<String>,
     message: String,
@@ -448,7 +544,17 @@ impl DecodeError {
         message: String,
         excerpt: String,
     ) -> Self {
-        DecodeError { action, status, request_id, message, excerpt }
+        DecodeError { action, attempts: 1, status, request_id, message, excerpt }
+    }
+
+    pub(crate) fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// How many attempts were made, the first included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     /// The operation's wire name (`Action`).
@@ -474,5 +580,66 @@ impl DecodeError {
     /// The start of the body (at most a few hundred characters).
     pub fn excerpt(&self) -> &str {
         &self.excerpt
+    }
+}
+
+/// A call whose deadline passed before it could succeed.
+///
+/// Says how many attempts were made, how long the call took, why the last attempt failed (no
+/// secret: the same text as the error it would otherwise have been), and the last `RequestId`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error(
+    "{action}: deadline exceeded after {attempts} attempt{s} in {elapsed:?}{last}{rid}",
+    s = if *.attempts == 1 { "" } else { "s" },
+    last = match &.last { Some(last) => format!("; last failure: {last}"), None => String::new() },
+    rid = match &.request_id { Some(id) => format!(" [RequestId: {id}]"), None => String::new() }
+)]
+pub struct DeadlineError {
+    action: &'static str,
+    attempts: u32,
+    elapsed: Duration,
+    last: Option<String>,
+    pub(crate) last_failure: Option<Failure>,
+    request_id: Option<String>,
+}
+
+impl DeadlineError {
+    pub(crate) fn new(
+        action: &'static str,
+        attempts: u32,
+        elapsed: Duration,
+        last: Option<(String, Failure)>,
+        request_id: Option<String>,
+    ) -> Self {
+        let (last, last_failure) = match last {
+            Some((text, failure)) => (Some(text), Some(failure)),
+            None => (None, None),
+        };
+        DeadlineError { action, attempts, elapsed, last, last_failure, request_id }
+    }
+
+    /// The operation's wire name (`Action`).
+    pub fn action(&self) -> &'static str {
+        self.action
+    }
+
+    /// How many attempts were made before the deadline, the first included.
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
+
+    /// How long the call ran, from its start until it gave up.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Why the last attempt failed, when one was made.
+    pub fn last_failure(&self) -> Option<&str> {
+        self.last.as_deref()
+    }
+
+    /// The `RequestId` of the last answer, when one carried it.
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
     }
 }

@@ -46,30 +46,51 @@
 //! the signature or the `authorization` header, the security token or any parameter value.
 
 mod anonymous;
+mod budget;
+mod call;
 mod config;
 mod credentials;
 mod error;
+mod interceptor;
+mod options;
 mod paging;
 pub mod retry;
+mod sleep;
 mod tls;
 mod transport;
 
+pub use budget::RetryBudget;
+pub use call::Call;
 pub use config::{ClientConfig, ClientConfigBuilder, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, default_user_agent};
 pub use credentials::{
     Credentials, CredentialsError, CredentialsErrorKind, ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN,
     ProvideCredentials, ProvideCredentialsFuture,
 };
-pub use error::{ConfigError, DecodeError, InvokeError, OperationError, TransportError, TransportErrorKind};
+pub use error::{
+    ConfigError, DeadlineError, DecodeError, InvokeError, OperationError, TransportError, TransportErrorKind,
+};
+pub use interceptor::{AfterReceive, BeforeSend, Interceptor};
 pub use retry::RetryPolicy;
+pub use sleep::{AsyncSleep, TokioSleep};
+pub use tls::client_config as tls_config;
+
+/// HTTP header types, for [`Call::header`] and interceptors (reqwest's, re-exported).
+pub mod header {
+    pub use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+}
 
 pub use crate::signature::SignatureVersion;
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use tracing::Instrument;
 
 use crate::flatten::WireParam;
 use crate::operation::Operation;
+
+use budget::TokenBucket;
+use call::CallOptions;
 
 /// A client for one service in one region: signs and sends operations, with retries.
 ///
@@ -97,10 +118,21 @@ use crate::operation::Operation;
 /// # Ok(())
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RpcClient {
     http: reqwest::Client,
     config: Arc<ClientConfig>,
+    budget: Arc<TokenBucket>,
+    sleep: Arc<dyn AsyncSleep>,
+}
+
+impl std::fmt::Debug for RpcClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RpcClient")
+            .field("config", &self.config)
+            .field("retry_tokens", &self.budget.available())
+            .finish_non_exhaustive()
+    }
 }
 
 impl RpcClient {
@@ -114,19 +146,19 @@ impl RpcClient {
     /// # TLS
     /// rustls with the *ring* crypto provider and the operating system's trust store (through
     /// `rustls-platform-verifier`), configured for this client only: no process-wide default
-    /// provider is installed, so the application's own choice stands.
+    /// provider is installed, so the application's own choice stands. With
+    /// [`ClientConfigBuilder::http_client`], the application's own client (and its TLS) is used
+    /// instead.
     pub fn new(config: ClientConfig) -> Result<RpcClient, ConfigError> {
-        let tls = tls::client_config().map_err(ConfigError::Tls)?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.timeout)
-            .user_agent(config.user_agent.as_str())
-            // A redirect would resend (or turn into a GET) a signed request: report it instead.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| ConfigError::HttpClient(error::redact(e)))?;
-        Ok(RpcClient { http, config: Arc::new(config) })
+        let http = config.http_client(tls::client_config)?;
+        let budget = Arc::new(TokenBucket::new(config.control.retry_budget));
+        let sleep = config.control.sleeper();
+        Ok(RpcClient { http, config: Arc::new(config), budget, sleep })
+    }
+
+    /// Tokens left in the retry budget this client (and its clones) share; see [`RetryBudget`].
+    pub fn retry_tokens(&self) -> u32 {
+        self.budget.available()
     }
 
     /// The region this client sends to.
@@ -168,7 +200,7 @@ impl RpcClient {
     ///   server; never after a response or a timeout.
     ///
     /// # Errors
-    /// See [`InvokeError`]. [`TransportError::attempts`] tells how many attempts were made.
+    /// See [`InvokeError`]. [`InvokeError::attempts`] tells how many attempts were made.
     ///
     /// # Example
     /// ```no_run
@@ -211,22 +243,30 @@ impl RpcClient {
     /// let request = DescribeInstances { region_id: "cn-shanghai".into(), instance_name: "web-1".into() };
     /// match client.invoke(&request).await {
     ///     Ok(response) => println!("RequestId {}", response.request_id),
-    ///     Err(InvokeError::Api(e)) => eprintln!("the server said {}: {}", e.code, e.message),
+    ///     Err(InvokeError::Api { error: e, .. }) => eprintln!("the server said {}: {}", e.code, e.message),
     ///     Err(e) => eprintln!("{e}"),
     /// }
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn invoke<Op: Operation>(&self, req: &Op) -> Result<Op::Response, InvokeError> {
+    pub async fn invoke<Op: Operation + Sync>(&self, req: &Op) -> Result<Op::Response, InvokeError> {
         self.call(req).await.map_err(InvokeError::from)
     }
 
-    /// [`RpcClient::invoke`], with the operation's typed error: an error answer with one of
-    /// `Op`'s codes is [`OperationError::Api`] with that code. What generated clients call.
+    /// [`RpcClient::invoke`], with the operation's typed error (an error answer with one of
+    /// `Op`'s codes is [`OperationError::Api`] with that code) and per-call options: what
+    /// generated clients call. Await the returned [`Call`], after setting any option it needs
+    /// (timeout, headers, retry policy, deadline).
     ///
     /// # Errors
     /// See [`OperationError`].
-    pub async fn call<Op: Operation>(&self, req: &Op) -> Result<Op::Response, OperationError<Op>> {
+    pub fn call<'a, Op: Operation>(&'a self, req: &'a Op) -> Call<'a, Op> {
+        Call::new(self, req)
+    }
+
+    /// Runs one call: validation, then the retry loop, in a `rpc.invoke` span that records the
+    /// attempts made and the last `RequestId`.
+    async fn execute<Op: Operation>(&self, req: &Op, options: CallOptions) -> Result<Op::Response, OperationError<Op>> {
         if let Err(violations) = req.validate() {
             tracing::debug!(
                 action = Op::ACTION,
@@ -236,41 +276,108 @@ impl RpcClient {
             return Err(OperationError::Validation(violations));
         }
         let params = req.to_params();
-        let span = tracing::debug_span!("rpc.invoke", product = self.config.service.product, action = Op::ACTION);
-        self.invoke_with_retries::<Op>(&params).instrument(span).await
+        let span = tracing::debug_span!(
+            "rpc.invoke",
+            product = self.config.service.product,
+            action = Op::ACTION,
+            attempts = tracing::field::Empty,
+            request_id = tracing::field::Empty,
+        );
+        self.invoke_with_retries::<Op>(&params, &options, &span).instrument(span.clone()).await
     }
 
     /// The retry loop. Each failure becomes the error the caller would get, and the loop retries
-    /// exactly when that error's [`OperationError::is_retryable`] says so (and attempts remain):
-    /// the user-facing answer and the loop's decision are one computation.
+    /// exactly when that error's [`OperationError::is_retryable`] says so — the user-facing answer
+    /// and the loop's decision are one computation — and attempts, the retry budget and the
+    /// deadline allow.
     async fn invoke_with_retries<Op: Operation>(
         &self,
         params: &[WireParam],
+        options: &CallOptions,
+        span: &tracing::Span,
     ) -> Result<Op::Response, OperationError<Op>> {
-        let policy = self.config.retry;
+        use rand::Rng as _;
+
+        let started = Instant::now();
+        let deadline =
+            options.deadline.or_else(|| self.config.control.operation_timeout.and_then(|t| started.checked_add(t)));
+        let policy = options.retry.unwrap_or(self.config.retry);
         let max_attempts = policy.max_attempts.max(1);
+        let attempt_timeout = options.timeout.unwrap_or(self.config.timeout);
+        let deadline_error = |attempts: u32, last: Option<(String, retry::Failure)>, request_id: Option<String>| {
+            tracing::debug!(attempts, "deadline exceeded");
+            OperationError::DeadlineExceeded(DeadlineError::new(
+                Op::ACTION,
+                attempts,
+                started.elapsed(),
+                last,
+                request_id,
+            ))
+        };
         let mut attempt: u32 = 0;
+        let mut last_cost = 0;
+        let mut last_request_id: Option<String> = None;
         loop {
+            // No attempt starts after the deadline, and none runs past it.
+            let timeout = match deadline {
+                Some(deadline) => {
+                    let remaining = deadline.saturating_duration_since(Instant::now());
+                    if remaining.is_zero() {
+                        return Err(deadline_error(attempt, None, last_request_id));
+                    }
+                    attempt_timeout.min(remaining)
+                }
+                None => attempt_timeout,
+            };
+            let cut_by_deadline = timeout < attempt_timeout;
             attempt += 1;
-            let failure = match transport::attempt::<Op>(&self.http, &self.config, params, attempt).await {
-                Ok(response) => return Ok(response),
+            span.record("attempts", attempt);
+            let spec = transport::AttemptSpec { attempt, headers: &options.headers, timeout };
+            let failure = match transport::attempt::<Op>(&self.http, &self.config, params, spec).await {
+                Ok(answer) => {
+                    if let Some(id) = &answer.request_id {
+                        span.record("request_id", id.as_str());
+                    }
+                    self.budget.on_success(last_cost);
+                    return Ok(answer.response);
+                }
                 Err(failure) => failure,
             };
+            if let Some(id) = failure.request_id() {
+                span.record("request_id", id);
+                last_request_id = Some(id.to_owned());
+            }
             let reason = failure.reason();
+            let retry_after = failure.retry_after();
+            if cut_by_deadline && failure.is_timeout() {
+                let error = OperationError::<Op>::from(failure.into_error(Op::ACTION, attempt));
+                let last = (error.to_string(), error.failure());
+                return Err(deadline_error(attempt, Some(last), last_request_id));
+            }
             let error = OperationError::<Op>::from(failure.into_error(Op::ACTION, attempt));
             let retry = error.is_retryable();
             if !retry || attempt >= max_attempts {
                 tracing::debug!(attempt, retryable = retry, reason, "giving up");
                 return Err(error);
             }
-            let delay = policy.backoff(attempt);
+            let delay = policy.delay(attempt, retry_after, rand::rng().random_range(0.0..=1.0));
+            if deadline.is_some_and(|deadline| Instant::now().checked_add(delay).is_none_or(|end| end >= deadline)) {
+                let last = (error.to_string(), error.failure());
+                return Err(deadline_error(attempt, Some(last), last_request_id));
+            }
+            let Some(cost) = self.budget.try_acquire(error.failure()) else {
+                tracing::debug!(attempt, reason, "retry budget exhausted; giving up");
+                return Err(error);
+            };
+            last_cost = cost;
             tracing::debug!(
                 attempt,
                 reason,
                 delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                server_asked = retry_after.is_some(),
                 "retrying"
             );
-            tokio::time::sleep(delay).await;
+            self.sleep.sleep(delay).await;
         }
     }
 }

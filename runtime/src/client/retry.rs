@@ -1,8 +1,11 @@
 //! Retries: which failures may be retried ([`is_retryable`], the one classifier, used by the
-//! retry loop and by every operation error's `is_retryable()`), and how often and how patiently
-//! ([`RetryPolicy`]).
+//! retry loop and by every operation error's `is_retryable()`), how often and how patiently
+//! ([`RetryPolicy`]), how long the server asks to wait ([`server_delay`]), and how many retries a
+//! client may spend in all ([`RetryBudget`]).
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderMap;
 
 use super::error::TransportErrorKind;
 
@@ -60,7 +63,10 @@ pub fn is_retryable(idempotent: bool, failure: Failure) -> bool {
 ///
 /// `max_attempts` counts the first attempt, so `1` means "never retry". Between attempts the client
 /// waits a random duration between zero and `min(max_backoff, initial_backoff × 2^(retry − 1))`
-/// ("full jitter" exponential backoff), so that many clients failing together do not retry in step.
+/// ("full jitter" exponential backoff), so that many clients failing together do not retry in step
+/// — unless the server said how long to wait (`x-acs-retry-after` in milliseconds, as Alibaba
+/// Cloud's gateway sends with `Throttling`, or `Retry-After` in seconds or as an HTTP date): then
+/// the client waits that long, capped at `max_backoff` ([`RetryPolicy::delay`]).
 ///
 /// Which failures are retried is decided by [`is_retryable`], per operation: the policy only
 /// bounds how often.
@@ -104,13 +110,64 @@ impl RetryPolicy {
     /// A random wait in `0..=backoff_ceiling(retry)` (full jitter).
     pub fn backoff(&self, retry: u32) -> Duration {
         use rand::Rng;
-        let ceiling = self.backoff_ceiling(retry);
-        let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
-        if nanos == 0 {
-            return Duration::ZERO;
-        }
-        Duration::from_nanos(rand::rng().random_range(0..=nanos))
+        self.delay(retry, None, rand::rng().random_range(0.0..=1.0))
     }
+
+    /// The wait before retry number `retry` (1 for the first retry), with the randomness made
+    /// explicit: `unit` is a number in `0.0..=1.0` (the client draws it at random).
+    ///
+    /// - When the server said how long to wait (`server_delay`, see [`server_delay`]), that,
+    ///   capped at `max_backoff`: the server knows best, and it is not jittered.
+    /// - Otherwise full jitter: `unit × backoff_ceiling(retry)`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use alibaba_rpc_runtime::client::RetryPolicy;
+    ///
+    /// let p = RetryPolicy::default(); // 200 ms initial, 5 s cap
+    /// assert_eq!(p.delay(2, None, 1.0), Duration::from_millis(400));
+    /// assert_eq!(p.delay(2, None, 0.5), Duration::from_millis(200));
+    /// assert_eq!(p.delay(1, Some(Duration::from_millis(1500)), 0.0), Duration::from_millis(1500));
+    /// assert_eq!(p.delay(1, Some(Duration::from_secs(60)), 0.0), Duration::from_secs(5));
+    /// ```
+    pub fn delay(&self, retry: u32, server_delay: Option<Duration>, unit: f64) -> Duration {
+        if let Some(asked) = server_delay {
+            return asked.min(self.max_backoff);
+        }
+        self.backoff_ceiling(retry).mul_f64(unit.clamp(0.0, 1.0))
+    }
+}
+
+/// Header in which Alibaba Cloud's gateway says, in milliseconds, when to retry a throttled request.
+pub const X_ACS_RETRY_AFTER: &str = "x-acs-retry-after";
+
+/// How long the server asked the client to wait before trying again, from an error answer's
+/// headers: `x-acs-retry-after` (milliseconds, as Alibaba Cloud's gateway sends it with
+/// `Throttling`), else the standard `Retry-After` (delay-seconds, or an HTTP date, measured from
+/// `now`; a date in the past means "now"). `None` when neither is present or readable.
+///
+/// ```
+/// use std::time::{Duration, SystemTime};
+/// use alibaba_rpc_runtime::client::retry::server_delay;
+/// use reqwest::header::{HeaderMap, HeaderValue};
+///
+/// let mut headers = HeaderMap::new();
+/// headers.insert("retry-after", HeaderValue::from_static("2"));
+/// assert_eq!(server_delay(&headers, SystemTime::now()), Some(Duration::from_secs(2)));
+/// headers.insert("x-acs-retry-after", HeaderValue::from_static("750"));
+/// assert_eq!(server_delay(&headers, SystemTime::now()), Some(Duration::from_millis(750)));
+/// ```
+pub fn server_delay(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+    if let Some(ms) = text(X_ACS_RETRY_AFTER).and_then(|v| v.parse::<u64>().ok()) {
+        return Some(Duration::from_millis(ms));
+    }
+    let value = text(reqwest::header::RETRY_AFTER.as_str())?;
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 impl Default for RetryPolicy {

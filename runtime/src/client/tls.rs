@@ -16,10 +16,15 @@ use rustls::crypto::CryptoProvider;
 /// `rustls-platform-verifier`, no client certificate, and ALPN `http/1.1` (the client speaks
 /// HTTP/1.1 only).
 ///
+/// Public as [`tls_config`](super::tls_config), for an application that builds its own
+/// `reqwest::Client` ([`ClientConfigBuilder::http_client`](super::ClientConfigBuilder::http_client))
+/// and wants this TLS set-up in it: `reqwest::Client::builder().tls_backend_preconfigured(tls_config()?)`
+/// (for a client certificate, build a rustls configuration `with_client_auth_cert` instead).
+///
 /// # Errors
 /// When the verifier cannot be created from the platform's trust store, or the provider rejects
 /// the protocol versions.
-pub(crate) fn client_config() -> Result<rustls::ClientConfig, rustls::Error> {
+pub fn client_config() -> Result<rustls::ClientConfig, rustls::Error> {
     let provider: Arc<CryptoProvider> = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone())?;
     let mut config = rustls::ClientConfig::builder_with_provider(provider)

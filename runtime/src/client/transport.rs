@@ -18,8 +18,10 @@
 //! The `authorization` and `x-acs-security-token` header values are marked sensitive, and nothing
 //! here logs a header, the query, or a signature.
 
-use reqwest::Url;
-use reqwest::header::HeaderValue;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::{StatusCode, Url};
 
 use crate::encoding::percent_encode_into;
 use crate::errors::{ApiError, ErrorBody};
@@ -31,7 +33,9 @@ use crate::signature::{SignatureVersion, canonical_query, new_nonce, now_timesta
 
 use super::config::ClientConfig;
 use super::credentials::{Credentials, CredentialsError, ProvideCredentials};
-use super::error::{DecodeError, InvokeError, TransportError};
+use super::error::{DecodeError, InvokeError, TransportError, TransportErrorKind};
+use super::interceptor::{AfterReceive, BeforeSend};
+use super::retry::server_delay;
 
 /// Largest response body read; anything beyond is cut off (no API response comes near it).
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
@@ -41,30 +45,56 @@ const EXCERPT_CHARS: usize = 256;
 const BODY: &[u8] = b"";
 
 /// Why one attempt failed, before the retry decision.
-pub(crate) enum Failure {
-    Api(ApiError),
+pub(crate) enum AttemptError {
+    /// An error answer, and how long the server asked to wait before retrying.
+    Api {
+        error: ApiError,
+        retry_after: Option<Duration>,
+    },
     Transport(reqwest::Error),
     Decode(DecodeError),
     Credentials(CredentialsError),
 }
 
-impl Failure {
+impl AttemptError {
     /// A short, secret-free reason for logs.
     pub(crate) fn reason(&self) -> String {
         match self {
-            Failure::Api(e) => format!("HTTP {} {}", e.status, e.code),
-            Failure::Transport(e) => super::error::classify(e).to_string(),
-            Failure::Decode(_) => "undecodable response".to_string(),
-            Failure::Credentials(_) => "no credentials".to_string(),
+            AttemptError::Api { error, .. } => format!("HTTP {} {}", error.status, error.code),
+            AttemptError::Transport(e) => super::error::classify(e).to_string(),
+            AttemptError::Decode(_) => "undecodable response".to_string(),
+            AttemptError::Credentials(_) => "no credentials".to_string(),
         }
+    }
+
+    /// The `RequestId` of the answer, when one arrived with one.
+    pub(crate) fn request_id(&self) -> Option<&str> {
+        match self {
+            AttemptError::Api { error, .. } => Some(error.request_id.as_str()).filter(|id| !id.is_empty()),
+            AttemptError::Decode(e) => e.request_id(),
+            AttemptError::Transport(_) | AttemptError::Credentials(_) => None,
+        }
+    }
+
+    /// How long the server asked to wait before trying again.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        match self {
+            AttemptError::Api { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Whether no response arrived in time.
+    pub(crate) fn is_timeout(&self) -> bool {
+        matches!(self, AttemptError::Transport(e) if super::error::classify(e) == TransportErrorKind::Timeout)
     }
 
     pub(crate) fn into_error(self, action: &'static str, attempts: u32) -> InvokeError {
         match self {
-            Failure::Api(e) => InvokeError::Api(e),
-            Failure::Transport(e) => InvokeError::Transport(TransportError::new(action, attempts, e)),
-            Failure::Decode(e) => InvokeError::Decode(e),
-            Failure::Credentials(e) => InvokeError::Credentials(e),
+            AttemptError::Api { error, .. } => InvokeError::Api { error, attempts },
+            AttemptError::Transport(e) => InvokeError::Transport(TransportError::new(action, attempts, e)),
+            AttemptError::Decode(e) => InvokeError::Decode(e.with_attempts(attempts)),
+            AttemptError::Credentials(e) => InvokeError::Credentials(e),
         }
     }
 }
@@ -88,33 +118,58 @@ pub(crate) struct WireHeader {
     pub(crate) sensitive: bool,
 }
 
-/// The signed parts of one attempt of `action`, with a fresh nonce and the current UTC time; without
-/// `creds` (an anonymous operation) the same protocol fields, unsigned.
+/// Headers only the protocol sets: a call's or an interceptor's header of one of these names is
+/// dropped (the client's own value is sent).
+const PROTOCOL_HEADERS: [&str; 9] = [
+    h::HOST,
+    h::AUTHORIZATION,
+    h::ACTION,
+    h::VERSION,
+    h::DATE,
+    h::SIGNATURE_NONCE,
+    h::CONTENT_SHA256,
+    h::SECURITY_TOKEN,
+    h::ACCESS_KEY_ID,
+];
+
+/// The signed parts of one attempt of `action`, with a fresh nonce and the current UTC time,
+/// signed with `credentials`; without them (an anonymous operation) the same protocol fields,
+/// unsigned. Under version 3 the `x-acs-*` headers among `extra` (the call's and the
+/// interceptors' headers, protocol names already removed) are signed too.
 pub(crate) fn signed_parts(
     config: &ClientConfig,
-    creds: Option<&Credentials>,
+    credentials: Option<&Credentials>,
     action: &str,
     op_params: &[WireParam],
+    extra: &HeaderMap,
 ) -> SignedParts {
     let (nonce, now) = (new_nonce(), now_timestamp());
-    let Some(creds) = creds else {
+    let Some(credentials) = credentials else {
         return super::anonymous::unsigned_parts(config, action, &nonce, &now, op_params);
     };
     match config.signature_version {
         SignatureVersion::V1 => SignedParts {
-            query: build_query(action, config.service.version, creds, &nonce, &now, op_params),
+            query: build_query(action, config.service.version, credentials, &nonce, &now, op_params),
             headers: Vec::new(),
         },
-        SignatureVersion::V3 => build_v3(
-            action,
-            config.service.version,
-            creds,
-            &host_header(&config.endpoint),
-            &nonce,
-            &now,
-            op_params,
-            BODY,
-        ),
+        SignatureVersion::V3 => {
+            let extra_signed: Vec<(&str, &str)> = extra
+                .iter()
+                .filter(|(name, _)| name.as_str().starts_with("x-acs-"))
+                .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+                .collect();
+            build_v3_with(
+                action,
+                config.service.version,
+                credentials,
+                &host_header(&config.endpoint),
+                &nonce,
+                &now,
+                op_params,
+                BODY,
+                &extra_signed,
+            )
+        }
     }
 }
 
@@ -128,8 +183,8 @@ pub(crate) fn host_header(url: &Url) -> String {
     }
 }
 
-/// Version 3: the canonical query of the operation's parameters, the `host` and `x-acs-*` headers
-/// (all signed), and the `authorization` header, for `POST` with `body`.
+/// [`build_v3_with`] without extra headers.
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
 fn build_v3(
     action: &str,
@@ -141,9 +196,27 @@ fn build_v3(
     op_params: &[WireParam],
     body: &[u8],
 ) -> SignedParts {
+    build_v3_with(action, version, creds, host, nonce, date, op_params, body, &[])
+}
+
+/// Version 3: the canonical query of the operation's parameters, the `host` and `x-acs-*` headers
+/// (all signed, `extra_signed` among them — they are sent by the caller, not returned here), and
+/// the `authorization` header, for `POST` with `body`.
+#[allow(clippy::too_many_arguments)]
+fn build_v3_with(
+    action: &str,
+    version: &str,
+    creds: &Credentials,
+    host: &str,
+    nonce: &str,
+    date: &str,
+    op_params: &[WireParam],
+    body: &[u8],
+    extra_signed: &[(&str, &str)],
+) -> SignedParts {
     let pairs: Vec<(&str, &str)> = op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())).collect();
     let content_sha256 = v3::hash_payload(body);
-    let mut signed: Vec<(&'static str, &str)> = vec![
+    let mut protocol: Vec<(&'static str, &str)> = vec![
         (h::HOST, host),
         (h::ACTION, action),
         (h::VERSION, version),
@@ -152,9 +225,11 @@ fn build_v3(
         (h::CONTENT_SHA256, &content_sha256),
     ];
     if let Some(token) = &creds.security_token {
-        signed.push((h::SECURITY_TOKEN, token.expose()));
-        signed.push((h::ACCESS_KEY_ID, &creds.access_key_id));
+        protocol.push((h::SECURITY_TOKEN, token.expose()));
+        protocol.push((h::ACCESS_KEY_ID, &creds.access_key_id));
     }
+    let mut signed: Vec<(&str, &str)> = protocol.clone();
+    signed.extend_from_slice(extra_signed);
     let query = canonical_query(pairs);
     let signature = v3::sign_request_with(
         &creds.access_key_id,
@@ -164,7 +239,7 @@ fn build_v3(
         &signed,
         &content_sha256,
     );
-    let mut headers: Vec<WireHeader> = signed
+    let mut headers: Vec<WireHeader> = protocol
         .iter()
         .map(|(name, value)| WireHeader { name, value: (*value).to_owned(), sensitive: *name == h::SECURITY_TOKEN })
         .collect();
@@ -215,28 +290,62 @@ fn build_query(
     query
 }
 
-/// Sends one signed attempt and interprets the answer.
+/// What the caller asks of one attempt besides the request itself.
+pub(crate) struct AttemptSpec<'a> {
+    /// The attempt number, 1 for the first.
+    pub(crate) attempt: u32,
+    /// The call's own extra headers.
+    pub(crate) headers: &'a HeaderMap,
+    /// The time allowed for the whole attempt.
+    pub(crate) timeout: Duration,
+}
+
+/// A successful attempt: the response and its `RequestId`, when it had one.
+pub(crate) struct Answer<R> {
+    pub(crate) response: R,
+    pub(crate) request_id: Option<String>,
+}
+
+/// One attempt: the interceptors' `before_send`, signing, the exchange, the interceptors'
+/// `after_receive`, and reading the answer.
 pub(crate) async fn attempt<Op: Operation>(
     http: &reqwest::Client,
     config: &ClientConfig,
     op_params: &[WireParam],
-    attempt: u32,
-) -> Result<Op::Response, Failure> {
-    // The one place credentials are obtained: once per attempt, so a refreshed value is used.
-    let creds = if Op::ANONYMOUS {
+    spec: AttemptSpec<'_>,
+) -> Result<Answer<Op::Response>, AttemptError> {
+    let attempt = spec.attempt;
+    let mut extra = spec.headers.clone();
+    let mut before = BeforeSend { action: Op::ACTION, attempt, headers: &mut extra };
+    for interceptor in &config.control.interceptors {
+        interceptor.before_send(&mut before);
+    }
+    for name in PROTOCOL_HEADERS {
+        extra.remove(name);
+    }
+
+    // The one place an attempt reads the credentials it is signed with: once per attempt, so a
+    // refreshed value is used.
+    let credentials = if Op::ANONYMOUS {
         None
     } else {
         Some(config.credentials.provide_credentials().await.map_err(|e| {
             tracing::debug!(attempt, error = %e, "no credentials to sign with");
-            Failure::Credentials(e)
+            AttemptError::Credentials(e)
         })?)
     };
-    let parts = signed_parts(config, creds.as_ref(), Op::ACTION, op_params);
+    let parts = signed_parts(config, credentials.as_ref(), Op::ACTION, op_params, &extra);
+
     let mut url = config.endpoint.clone();
     url.set_query((!parts.query.is_empty()).then_some(parts.query.as_str()));
     tracing::debug!(attempt, signature_version = %config.signature_version, "sending request");
 
-    let mut request = http.post(url).header(reqwest::header::ACCEPT, "application/json");
+    let mut request = http
+        .post(url)
+        .timeout(spec.timeout)
+        .headers(extra)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .header(reqwest::header::USER_AGENT, config.user_agent.as_str());
     for header in parts.headers {
         request = match HeaderValue::from_str(&header.value) {
             Ok(mut value) => {
@@ -249,47 +358,74 @@ pub(crate) async fn attempt<Op: Operation>(
             Err(_) => request.header(header.name, header.value),
         };
     }
-    let response = request.body(reqwest::Body::from(BODY)).send().await.map_err(|e| {
-        let e = super::error::redact(e);
-        tracing::debug!(attempt, kind = %super::error::classify(&e), error = %e, "request failed");
-        Failure::Transport(e)
-    })?;
+    let request = request.body(reqwest::Body::from(BODY));
+    let sent = Instant::now();
+    let exchange = exchange(request).await;
+    let latency = sent.elapsed();
 
-    let status = response.status();
-    let header_request_id = response.headers().get(h::REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let (body, truncated) = read_body(response).await.map_err(|e| {
-        let e = super::error::redact(e);
-        tracing::debug!(attempt, status = status.as_u16(), error = %e, "reading the response failed");
-        Failure::Transport(e)
-    })?;
+    let (status, headers, body, truncated) = match exchange {
+        Ok(parts) => parts,
+        Err((e, status)) => {
+            let e = super::error::redact(e);
+            let kind = super::error::classify(&e);
+            tracing::debug!(attempt, kind = %kind, status, error = %e, "request failed");
+            let after = AfterReceive {
+                action: Op::ACTION,
+                attempt,
+                status,
+                headers: None,
+                request_id: None,
+                latency,
+                transport_error: Some(kind),
+            };
+            for interceptor in &config.control.interceptors {
+                interceptor.after_receive(&after);
+            }
+            return Err(AttemptError::Transport(e));
+        }
+    };
+
+    let header_request_id = headers.get(h::REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = header_request_id.clone().or_else(|| body_request_id(&body));
+    let after = AfterReceive {
+        action: Op::ACTION,
+        attempt,
+        status: Some(status.as_u16()),
+        headers: Some(&headers),
+        request_id: request_id.as_deref(),
+        latency,
+        transport_error: None,
+    };
+    for interceptor in &config.control.interceptors {
+        interceptor.after_receive(&after);
+    }
 
     if status.is_success() {
-        let request_id = || header_request_id.clone().or_else(|| body_request_id(&body));
         if truncated {
-            return Err(Failure::Decode(DecodeError::new(
+            return Err(AttemptError::Decode(DecodeError::new(
                 Op::ACTION,
                 status.as_u16(),
-                request_id(),
+                request_id,
                 format!("the response body exceeds {MAX_BODY_BYTES} bytes"),
                 excerpt(&body),
             )));
         }
         match serde_json::from_slice::<Op::Response>(&body) {
-            Ok(decoded) => {
+            Ok(response) => {
                 tracing::debug!(
                     attempt,
                     status = status.as_u16(),
-                    request_id = request_id().as_deref().unwrap_or(""),
+                    request_id = request_id.as_deref().unwrap_or(""),
                     "success"
                 );
-                Ok(decoded)
+                Ok(Answer { response, request_id })
             }
             Err(e) => {
                 tracing::debug!(attempt, status = status.as_u16(), "undecodable response");
-                Err(Failure::Decode(DecodeError::new(
+                Err(AttemptError::Decode(DecodeError::new(
                     Op::ACTION,
                     status.as_u16(),
-                    request_id(),
+                    request_id,
                     e.to_string(),
                     excerpt(&body),
                 )))
@@ -297,15 +433,30 @@ pub(crate) async fn attempt<Op: Operation>(
         }
     } else {
         let error = api_error(status, header_request_id, &body);
+        let retry_after = server_delay(&headers, SystemTime::now());
         tracing::debug!(
             attempt,
             status = error.status,
             code = %error.code,
             request_id = %error.request_id,
+            retry_after_ms = retry_after.map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             "error response"
         );
-        Err(Failure::Api(error))
+        Err(AttemptError::Api { error, retry_after })
     }
+}
+
+/// Sends the request and reads the whole answer: status, headers, body (at most
+/// [`MAX_BODY_BYTES`]) and whether it was cut off; or the failure, with the status when the
+/// failure came while reading the body.
+async fn exchange(
+    request: reqwest::RequestBuilder,
+) -> Result<(StatusCode, HeaderMap, Vec<u8>, bool), (reqwest::Error, Option<u16>)> {
+    let mut response = request.send().await.map_err(|e| (e, None))?;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let (body, truncated) = read_body(response).await.map_err(|e| (e, Some(status.as_u16())))?;
+    Ok((status, headers, body, truncated))
 }
 
 /// Reads at most [`MAX_BODY_BYTES`]; the flag says whether the body was cut off.
@@ -552,7 +703,9 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
         let creds = Credentials::new("id", "secret");
 
         let v1 = config(SignatureVersion::V1);
-        let (a, b) = (signed_parts(&v1, Some(&creds), "A", &params), signed_parts(&v1, Some(&creds), "A", &params));
+        let none = HeaderMap::new();
+        let (a, b) =
+            (signed_parts(&v1, Some(&creds), "A", &params, &none), signed_parts(&v1, Some(&creds), "A", &params, &none));
         assert!(a.headers.is_empty());
         assert!(a.query.starts_with("Action=A&Version=2018-03-13&"), "{}", a.query);
         assert!(a.query.contains("&Signature="), "{}", a.query);
@@ -561,7 +714,8 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
         assert_ne!(nonce(&a.query), nonce(&b.query), "a fresh nonce per attempt");
 
         let v3 = config(SignatureVersion::V3);
-        let (a, b) = (signed_parts(&v3, Some(&creds), "A", &params), signed_parts(&v3, Some(&creds), "A", &params));
+        let (a, b) =
+            (signed_parts(&v3, Some(&creds), "A", &params, &none), signed_parts(&v3, Some(&creds), "A", &params, &none));
         assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (n.as_ref(), v.as_str()))));
         assert_eq!(header(&a, "host"), Some("127.0.0.1:8080"));
         assert_eq!(header(&a, "x-acs-action"), Some("A"));

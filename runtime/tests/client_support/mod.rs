@@ -189,11 +189,12 @@ pub struct Reply {
     pub status: u16,
     pub body: String,
     pub delay: Duration,
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
     pub fn new(status: u16, body: impl Into<String>) -> Self {
-        Reply { status, body: body.into(), delay: Duration::ZERO }
+        Reply { status, body: body.into(), delay: Duration::ZERO, headers: Vec::new() }
     }
 
     pub fn ok() -> Self {
@@ -216,6 +217,20 @@ impl Reply {
 
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = delay;
+        self
+    }
+
+    /// An error envelope with its own RequestId.
+    pub fn envelope_with_id(status: u16, code: &str, request_id: &str) -> Self {
+        Reply::new(
+            status,
+            serde_json::json!({"RequestId": request_id, "HostId": "h", "Code": code, "Message": "m"}).to_string(),
+        )
+    }
+
+    /// Adds a response header.
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_string(), value.to_string()));
         self
     }
 }
@@ -275,8 +290,16 @@ async fn handle(State(shared): State<Shared>, method: Method, uri: Uri, headers:
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
-    (StatusCode::from_u16(reply.status).unwrap(), [("content-type", "application/json;charset=utf-8")], reply.body)
-        .into_response()
+    let mut response =
+        (StatusCode::from_u16(reply.status).unwrap(), [("content-type", "application/json;charset=utf-8")], reply.body)
+            .into_response();
+    for (name, value) in reply.headers {
+        response.headers_mut().append(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+            axum::http::HeaderValue::from_str(&value).unwrap(),
+        );
+    }
+    response
 }
 
 /// A fast retry policy for tests.

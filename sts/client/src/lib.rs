@@ -20,6 +20,8 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Every operation method returns a [`Call`]: await it as it is, or set per-call options first — `.timeout(…)` (each attempt), `.header(…)`, `.retry(…)`, `.deadline(…)` (the whole call, retries included). Application code written against [`StsOperations`] runs unchanged against this client, a client pointed at a local server, or a hand-written fake.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -27,8 +29,9 @@ use alibaba_rpc_runtime::client::RpcClient;
 
 pub use alibaba_sts_model::*;
 pub use alibaba_rpc_runtime::client::{
-    ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DecodeError,
-    OperationError, RetryPolicy, SignatureVersion, TransportError, TransportErrorKind,
+    AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError,
+    Credentials, DeadlineError, DecodeError, Interceptor, OperationError, RetryBudget,
+    RetryPolicy, SignatureVersion, TransportError, TransportErrorKind, header, tls_config,
 };
 pub use alibaba_rpc_runtime::errors::ApiError;
 pub use alibaba_rpc_runtime::validate::{Violation, Violations};
@@ -75,13 +78,15 @@ impl Client {
     ///
     /// It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew.
     ///
+    /// Returns a [`Call`]: await it, or set per-call options first (`.timeout(…)`, `.header(…)`, `.retry(…)`, `.deadline(…)`).
+    ///
     /// # Errors
-    /// [`AssumeRoleError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.
-    pub async fn assume_role(
-        &self,
-        request: &AssumeRoleRequest,
-    ) -> Result<AssumeRoleResponse, AssumeRoleError> {
-        self.rpc.call(request).await
+    /// [`AssumeRoleError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures; its `attempts()` and `request_id()` say how many attempts were made and the last `RequestId`.
+    pub fn assume_role<'a>(
+        &'a self,
+        request: &'a AssumeRoleRequest,
+    ) -> Call<'a, AssumeRoleRequest> {
+        self.rpc.call(request)
     }
 
     /// `AssumeRoleWithOIDC`: Gets temporary credentials of a RAM role for the holder of an OIDC token.
@@ -90,22 +95,76 @@ impl Client {
     ///
     /// It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew.
     ///
+    /// Returns a [`Call`]: await it, or set per-call options first (`.timeout(…)`, `.header(…)`, `.retry(…)`, `.deadline(…)`).
+    ///
     /// # Errors
-    /// [`AssumeRoleWithOidcError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.
-    pub async fn assume_role_with_oidc(
-        &self,
-        request: &AssumeRoleWithOidcRequest,
-    ) -> Result<AssumeRoleWithOidcResponse, AssumeRoleWithOidcError> {
-        self.rpc.call(request).await
+    /// [`AssumeRoleWithOidcError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures; its `attempts()` and `request_id()` say how many attempts were made and the last `RequestId`.
+    pub fn assume_role_with_oidc<'a>(
+        &'a self,
+        request: &'a AssumeRoleWithOidcRequest,
+    ) -> Call<'a, AssumeRoleWithOidcRequest> {
+        self.rpc.call(request)
     }
 
     /// `GetCallerIdentity`: Tells whom the signing credentials belong to.
     ///
     /// It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew.
     ///
+    /// Returns a [`Call`]: await it, or set per-call options first (`.timeout(…)`, `.header(…)`, `.retry(…)`, `.deadline(…)`).
+    ///
     /// # Errors
-    /// [`GetCallerIdentityError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures.
-    pub async fn get_caller_identity(
+    /// [`GetCallerIdentityError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures; its `attempts()` and `request_id()` say how many attempts were made and the last `RequestId`.
+    pub fn get_caller_identity<'a>(
+        &'a self,
+        request: &'a GetCallerIdentityRequest,
+    ) -> Call<'a, GetCallerIdentityRequest> {
+        self.rpc.call(request)
+    }
+}
+
+/// The operations of the Sts API, one async method each, with the client's request, response and error types: implemented by [`Client`]. Write application code against this trait (`async fn run(api: &impl StsOperations)`), and it runs unchanged against the real client, a client pointed at a local server, or a hand-written fake in tests (implement each method with an `async fn`).
+///
+/// Per-call options (timeout, headers, retry policy, deadline) are on the client's own methods, which return a [`Call`].
+pub trait StsOperations: Send + Sync {
+    /// `AssumeRole`: Gets temporary credentials of a RAM role, signed with the caller's AccessKey.
+    fn assume_role(
+        &self,
+        request: &AssumeRoleRequest,
+    ) -> impl Future<Output = Result<AssumeRoleResponse, AssumeRoleError>> + Send;
+
+    /// `AssumeRoleWithOIDC`: Gets temporary credentials of a RAM role for the holder of an OIDC token.
+    fn assume_role_with_oidc(
+        &self,
+        request: &AssumeRoleWithOidcRequest,
+    ) -> impl Future<
+        Output = Result<AssumeRoleWithOidcResponse, AssumeRoleWithOidcError>,
+    > + Send;
+
+    /// `GetCallerIdentity`: Tells whom the signing credentials belong to.
+    fn get_caller_identity(
+        &self,
+        request: &GetCallerIdentityRequest,
+    ) -> impl Future<
+        Output = Result<GetCallerIdentityResponse, GetCallerIdentityError>,
+    > + Send;
+}
+
+impl StsOperations for Client {
+    async fn assume_role(
+        &self,
+        request: &AssumeRoleRequest,
+    ) -> Result<AssumeRoleResponse, AssumeRoleError> {
+        self.rpc.call(request).await
+    }
+
+    async fn assume_role_with_oidc(
+        &self,
+        request: &AssumeRoleWithOidcRequest,
+    ) -> Result<AssumeRoleWithOidcResponse, AssumeRoleWithOidcError> {
+        self.rpc.call(request).await
+    }
+
+    async fn get_caller_identity(
         &self,
         request: &GetCallerIdentityRequest,
     ) -> Result<GetCallerIdentityResponse, GetCallerIdentityError> {
