@@ -81,13 +81,21 @@ pub fn generate(api: &ir::Api, spec_name: &str) -> Result<Tree, GenerateError> {
     let prov = render::Provenance { spec: spec_name };
     let mut tree = Tree::new();
     let g = &api.generation;
-    let roots = [emit::imports::RUNTIME, emit::imports::MODEL, "core", "std", "serde", "futures", "axum", "thiserror"];
-    let rename = [(emit::imports::RUNTIME, g.runtime_crate.as_str()), (emit::imports::MODEL, g.model_crate.as_str())];
-    let crates: [(&str, Vec<(String, proc_macro2::TokenStream)>); 3] = [
+    let roots =
+        [emit::imports::RUNTIME, emit::imports::MODEL, emit::imports::CLI, "core", "std", "serde", "futures", "axum", "thiserror"];
+    let rename = [
+        (emit::imports::RUNTIME, g.runtime_crate.as_str()),
+        (emit::imports::MODEL, g.model_crate.as_str()),
+        (emit::imports::CLI, g.cli_runtime_crate.as_str()),
+    ];
+    let mut crates: Vec<(&str, Vec<(String, proc_macro2::TokenStream)>)> = vec![
         (&g.model_dir, emit::model::files(api)),
         (&g.client_dir, emit::client::files(api)),
         (&g.server_dir, emit::server::files(api)),
     ];
+    if let Some(dir) = &g.cli_dir {
+        crates.push((dir, emit::cli::files(api)));
+    }
     for (dir, files) in crates {
         for (name, tokens) in files {
             let path = format!("{dir}/{name}");
