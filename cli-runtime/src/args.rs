@@ -217,7 +217,7 @@ pub struct Numbered {
     /// The item's number, from 1.
     pub index: usize,
     /// The field of a structure (`Key`), in the order the spec lists the fields.
-    pub field: Option<(usize, &'static str)>,
+    pub field: Option<Field>,
     /// The value.
     pub value: String,
 }
@@ -293,8 +293,11 @@ pub fn take_numbered(
     Ok((out, numbered))
 }
 
+/// A field of a structure: its position in the spec and its wire name.
+type Field = (usize, &'static str);
+
 /// The number (and field) of `--<param>.<rest>`.
-fn numbering(param: &ParamSpec, rest: &str) -> Result<(usize, Option<(usize, &'static str)>), String> {
+fn numbering(param: &ParamSpec, rest: &str) -> Result<(usize, Option<Field>), String> {
     let (number, field) = match param.repeat {
         Repeat::Structs(_) => match rest.split_once('.') {
             Some((n, f)) => (n, Some(f)),

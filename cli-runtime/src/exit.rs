@@ -43,7 +43,7 @@ pub enum Failure {
     Validation(Violations),
     /// The server answered an error envelope.
     #[error("the server answered an error: {0}")]
-    Api(ApiError),
+    Api(Box<ApiError>),
     /// No usable answer arrived.
     #[error("no answer: {0}")]
     Transport(TransportError),
@@ -69,7 +69,7 @@ impl From<InvokeError> for Failure {
     fn from(e: InvokeError) -> Failure {
         match e {
             InvokeError::Validation(v) => Failure::Validation(v),
-            InvokeError::Api(e) => Failure::Api(e),
+            InvokeError::Api(e) => Failure::Api(Box::new(e)),
             InvokeError::Transport(e) => Failure::Transport(e),
             InvokeError::Decode(e) => Failure::Decode(e),
         }
@@ -146,7 +146,7 @@ mod tests {
             message: "The specified user already exists.".into(),
             recommend: String::new(),
         };
-        let text = describe(&Failure::Api(e));
+        let text = describe(&Failure::Api(Box::new(e)));
         assert!(text.contains("Code: ClientUser.UserExist"), "{text}");
         assert!(text.contains("Message: The specified user already exists."), "{text}");
         assert!(text.contains("RequestId: RID-1"), "{text}");
