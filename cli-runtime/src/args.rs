@@ -196,10 +196,9 @@ fn long_help(p: &ParamSpec) -> String {
         out.push_str(&format!("\nConstraint: {c}."));
     }
     match p.repeat {
-        Repeat::Values => out.push_str(&format!(
-            "\nA repeat list: --{w} a --{w} b, or numbered --{w}.1 a --{w}.2 b.",
-            w = p.wire
-        )),
+        Repeat::Values => {
+            out.push_str(&format!("\nA repeat list: --{w} a --{w} b, or numbered --{w}.1 a --{w}.2 b.", w = p.wire))
+        }
         Repeat::Structs(_) => {}
         Repeat::One => {}
     }

@@ -50,16 +50,15 @@ impl Settings {
         if let Some(region) = params.get("RegionId").filter(|r| !r.is_empty()) {
             return Ok(region.to_owned());
         }
-        Err(Failure::Config(format!(
-            "no region: pass --region (for example --region cn-shanghai) or set {ENV_REGION}"
-        )))
+        Err(Failure::Config(format!("no region: pass --region (for example --region cn-shanghai) or set {ENV_REGION}")))
     }
 
     /// The endpoint given, with `https://` put in front of a bare host.
     pub fn endpoint(&self) -> Option<String> {
-        self.endpoint.as_ref().filter(|e| !e.is_empty()).map(|e| {
-            if e.contains("://") { e.clone() } else { format!("https://{e}") }
-        })
+        self.endpoint
+            .as_ref()
+            .filter(|e| !e.is_empty())
+            .map(|e| if e.contains("://") { e.clone() } else { format!("https://{e}") })
     }
 
     /// A client of `service` for a request with `params`: region, endpoint and credentials

@@ -81,8 +81,17 @@ pub fn generate(api: &ir::Api, spec_name: &str) -> Result<Tree, GenerateError> {
     let prov = render::Provenance { spec: spec_name };
     let mut tree = Tree::new();
     let g = &api.generation;
-    let roots =
-        [emit::imports::RUNTIME, emit::imports::MODEL, emit::imports::CLI, "core", "std", "serde", "futures", "axum", "thiserror"];
+    let roots = [
+        emit::imports::RUNTIME,
+        emit::imports::MODEL,
+        emit::imports::CLI,
+        "core",
+        "std",
+        "serde",
+        "futures",
+        "axum",
+        "thiserror",
+    ];
     let rename = [
         (emit::imports::RUNTIME, g.runtime_crate.as_str()),
         (emit::imports::MODEL, g.model_crate.as_str()),

@@ -194,7 +194,11 @@ async fn all_pages_merges_three_pages_into_one_list() {
     {
         let mut users = fake.users.lock().expect("users");
         for n in 1..=5 {
-            users.push(User { user_name: format!("user{n:03}"), user_mail: format!("u{n}@example.com"), ..User::default() });
+            users.push(User {
+                user_name: format!("user{n:03}"),
+                user_mail: format!("u{n}@example.com"),
+                ..User::default()
+            });
         }
     }
     let endpoint = serve(fake.clone()).await;
@@ -214,8 +218,10 @@ async fn all_pages_merges_three_pages_into_one_list() {
     let out = smartag(&args).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let answer = json(&out);
-    let names: Vec<&str> =
-        answer["Users"]["User"].as_array().map(|a| a.iter().filter_map(|u| u["UserName"].as_str()).collect()).unwrap_or_default();
+    let names: Vec<&str> = answer["Users"]["User"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|u| u["UserName"].as_str()).collect())
+        .unwrap_or_default();
     assert_eq!(names, ["user001", "user002", "user003", "user004", "user005"], "{answer}");
     let pages: Vec<Option<i32>> =
         fake.describes.lock().map(|d| d.iter().map(|r| r.page_number).collect()).unwrap_or_default();
@@ -247,7 +253,16 @@ async fn an_invalid_request_exits_3_with_the_specs_codes_and_sends_nothing() {
     assert!(stdout(&out).is_empty());
     // A value that is not an integer is the parameter's own type error, and a missing RegionId
     // the protocol's MissingParameter.
-    let out = smartag(&["CreateSmartAccessGatewayClientUser", "--SmartAGId", "sag-1", "--UserMail", "a@b.co", "--Bandwidth", "ten"]).await;
+    let out = smartag(&[
+        "CreateSmartAccessGatewayClientUser",
+        "--SmartAGId",
+        "sag-1",
+        "--UserMail",
+        "a@b.co",
+        "--Bandwidth",
+        "ten",
+    ])
+    .await;
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("MissingParameter: The input parameter \"RegionId\""), "{}", stderr(&out));
     assert!(stderr(&out).contains("ClientUser.BandwidthInvalid"), "{}", stderr(&out));

@@ -12,7 +12,10 @@ use smartag_client::{Client, Credentials, DescribeSmartAccessGatewayClientUsersR
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let (Some(region), Some(instance)) = (args.next(), args.next()) else {
-        return Err("usage: outside-app <region> <smart-ag-id>   (credentials from ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET)".into());
+        return Err(
+            "usage: outside-app <region> <smart-ag-id>   (credentials from ALIBABA_CLOUD_ACCESS_KEY_ID / _SECRET)"
+                .into(),
+        );
     };
     let mut config = Client::config_builder().region(region.as_str()).credentials(Credentials::from_env()?);
     if let Ok(endpoint) = std::env::var("SMARTAG_ENDPOINT") {
@@ -24,7 +27,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let page = client.describe_smart_access_gateway_client_users(&request).await?;
     println!("{} client accounts (RequestId {})", page.total_count, page.request_id);
     for user in page.users {
-        println!("{}\t{}\t{} Kbit/s\t{}", user.user_name, user.user_mail, user.bandwidth, user.client_ip.unwrap_or_default());
+        println!(
+            "{}\t{}\t{} Kbit/s\t{}",
+            user.user_name,
+            user.user_mail,
+            user.bandwidth,
+            user.client_ip.unwrap_or_default()
+        );
     }
     Ok(())
 }
