@@ -407,3 +407,82 @@ fn settings(m: &ArgMatches) -> Settings {
         all_pages: m.try_get_one::<bool>("all-pages").ok().flatten().copied().unwrap_or(false),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::invoke::{Call, Pending};
+
+    fn never(_: Call) -> Pending {
+        Box::pin(async { Ok(serde_json::Value::Null) })
+    }
+
+    static SERVICE: alibaba_rpc_runtime::operation::ServiceInfo = alibaba_rpc_runtime::operation::ServiceInfo {
+        product: "Demo",
+        version: "2020-01-01",
+        endpoint_pattern: "https://demo.{region}.aliyuncs.com",
+    };
+
+    static PRODUCT: Product = Product {
+        operations: &[OperationSpec {
+            params: &[
+                ParamSpec::value("Name", "string"),
+                ParamSpec::list("Id", "list<string>"),
+                ParamSpec::structs("Tag", "list<Tag>", &["Key", "Value"]),
+            ],
+            ..OperationSpec::new("Tag", never)
+        }],
+        ..Product::new("demo", "0.1.0", &SERVICE)
+    };
+
+    fn pairs(argv: &[&str]) -> Result<Vec<(String, String)>, String> {
+        match parse(&PRODUCT, argv.iter().map(OsString::from).collect()) {
+            Ok(Parsed::Call { params, .. }) => Ok(params.iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect()),
+            Ok(other) => Err(format!("{other:?}")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn owned(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn a_global_value_equal_to_an_operation_name_is_not_the_operation() {
+        // `--region Tag` is the region; the operation is the next `Tag`, and the numbered
+        // flags after it are its own, whatever their order and form.
+        let got = pairs(&[
+            "demo",
+            "--region",
+            "Tag",
+            "Tag",
+            "--Id.2",
+            "b",
+            "--Id.1=a",
+            "--Tag.1.Value",
+            "v",
+            "--Tag.1.Key=k",
+        ]);
+        assert_eq!(got, Ok(owned(&[("Id.1", "a"), ("Id.2", "b"), ("Tag.1.Key", "k"), ("Tag.1.Value", "v")])));
+    }
+
+    #[test]
+    fn values_starting_with_a_hyphen_and_repeated_flags() {
+        let got = pairs(&["demo", "Tag", "--Name", "-x", "--Id", "a", "--Id", "b"]);
+        assert_eq!(got, Ok(owned(&[("Name", "-x"), ("Id.1", "a"), ("Id.2", "b")])));
+    }
+
+    #[test]
+    fn numbering_mistakes_are_usage_errors() {
+        for bad in [
+            &["demo", "Tag", "--Id.01", "a"][..],
+            &["demo", "Tag", "--Id.1", "a", "--Id.1", "b"][..],
+            &["demo", "Tag", "--Tag.2.Key", "k"][..],
+            &["demo", "Tag", "--Tag.1", "k"][..],
+            &["demo", "Tag", "--Id.1"][..],
+            &["demo", "Tag", "--Name.1", "x"][..],
+        ] {
+            assert!(pairs(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+}
