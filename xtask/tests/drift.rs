@@ -32,6 +32,8 @@ fn project_copy() -> tempfile::TempDir {
         "fixtures/ecs/model/src",
         "fixtures/ecs/client/src",
         "fixtures/ecs/server/src",
+        "generated-cli/src",
+        "fixtures/ecs/cli/src",
     ] {
         copy_dir(&root().join(sub), &dir.path().join(sub));
     }
