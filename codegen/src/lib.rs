@@ -101,14 +101,31 @@ fn generate_part(api: &ir::Api, spec_name: &str, index: usize, of: usize) -> Res
     let prov = render::Provenance { spec: spec_name };
     let mut tree = Tree::new();
     let g = &api.generation;
-    let roots = [emit::imports::RUNTIME, emit::imports::MODEL, "core", "std", "serde", "futures", "axum", "thiserror"];
-    let rename = [(emit::imports::RUNTIME, g.runtime_crate.as_str()), (emit::imports::MODEL, g.model_crate.as_str())];
+    let roots = [
+        emit::imports::RUNTIME,
+        emit::imports::MODEL,
+        emit::imports::CLI,
+        "core",
+        "std",
+        "serde",
+        "futures",
+        "axum",
+        "thiserror",
+    ];
+    let rename = [
+        (emit::imports::RUNTIME, g.runtime_crate.as_str()),
+        (emit::imports::MODEL, g.model_crate.as_str()),
+        (emit::imports::CLI, g.cli_runtime_crate.as_str()),
+    ];
     let part = |offset| emit::Part { index, of, offset };
-    let crates: [(&str, Vec<(String, proc_macro2::TokenStream)>); 3] = [
+    let mut crates: Vec<(&str, Vec<(String, proc_macro2::TokenStream)>)> = vec![
         (&g.model_dir, emit::model::files(api, part(0))),
         (&g.client_dir, emit::client::files(api, part(1))),
         (&g.server_dir, emit::server::files(api, part(2))),
     ];
+    if let Some(dir) = &g.cli_dir {
+        crates.push((dir, emit::cli::files(api, part(3))));
+    }
     for (dir, files) in crates {
         for (name, tokens) in files {
             let path = format!("{dir}/{name}");

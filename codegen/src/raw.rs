@@ -66,6 +66,9 @@ pub struct RawGeneration {
     pub model_crate: String,
     /// The crate name of the generated client crate (named in its examples).
     pub client_crate: String,
+    /// The crate name of the hand-written command-line runtime (default `alibaba_rpc_cli`).
+    #[serde(default)]
+    pub cli_runtime_crate: Option<String>,
     /// The `src/` directory of each generated crate, relative to the output directory.
     pub output: RawOutput,
 }
@@ -77,6 +80,9 @@ pub struct RawOutput {
     pub model: String,
     pub client: String,
     pub server: String,
+    /// The command line's `src/`: optional, a spec without it gets no command line.
+    #[serde(default)]
+    pub cli: Option<String>,
 }
 
 /// An error code, in `errors:` or `protocol_errors:`.

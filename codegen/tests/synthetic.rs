@@ -103,7 +103,7 @@ fn a_large_awkward_spec_generates_code_that_compiles_warning_free() {
     let real = std::fs::read_to_string(root.join("Cargo.toml")).expect("root manifest");
     let deps = real.split("[workspace.dependencies]").nth(1).expect("workspace deps section");
     let manifest = format!(
-        "[workspace]\nresolver = \"3\"\nmembers = [\"generated-model\", \"generated-client\", \"generated-server\"]\n\n[workspace.package]\nedition = \"2024\"\nrust-version = \"1.95\"\nlicense = \"Apache-2.0\"\npublish = false\n\n[workspace.dependencies]{deps}"
+        "[workspace]\nresolver = \"3\"\nmembers = [\"generated-model\", \"generated-client\", \"generated-server\"]\n\n[workspace.package]\nedition = \"2024\"\nrust-version = \"1.95\"\nlicense = \"Apache-2.0\"\npublish = false\nrepository = \"https://example.invalid\"\nhomepage = \"https://example.invalid\"\n\n[workspace.dependencies]{deps}"
     );
     std::fs::write(ws.join("Cargo.toml"), manifest).expect("write manifest");
     std::fs::copy(root.join("Cargo.lock"), ws.join("Cargo.lock")).expect("copy lock");

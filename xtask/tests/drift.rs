@@ -35,6 +35,8 @@ fn project_copy() -> tempfile::TempDir {
         "sts/model/src",
         "sts/client/src",
         "sts/server/src",
+        "generated-cli/src",
+        "fixtures/ecs/cli/src",
     ] {
         copy_dir(&root().join(sub), &dir.path().join(sub));
     }

@@ -25,6 +25,9 @@ pub(crate) const RUNTIME: &str = "__runtime";
 /// The placeholder root of paths into the generated model crate.
 pub(crate) const MODEL: &str = "__model";
 
+/// The placeholder root of paths into the hand-written command-line runtime.
+pub(crate) const CLI: &str = "__cli";
+
 /// Paths of the prelude, with the segments kept.
 const PRELUDE: &[(&str, usize)] = &[
     ("core::option::Option", 1),

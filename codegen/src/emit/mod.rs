@@ -2,6 +2,7 @@
 //! token streams, one per file; [`crate::render`] prints them.
 
 mod checks;
+pub mod cli;
 pub mod client;
 pub(crate) mod imports;
 pub mod model;

@@ -117,9 +117,13 @@ pub fn service(c: &mut Checker<'_>, s: &RawService) {
 /// `generation:`: crate names are Rust identifiers; output directories are distinct relative
 /// paths, none inside another.
 pub fn generation(c: &mut Checker<'_>, g: &RawGeneration) {
-    for (key, name) in
-        [("runtime_crate", &g.runtime_crate), ("model_crate", &g.model_crate), ("client_crate", &g.client_crate)]
-    {
+    let cli_runtime = g.cli_runtime_crate.clone().unwrap_or_else(|| "alibaba_rpc_cli".to_string());
+    for (key, name) in [
+        ("runtime_crate", &g.runtime_crate),
+        ("model_crate", &g.model_crate),
+        ("client_crate", &g.client_crate),
+        ("cli_runtime_crate", &cli_runtime),
+    ] {
         let ok = name.starts_with(|ch: char| ch.is_ascii_lowercase() || ch == '_')
             && name.chars().all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
         if !ok {
@@ -130,7 +134,8 @@ pub fn generation(c: &mut Checker<'_>, g: &RawGeneration) {
             );
         }
     }
-    let dirs = [("model", &g.output.model), ("client", &g.output.client), ("server", &g.output.server)];
+    let mut dirs = vec![("model", &g.output.model), ("client", &g.output.client), ("server", &g.output.server)];
+    dirs.extend(g.output.cli.as_ref().map(|cli| ("cli", cli)));
     for (i, (key, dir)) in dirs.iter().enumerate() {
         let path = format!("generation.output.{key}");
         let parts: Vec<&str> = dir.split('/').collect();

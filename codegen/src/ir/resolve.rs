@@ -39,6 +39,8 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, 
         model_dir: g.output.model.clone(),
         client_dir: g.output.client.clone(),
         server_dir: g.output.server.clone(),
+        cli_runtime_crate: g.cli_runtime_crate.clone().unwrap_or_else(|| "alibaba_rpc_cli".to_string()),
+        cli_dir: g.output.cli.clone(),
     };
 
     let mut seen_codes = HashMap::new();

@@ -60,12 +60,18 @@ pub struct Generation {
     pub client_dir: String,
     /// The server crate's `src/`.
     pub server_dir: String,
+    /// The hand-written command-line runtime, as named in `use` items.
+    pub cli_runtime_crate: String,
+    /// The command-line crate's `src/`, when the spec asks for a command line.
+    pub cli_dir: Option<String>,
 }
 
 impl Generation {
     /// The generated directories, each owned entirely by the generator.
-    pub fn dirs(&self) -> [&str; 3] {
-        [&self.model_dir, &self.client_dir, &self.server_dir]
+    pub fn dirs(&self) -> Vec<&str> {
+        let mut dirs = vec![self.model_dir.as_str(), self.client_dir.as_str(), self.server_dir.as_str()];
+        dirs.extend(self.cli_dir.as_deref());
+        dirs
     }
 }
 
