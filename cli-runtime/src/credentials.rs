@@ -33,8 +33,12 @@ pub fn resolve(settings: &Settings) -> Result<Source, Failure> {
                 None => credentials,
             }))
         }
-        (Some(_), None) => Err(Failure::Config("--access-key-id was given without --access-key-secret: give both".into())),
-        (None, Some(_)) => Err(Failure::Config("--access-key-secret was given without --access-key-id: give both".into())),
+        (Some(_), None) => {
+            Err(Failure::Config("--access-key-id was given without --access-key-secret: give both".into()))
+        }
+        (None, Some(_)) => {
+            Err(Failure::Config("--access-key-secret was given without --access-key-id: give both".into()))
+        }
         (None, None) => Ok(Source::Chain(DefaultChain::builder().profile(settings.profile.clone()).build())),
     }
 }

@@ -72,6 +72,7 @@ pub enum LocalError {
 pub struct LocalServiceBuilder {
     toml: Option<String>,
     instances: Vec<String>,
+    seed: Option<std::path::PathBuf>,
 }
 
 impl LocalServiceBuilder {
@@ -92,6 +93,13 @@ impl LocalServiceBuilder {
             toml_string(id),
             toml_string(cidr)
         ));
+        self
+    }
+
+    /// A seed file (JSON or YAML, as `--seed` takes: instances and users, see
+    /// [`crate::seed`]) applied at start: its instances are added, its users created.
+    pub fn seed_file(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.seed = Some(path.into());
         self
     }
 
@@ -116,7 +124,12 @@ impl LocalServiceBuilder {
 
         let dir = tempfile::Builder::new().prefix("smartag-local-").tempdir()?;
         let data = dir.path().join("smartag.db");
-        let service = app::build_service(config, &data, None).map_err(|e| LocalError::Start(format!("{e:#}")))?;
+        let seed = match &self.seed {
+            Some(path) => Some(crate::seed::Seed::load(path).map_err(|e| LocalError::Start(e.to_string()))?),
+            None => None,
+        };
+        let service =
+            app::build_service(config, &data, seed.as_ref()).map_err(|e| LocalError::Start(format!("{e:#}")))?;
         let api = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let admin = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let (api_addr, admin_addr) = (api.local_addr()?, admin.local_addr()?);

@@ -127,3 +127,30 @@ async fn builder_sets_the_instances_and_each_service_has_its_own_key() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
 }
+
+/// `LocalServiceBuilder::seed_file`: the seed's instance and users are there when the test
+/// starts, as with `smartag-service --seed`.
+#[tokio::test]
+async fn a_seed_file_is_applied_in_process() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let seed = dir.path().join("seed.yaml");
+    std::fs::write(
+        &seed,
+        "instances:\n  - region: cn-shanghai\n    id: sag-seeded\n    cidr: 10.50.0.0/24\nusers:\n  - RegionId: \
+         cn-shanghai\n    SmartAGId: sag-seeded\n    UserMail: alice@example.com\n    Bandwidth: 200\n    UserName: \
+         alice01\n    Password: Passw0rd-1\n",
+    )
+    .expect("write the seed");
+    let service = LocalService::builder().seed_file(&seed).start().await.expect("start in process");
+    let page = client(&service)
+        .describe_smart_access_gateway_client_users(
+            &DescribeSmartAccessGatewayClientUsersRequest::builder()
+                .region_id("cn-shanghai")
+                .smart_ag_id("sag-seeded")
+                .build(),
+        )
+        .await
+        .expect("describe the seeded instance");
+    assert_eq!(page.total_count, 1);
+    assert_eq!(page.users[0].user_name, "alice01");
+}

@@ -704,8 +704,10 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
 
         let v1 = config(SignatureVersion::V1);
         let none = HeaderMap::new();
-        let (a, b) =
-            (signed_parts(&v1, Some(&creds), "A", &params, &none), signed_parts(&v1, Some(&creds), "A", &params, &none));
+        let (a, b) = (
+            signed_parts(&v1, Some(&creds), "A", &params, &none),
+            signed_parts(&v1, Some(&creds), "A", &params, &none),
+        );
         assert!(a.headers.is_empty());
         assert!(a.query.starts_with("Action=A&Version=2018-03-13&"), "{}", a.query);
         assert!(a.query.contains("&Signature="), "{}", a.query);
@@ -714,8 +716,10 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
         assert_ne!(nonce(&a.query), nonce(&b.query), "a fresh nonce per attempt");
 
         let v3 = config(SignatureVersion::V3);
-        let (a, b) =
-            (signed_parts(&v3, Some(&creds), "A", &params, &none), signed_parts(&v3, Some(&creds), "A", &params, &none));
+        let (a, b) = (
+            signed_parts(&v3, Some(&creds), "A", &params, &none),
+            signed_parts(&v3, Some(&creds), "A", &params, &none),
+        );
         assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (n.as_ref(), v.as_str()))));
         assert_eq!(header(&a, "host"), Some("127.0.0.1:8080"));
         assert_eq!(header(&a, "x-acs-action"), Some("A"));
