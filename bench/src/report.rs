@@ -598,7 +598,7 @@ mod tests {
         assert!(text.contains("| Describe page 1 | 100 (100–100) | 85 (80–90) | **0.85×** |"), "{text}");
         assert!(
             text.contains(
-                "| store Create, hash ready, 10k users (8 threads, grouped) | 500 (500–500) | **5.0×** | **6.3×** |"
+                "| store Create, hash ready, 10k users (8 threads, grouped) | 500 (500–500) | **5.0×** | **6.2×** |"
             ),
             "{text}"
         );

@@ -154,3 +154,26 @@ async fn a_seed_file_is_applied_in_process() {
     assert_eq!(page.total_count, 1);
     assert_eq!(page.users[0].user_name, "alice01");
 }
+
+/// Application code written against the generated `SmartagOperations` trait runs unchanged
+/// against the real service in-process (the third of the three targets of
+/// `generated-client/tests/operations_trait.rs`, which shows a hand-written fake and the client
+/// over loopback).
+#[tokio::test]
+async fn code_written_against_the_operations_trait_runs_on_the_in_process_service() {
+    use smartag_client::SmartagOperations;
+
+    async fn count_users(api: &impl SmartagOperations, sag: &str) -> i32 {
+        let request =
+            DescribeSmartAccessGatewayClientUsersRequest::builder().region_id("cn-shanghai").smart_ag_id(sag).build();
+        api.describe_smart_access_gateway_client_users(&request).await.map(|page| page.total_count).unwrap_or(-1)
+    }
+
+    let service = LocalService::start().await.expect("start in process");
+    let client = client(&service);
+    assert_eq!(count_users(&client, "sag-demo").await, 0);
+    SmartagOperations::create_smart_access_gateway_client_user(&client, &create("trait01"))
+        .await
+        .expect("create through the trait");
+    assert_eq!(count_users(&client, "sag-demo").await, 1);
+}
