@@ -1,7 +1,7 @@
 //! Retries: which failures may be retried ([`is_retryable`], the one classifier, used by the
 //! retry loop and by every operation error's `is_retryable()`), how often and how patiently
 //! ([`RetryPolicy`]), how long the server asks to wait ([`server_delay`]), and how many retries a
-//! client may spend in all ([`RetryBudget`]).
+//! client may spend in all ([`RetryBudget`](super::RetryBudget)).
 
 use std::time::{Duration, SystemTime};
 

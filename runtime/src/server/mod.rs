@@ -48,7 +48,7 @@ mod credentials;
 mod decode;
 mod dispatch;
 mod error;
-mod framing;
+pub mod framing;
 pub mod listener;
 mod nonce;
 mod outcome;
