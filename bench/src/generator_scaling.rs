@@ -126,12 +126,15 @@ fn write_workspace(root: &Path, ws: &Path, tree: &smartag_codegen::Tree) -> Resu
     )
     .context("writing the manifest")?;
     std::fs::copy(root.join("Cargo.lock"), ws.join("Cargo.lock")).context("copying Cargo.lock")?;
-    let runtime = format!("{:?}", root.join("runtime").display().to_string());
     for krate in &crates {
         let manifest = root.join(krate).join("Cargo.toml");
         let text = std::fs::read_to_string(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
-        let text = text.split("[dev-dependencies]").next().unwrap_or(&text).replace("\"../runtime\"", &runtime);
-        let text = text.split("\n[lib]").next().unwrap_or(&text).to_owned() + "\n[lib]\npath = \"src/lib.rs\"\n";
+        let text = text.split("[dev-dependencies]").next().unwrap_or(&text);
+        let text = absolute_paths(text, root, krate, &crates);
+        let mut text = text.split("\n[lib]").next().unwrap_or(&text).to_owned();
+        if tree.contains_key(&format!("{}/src/lib.rs", krate.display())) {
+            text.push_str("\n[lib]\npath = \"src/lib.rs\"\n");
+        }
         let dir = ws.join(krate);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         std::fs::write(dir.join("Cargo.toml"), text).context("writing a crate manifest")?;
@@ -144,6 +147,43 @@ fn write_workspace(root: &Path, ws: &Path, tree: &smartag_codegen::Tree) -> Resu
         std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
     }
     Ok(())
+}
+
+/// `text` (a manifest of crate `krate`) with every `path = "…"` dependency that is not one of the
+/// generated `crates` made absolute (into the workspace at `root`: the runtime, the CLI runtime).
+fn absolute_paths(text: &str, root: &Path, krate: &Path, crates: &std::collections::BTreeSet<PathBuf>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("path = \"") {
+        let (before, after) = rest.split_at(at + "path = \"".len());
+        out.push_str(before);
+        let Some(end) = after.find('"') else { break };
+        let relative = &after[..end];
+        let target = normalize(&krate.join(relative));
+        if crates.contains(&target) || relative.starts_with("src") {
+            out.push_str(relative);
+        } else {
+            out.push_str(&root.join(&target).display().to_string());
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `path` with its `..` components applied (no file system access).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// The crate directory of a generated file's folder: the part before its `src`.
@@ -167,7 +207,7 @@ fn touch_sources(ws: &Path, tree: &smartag_codegen::Tree) -> Result<()> {
 fn cargo_check(ws: &Path, target: &Path) -> Result<()> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = Command::new(cargo)
-        .args(["check", "--offline", "--quiet", "--workspace", "--lib"])
+        .args(["check", "--offline", "--quiet", "--workspace"])
         .current_dir(ws)
         .env("CARGO_TARGET_DIR", target)
         .env_remove("RUSTFLAGS")

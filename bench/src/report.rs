@@ -289,7 +289,7 @@ fn render_scaling(out: &mut String, rows: &[crate::generator_scaling::ScalingRow
         out,
         "Synthetic specs: the project's three operations repeated under new names to 3, 30 and 300 operations. \
          *generate* is load + resolve + generate in-process (release build; median, min–max); *cargo check* \
-         is `cargo check --workspace --lib` of the generated crates (model, client, server) in a workspace of \
+         is `cargo check --workspace` of the generated crates (model, client, server, command line) in a workspace of \
          their own, with every dependency already checked in the same target directory, so it is the \
          generated code's own check time. *per operation* divides by the operations.\n"
     );

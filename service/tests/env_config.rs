@@ -210,3 +210,19 @@ fn the_default_data_location_is_the_platform_data_folder() {
     assert!(expected.exists(), "no database at {}", expected.display());
     assert_eq!(std::fs::read_dir(&work).expect("work dir").count(), 0, "the service wrote into the current directory");
 }
+
+#[test]
+fn fault_rules_come_from_the_environment_too() {
+    let config = file_config()
+        .with_env(vars(&[("SMARTAG_FAULTS", r#"[{"action": "*", "error": "Throttling", "probability": 0.5}]"#)]))
+        .expect("a valid rule");
+    assert_eq!(config.faults().len(), 1);
+    let error = file_config()
+        .with_env(vars(&[("SMARTAG_FAULTS", r#"[{"action": "*", "error": "Throttling", "probability": 2}]"#)]))
+        .expect_err("a probability above 1");
+    let text = error.to_string();
+    assert!(text.starts_with("environment variable SMARTAG_FAULTS: [0]: "), "{text}");
+    assert!(text.contains("probability"), "{text}");
+    let error = file_config().with_env(vars(&[("SMARTAG_FAULTS", "throttle please")])).expect_err("not JSON");
+    assert!(error.to_string().contains("is not a JSON array of fault rules"), "{error}");
+}

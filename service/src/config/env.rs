@@ -45,6 +45,11 @@ pub const ENV_VARS: &[EnvVar] = &[
         expects: "optional: makes that key temporary (STS)",
     },
     EnvVar {
+        name: "SMARTAG_FAULTS",
+        key: "faults",
+        expects: r#"a JSON array of fault rules replacing the file's: [{"action": "*", "error": "Throttling", "probability": 0.1}]"#,
+    },
+    EnvVar {
         name: "SMARTAG_INSTANCES",
         key: "instances",
         expects: r#"a JSON array replacing the file's instances: [{"region": "cn-shanghai", "id": "sag-1", "cidr": "10.0.0.0/24", "max_users": 100}]"#,
@@ -147,6 +152,7 @@ pub(super) fn apply(mut config: Config, var: impl Fn(&str) -> Option<OsString>) 
 
     access_key(&mut env, &mut config);
     instances(&mut env, &mut config);
+    faults(&mut env, &mut config);
 
     if let Some(ms) = env.limit("SMARTAG_LIMITS_REQUEST_TIMEOUT_MS", &REQUEST_TIMEOUT_MS_RANGE, "milliseconds") {
         config.limits.request_timeout = Some(Duration::from_millis(ms));
@@ -207,6 +213,31 @@ fn access_key<F: Fn(&str) -> Option<OsString>>(env: &mut Env<F>, config: &mut Co
             vec![AccessKey { id, secret: Secret::new(secret), security_token: token.map(Secret::new) }];
         config.demo = false;
     }
+}
+
+/// `SMARTAG_FAULTS`: a JSON array of fault rules ([`crate::faults::FaultSpec`]) replacing the
+/// file's `[[faults]]`.
+fn faults<F: Fn(&str) -> Option<OsString>>(env: &mut Env<F>, config: &mut Config) {
+    const NAME: &str = "SMARTAG_FAULTS";
+    let Some(text) = env.get(NAME) else { return };
+    let specs: Vec<crate::faults::FaultSpec> = match serde_json::from_str(&text) {
+        Ok(specs) => specs,
+        Err(error) => {
+            let message = format!(
+                "is not a JSON array of fault rules such as [{{\"action\": \"*\", \"error\": \"Throttling\"}}]: {error}"
+            );
+            env.problem(NAME, message);
+            return;
+        }
+    };
+    let mut rules = Vec::with_capacity(specs.len());
+    for (index, spec) in specs.into_iter().enumerate() {
+        match spec.check() {
+            Ok(rule) => rules.push(rule),
+            Err(problems) => env.problem(NAME, format!("[{index}]: {problems}")),
+        }
+    }
+    config.faults = rules;
 }
 
 /// `SMARTAG_INSTANCES`: a JSON array of instances replacing the file's.
