@@ -114,13 +114,18 @@ fn write_workspace(root: &Path, ws: &Path, tree: &smartag_codegen::Tree) -> Resu
     let real = std::fs::read_to_string(root.join("Cargo.toml")).context("the workspace manifest")?;
     let deps = real.split("[workspace.dependencies]").nth(1).context("no [workspace.dependencies]")?;
     let deps = deps.split("\n[profile").next().unwrap_or(deps);
+    // The workspace's own package settings, which the crates' manifests inherit.
+    let package = real
+        .split("[workspace.package]")
+        .nth(1)
+        .and_then(|rest| rest.split("[workspace.dependencies]").next())
+        .context("no [workspace.package]")?;
     let members: Vec<String> = crates.iter().map(|c| format!("{:?}", c.display().to_string())).collect();
     std::fs::create_dir_all(ws).with_context(|| format!("creating {}", ws.display()))?;
     std::fs::write(
         ws.join("Cargo.toml"),
         format!(
-            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n[workspace.package]\nedition = \"2024\"\nrust-version = \
-             \"1.95\"\nlicense = \"Apache-2.0\"\npublish = false\n\n[workspace.dependencies]{deps}",
+            "[workspace]\nresolver = \"3\"\nmembers = [{}]\n\n[workspace.package]{package}[workspace.dependencies]{deps}",
             members.join(", ")
         ),
     )
