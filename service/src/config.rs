@@ -83,17 +83,11 @@ pub const DEMO_ACCESS_KEY_ID: &str = "testid";
 /// loopback).
 pub const DEMO_ACCESS_KEY_SECRET: &str = "testsecret";
 
-/// The demo configuration as a TOML file, equal to [`Config::demo`]; a starting point for a real
-/// configuration (replace the access key).
-pub const DEMO_CONFIG_TOML: &str = r#"# Demo configuration of the Smartag client-user service.
-# The access key below is public: serve it on a loopback address only.
-listen = "127.0.0.1:8080"
-
-[[access_keys]]
-id = "testid"
-secret = "testsecret"
-
-[[instances]]
+/// The `[[instances]]` tables of the demo configuration, written once for [`DEMO_CONFIG_TOML`] and
+/// [`DEMO_INSTANCES_TOML`].
+macro_rules! demo_instances {
+    () => {
+        r#"[[instances]]
 region = "cn-shanghai"
 id = "sag-demo"
 cidr = "10.10.0.0/24"
@@ -109,7 +103,28 @@ region = "cn-hangzhou"
 id = "sag-demo-hz"
 cidr = "10.20.0.0/24"
 max_users = 5
-"#;
+"#
+    };
+}
+
+/// The demo configuration as a TOML file, equal to [`Config::demo`]; a starting point for a real
+/// configuration (replace the access key).
+pub const DEMO_CONFIG_TOML: &str = concat!(
+    r#"# Demo configuration of the Smartag client-user service.
+# The access key below is public: serve it on a loopback address only.
+listen = "127.0.0.1:8080"
+
+[[access_keys]]
+id = "testid"
+secret = "testsecret"
+
+"#,
+    demo_instances!()
+);
+
+/// The instances of the demo configuration alone, as TOML `[[instances]]` tables (what
+/// [`crate::local::LocalService::start`] serves).
+pub const DEMO_INSTANCES_TOML: &str = demo_instances!();
 
 /// The range of `request_timeout_ms` in `[limits]`: 100 ms to one hour.
 pub const REQUEST_TIMEOUT_MS_RANGE: RangeInclusive<u64> = 100..=3_600_000;

@@ -35,23 +35,7 @@ use crate::faults::{ActiveRule, FaultSpec, Faults};
 use crate::store::{Store, StoreError};
 
 /// The instances of [`LocalService::start`]: those of the demo configuration.
-pub const DEFAULT_INSTANCES: &str = r#"
-[[instances]]
-region = "cn-shanghai"
-id = "sag-demo"
-cidr = "10.10.0.0/24"
-max_users = 100
-
-[[instances]]
-region = "cn-shanghai"
-id = "sag-nocidr"
-
-[[instances]]
-region = "cn-hangzhou"
-id = "sag-demo-hz"
-cidr = "10.20.0.0/24"
-max_users = 5
-"#;
+pub const DEFAULT_INSTANCES: &str = crate::config::DEMO_INSTANCES_TOML;
 
 /// Why a [`LocalService`] did not start.
 #[derive(Debug, thiserror::Error)]
