@@ -222,12 +222,23 @@ impl Config {
 
     /// Checks configuration `text`; `origin` is the file name used in error messages.
     pub fn parse(text: &str, origin: impl AsRef<Path>) -> Result<Config, ConfigError> {
-        let origin = origin.as_ref();
+        Config::check(text, origin.as_ref(), false)
+    }
+
+    /// As [`Config::load`], for a file whose access key comes from the environment
+    /// (`SMARTAG_ACCESS_KEY_ID` and `SMARTAG_ACCESS_KEY_SECRET`): it may have no `[[access_keys]]`.
+    fn load_keys_from_env(path: &Path) -> Result<Config, ConfigError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        Config::check(&text, path, true)
+    }
+
+    fn check(text: &str, origin: &Path, keys_from_env: bool) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|error| {
             let location = Location::of(origin, text, error.span());
             ConfigError::Parse(ConfigProblem { location, message: error.message().trim_end().to_owned() })
         })?;
-        Checker { origin, text, problems: Vec::new() }.check(raw)
+        Checker { origin, text, problems: Vec::new(), keys_from_env }.check(raw)
     }
 
     /// The configuration `path` (or, with `None`, the built-in [`Config::demo`]) with the
@@ -240,7 +251,12 @@ impl Config {
         path: Option<&Path>,
         var: impl Fn(&str) -> Option<std::ffi::OsString>,
     ) -> Result<Config, ConfigError> {
+        let given = |name: &str| var(name).is_some_and(|v| !v.is_empty());
         let config = match path {
+            // The environment's key replaces the file's keys: the file need not have any.
+            Some(path) if given("SMARTAG_ACCESS_KEY_ID") && given("SMARTAG_ACCESS_KEY_SECRET") => {
+                Config::load_keys_from_env(path)?
+            }
             Some(path) => Config::load(path)?,
             None => Config::demo(),
         };
@@ -524,6 +540,8 @@ struct Checker<'a> {
     origin: &'a Path,
     text: &'a str,
     problems: Vec<ConfigProblem>,
+    /// The access key comes from the environment: a file without `[[access_keys]]` is fine.
+    keys_from_env: bool,
 }
 
 impl Checker<'_> {
@@ -563,7 +581,7 @@ impl Checker<'_> {
             }
         };
 
-        if raw.access_keys.is_empty() {
+        if raw.access_keys.is_empty() && !self.keys_from_env {
             self.problem(None, "no [[access_keys]]: every request would be rejected; add at least one".to_owned());
         }
         let mut key_lines: HashMap<String, usize> = HashMap::new();
