@@ -82,9 +82,8 @@ impl ProfileFileProvider {
                 ));
             }
         };
-        let sections = ini::parse(&text).map_err(|e| {
-            CredentialsError::invalid(format!("credentials file {file}"), format!("line {}: {}", e.line, e.message))
-        })?;
+        let sections =
+            ini::parse(&text).map_err(|e| CredentialsError::invalid(format!("credentials file {file}"), e.message))?;
         let Some(section) = sections.iter().find(|s| s.name == profile) else {
             let names: Vec<String> = sections.iter().map(|s| format!("`{}`", s.name)).collect();
             return Err(CredentialsError::not_configured(
@@ -106,15 +105,17 @@ fn from_section(
     s: &Section,
 ) -> Result<Arc<dyn ProvideCredentials>, CredentialsError> {
     let source = format!("credentials file {}, profile `{}` (line {})", path.display(), s.name, s.line);
+    // The INI crate keeps no line per key: errors name the profile (with its header's line) and
+    // the key.
     let required = |key: &str| -> Result<String, CredentialsError> {
         match s.get(key) {
-            Some((value, _)) if !value.is_empty() => Ok(value.to_owned()),
-            Some((_, line)) => Err(CredentialsError::invalid(source.clone(), format!("line {line}: `{key}` is empty"))),
+            Some(value) if !value.is_empty() => Ok(value.to_owned()),
+            Some(_) => Err(CredentialsError::invalid(source.clone(), format!("`{key}` is empty"))),
             None => Err(CredentialsError::invalid(source.clone(), format!("`{key}` is missing"))),
         }
     };
-    let optional = |key: &str| s.get(key).map(|(v, _)| v.to_owned()).filter(|v| !v.is_empty());
-    let Some((kind, line)) = s.get("type") else {
+    let optional = |key: &str| s.get(key).map(str::to_owned).filter(|v| !v.is_empty());
+    let Some(kind) = s.get("type") else {
         return Err(CredentialsError::invalid(source, format!("`type` is missing: one of {TYPES}")));
     };
     let provider: Arc<dyn ProvideCredentials> = match kind {
@@ -136,10 +137,7 @@ fn from_section(
             Arc::new(EcsRoleProvider::from_env(&settings.env, optional("role_name"), settings.ecs_endpoint.clone()))
         }
         other => {
-            return Err(CredentialsError::invalid(
-                source,
-                format!("line {line}: unsupported type `{other}`: use one of {TYPES}"),
-            ));
+            return Err(CredentialsError::invalid(source, format!("unsupported type `{other}`: use one of {TYPES}")));
         }
     };
     Ok(provider)

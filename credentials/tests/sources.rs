@@ -603,13 +603,24 @@ async fn a_broken_credentials_file_names_file_profile_key_and_line() {
     );
 
     let e = home.chain(&[], &ecs, &ecs).profile(Some("odd")).build().provide_credentials().await.unwrap_err();
-    assert!(e.to_string().contains("line 22: unsupported type `rsa_key_pair`"), "{e}");
+    let text = e.to_string();
+    assert!(text.contains("profile `odd` (line 21)") && text.contains("unsupported type `rsa_key_pair`"), "{text}");
 
     // A syntax error: the line, never its text (it may be a secret).
     home.write(".alibabacloud/credentials", "[default]\ntype = access_key\nLTAI-pasted-secret-without-key\n");
     let e = home.chain(&[], &ecs, &ecs).build().provide_credentials().await.unwrap_err();
     assert!(e.to_string().contains(&file) && e.to_string().contains("line 3"), "{e}");
     assert_no_secret(&e, &["LTAI-pasted-secret"]);
+
+    // A section header without its `]`, a `= value` without a key: the line, never the text.
+    home.write(".alibabacloud/credentials", "# mine\n[default\ntype = access_key\n");
+    let e = home.chain(&[], &ecs, &ecs).build().provide_credentials().await.unwrap_err();
+    assert_eq!(e.kind(), CredentialsErrorKind::Invalid);
+    assert!(e.to_string().contains(&file) && e.to_string().contains("line 2"), "{e}");
+    home.write(".alibabacloud/credentials", "[default]\ntype = access_key\n\n = LTAI-value-without-key\n");
+    let e = home.chain(&[], &ecs, &ecs).build().provide_credentials().await.unwrap_err();
+    assert!(e.to_string().contains(&file) && e.to_string().contains("line 4"), "{e}");
+    assert_no_secret(&e, &["LTAI-value-without-key"]);
 
     // A file named by the variable must exist.
     let e = home

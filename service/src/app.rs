@@ -215,8 +215,10 @@ pub async fn serve(
                 stopper.graceful_shutdown(None);
             });
             let listener = api.into_std().context("handing the listener to the TLS server")?;
-            axum_server::tls_rustls::from_tcp_rustls(listener, axum_server::tls_rustls::RustlsConfig::from_config(tls))
+            // TLS, then the runtime's guard on the decrypted stream (as over plain HTTP).
+            axum_server::from_tcp(listener)
                 .context("starting the TLS server")?
+                .acceptor(crate::tls::acceptor(tls))
                 .handle(handle)
                 .serve(app)
                 .await

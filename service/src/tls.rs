@@ -1,5 +1,6 @@
 //! HTTPS: the server's rustls configuration from a PEM certificate chain and a PEM private key,
-//! with the *ring* crypto provider (never aws-lc, see the README's "Dependencies").
+//! with the *ring* crypto provider (never aws-lc, see the README's "Dependencies"), and the
+//! acceptor that puts the runtime's request-line guard on the decrypted stream ([`acceptor`]).
 //!
 //! ```no_run
 //! # fn main() -> Result<(), smartag_service::tls::TlsError> {
@@ -9,6 +10,12 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use alibaba_rpc_runtime::server::listener::GuardedStream;
+use axum_server::accept::{Accept, NoDelayAcceptor};
+use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
+use futures::TryFutureExt as _;
+use futures::future::MapOk;
 
 use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -106,4 +113,91 @@ fn read_private_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
         };
         pem_problem(WHAT, path, problem)
     })
+}
+
+/// The acceptor of the HTTPS listener (for `axum_server`'s `Server::acceptor`): `TCP_NODELAY`, the
+/// TLS handshake with `config`, then the runtime's request-line guard
+/// ([`GuardedStream`]) over the *decrypted* stream — so that, as over plain HTTP, a request line
+/// too long for hyper is answered `RequestTooLarge` 413 in the API's envelope instead of a bare
+/// `414`.
+pub fn acceptor(config: Arc<rustls::ServerConfig>) -> GuardDecrypted<RustlsAcceptor<NoDelayAcceptor>> {
+    GuardDecrypted(RustlsAcceptor::new(RustlsConfig::from_config(config)).acceptor(NoDelayAcceptor))
+}
+
+/// An acceptor that wraps the stream its inner acceptor yields (for HTTPS, the decrypted TLS
+/// stream) in the runtime's request-line guard. Made by [`acceptor`].
+#[derive(Debug, Clone)]
+pub struct GuardDecrypted<A>(A);
+
+impl<A, I, S> Accept<I, S> for GuardDecrypted<A>
+where
+    A: Accept<I, S>,
+{
+    type Stream = GuardedStream<A::Stream>;
+    type Service = A::Service;
+    type Future = MapOk<A::Future, Guard<A::Stream, A::Service>>;
+
+    fn accept(&self, stream: I, service: S) -> Self::Future {
+        self.0.accept(stream, service).map_ok(guard)
+    }
+}
+
+/// What [`GuardDecrypted`] does to an accepted connection.
+type Guard<St, Sv> = fn((St, Sv)) -> (GuardedStream<St>, Sv);
+
+fn guard<St, Sv>((stream, service): (St, Sv)) -> (GuardedStream<St>, Sv) {
+    (GuardedStream::new(stream), service)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use axum::extract::ConnectInfo;
+    use rustls::pki_types::PrivatePkcs8KeyDer;
+
+    use super::*;
+
+    /// Through [`acceptor`], handlers still see the peer's address (`ConnectInfo`), and the
+    /// server stops gracefully through its handle.
+    #[tokio::test]
+    async fn the_guarded_tls_listener_keeps_the_peer_address_and_stops_gracefully() {
+        let made = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned()]).expect("a certificate");
+        let der = made.cert.der().clone();
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()));
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![der.clone()], key)
+            .expect("server config");
+
+        let app =
+            axum::Router::new().fallback(|ConnectInfo(peer): ConnectInfo<SocketAddr>| async move { peer.to_string() });
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let handle = axum_server::Handle::<SocketAddr>::new();
+        let server = axum_server::from_tcp(listener)
+            .expect("server")
+            .acceptor(acceptor(Arc::new(config)))
+            .handle(handle.clone())
+            .serve(app.into_make_service_with_connect_info::<SocketAddr>());
+        let served = tokio::spawn(server);
+
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(der).expect("root");
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let client = reqwest::Client::builder().tls_backend_preconfigured(tls).build().expect("client");
+        let answer = client.get(format!("https://{addr}/")).send().await.expect("an HTTPS answer");
+        let peer = answer.text().await.expect("a body");
+        assert!(peer.starts_with("127.0.0.1:") && peer != addr.to_string(), "{peer}");
+
+        handle.graceful_shutdown(None);
+        served.await.expect("joined").expect("served");
+    }
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use super::credentials::Authentication;
+use super::nonce::{CustomReplayCache, ReplayCache};
 use crate::operation::ServiceInfo;
 
 /// The default body limit: 64 KiB.
@@ -44,6 +45,7 @@ pub struct ServerConfig {
     request_timeout: Duration,
     timestamp_window: Duration,
     nonce_capacity: usize,
+    replay_cache: Option<CustomReplayCache>,
 }
 
 impl ServerConfig {
@@ -58,6 +60,7 @@ impl ServerConfig {
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             timestamp_window: DEFAULT_TIMESTAMP_WINDOW,
             nonce_capacity: DEFAULT_NONCE_CAPACITY,
+            replay_cache: None,
         }
     }
 
@@ -91,9 +94,22 @@ impl ServerConfig {
         self.timestamp_window
     }
 
-    /// The most live nonces remembered; when full, requests are refused with `throttling`.
+    /// The most live nonces the router's own [`MemoryReplayCache`](super::MemoryReplayCache)
+    /// remembers; when full, requests are refused with `throttling`. Unused when a replay cache is
+    /// installed ([`ServerConfigBuilder::replay_cache`]).
     pub fn nonce_capacity(&self) -> usize {
         self.nonce_capacity
+    }
+
+    /// Whether a [`ReplayCache`] was installed with [`ServerConfigBuilder::replay_cache`]
+    /// (otherwise each router keeps its own in memory).
+    pub fn has_custom_replay_cache(&self) -> bool {
+        self.replay_cache.is_some()
+    }
+
+    /// The installed replay cache.
+    pub(crate) fn custom_replay_cache(&self) -> Option<&CustomReplayCache> {
+        self.replay_cache.as_ref()
     }
 }
 
@@ -122,6 +138,7 @@ pub struct ServerConfigBuilder<A> {
     request_timeout: Duration,
     timestamp_window: Duration,
     nonce_capacity: usize,
+    replay_cache: Option<CustomReplayCache>,
 }
 
 impl<A> ServerConfigBuilder<A> {
@@ -136,6 +153,7 @@ impl<A> ServerConfigBuilder<A> {
             request_timeout: self.request_timeout,
             timestamp_window: self.timestamp_window,
             nonce_capacity: self.nonce_capacity,
+            replay_cache: self.replay_cache,
         }
     }
 
@@ -169,9 +187,20 @@ impl<A> ServerConfigBuilder<A> {
         self
     }
 
-    /// Sets the most live nonces remembered (default 1,000,000).
+    /// Sets the most live nonces the router's own in-memory replay cache remembers (default
+    /// 1,000,000).
     pub fn nonce_capacity(mut self, capacity: usize) -> Self {
         self.nonce_capacity = capacity;
+        self
+    }
+
+    /// Installs `cache` as the replay cache instead of each router's own
+    /// [`MemoryReplayCache`](super::MemoryReplayCache): every router built from this
+    /// configuration (or a clone of it) asks `cache`, so servers sharing one cache — replicas on
+    /// one database — refuse a nonce used at any of them. See [`ReplayCache`] for the contract
+    /// and an example; pass an `Arc` to keep a handle of your own.
+    pub fn replay_cache(mut self, cache: impl ReplayCache) -> Self {
+        self.replay_cache = Some(CustomReplayCache::new(cache));
         self
     }
 }
@@ -187,6 +216,7 @@ impl ServerConfigBuilder<Authentication> {
             request_timeout: self.request_timeout,
             timestamp_window: self.timestamp_window,
             nonce_capacity: self.nonce_capacity,
+            replay_cache: self.replay_cache,
         }
     }
 }

@@ -6,8 +6,9 @@
 //! encoding, chunked included), and GET; checks `Format`, `Action` and `Version`; authenticates
 //! unless explicitly disabled — signature version 3 (`ACS3-HMAC-SHA256`, what every current
 //! official SDK sends by default) or version 1.0 (`HMAC-SHA1`), the date window, STS security
-//! tokens, and one nonce replay memory for both; dispatches; and renders the answer as JSON or
-//! XML.
+//! tokens, and one nonce replay cache for both (each router's own in memory, or a shared
+//! [`ReplayCache`] installed with [`ServerConfigBuilder::replay_cache`]); dispatches; and renders
+//! the answer as JSON or XML.
 //! Every failure, including an oversized body, a timeout, an unsupported method or a panic, is
 //! answered with the API's error envelope, never plain text. Every answer carries a fresh
 //! `RequestId` (also in the `x-acs-request-id` header).
@@ -61,6 +62,7 @@ pub use context::RequestContext;
 pub use credentials::{Authentication, CredentialStore, KeyMaterial};
 pub use dispatch::{Dispatch, DispatchFuture, Success, invoke};
 pub use error::{ErrorReply, ServerError};
+pub use nonce::{MemoryReplayCache, NonceOutcome, ReplayCache, ReplayCacheError};
 pub use outcome::Answered;
 pub use render::WireFormat;
 pub use router::router;

@@ -1,23 +1,257 @@
-//! The memory of nonces seen, bounded, failing closed.
+//! The replay cache: the memory of nonces seen, behind a trait so that several servers (replicas)
+//! can share one, e.g. in a database.
+//!
+//! The router checks a request's nonce last, once everything else about it (shape, key, date,
+//! token, payload, signature) has been verified, so a forged request never occupies the cache.
+//! By default each router keeps its own bounded [`MemoryReplayCache`]; a [`ReplayCache`]
+//! installed with [`ServerConfigBuilder::replay_cache`](super::ServerConfigBuilder::replay_cache)
+//! replaces it.
 
 use std::collections::{BTreeMap, HashSet};
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::{Future, ready};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// What [`NonceCache::check_and_insert`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum NonceOutcome {
-    /// Not seen before; now remembered.
+/// What a [`ReplayCache`] found for one nonce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NonceOutcome {
+    /// Not seen before (or its earlier use has expired); now remembered until its expiry. The
+    /// request proceeds.
     Fresh,
-    /// Seen before and still remembered: a replay.
+    /// Seen before and still remembered: a replay, refused with the protocol's
+    /// `signature_nonce_used` (`SignatureNonceUsed`).
     Used,
-    /// The cache is full of live nonces: the request must be refused (never forget a live one).
+    /// The cache cannot take another live nonce: the request is refused with the protocol's
+    /// `throttling` (a cache must never forget a live nonce to make room).
     Full,
 }
 
-/// Nonces per `(AccessKeyId, SignatureNonce)`, each kept until its expiry (unix seconds), expired
-/// ones evicted, at most `capacity` at once.
+/// A replay cache could not answer (its database is unreachable, a query failed, …). The router
+/// answers the protocol's `request_timeout` error (`ServiceUnavailable`, HTTP 503, retryable)
+/// and logs this error at warn level: its message must hold no secret.
+#[derive(Debug, thiserror::Error)]
+#[error("the replay cache is unavailable: {message}")]
+pub struct ReplayCacheError {
+    message: String,
+    #[source]
+    source: Option<Box<dyn StdError + Send + Sync>>,
+}
+
+impl ReplayCacheError {
+    /// An error saying what failed, e.g. `"the nonce table could not be written"`.
+    pub fn new(message: impl Into<String>) -> ReplayCacheError {
+        ReplayCacheError { message: message.into(), source: None }
+    }
+
+    /// An error saying what failed, caused by `source` (e.g. the database driver's error).
+    pub fn with_source(
+        message: impl Into<String>,
+        source: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> ReplayCacheError {
+        ReplayCacheError { message: message.into(), source: Some(source.into()) }
+    }
+
+    /// What failed, without the cause.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Where a server remembers the nonces of authenticated requests, to refuse a replay.
+///
+/// [`check_and_remember`](ReplayCache::check_and_remember) is called once per authenticated,
+/// signed request, after every other check passed, with the verified AccessKeyId, the request's
+/// nonce (at most 128 bytes), the unix second until which it must be remembered, and the
+/// current unix second. It must atomically remember the pair unless it is remembered already
+/// with an expiry after `now_unix` — with several servers sharing one cache, exactly one of two
+/// concurrent calls with the same pair may answer [`NonceOutcome::Fresh`]. Entries whose expiry
+/// is at or before `now_unix` may be forgotten (the date window refuses such a replay by then).
+///
+/// The default is a [`MemoryReplayCache`] per router. A call is bounded by the request timeout
+/// (a cache that hangs makes the request answer `ServiceUnavailable` at the deadline); a
+/// [`ReplayCacheError`] is answered `ServiceUnavailable` at once.
+///
+/// # Example: one cache shared by two routers
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::{Arc, Mutex};
+/// use alibaba_rpc_runtime::server::{NonceOutcome, ReplayCache, ReplayCacheError};
+///
+/// /// Stands in for a table `(access_key_id, nonce) → expires` in a database every replica uses.
+/// #[derive(Default)]
+/// struct SharedTable {
+///     rows: Mutex<HashMap<(String, String), i64>>,
+/// }
+///
+/// impl ReplayCache for SharedTable {
+///     async fn check_and_remember(
+///         &self,
+///         access_key_id: &str,
+///         nonce: &str,
+///         expires_unix: i64,
+///         now_unix: i64,
+///     ) -> Result<NonceOutcome, ReplayCacheError> {
+///         // A real implementation awaits its database here, e.g.
+///         // `INSERT … ON CONFLICT (key, nonce) DO UPDATE SET expires = $3 WHERE nonces.expires <= $4`
+///         // and maps a driver error to `ReplayCacheError::with_source`.
+///         let mut rows = self.rows.lock().map_err(|_| ReplayCacheError::new("the table lock is poisoned"))?;
+///         rows.retain(|_, expires| *expires > now_unix);
+///         let key = (access_key_id.to_owned(), nonce.to_owned());
+///         if rows.contains_key(&key) {
+///             return Ok(NonceOutcome::Used);
+///         }
+///         rows.insert(key, expires_unix);
+///         Ok(NonceOutcome::Fresh)
+///     }
+/// }
+///
+/// # use alibaba_rpc_runtime::operation::ServiceInfo;
+/// # use alibaba_rpc_runtime::server::{Authentication, ServerConfig};
+/// # static SERVICE: ServiceInfo =
+/// #     ServiceInfo { product: "Ecs", version: "2014-05-26", endpoint_pattern: "https://ecs.{region}.aliyuncs.com" };
+/// let table = Arc::new(SharedTable::default());
+/// let keys = HashMap::from([("testid".to_owned(), "testsecret".to_owned())]);
+/// // Each replica's configuration holds the same table: a nonce used at one is refused at the other.
+/// let replica = |table: Arc<SharedTable>| {
+///     ServerConfig::builder(&SERVICE)
+///         .authentication(Authentication::signature(keys.clone()))
+///         .replay_cache(table)
+///         .build()
+/// };
+/// let (first, second) = (replica(Arc::clone(&table)), replica(table));
+/// assert!(first.has_custom_replay_cache() && second.has_custom_replay_cache());
+/// ```
+pub trait ReplayCache: Send + Sync + 'static {
+    /// Remembers `nonce` of `access_key_id` until `expires_unix` unless it is remembered already
+    /// (then [`NonceOutcome::Used`]) or the cache is full of live nonces
+    /// ([`NonceOutcome::Full`]); see the trait's documentation for the contract.
+    fn check_and_remember(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_unix: i64,
+        now_unix: i64,
+    ) -> impl Future<Output = Result<NonceOutcome, ReplayCacheError>> + Send;
+}
+
+impl<T: ReplayCache> ReplayCache for Arc<T> {
+    fn check_and_remember(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_unix: i64,
+        now_unix: i64,
+    ) -> impl Future<Output = Result<NonceOutcome, ReplayCacheError>> + Send {
+        (**self).check_and_remember(access_key_id, nonce, expires_unix, now_unix)
+    }
+}
+
+/// The future of an installed cache's answer, boxed so that the cache can be held as a trait
+/// object.
+type BoxedCheck<'a> = Pin<Box<dyn Future<Output = Result<NonceOutcome, ReplayCacheError>> + Send + 'a>>;
+
+/// The object-safe form of [`ReplayCache`], implemented for every one.
+trait DynReplayCache: Send + Sync {
+    fn check_and_remember_boxed<'a>(
+        &'a self,
+        access_key_id: &'a str,
+        nonce: &'a str,
+        expires: i64,
+        now: i64,
+    ) -> BoxedCheck<'a>;
+}
+
+impl<T: ReplayCache> DynReplayCache for T {
+    fn check_and_remember_boxed<'a>(
+        &'a self,
+        access_key_id: &'a str,
+        nonce: &'a str,
+        expires: i64,
+        now: i64,
+    ) -> BoxedCheck<'a> {
+        Box::pin(self.check_and_remember(access_key_id, nonce, expires, now))
+    }
+}
+
+/// A [`ReplayCache`] installed in a [`ServerConfig`](super::ServerConfig), shared by every
+/// router built from it.
+#[derive(Clone)]
+pub(crate) struct CustomReplayCache(Arc<dyn DynReplayCache>);
+
+impl CustomReplayCache {
+    pub(crate) fn new(cache: impl ReplayCache) -> CustomReplayCache {
+        CustomReplayCache(Arc::new(cache))
+    }
+}
+
+impl fmt::Debug for CustomReplayCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CustomReplayCache")
+    }
+}
+
+/// The replay cache one router uses: its own memory (the default, called directly, no future
+/// boxed), or an installed one.
+pub(crate) enum Replay {
+    /// The router's own [`MemoryReplayCache`].
+    Memory(MemoryReplayCache),
+    /// A cache installed with `ServerConfigBuilder::replay_cache`.
+    Custom(CustomReplayCache),
+}
+
+impl Replay {
+    /// See [`ReplayCache::check_and_remember`].
+    pub(crate) async fn check_and_remember(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires: i64,
+        now: i64,
+    ) -> Result<NonceOutcome, ReplayCacheError> {
+        match self {
+            Replay::Memory(memory) => Ok(memory.check_and_insert(access_key_id, nonce, expires, now)),
+            Replay::Custom(CustomReplayCache(cache)) => {
+                cache.check_and_remember_boxed(access_key_id, nonce, expires, now).await
+            }
+        }
+    }
+
+    /// The memory's capacity, `None` for an installed cache (for the log of a full cache).
+    pub(crate) fn capacity(&self) -> Option<usize> {
+        match self {
+            Replay::Memory(memory) => Some(memory.capacity()),
+            Replay::Custom(_) => None,
+        }
+    }
+}
+
+/// The default [`ReplayCache`]: nonces per `(AccessKeyId, SignatureNonce)` in this process's
+/// memory, each kept until its expiry, expired ones evicted, at most `capacity` live ones at once
+/// (beyond that it answers [`NonceOutcome::Full`]: it fails closed, never forgetting a live
+/// nonce).
+///
+/// A router without an installed cache keeps its own, of
+/// [`ServerConfig::nonce_capacity`](super::ServerConfig::nonce_capacity). Install one
+/// (`Arc<MemoryReplayCache>`) with
+/// [`ServerConfigBuilder::replay_cache`](super::ServerConfigBuilder::replay_cache) to share it
+/// between routers of one process.
+///
+/// ```
+/// use alibaba_rpc_runtime::server::{MemoryReplayCache, NonceOutcome};
+///
+/// let cache = MemoryReplayCache::new(2);
+/// assert_eq!(cache.check_and_insert("key", "n1", 100, 0), NonceOutcome::Fresh);
+/// assert_eq!(cache.check_and_insert("key", "n1", 100, 50), NonceOutcome::Used);
+/// assert_eq!(cache.check_and_insert("key", "n2", 100, 50), NonceOutcome::Fresh);
+/// assert_eq!(cache.check_and_insert("key", "n3", 100, 50), NonceOutcome::Full);
+/// // At its expiry a nonce is forgotten.
+/// assert_eq!(cache.check_and_insert("key", "n3", 200, 100), NonceOutcome::Fresh);
+/// ```
 #[derive(Debug)]
-pub(crate) struct NonceCache {
+pub struct MemoryReplayCache {
     capacity: usize,
     inner: Mutex<Inner>,
 }
@@ -51,26 +285,31 @@ impl Inner {
     }
 }
 
-impl NonceCache {
+impl MemoryReplayCache {
     /// An empty cache holding at most `capacity` live nonces.
-    pub(crate) fn new(capacity: usize) -> NonceCache {
-        NonceCache { capacity, inner: Mutex::new(Inner::default()) }
+    pub fn new(capacity: usize) -> MemoryReplayCache {
+        MemoryReplayCache { capacity, inner: Mutex::new(Inner::default()) }
     }
 
     /// The most live nonces held at once.
-    pub(crate) fn capacity(&self) -> usize {
+    pub fn capacity(&self) -> usize {
         self.capacity
     }
 
     /// How many nonces are remembered (expired ones included until evicted).
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
+    pub fn len(&self) -> usize {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner).entries.len()
+    }
+
+    /// Whether no nonce is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Remembers `nonce` of `access_key_id` until `expires` (unix seconds) unless it is live
     /// already (a replay) or the cache is full of live nonces, evicting expired ones first.
-    pub(crate) fn check_and_insert(&self, access_key_id: &str, nonce: &str, expires: i64, now: i64) -> NonceOutcome {
+    /// The synchronous form of [`ReplayCache::check_and_remember`].
+    pub fn check_and_insert(&self, access_key_id: &str, nonce: &str, expires: i64, now: i64) -> NonceOutcome {
         // The map stays consistent even if a holder panicked mid-way (every mutation is
         // completed before anything can panic), so a poisoned lock is still usable.
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
@@ -91,13 +330,25 @@ impl NonceCache {
     }
 }
 
+impl ReplayCache for MemoryReplayCache {
+    fn check_and_remember(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_unix: i64,
+        now_unix: i64,
+    ) -> impl Future<Output = Result<NonceOutcome, ReplayCacheError>> + Send {
+        ready(Ok(self.check_and_insert(access_key_id, nonce, expires_unix, now_unix)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn replays_are_refused_until_expiry() {
-        let cache = NonceCache::new(10);
+        let cache = MemoryReplayCache::new(10);
         assert_eq!(cache.check_and_insert("k", "n1", 100, 0), NonceOutcome::Fresh);
         assert_eq!(cache.check_and_insert("k", "n1", 100, 50), NonceOutcome::Used);
         assert_eq!(cache.check_and_insert("k", "n1", 100, 99), NonceOutcome::Used);
@@ -109,7 +360,7 @@ mod tests {
 
     #[test]
     fn bounded_and_fails_closed() {
-        let cache = NonceCache::new(3);
+        let cache = MemoryReplayCache::new(3);
         assert_eq!(cache.check_and_insert("k", "a", 100, 0), NonceOutcome::Fresh);
         assert_eq!(cache.check_and_insert("k", "b", 50, 0), NonceOutcome::Fresh);
         assert_eq!(cache.check_and_insert("k", "c", 150, 0), NonceOutcome::Fresh);
@@ -130,25 +381,37 @@ mod tests {
 
     #[test]
     fn keys_are_unambiguous() {
-        let cache = NonceCache::new(10);
+        let cache = MemoryReplayCache::new(10);
         assert_eq!(cache.check_and_insert("ab", "c", 100, 0), NonceOutcome::Fresh);
         assert_eq!(cache.check_and_insert("a", "bc", 100, 0), NonceOutcome::Fresh);
     }
 
     #[test]
     fn zero_capacity_refuses_everything() {
-        let cache = NonceCache::new(0);
+        let cache = MemoryReplayCache::new(0);
         assert_eq!(cache.check_and_insert("k", "a", 100, 0), NonceOutcome::Full);
     }
 
     #[test]
     fn same_expiry_entries_are_distinct() {
-        let cache = NonceCache::new(100);
+        let cache = MemoryReplayCache::new(100);
         for i in 0..50 {
             assert_eq!(cache.check_and_insert("k", &i.to_string(), 10, 0), NonceOutcome::Fresh);
         }
         assert_eq!(cache.len(), 50);
         assert_eq!(cache.check_and_insert("k", "x", 20, 10), NonceOutcome::Fresh);
         assert_eq!(cache.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_memory_through_the_trait_and_as_installed() {
+        let shared = Arc::new(MemoryReplayCache::new(10));
+        assert_eq!(shared.check_and_remember("k", "n", 100, 0).await.ok(), Some(NonceOutcome::Fresh));
+        let installed = Replay::Custom(CustomReplayCache::new(Arc::clone(&shared)));
+        assert_eq!(installed.check_and_remember("k", "n", 100, 1).await.ok(), Some(NonceOutcome::Used));
+        assert_eq!(installed.capacity(), None);
+        let own = Replay::Memory(MemoryReplayCache::new(1));
+        assert_eq!(own.check_and_remember("k", "n", 100, 1).await.ok(), Some(NonceOutcome::Fresh));
+        assert_eq!(own.capacity(), Some(1));
     }
 }

@@ -28,7 +28,7 @@ use super::context::RequestContext;
 use super::decode::{self, Incoming};
 use super::dispatch::{Dispatch, Success};
 use super::error::ErrorReply;
-use super::nonce::NonceCache;
+use super::nonce::{MemoryReplayCache, Replay};
 use super::outcome::Answered;
 use super::render::{self, WireFormat};
 use super::respond::{self, AnsweredCode, loggable};
@@ -42,7 +42,7 @@ struct Shared {
     dispatch: Box<dyn Dispatch>,
     config: ServerConfig,
     errors: &'static ProtocolErrors,
-    nonces: NonceCache,
+    nonces: Replay,
 }
 
 /// The axum router serving `dispatch` with the protocol checks and error envelopes of `config`,
@@ -59,7 +59,10 @@ struct Shared {
 /// concurrency limit, tracing of HTTP traffic, or compression; they see every request before
 /// the pipeline does.
 pub fn router<D: Dispatch>(dispatch: D, config: ServerConfig, errors: &'static ProtocolErrors) -> Router {
-    let nonces = NonceCache::new(config.nonce_capacity());
+    let nonces = match config.custom_replay_cache() {
+        Some(cache) => Replay::Custom(cache.clone()),
+        None => Replay::Memory(MemoryReplayCache::new(config.nonce_capacity())),
+    };
     let shared = Arc::new(Shared { dispatch: Box::new(dispatch), config, errors, nonces });
     // Every path and method reaches the one handler (the protocol ignores the path and answers
     // an unsupported method itself), so there is no route table to match.
@@ -212,7 +215,7 @@ async fn process(
                 window: time::Duration::try_from(shared.config.timestamp_window()).unwrap_or(time::Duration::MAX),
                 nonces: &shared.nonces,
             };
-            let key_id = authenticate(&verifier, scheme, &incoming, OffsetDateTime::now_utc())?;
+            let key_id = authenticate(&verifier, scheme, &incoming, OffsetDateTime::now_utc()).await?;
             span.record("access_key_id", tracing::field::display(loggable(&key_id)));
             Some(key_id)
         }

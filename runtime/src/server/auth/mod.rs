@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use super::credentials::{CredentialStore, KeyMaterial};
 use super::decode::Incoming;
 use super::error::ErrorReply;
-use super::nonce::{NonceCache, NonceOutcome};
+use super::nonce::{NonceOutcome, Replay};
 use crate::errors::{ErrorSpec, ProtocolErrors};
 use crate::signature::parse_timestamp;
 use crate::signature::v3::headers;
@@ -43,21 +43,36 @@ pub(crate) struct Verifier<'a> {
     pub errors: &'static ProtocolErrors,
     /// Accepted clock skew either way.
     pub window: time::Duration,
-    /// Nonces seen, for both versions.
-    pub nonces: &'a NonceCache,
+    /// The replay cache, for both versions.
+    pub nonces: &'a Replay,
 }
 
-/// Authenticates `request` under `scheme`; returns the verified AccessKeyId.
-pub(crate) fn authenticate(
+/// A request whose every check but the nonce has passed: what the replay cache is asked about.
+pub(super) struct Verified<'r> {
+    /// The verified AccessKeyId.
+    pub key_id: String,
+    /// The request's nonce.
+    pub nonce: &'r str,
+    /// Where the nonce was sent (the parameter or header a refusal names).
+    pub field: &'static str,
+    /// The request's date.
+    pub sent_at: OffsetDateTime,
+}
+
+/// Authenticates `request` under `scheme`: that version's checks, then (last) the nonce in the
+/// replay cache; returns the verified AccessKeyId.
+pub(crate) async fn authenticate(
     v: &Verifier<'_>,
     scheme: Scheme,
     request: &Incoming,
     now: OffsetDateTime,
 ) -> Result<String, ErrorReply> {
-    match scheme {
-        Scheme::V1 => v1::authenticate(v, request, now),
-        Scheme::V3 => v3::authenticate(v, request, now),
-    }
+    let verified = match scheme {
+        Scheme::V1 => v1::check(v, request, now)?,
+        Scheme::V3 => v3::check(v, request, now)?,
+    };
+    v.remember_nonce(&verified, now).await?;
+    Ok(verified.key_id)
 }
 
 /// A refusal with `spec`, logged at info level with `why` (never a secret).
@@ -97,23 +112,30 @@ impl Verifier<'_> {
         }
     }
 
-    /// Remembers `nonce` of `key_id` until the window after `sent_at` has passed; a replay (from
-    /// either signature version) is refused, as is any request while the memory is full.
-    pub(super) fn remember_nonce(
-        &self,
-        key_id: &str,
-        nonce: &str,
-        field: &str,
-        sent_at: OffsetDateTime,
-        now: OffsetDateTime,
-    ) -> Result<(), ErrorReply> {
-        let expires = sent_at.max(now) + self.window;
-        match self.nonces.check_and_insert(key_id, nonce, expires.unix_timestamp(), now.unix_timestamp()) {
-            NonceOutcome::Fresh => Ok(()),
-            NonceOutcome::Used => Err(refuse(&self.errors.signature_nonce_used, &[("param", field)], "nonce replayed")),
-            NonceOutcome::Full => {
-                tracing::warn!(capacity = self.nonces.capacity(), "nonce cache full; refusing");
-                Err(refuse(&self.errors.throttling, &[], "nonce cache full"))
+    /// Remembers the nonce of `verified` until the window after its date has passed; a replay
+    /// (from either signature version, at any server sharing the cache) is refused, as is any
+    /// request while the cache is full; a cache failure is answered `request_timeout`
+    /// (`ServiceUnavailable`, retryable).
+    pub(super) async fn remember_nonce(&self, verified: &Verified<'_>, now: OffsetDateTime) -> Result<(), ErrorReply> {
+        let expires = verified.sent_at.max(now) + self.window;
+        let checked = self
+            .nonces
+            .check_and_remember(&verified.key_id, verified.nonce, expires.unix_timestamp(), now.unix_timestamp())
+            .await;
+        let param = [("param", verified.field)];
+        match checked {
+            Ok(NonceOutcome::Fresh) => Ok(()),
+            Ok(NonceOutcome::Used) => Err(refuse(&self.errors.signature_nonce_used, &param, "nonce replayed")),
+            Ok(NonceOutcome::Full) => {
+                tracing::warn!(capacity = self.nonces.capacity(), "replay cache full; refusing");
+                Err(refuse(&self.errors.throttling, &[], "replay cache full"))
+            }
+            Err(e) => {
+                // The cache's error says what failed (its contract: no secret in it); the nonce
+                // and the signature are not logged.
+                let cause = std::error::Error::source(&e).map(ToString::to_string);
+                tracing::warn!(error = %e, cause = cause.as_deref(), "replay cache failed; answering ServiceUnavailable");
+                Err(ErrorReply::from_spec(&self.errors.request_timeout, &[]))
             }
         }
     }

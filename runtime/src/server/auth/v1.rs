@@ -3,7 +3,7 @@
 
 use time::OffsetDateTime;
 
-use super::{MAX_NONCE_LEN, Verifier, refuse};
+use super::{MAX_NONCE_LEN, Verified, Verifier, refuse};
 use crate::server::decode::Incoming;
 use crate::server::error::ErrorReply;
 use crate::signature::v1::common::{
@@ -13,12 +13,16 @@ use crate::signature::v1::common::{
 use crate::signature::v1::{string_to_sign, verify};
 use crate::validate::{Violation, Violations};
 
-/// Authenticates a version 1.0 request; returns the verified AccessKeyId.
+/// Verifies a version 1.0 request but for its nonce, which the caller checks last.
 ///
 /// Order: required parameters (all missing ones reported at once), `SignatureMethod` and
 /// `SignatureVersion` when given, the key, the timestamp's format then window, the security
-/// token, the signature over every parameter but `Signature`, and only then the nonce.
-pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDateTime) -> Result<String, ErrorReply> {
+/// token, the signature over every parameter but `Signature`.
+pub(super) fn check<'r>(
+    v: &Verifier<'_>,
+    request: &'r Incoming,
+    now: OffsetDateTime,
+) -> Result<Verified<'r>, ErrorReply> {
     let errors = v.errors;
     let params = &request.params;
     let mut problems = Violations::new();
@@ -53,6 +57,5 @@ pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDate
         return Err(refuse(&errors.signature_does_not_match, &[("string_to_sign", &to_sign)], "signature mismatch"));
     }
 
-    v.remember_nonce(key_id, nonce, SIGNATURE_NONCE, sent_at, now)?;
-    Ok(key_id.to_owned())
+    Ok(Verified { key_id: key_id.to_owned(), nonce, field: SIGNATURE_NONCE, sent_at })
 }

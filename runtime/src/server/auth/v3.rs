@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::{MAX_NONCE_LEN, Verifier, refuse};
+use super::{MAX_NONCE_LEN, Verified, Verifier, refuse};
 use crate::server::decode::Incoming;
 use crate::server::error::ErrorReply;
 use crate::signature::v1::common;
@@ -27,12 +27,15 @@ const SIGNED_WHEN_SENT: [&str; 2] = [headers::SECURITY_TOKEN, headers::ACCESS_KE
 /// Parameters of version 1.0 that make no sense next to a version 3 `Authorization`.
 const V1_FIELDS: [&str; 2] = [common::SIGNATURE, common::SIGNATURE_METHOD];
 
-/// Authenticates a version 3 request; returns the verified AccessKeyId.
+/// Verifies a version 3 request but for its nonce, which the caller checks last.
 ///
 /// Order: the `Authorization` header's shape, the required headers, what is signed, the key, the
-/// date's format then window, the security token, the payload hash, the signature, and only then
-/// the nonce.
-pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDateTime) -> Result<String, ErrorReply> {
+/// date's format then window, the security token, the payload hash, the signature.
+pub(super) fn check<'r>(
+    v: &Verifier<'_>,
+    request: &'r Incoming,
+    now: OffsetDateTime,
+) -> Result<Verified<'r>, ErrorReply> {
     let errors = v.errors;
     let incomplete = |reason: &str| refuse(&errors.incomplete_signature, &[("reason", reason)], reason);
 
@@ -99,8 +102,7 @@ pub(super) fn authenticate(v: &Verifier<'_>, request: &Incoming, now: OffsetDate
         return Err(refuse(&errors.signature_does_not_match, &[("string_to_sign", &to_sign)], "signature mismatch"));
     }
 
-    v.remember_nonce(key_id, nonce, headers::SIGNATURE_NONCE, sent_at, now)?;
-    Ok(key_id.to_owned())
+    Ok(Verified { key_id: key_id.to_owned(), nonce, field: headers::SIGNATURE_NONCE, sent_at })
 }
 
 /// The canonical request for the debug log: parameter values (passwords among them) and the
