@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p smartag-service -- [serve] [--listen ADDR] [--config FILE] [--data PATH]
-//!     [--seed FILE] [--tls-cert FILE --tls-key FILE]
+//!     [--database-url URL] [--seed FILE] [--tls-cert FILE --tls-key FILE]
 //!     [--admin-listen ADDR [--admin-allow-remote]] [--log-format text|json]
 //! smartag-service backup [--data DB] --to FILE [--force]
 //! smartag-service restore --from FILE [--data DB] [--force]
@@ -89,6 +89,11 @@ struct ServeArgs {
     /// ~/.local/share/smartag-service].
     #[arg(long, value_name = "PATH")]
     data: Option<PathBuf>,
+    /// Keep the users in this PostgreSQL database instead of the SQLite file (any number of
+    /// replicas may share it), e.g. postgres://user:password@host:5432/smartag [default:
+    /// DATABASE_URL, the config's `database_url`, else SQLite]. The outbox stays beside --data.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
     /// A seed file (JSON or YAML: instances and users) applied at start to a database without
     /// users [default: SMARTAG_SEED, the config's `seed`].
     #[arg(long, value_name = "FILE")]
@@ -119,6 +124,7 @@ impl ServeArgs {
             listen: self.listen,
             config,
             data: self.data,
+            database_url: self.database_url.map(smartag_service::store::postgres::DatabaseUrl::new),
             seed: self.seed,
             tls_cert: self.tls_cert,
             tls_key: self.tls_key,
@@ -133,9 +139,17 @@ fn env_path(name: &str) -> Option<PathBuf> {
     std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
-/// The database of `backup`/`restore`: `--data`, else `SMARTAG_DATA`, else the default.
+/// The database of `backup`/`restore`: `--data`, else `SMARTAG_DATA`, else the default. Refused
+/// when only `DATABASE_URL` names a database: these commands copy SQLite files.
 fn data_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    match flag.or_else(|| env_path("SMARTAG_DATA")) {
+    let data = flag.or_else(|| env_path("SMARTAG_DATA"));
+    if data.is_none() && env_path("DATABASE_URL").is_some() {
+        anyhow::bail!(
+            "backup and restore copy the SQLite database file, and DATABASE_URL selects PostgreSQL: back up a \
+             PostgreSQL database with its own tools (pg_dump / pg_restore), or pass --data FILE for a SQLite database"
+        );
+    }
+    match data {
         Some(path) => Ok(path),
         None => default_data_path(),
     }
