@@ -70,18 +70,16 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
     reply(status, json!({ "error": code, "message": message.into() }))
 }
 
-/// A store answer, a failure being a JSON error naming it: 503 `DatabaseUnavailable` while the
-/// database cannot be reached, else 500 `StoreError`.
-fn stored<T>(result: Result<T, StoreError>) -> Result<T, Response> {
-    result.map_err(|e| {
-        let message = error_chain(&e);
-        tracing::error!(error = %message, "admin: store failed");
-        if e.is_unavailable() {
-            error(StatusCode::SERVICE_UNAVAILABLE, "DatabaseUnavailable", message)
-        } else {
-            error(StatusCode::INTERNAL_SERVER_ERROR, "StoreError", message)
-        }
-    })
+/// A store failure as a JSON error naming it: 503 `DatabaseUnavailable` while the database cannot
+/// be reached, else 500 `StoreError`.
+fn store_failure(e: &StoreError) -> Response {
+    let message = error_chain(e);
+    tracing::error!(error = %message, "admin: store failed");
+    if e.is_unavailable() {
+        error(StatusCode::SERVICE_UNAVAILABLE, "DatabaseUnavailable", message)
+    } else {
+        error(StatusCode::INTERNAL_SERVER_ERROR, "StoreError", message)
+    }
 }
 
 /// An error and its sources, `: `-joined.
@@ -119,19 +117,19 @@ async fn health(State(state): State<AdminState>) -> Response {
 }
 
 async fn reset(State(state): State<AdminState>) -> Response {
-    match stored(state.store.delete_all_users().await) {
+    match state.store.delete_all_users().await {
         Ok(deleted) => {
             tracing::info!(deleted, "admin: every user deleted");
             reply(StatusCode::OK, json!({ "deleted_users": deleted }))
         }
-        Err(response) => response,
+        Err(e) => store_failure(&e),
     }
 }
 
 async fn state_of(State(state): State<AdminState>) -> Response {
-    let users = match stored(state.store.all_users().await) {
+    let users = match state.store.all_users().await {
         Ok(users) => users,
-        Err(response) => return response,
+        Err(e) => return store_failure(&e),
     };
     let instances: Vec<Value> = state
         .config
@@ -222,9 +220,9 @@ async fn remove_fault(State(state): State<AdminState>, Path(id): Path<String>) -
 
 async fn metrics_text(State(state): State<AdminState>) -> Response {
     let AdminState { config, store, faults, metrics } = state;
-    let counts = match stored(store.user_counts().await) {
+    let counts = match store.user_counts().await {
         Ok(counts) => counts,
-        Err(response) => return response,
+        Err(e) => return store_failure(&e),
     };
     let text = metrics.render_counts(&config, &counts, &faults);
     ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
