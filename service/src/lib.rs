@@ -44,3 +44,4 @@ pub mod probe;
 pub mod seed;
 pub mod store;
 pub mod tls;
+pub mod transfer;

@@ -6,6 +6,8 @@
 //!     [--admin-listen ADDR [--admin-allow-remote]] [--log-format text|json]
 //! smartag-service backup [--data DB] --to FILE [--force]
 //! smartag-service restore --from FILE [--data DB] [--force]
+//! smartag-service export [--data DB | --database-url URL] --to FILE [--force]
+//! smartag-service import --from FILE [--data DB | --database-url URL]
 //! smartag-service healthcheck [--url URL]
 //! ```
 
@@ -66,12 +68,86 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write every user (password hashes included) to a JSON-lines file, e.g. to move from SQLite
+    /// to PostgreSQL with `import`. The file is created with mode 0600.
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Load the users of an `export` file into a database without users (all or none).
+    Import {
+        /// The file written by `export`.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Exit 0 when a health endpoint answers 2xx (for a container's HEALTHCHECK).
     Healthcheck {
         /// The health endpoint (plain http).
         #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9090/_admin/health")]
         url: String,
     },
+}
+
+/// The database of `export` / `import`.
+#[derive(Args)]
+struct StoreArgs {
+    /// The SQLite database [default: SMARTAG_DATA, else the platform data folder's smartag.db].
+    #[arg(long, value_name = "DB", conflicts_with = "database_url")]
+    data: Option<PathBuf>,
+    /// A PostgreSQL database instead [default: DATABASE_URL].
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// Opens the store: PostgreSQL with --database-url (or DATABASE_URL without --data), else
+    /// the SQLite file.
+    async fn open(self) -> anyhow::Result<smartag_service::store::AnyStore> {
+        use anyhow::Context as _;
+        use smartag_service::store::postgres::{DatabaseUrl, PgStore};
+        let url = match (self.database_url, &self.data) {
+            (Some(url), _) => Some(url),
+            (None, None) => std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
+            (None, Some(_)) => None,
+        };
+        if let Some(url) = url.map(DatabaseUrl::new) {
+            let store = PgStore::connect(url.expose()).await.with_context(|| format!("opening the database {url}"))?;
+            return Ok(store.into());
+        }
+        let data = data_path(self.data)?;
+        let store = smartag_service::store::Store::open(&data)
+            .with_context(|| format!("opening the database {}", data.display()))?;
+        Ok(store.into())
+    }
+}
+
+/// Runs `export` or `import` on a runtime of its own.
+fn transfer(command: Command) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match command {
+            Command::Export { store, to, force } => {
+                let store = store.open().await?;
+                let count = smartag_service::transfer::export(&store, &to, force).await?;
+                println!("exported {count} users to {}", to.display());
+            }
+            Command::Import { from, store } => {
+                let store = store.open().await?;
+                let count = smartag_service::transfer::import(&store, &from).await?;
+                println!("imported {count} users from {}", from.display());
+            }
+            _ => {}
+        }
+        Ok(())
+    })
 }
 
 #[derive(Args)]
@@ -175,6 +251,7 @@ fn run_tool(command: Command) -> anyhow::Result<()> {
             let copied = smartag_service::backup::restore(&from, &data, force)?;
             println!("restored {} ({} users) into {}", from.display(), copied.users, copied.path.display());
         }
+        command @ (Command::Export { .. } | Command::Import { .. }) => transfer(command)?,
         Command::Healthcheck { url } => {
             let status = smartag_service::probe::probe(&url, Duration::from_secs(5))?;
             anyhow::ensure!((200..300).contains(&status), "{url} answered HTTP {status}");

@@ -39,6 +39,7 @@ pub mod port;
 pub mod postgres;
 mod read;
 mod schema;
+pub mod transfer;
 mod write;
 
 use std::fmt;

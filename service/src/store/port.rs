@@ -8,6 +8,7 @@
 use std::future::Future;
 
 use super::postgres::PgStore;
+use super::transfer::ExportedUser;
 use super::{CreateUserError, InstanceUser, ModifyUserError, NewUser, Store, StoreError, UserRecord, WriterStats};
 
 /// A change of a user (Modify): bandwidth, and the e-mail address when given.
@@ -189,6 +190,30 @@ macro_rules! delegate {
             AnyStore::Postgres(store) => UserStore::$method(store, $($arg),*).await,
         }
     };
+}
+
+impl AnyStore {
+    /// Every user with every stored field, password hash included (`smartag-service export`).
+    ///
+    /// # Errors
+    /// When the database fails or cannot be reached.
+    pub async fn export_users(&self) -> Result<Vec<ExportedUser>, StoreError> {
+        match self {
+            AnyStore::Sqlite(store) => blocking(store, |s| s.export_users()).await?,
+            AnyStore::Postgres(store) => store.export_users().await,
+        }
+    }
+
+    /// Inserts exported users as they are, in one transaction (`smartag-service import`).
+    ///
+    /// # Errors
+    /// A name or address twice per instance, or a database failure.
+    pub async fn import_users(&self, users: Vec<ExportedUser>) -> Result<u64, StoreError> {
+        match self {
+            AnyStore::Sqlite(store) => blocking(store, move |s| s.import_users(&users)).await?,
+            AnyStore::Postgres(store) => store.import_users(users).await,
+        }
+    }
 }
 
 impl UserStore for AnyStore {

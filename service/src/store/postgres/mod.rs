@@ -26,6 +26,7 @@ mod nonce;
 mod read;
 mod schema;
 mod tls;
+mod transfer;
 mod write;
 
 use std::fmt;
