@@ -43,8 +43,59 @@ async fn users(
     Ok(tx.query(&statement, params).await.map_err(pg(context))?.iter().map(user_from_row).collect())
 }
 
-/// The total and the page, from one snapshot (a repeatable-read, read-only transaction).
+/// The count of the instance, its highest sequence number and the page after sequence number
+/// `$3` (at most `$4` users), in one statement (one snapshot, one round trip). No row: the
+/// instance never had users; a row of NULL user columns: no user on that page.
+const COUNTS_AND_PAGE: &str = "SELECT i.user_count, i.next_seq - 1, u.user_name, u.user_mail, u.bandwidth, \
+     u.client_ip, u.is_static_ip, u.state, u.accelerate_bandwidth FROM instances AS i LEFT JOIN LATERAL (SELECT * \
+     FROM users WHERE region = i.region AND instance_id = i.instance_id AND seq > $3 ORDER BY seq LIMIT $4) AS u ON \
+     true WHERE i.region = $1 AND i.instance_id = $2";
+
+/// The total and the page, from one snapshot. The common cases take one statement: a page of every
+/// user while the sequence numbers are dense (they are unless rows were deleted by hand), and a
+/// lookup by name; the others run in a repeatable-read, read-only transaction.
 pub(super) async fn list(client: &mut Client, q: &UserQuery) -> Result<(i64, Vec<UserRecord>), StoreError> {
+    let context = "listing the users";
+    let offset = (q.page_number - 1).saturating_mul(q.page_size);
+    match (&q.user_name, &q.user_mail) {
+        (None, None) => {
+            let statement = client.prepare_cached(COUNTS_AND_PAGE).await.map_err(pg(context))?;
+            let rows = client
+                .query(&statement, &[&q.region, &q.instance_id, &offset, &q.page_size])
+                .await
+                .map_err(pg(context))?;
+            let Some(first) = rows.first() else { return Ok((0, Vec::new())) };
+            let (total, max_seq): (i64, i64) = (first.get(0), first.get(1));
+            if max_seq == total {
+                let page = rows
+                    .iter()
+                    .filter(|row| row.get::<_, Option<String>>(2).is_some())
+                    .map(|row| user_at(row, 2))
+                    .collect();
+                return Ok((total, page));
+            }
+        }
+        (Some(name), None) => {
+            let query =
+                format!("SELECT {COLUMNS} FROM users WHERE region = $1 AND instance_id = $2 AND user_name = $3");
+            let statement = client.prepare_cached(&query).await.map_err(pg(context))?;
+            let found: Vec<UserRecord> = client
+                .query(&statement, &[&q.region, &q.instance_id, name])
+                .await
+                .map_err(pg(context))?
+                .iter()
+                .map(user_from_row)
+                .collect();
+            let total = found.len() as i64;
+            return Ok((total, if offset == 0 { found } else { Vec::new() }));
+        }
+        _ => {}
+    }
+    list_in_snapshot(client, q).await
+}
+
+/// [`list`] in a repeatable-read, read-only transaction: every case.
+async fn list_in_snapshot(client: &mut Client, q: &UserQuery) -> Result<(i64, Vec<UserRecord>), StoreError> {
     let context = "listing the users";
     let tx = client
         .build_transaction()
