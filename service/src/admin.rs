@@ -4,7 +4,7 @@
 //!
 //! | method and path | what |
 //! |---|---|
-//! | `GET /_admin/health` | 200 `{"status": "ok", …}` when the database can be written now (a real write transaction, see [`Store::probe_write`]); 503 `{"status": "unavailable", …}` when not |
+//! | `GET /_admin/health` | 200 `{"status": "ok", …}` when the database can be written now (a real write transaction, see [`UserStore::probe_write`]); 503 `{"status": "unavailable", …}` when not (also while PostgreSQL is down) |
 //! | `POST /_admin/reset` | deletes every user of every instance (seeded ones included); instances stay |
 //! | `GET /_admin/state` | the instances (from the configuration) and their users, never a password hash or a secret |
 //! | `POST /_admin/faults` | adds a fault rule ([`FaultSpec`]); answers it with its `id` (201) |
@@ -31,15 +31,15 @@ use serde_json::{Value, json};
 use crate::config::Config;
 use crate::faults::{FaultSpec, Faults};
 use crate::metrics::{self, Metrics};
-use crate::store::Store;
+use crate::store::{AnyStore, StoreError, UserStore};
 
 /// What the admin listener works on (shared with the API).
 #[derive(Clone)]
 pub struct AdminState {
     /// The configuration (instances).
     pub config: Arc<Config>,
-    /// The user store.
-    pub store: Store,
+    /// The user store (SQLite or PostgreSQL).
+    pub store: AnyStore,
     /// The fault rules the API applies.
     pub faults: Arc<Faults>,
     /// The API's metrics.
@@ -70,23 +70,20 @@ fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response
     reply(status, json!({ "error": code, "message": message.into() }))
 }
 
-/// Runs store work on the blocking pool; a failure is a 500 JSON error naming it.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, crate::store::StoreError> + Send + 'static,
-) -> Result<T, Response> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => {
-            let message = error_chain(&e);
-            tracing::error!(error = %message, "admin: store failed");
-            Err(error(StatusCode::INTERNAL_SERVER_ERROR, "StoreError", message))
-        }
-        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, "InternalError", e.to_string())),
+/// A store failure as a JSON error naming it: 503 `DatabaseUnavailable` while the database cannot
+/// be reached, else 500 `StoreError`.
+fn store_failure(e: &StoreError) -> Response {
+    let message = error_chain(e);
+    tracing::error!(error = %message, "admin: store failed");
+    if e.is_unavailable() {
+        error(StatusCode::SERVICE_UNAVAILABLE, "DatabaseUnavailable", message)
+    } else {
+        error(StatusCode::INTERNAL_SERVER_ERROR, "StoreError", message)
     }
 }
 
 /// An error and its sources, `: `-joined.
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
     let mut source = error.source();
     while let Some(s) = source {
@@ -98,47 +95,41 @@ fn error_chain(error: &dyn std::error::Error) -> String {
 }
 
 async fn health(State(state): State<AdminState>) -> Response {
-    let store = state.store.clone();
-    let probe = tokio::task::spawn_blocking(move || store.probe_write().map_err(|e| error_chain(&e))).await;
-    let counts = {
-        let store = state.store.clone();
-        tokio::task::spawn_blocking(move || store.user_counts()).await.ok().and_then(Result::ok)
-    };
+    let probe = state.store.probe_write().await.map_err(|e| error_chain(&e));
+    let counts = state.store.user_counts().await.ok();
     let users: Option<i64> = counts.map(|c| c.iter().map(|(_, _, n)| n).sum());
     let instances = state.config.instances().len();
+    let store = state.store.kind();
     match probe {
-        Ok(Ok(())) => reply(
+        Ok(()) => reply(
             StatusCode::OK,
-            json!({ "status": "ok", "database": "writable", "instances": instances, "users": users }),
+            json!({ "status": "ok", "database": "writable", "store": store, "instances": instances, "users": users }),
         ),
-        Ok(Err(problem)) => {
+        Err(problem) => {
             tracing::warn!(problem = %problem, "admin: health check: the database cannot be written");
             reply(
                 StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "status": "unavailable", "database": "not writable", "error": problem,
+                json!({ "status": "unavailable", "database": "not writable", "store": store, "error": problem,
                         "instances": instances, "users": users }),
             )
         }
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "InternalError", e.to_string()),
     }
 }
 
 async fn reset(State(state): State<AdminState>) -> Response {
-    let store = state.store.clone();
-    match blocking(move || store.delete_all_users()).await {
+    match state.store.delete_all_users().await {
         Ok(deleted) => {
             tracing::info!(deleted, "admin: every user deleted");
             reply(StatusCode::OK, json!({ "deleted_users": deleted }))
         }
-        Err(response) => response,
+        Err(e) => store_failure(&e),
     }
 }
 
 async fn state_of(State(state): State<AdminState>) -> Response {
-    let store = state.store.clone();
-    let users = match blocking(move || store.all_users()).await {
+    let users = match state.store.all_users().await {
         Ok(users) => users,
-        Err(response) => return response,
+        Err(e) => return store_failure(&e),
     };
     let instances: Vec<Value> = state
         .config
@@ -229,10 +220,12 @@ async fn remove_fault(State(state): State<AdminState>, Path(id): Path<String>) -
 
 async fn metrics_text(State(state): State<AdminState>) -> Response {
     let AdminState { config, store, faults, metrics } = state;
-    match blocking(move || metrics.render(&config, &store, &faults)).await {
-        Ok(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
-        Err(response) => response,
-    }
+    let counts = match store.user_counts().await {
+        Ok(counts) => counts,
+        Err(e) => return store_failure(&e),
+    };
+    let text = metrics.render_counts(&config, &counts, &faults);
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response()
 }
 
 async fn not_found(uri: axum::http::Uri) -> Response {

@@ -2,7 +2,9 @@
 //!
 //! Requests arrive authenticated and validated against the spec; this module decides what the
 //! spec cannot: which instances exist, uniqueness, quotas, address allocation, passwords and the
-//! account e-mail. Blocking work (argon2, SQLite, the outbox) runs on the blocking pool.
+//! account e-mail. Blocking work (argon2, the outbox) runs on the blocking pool; the store is
+//! called through its async port ([`UserStore`]). A store that cannot reach its database
+//! answers `ServiceUnavailable` (503, retryable); any other store failure is an internal error.
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -13,27 +15,30 @@ use smartag_server::{
     DescribeSmartAccessGatewayClientUsersErrorCode as DescribeCode, DescribeSmartAccessGatewayClientUsersRequest,
     DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError,
     ModifySmartAccessGatewayClientUserErrorCode as ModifyCode, ModifySmartAccessGatewayClientUserRequest,
-    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, RequestContext,
-    ServerError, SmartagApi, User,
+    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, PROTOCOL_ERRORS,
+    RequestContext, ServerError, SmartagApi, User,
 };
 
 use crate::config::{Config, Instance};
 use crate::outbox::{Mail, Outbox};
 use crate::password;
-use crate::store::{CreateUserError, ModifyUserError, NewUser, Store, UserRecord};
+use crate::store::{
+    AnyStore, CreateUserError, ModifyUserError, NewUser, StoreError, UserChange, UserQuery, UserRecord, UserStore,
+};
 
 /// The service: configuration (instances), the user store and the outbox.
 #[derive(Clone)]
 pub struct SmartagService {
     config: Arc<Config>,
-    store: Store,
+    store: AnyStore,
     outbox: Outbox,
 }
 
 impl SmartagService {
-    /// A service over `config`, keeping users in `store` and account e-mails in `outbox`.
-    pub fn new(config: Arc<Config>, store: Store, outbox: Outbox) -> Self {
-        SmartagService { config, store, outbox }
+    /// A service over `config`, keeping users in `store` (SQLite or PostgreSQL) and account
+    /// e-mails in `outbox`.
+    pub fn new(config: Arc<Config>, store: impl Into<AnyStore>, outbox: Outbox) -> Self {
+        SmartagService { config, store: store.into(), outbox }
     }
 
     fn instance(&self, region: &str, id: &str) -> Option<Instance> {
@@ -46,6 +51,19 @@ async fn blocking<T: Send + 'static, C: smartag_server::ErrorCode>(
     f: impl FnOnce() -> Result<T, ServerError<C>> + Send + 'static,
 ) -> Result<T, ServerError<C>> {
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(ServerError::internal(e)))
+}
+
+/// A store failure as the API answers it: `ServiceUnavailable` (503, the protocol's
+/// `request_timeout` error, retryable) while the database cannot be reached, else an internal
+/// error (500).
+pub fn store_error<C: smartag_server::ErrorCode>(error: StoreError) -> ServerError<C> {
+    if error.is_unavailable() {
+        tracing::warn!(error = %crate::admin::error_chain(&error), "the database is unavailable");
+        if let Some(code) = C::from_code(PROTOCOL_ERRORS.request_timeout.code) {
+            return ServerError::api(code);
+        }
+    }
+    ServerError::internal(error)
 }
 
 fn user(r: UserRecord) -> User {
@@ -101,9 +119,12 @@ impl SmartagApi for SmartagService {
                 Some(ip.parse::<Ipv4Addr>().map_err(|_| ServerError::api(CreateCode::ClientUserInvalidClientIp))?)
             }
         };
-        let service = self.clone();
+        let outbox = self.outbox.clone();
         let request_id = ctx.request_id;
-        blocking(move || {
+        let region = request.region_id.clone();
+        let instance_id = instance.id.clone();
+        // Hashing and the outbox block: on the blocking pool.
+        let (new_user, mail) = blocking(move || {
             let user_name = request.user_name.clone().unwrap_or_else(|| request.user_mail.clone());
             let password = request.password.clone().unwrap_or_else(password::generate_password);
             let password_hash = password::hash_password(&password).map_err(ServerError::internal)?;
@@ -113,35 +134,34 @@ impl SmartagApi for SmartagService {
             // outlives a failure.
             let message =
                 Mail::account_created(&request.user_mail, &request.region_id, &instance.id, &user_name, &password);
-            let mail = Some(service.outbox.deliver(&message).map_err(ServerError::internal)?);
-            let created = service.store.create_user(NewUser {
-                region: request.region_id.clone(),
+            let mail = outbox.deliver(&message).map_err(ServerError::internal)?;
+            let new_user = NewUser {
+                region: request.region_id,
                 instance: instance.limits(),
                 user_name,
-                user_mail: request.user_mail.clone(),
+                user_mail: request.user_mail,
                 bandwidth: request.bandwidth,
                 password_hash,
                 static_ip,
-            });
-            let record = match created {
-                Ok(r) => r,
-                Err(e) => {
-                    if let Some(path) = mail {
-                        let _ = std::fs::remove_file(path);
-                    }
-                    return Err(match e {
-                        CreateUserError::CidrEmpty { .. } => ServerError::api(CreateCode::SagCidrEmpty),
-                        CreateUserError::UserExist { .. } => ServerError::api(CreateCode::ClientUserUserExist),
-                        CreateUserError::UserOverLimit { .. } => ServerError::api(CreateCode::ClientUserUserOverLimit),
-                        CreateUserError::IpInvalid(_) => ServerError::api(CreateCode::ClientUserIpInvalid),
-                        CreateUserError::Store(e) => ServerError::internal(e),
-                    });
-                }
             };
-            tracing::info!(request_id = %request_id, instance = %instance.id, "client user created");
-            Ok(account_answer(record))
+            Ok((new_user, mail))
         })
-        .await
+        .await?;
+        let record = match self.store.create_user(new_user).await {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&mail).await;
+                return Err(match e {
+                    CreateUserError::CidrEmpty { .. } => ServerError::api(CreateCode::SagCidrEmpty),
+                    CreateUserError::UserExist { .. } => ServerError::api(CreateCode::ClientUserUserExist),
+                    CreateUserError::UserOverLimit { .. } => ServerError::api(CreateCode::ClientUserUserOverLimit),
+                    CreateUserError::IpInvalid(_) => ServerError::api(CreateCode::ClientUserIpInvalid),
+                    CreateUserError::Store(e) => store_error(e),
+                });
+            }
+        };
+        tracing::info!(request_id = %request_id, region = %region, instance = %instance_id, "client user created");
+        Ok(account_answer(record))
     }
 
     async fn modify_smart_access_gateway_client_user(
@@ -152,23 +172,18 @@ impl SmartagApi for SmartagService {
         if self.instance(&request.region_id, &request.smart_ag_id).is_none() {
             return Err(ServerError::api(ModifyCode::SagInstanceNoFound));
         }
-        let store = self.store.clone();
-        blocking(move || {
-            let record = store
-                .modify_user(
-                    &request.region_id,
-                    &request.smart_ag_id,
-                    &request.user_name,
-                    request.bandwidth,
-                    request.user_mail.as_deref().filter(|m| !m.is_empty()),
-                )
-                .map_err(|e| match e {
-                    ModifyUserError::NotFound { .. } => ServerError::api(ModifyCode::ClientUserNotExist),
-                    ModifyUserError::Store(e) => ServerError::internal(e),
-                })?;
-            Ok(account_answer(record))
-        })
-        .await
+        let change = UserChange {
+            region: request.region_id,
+            instance_id: request.smart_ag_id,
+            user_name: request.user_name,
+            bandwidth: request.bandwidth,
+            user_mail: request.user_mail.filter(|m| !m.is_empty()),
+        };
+        let record = self.store.modify_user(change).await.map_err(|e| match e {
+            ModifyUserError::NotFound { .. } => ServerError::api(ModifyCode::ClientUserNotExist),
+            ModifyUserError::Store(e) => store_error(e),
+        })?;
+        Ok(account_answer(record))
     }
 
     async fn describe_smart_access_gateway_client_users(
@@ -179,28 +194,23 @@ impl SmartagApi for SmartagService {
         if self.instance(&request.region_id, &request.smart_ag_id).is_none() {
             return Err(ServerError::api(DescribeCode::SagInstanceNoFound));
         }
-        let store = self.store.clone();
-        blocking(move || {
-            let page_number = request.page_number_or_default();
-            let page_size = request.page_size_or_default();
-            let (total, records) = store
-                .list_users(
-                    &request.region_id,
-                    &request.smart_ag_id,
-                    request.user_name.as_deref().filter(|s| !s.is_empty()),
-                    request.user_mail.as_deref().filter(|s| !s.is_empty()),
-                    i64::from(page_number),
-                    i64::from(page_size),
-                )
-                .map_err(ServerError::internal)?;
-            Ok(DescribeSmartAccessGatewayClientUsersResponse {
-                total_count: i32::try_from(total).unwrap_or(i32::MAX),
-                page_number,
-                page_size,
-                users: records.into_iter().map(user).collect(),
-                ..Default::default()
-            })
+        let page_number = request.page_number_or_default();
+        let page_size = request.page_size_or_default();
+        let query = UserQuery {
+            region: request.region_id,
+            instance_id: request.smart_ag_id,
+            user_name: request.user_name.filter(|s| !s.is_empty()),
+            user_mail: request.user_mail.filter(|s| !s.is_empty()),
+            page_number: i64::from(page_number),
+            page_size: i64::from(page_size),
+        };
+        let (total, records) = self.store.list_users(query).await.map_err(store_error)?;
+        Ok(DescribeSmartAccessGatewayClientUsersResponse {
+            total_count: i32::try_from(total).unwrap_or(i32::MAX),
+            page_number,
+            page_size,
+            users: records.into_iter().map(user).collect(),
+            ..Default::default()
         })
-        .await
     }
 }

@@ -16,7 +16,8 @@ use crate::faults::{FaultInjecting, Faults};
 use crate::metrics::Metrics;
 use crate::outbox::Outbox;
 use crate::seed::{Applied, Seed, SeedError};
-use crate::store::Store;
+use crate::store::postgres::{DatabaseUrl, PgStore};
+use crate::store::{AnyStore, Store};
 
 /// What the command line decided. Each `None` falls back to the environment variable, then the
 /// config file, then the default (see [`crate::config::ENV_VARS`]).
@@ -29,6 +30,10 @@ pub struct Options {
     /// The SQLite database file (the outbox folder is created next to it); `None` means
     /// `SMARTAG_DATA`, the config's `data`, else [`default_data_path`].
     pub data: Option<PathBuf>,
+    /// The PostgreSQL database to keep the users in instead of the SQLite file; `None` means
+    /// `DATABASE_URL`, the config's `database_url`, else SQLite. Its password never shows in
+    /// `Debug` output or logs.
+    pub database_url: Option<crate::store::postgres::DatabaseUrl>,
     /// A seed file ([`crate::seed`]); `None` means `SMARTAG_SEED`, the config's `seed`, else none.
     pub seed: Option<PathBuf>,
     /// The PEM certificate chain to serve HTTPS with (with [`Options::tls_key`]); `None` means
@@ -97,8 +102,49 @@ pub fn build_service(mut config: Config, data: &Path, seed: Option<&Seed>) -> Re
     let store = Store::open(data).with_context(|| format!("opening the database {}", data.display()))?;
     let outbox = Outbox::new(outbox_dir(data)).context("opening the outbox folder")?;
     if let Some(seed) = seed {
-        apply_seed(seed, &config, &store, &outbox)?;
+        log_seed(seed, seed.apply(&config, &store, &outbox))?;
     }
+    Ok(assemble(config, store.into(), outbox))
+}
+
+/// A service over `config` on a store already opened (SQLite or PostgreSQL), with account
+/// e-mails in `outbox`; with a `seed`, as [`build_service`].
+///
+/// # Errors
+/// A seed the service would refuse, or a store that fails while the seed is applied.
+pub async fn build_service_on(
+    mut config: Config,
+    store: AnyStore,
+    outbox: Outbox,
+    seed: Option<&Seed>,
+) -> Result<Service> {
+    if let Some(seed) = seed {
+        seed.add_instances_to(&mut config).map_err(|e| anyhow::anyhow!("{e}"))?;
+        log_seed(seed, seed.apply_to(&config, &store, &outbox).await)?;
+    }
+    Ok(assemble(config, store, outbox))
+}
+
+/// Connects to the PostgreSQL database of `url` (migrating its schema; see
+/// [`crate::store::postgres`]) and builds the service on it, account e-mails going to the outbox
+/// folder beside `data`.
+///
+/// # Errors
+/// An unreachable database or a failed migration (the URL's password redacted), an outbox folder
+/// that cannot be made, or a seed the service would refuse.
+pub async fn build_service_postgres(
+    config: Config,
+    url: &DatabaseUrl,
+    data: &Path,
+    seed: Option<&Seed>,
+) -> Result<Service> {
+    let store = PgStore::connect(url.expose()).await.with_context(|| format!("opening the database {url}"))?;
+    let outbox = Outbox::new(outbox_dir(data)).context("opening the outbox folder")?;
+    build_service_on(config, store.into(), outbox, seed).await
+}
+
+/// The router and admin state over an opened store.
+fn assemble(config: Config, store: AnyStore, outbox: Outbox) -> Service {
     let keys: HashMap<String, KeyMaterial> = config
         .access_keys()
         .iter()
@@ -130,12 +176,12 @@ pub fn build_service(mut config: Config, data: &Path, seed: Option<&Seed>) -> Re
     let api = FaultInjecting::new(SmartagService::new(Arc::clone(&config), store.clone(), outbox), Arc::clone(&faults));
     let api = smartag_server::router(api, server)
         .layer(axum::middleware::from_fn_with_state(metrics.clone(), crate::metrics::observe));
-    Ok(Service { api, admin: AdminState { config, store, faults, metrics } })
+    Service { api, admin: AdminState { config, store, faults, metrics } }
 }
 
-fn apply_seed(seed: &Seed, config: &Config, store: &Store, outbox: &Outbox) -> Result<()> {
+fn log_seed(seed: &Seed, applied: Result<Applied, SeedError>) -> Result<()> {
     let file = seed.path().display();
-    match seed.apply(config, store, outbox) {
+    match applied {
         Ok(Applied::Created(users)) => {
             tracing::info!(seed = %file, users, "seed users created");
             Ok(())
@@ -280,13 +326,26 @@ pub async fn run(options: Options) -> Result<()> {
         })?),
         None => None,
     };
-    tracing::info!(database = %data.display(), outbox = %outbox_dir(&data).display(), "data location");
-    let service = build_service(config, &data, seed.as_ref())?;
+    let database_url = options.database_url.clone().or_else(|| config.database_url().cloned());
+    let service = match &database_url {
+        Some(url) => {
+            tracing::info!(database = %url, outbox = %outbox_dir(&data).display(), "data location (PostgreSQL)");
+            build_service_postgres(config, url, &data, seed.as_ref()).await?
+        }
+        None => {
+            tracing::info!(database = %data.display(), outbox = %outbox_dir(&data).display(), "data location");
+            build_service(config, &data, seed.as_ref())?
+        }
+    };
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let local = listener.local_addr().context("reading the bound address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    tracing::info!(address = %local, data = %data.display(), tls = tls.is_some(), "smartag-service listening");
-    println!("smartag-service listening on {scheme}://{local} (data: {})", data.display());
+    let location = match &database_url {
+        Some(url) => format!("database: {url}"),
+        None => format!("data: {}", data.display()),
+    };
+    tracing::info!(address = %local, location = %location, tls = tls.is_some(), "smartag-service listening");
+    println!("smartag-service listening on {scheme}://{local} ({location})");
     let admin = match options.admin {
         Some(admin) => Some(
             tokio::net::TcpListener::bind(admin)

@@ -3,6 +3,7 @@
 //! ```toml
 //! listen = "127.0.0.1:8080"   # optional, default 127.0.0.1:8080
 //! data = "/var/lib/smartag/smartag.db"  # optional: the database (relative: to this file's folder)
+//! database_url = "postgres://smartag@db/smartag"  # optional: PostgreSQL instead of the SQLite file
 //! seed = "seed.yaml"          # optional: users and instances to load at start (see crate::seed)
 //!
 //! [tls]                       # optional: serve HTTPS (both keys, PEM files)
@@ -202,6 +203,7 @@ pub struct Config {
     instances: Vec<Instance>,
     limits: Limits,
     data: Option<PathBuf>,
+    database_url: Option<crate::store::postgres::DatabaseUrl>,
     seed: Option<PathBuf>,
     tls: TlsFiles,
     demo: bool,
@@ -279,6 +281,12 @@ impl Config {
     /// resolved against the file's folder.
     pub fn data(&self) -> Option<&Path> {
         self.data.as_deref()
+    }
+
+    /// The PostgreSQL database of the `database_url` key (or `DATABASE_URL`): when set, the
+    /// service keeps its users there instead of the SQLite file of [`Config::data`].
+    pub fn database_url(&self) -> Option<&crate::store::postgres::DatabaseUrl> {
+        self.database_url.as_ref()
     }
 
     /// The seed file of the `seed` key (or `SMARTAG_SEED`), see [`crate::seed`].
@@ -491,6 +499,7 @@ struct RawConfig {
     #[serde(default)]
     faults: Vec<Spanned<crate::faults::FaultSpec>>,
     data: Option<Spanned<String>>,
+    database_url: Option<Spanned<String>>,
     seed: Option<Spanned<String>>,
     tls: Option<RawTls>,
 }
@@ -562,6 +571,11 @@ impl Checker<'_> {
             }
         });
         let data = raw.data.map(|data| self.check_path("data", &data));
+        let database_url = raw
+            .database_url
+            .map(Spanned::into_inner)
+            .filter(|url| !url.is_empty())
+            .map(crate::store::postgres::DatabaseUrl::new);
         let seed = raw.seed.map(|seed| self.check_path("seed", &seed));
         let tls = match raw.tls {
             None => TlsFiles::default(),
@@ -648,7 +662,7 @@ impl Checker<'_> {
         }
 
         if self.problems.is_empty() {
-            Ok(Config { listen, access_keys, instances, limits, data, seed, tls, demo: false, faults })
+            Ok(Config { listen, access_keys, instances, limits, data, database_url, seed, tls, demo: false, faults })
         } else {
             self.problems.sort_by_key(|problem| (problem.location.line, problem.location.column));
             Err(ConfigError::Invalid(self.problems))

@@ -14,8 +14,11 @@
 //! - [`tls`]: the HTTPS configuration (rustls with ring) from PEM files;
 //! - [`backup`]: online backup and checked, atomic restore of the database;
 //! - [`probe`]: the one-request health probe of `smartag-service healthcheck`;
-//! - [`store`]: the SQLite user store, where every write is one durable `IMMEDIATE` transaction and
-//!   the quota and client-IP allocation are decided inside that transaction;
+//! - [`store`]: the user stores behind one port ([`store::UserStore`]): SQLite, where every write
+//!   is one durable `IMMEDIATE` transaction and the quota and client-IP allocation are decided
+//!   inside that transaction, and PostgreSQL ([`store::postgres`]), shared by any number of
+//!   replicas, where constraints and a per-instance row lock decide the same;
+//! - [`transfer`]: `export` / `import` of every user between stores (SQLite to PostgreSQL);
 //! - [`admin`], [`faults`], [`metrics`], [`logging`]: the admin listener (health, reset, state,
 //!   fault rules, Prometheus metrics), fault injection, and text or JSON logs with one access line
 //!   per request;
@@ -44,3 +47,4 @@ pub mod probe;
 pub mod seed;
 pub mod store;
 pub mod tls;
+pub mod transfer;

@@ -32,7 +32,8 @@ use rand::distr::{Alphanumeric, SampleString as _};
 use crate::app;
 use crate::config::{Config, ConfigError};
 use crate::faults::{ActiveRule, FaultSpec, Faults};
-use crate::store::{Store, StoreError};
+use crate::store::postgres::DatabaseUrl;
+use crate::store::{AnyStore, StoreError, UserStore};
 
 /// The instances of [`LocalService::start`]: those of the demo configuration.
 pub const DEFAULT_INSTANCES: &str = crate::config::DEMO_INSTANCES_TOML;
@@ -57,9 +58,18 @@ pub struct LocalServiceBuilder {
     toml: Option<String>,
     instances: Vec<String>,
     seed: Option<std::path::PathBuf>,
+    database_url: Option<DatabaseUrl>,
 }
 
 impl LocalServiceBuilder {
+    /// Keeps the users in the PostgreSQL database of `url` (migrated at start) instead of a
+    /// temporary SQLite file; the outbox stays in the temporary folder. Several local services
+    /// on one database behave as replicas of one service.
+    pub fn database_url(mut self, url: impl Into<String>) -> Self {
+        self.database_url = Some(DatabaseUrl::new(url));
+        self
+    }
+
     /// Configuration in the service's TOML format (`[[instances]]`, `[limits]`, `[[faults]]`; see
     /// the README) used instead of [`DEFAULT_INSTANCES`]. Access keys may be given too; the
     /// service's own random key is always added.
@@ -112,8 +122,11 @@ impl LocalServiceBuilder {
             Some(path) => Some(crate::seed::Seed::load(path).map_err(|e| LocalError::Start(e.to_string()))?),
             None => None,
         };
-        let service =
-            app::build_service(config, &data, seed.as_ref()).map_err(|e| LocalError::Start(format!("{e:#}")))?;
+        let service = match &self.database_url {
+            Some(url) => app::build_service_postgres(config, url, &data, seed.as_ref()).await,
+            None => app::build_service(config, &data, seed.as_ref()),
+        }
+        .map_err(|e| LocalError::Start(format!("{e:#}")))?;
         let api = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let admin = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let (api_addr, admin_addr) = (api.local_addr()?, admin.local_addr()?);
@@ -161,7 +174,7 @@ pub struct LocalService {
     access_key_id: String,
     access_key_secret: Secret,
     faults: Arc<Faults>,
-    store: Store,
+    store: AnyStore,
     config: Arc<Config>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -249,8 +262,8 @@ impl LocalService {
         Ok(self.faults.add(spec.check()?))
     }
 
-    /// The user store.
-    pub fn store(&self) -> &Store {
+    /// The user store (SQLite, or PostgreSQL with [`LocalServiceBuilder::database_url`]).
+    pub fn store(&self) -> &AnyStore {
         &self.store
     }
 
@@ -259,8 +272,7 @@ impl LocalService {
     /// # Errors
     /// When the database cannot be written.
     pub async fn reset(&self) -> Result<u64, StoreError> {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.delete_all_users()).await.unwrap_or(Err(StoreError::WriterGone))
+        self.store.delete_all_users().await
     }
 
     /// Stops the service and waits until the requests in flight are answered.

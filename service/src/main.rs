@@ -2,10 +2,12 @@
 //!
 //! ```text
 //! cargo run --release -p smartag-service -- [serve] [--listen ADDR] [--config FILE] [--data PATH]
-//!     [--seed FILE] [--tls-cert FILE --tls-key FILE]
+//!     [--database-url URL] [--seed FILE] [--tls-cert FILE --tls-key FILE]
 //!     [--admin-listen ADDR [--admin-allow-remote]] [--log-format text|json]
 //! smartag-service backup [--data DB] --to FILE [--force]
 //! smartag-service restore --from FILE [--data DB] [--force]
+//! smartag-service export [--data DB | --database-url URL] --to FILE [--force]
+//! smartag-service import --from FILE [--data DB | --database-url URL]
 //! smartag-service healthcheck [--url URL]
 //! ```
 
@@ -66,12 +68,86 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write every user (password hashes included) to a JSON-lines file, e.g. to move from SQLite
+    /// to PostgreSQL with `import`. The file is created with mode 0600.
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The file to write.
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Load the users of an `export` file into a database without users (all or none).
+    Import {
+        /// The file written by `export`.
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Exit 0 when a health endpoint answers 2xx (for a container's HEALTHCHECK).
     Healthcheck {
         /// The health endpoint (plain http).
         #[arg(long, value_name = "URL", default_value = "http://127.0.0.1:9090/_admin/health")]
         url: String,
     },
+}
+
+/// The database of `export` / `import`.
+#[derive(Args)]
+struct StoreArgs {
+    /// The SQLite database [default: SMARTAG_DATA, else the platform data folder's smartag.db].
+    #[arg(long, value_name = "DB", conflicts_with = "database_url")]
+    data: Option<PathBuf>,
+    /// A PostgreSQL database instead [default: DATABASE_URL].
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
+}
+
+impl StoreArgs {
+    /// Opens the store: PostgreSQL with --database-url (or DATABASE_URL without --data), else
+    /// the SQLite file.
+    async fn open(self) -> anyhow::Result<smartag_service::store::AnyStore> {
+        use anyhow::Context as _;
+        use smartag_service::store::postgres::{DatabaseUrl, PgStore};
+        let url = match (self.database_url, &self.data) {
+            (Some(url), _) => Some(url),
+            (None, None) => std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()),
+            (None, Some(_)) => None,
+        };
+        if let Some(url) = url.map(DatabaseUrl::new) {
+            let store = PgStore::connect(url.expose()).await.with_context(|| format!("opening the database {url}"))?;
+            return Ok(store.into());
+        }
+        let data = data_path(self.data)?;
+        let store = smartag_service::store::Store::open(&data)
+            .with_context(|| format!("opening the database {}", data.display()))?;
+        Ok(store.into())
+    }
+}
+
+/// Runs `export` or `import` on a runtime of its own.
+fn transfer(command: Command) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        match command {
+            Command::Export { store, to, force } => {
+                let store = store.open().await?;
+                let count = smartag_service::transfer::export(&store, &to, force).await?;
+                println!("exported {count} users to {}", to.display());
+            }
+            Command::Import { from, store } => {
+                let store = store.open().await?;
+                let count = smartag_service::transfer::import(&store, &from).await?;
+                println!("imported {count} users from {}", from.display());
+            }
+            _ => {}
+        }
+        Ok(())
+    })
 }
 
 #[derive(Args)]
@@ -89,6 +165,11 @@ struct ServeArgs {
     /// ~/.local/share/smartag-service].
     #[arg(long, value_name = "PATH")]
     data: Option<PathBuf>,
+    /// Keep the users in this PostgreSQL database instead of the SQLite file (any number of
+    /// replicas may share it), e.g. postgres://user:password@host:5432/smartag [default:
+    /// DATABASE_URL, the config's `database_url`, else SQLite]. The outbox stays beside --data.
+    #[arg(long, value_name = "URL")]
+    database_url: Option<String>,
     /// A seed file (JSON or YAML: instances and users) applied at start to a database without
     /// users [default: SMARTAG_SEED, the config's `seed`].
     #[arg(long, value_name = "FILE")]
@@ -119,6 +200,7 @@ impl ServeArgs {
             listen: self.listen,
             config,
             data: self.data,
+            database_url: self.database_url.map(smartag_service::store::postgres::DatabaseUrl::new),
             seed: self.seed,
             tls_cert: self.tls_cert,
             tls_key: self.tls_key,
@@ -133,9 +215,17 @@ fn env_path(name: &str) -> Option<PathBuf> {
     std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
-/// The database of `backup`/`restore`: `--data`, else `SMARTAG_DATA`, else the default.
+/// The database of `backup`/`restore`: `--data`, else `SMARTAG_DATA`, else the default. Refused
+/// when only `DATABASE_URL` names a database: these commands copy SQLite files.
 fn data_path(flag: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    match flag.or_else(|| env_path("SMARTAG_DATA")) {
+    let data = flag.or_else(|| env_path("SMARTAG_DATA"));
+    if data.is_none() && env_path("DATABASE_URL").is_some() {
+        anyhow::bail!(
+            "backup and restore copy the SQLite database file, and DATABASE_URL selects PostgreSQL: back up a \
+             PostgreSQL database with its own tools (pg_dump / pg_restore), or pass --data FILE for a SQLite database"
+        );
+    }
+    match data {
         Some(path) => Ok(path),
         None => default_data_path(),
     }
@@ -161,6 +251,7 @@ fn run_tool(command: Command) -> anyhow::Result<()> {
             let copied = smartag_service::backup::restore(&from, &data, force)?;
             println!("restored {} ({} users) into {}", from.display(), copied.users, copied.path.display());
         }
+        command @ (Command::Export { .. } | Command::Import { .. }) => transfer(command)?,
         Command::Healthcheck { url } => {
             let status = smartag_service::probe::probe(&url, Duration::from_secs(5))?;
             anyhow::ensure!((200..300).contains(&status), "{url} answered HTTP {status}");

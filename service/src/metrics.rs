@@ -141,6 +141,12 @@ impl Metrics {
     /// When the store cannot be read.
     pub fn render(&self, config: &Config, store: &Store, faults: &Faults) -> Result<String, StoreError> {
         let counts = store.user_counts()?;
+        Ok(self.render_counts(config, &counts, faults))
+    }
+
+    /// [`Metrics::render`] with the users per instance given: `(region, instance, users)` as
+    /// [`crate::store::UserStore::user_counts`] answers them.
+    pub fn render_counts(&self, config: &Config, counts: &[(String, String, i64)], faults: &Faults) -> String {
         for instance in config.instances() {
             let users = counts
                 .iter()
@@ -157,7 +163,7 @@ impl Metrics {
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.inner.registry);
-        Ok(text)
+        text
     }
 }
 

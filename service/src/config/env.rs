@@ -30,6 +30,11 @@ pub const ENV_VARS: &[EnvVar] = &[
     EnvVar { name: "SMARTAG_CONFIG", key: "--config", expects: "the TOML configuration file" },
     EnvVar { name: "SMARTAG_LISTEN", key: "listen", expects: "a socket address, e.g. 0.0.0.0:8080" },
     EnvVar { name: "SMARTAG_DATA", key: "data", expects: "the SQLite database file" },
+    EnvVar {
+        name: "DATABASE_URL",
+        key: "database_url",
+        expects: "a PostgreSQL URL, e.g. postgres://user:password@host:5432/smartag; selects the PostgreSQL store",
+    },
     EnvVar { name: "SMARTAG_SEED", key: "seed", expects: "a seed file (JSON or YAML)" },
     EnvVar { name: "SMARTAG_TLS_CERT", key: "tls.cert", expects: "the PEM certificate chain" },
     EnvVar { name: "SMARTAG_TLS_KEY", key: "tls.key", expects: "the PEM private key" },
@@ -139,6 +144,9 @@ pub(super) fn apply(mut config: Config, var: impl Fn(&str) -> Option<OsString>) 
     }
     if let Some(data) = env.get("SMARTAG_DATA") {
         config.data = Some(PathBuf::from(data));
+    }
+    if let Some(url) = env.get("DATABASE_URL") {
+        config.database_url = Some(crate::store::postgres::DatabaseUrl::new(url));
     }
     if let Some(seed) = env.get("SMARTAG_SEED") {
         config.seed = Some(PathBuf::from(seed));

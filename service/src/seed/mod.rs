@@ -48,7 +48,7 @@ use smartag_model::CreateSmartAccessGatewayClientUserRequest;
 use crate::config::{Config, ConfigProblem, Instance, InstanceField, InstanceValues, Location, check_instance};
 use crate::outbox::{Mail, Outbox, OutboxError};
 use crate::password::{self, PasswordError};
-use crate::store::{CreateUserError, NewUser, Store, StoreError};
+use crate::store::{AnyStore, CreateUserError, NewUser, Store, StoreError, UserStore};
 use places::Places;
 
 /// The keys of a seed user: the wire parameters of a Create.
@@ -251,6 +251,36 @@ impl Seed {
         if !store.is_empty()? {
             return Ok(Applied::SkippedNotEmpty);
         }
+        let (users, mails) = self.prepare(config)?;
+        let count = users.len();
+        for answer in store.create_users(users)? {
+            answer.map_err(unexpected)?;
+        }
+        deliver(&mails, outbox)?;
+        Ok(Applied::Created(count))
+    }
+
+    /// [`Seed::apply`] on either store, through the store port. The checks and the password
+    /// hashing run on the calling thread (once, at start).
+    ///
+    /// # Errors
+    /// As [`Seed::apply`].
+    pub async fn apply_to(&self, config: &Config, store: &AnyStore, outbox: &Outbox) -> Result<Applied, SeedError> {
+        if !store.is_empty().await? {
+            return Ok(Applied::SkippedNotEmpty);
+        }
+        let (users, mails) = self.prepare(config)?;
+        let count = users.len();
+        for answer in store.create_users(users).await? {
+            answer.map_err(unexpected)?;
+        }
+        deliver(&mails, outbox)?;
+        Ok(Applied::Created(count))
+    }
+
+    /// The seed's users, checked (every problem, located) and with their passwords hashed, and
+    /// their account e-mails.
+    fn prepare(&self, config: &Config) -> Result<(Vec<NewUser>, Vec<Mail>), SeedError> {
         let mut problems = Problems { path: &self.path, places: &self.places, found: Vec::new() };
         let mut new_users = Vec::with_capacity(self.users.len());
         let mut mails = Vec::with_capacity(self.users.len());
@@ -338,15 +368,15 @@ impl Seed {
             user.password_hash = password::hash_password(password)?;
             users.push(user);
         }
-        let count = users.len();
-        for answer in store.create_users(users)? {
-            answer.map_err(unexpected)?;
-        }
-        for mail in &mails {
-            outbox.deliver(mail)?;
-        }
-        Ok(Applied::Created(count))
+        Ok((users, mails))
     }
+}
+
+fn deliver(mails: &[Mail], outbox: &Outbox) -> Result<(), SeedError> {
+    for mail in mails {
+        outbox.deliver(mail)?;
+    }
+    Ok(())
 }
 
 /// A create error that the scratch check did not predict (a database failure, or another process

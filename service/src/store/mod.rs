@@ -1,4 +1,8 @@
-//! The client-user store: one SQLite database.
+//! The client-user stores: [`Store`], one SQLite database (this module), and
+//! [`postgres::PgStore`], a PostgreSQL database shared by any number of replicas. The service uses
+//! either through the [`UserStore`] port ([`port`]): [`AnyStore`] is the one it holds.
+//!
+//! The rest of this documentation is about the SQLite store.
 //!
 //! - The database runs in WAL mode with `synchronous=FULL`, so a committed transaction is on disk:
 //!   once a method returns `Ok`, a crash (even `kill -9` or power loss) cannot lose the change.
@@ -31,8 +35,11 @@
 //! code. [`Store`] is cheap to clone.
 
 mod admin;
+pub mod port;
+pub mod postgres;
 mod read;
 mod schema;
+pub mod transfer;
 mod write;
 
 use std::fmt;
@@ -50,6 +57,7 @@ use rusqlite::Row;
 use crate::addressing::IpRejection;
 
 pub use admin::InstanceUser;
+pub use port::{AnyStore, UserChange, UserQuery, UserStore};
 pub use schema::SCHEMA_VERSION;
 
 /// How long a write waits for another connection's write lock before failing with "database is
@@ -211,6 +219,46 @@ pub enum StoreError {
     /// The writer thread stopped (it panicked); the write was not made.
     #[error("the database writer thread has stopped")]
     WriterGone,
+    /// The database cannot be reached now (PostgreSQL down or restarting, no pooled connection
+    /// within the wait timeout, the connection lost): the request may be retried later.
+    #[error("the database is unavailable while {context}: {detail}")]
+    Unavailable {
+        /// What the store was doing.
+        context: &'static str,
+        /// What went wrong (never the database password).
+        detail: String,
+    },
+    /// A PostgreSQL statement failed.
+    #[error("database error while {context}")]
+    Postgres {
+        /// What the store was doing.
+        context: &'static str,
+        /// What PostgreSQL said.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The PostgreSQL database's schema comes from a newer build of the service.
+    #[error(
+        "the PostgreSQL database has schema version {found}; this build knows versions 0 to {supported}: run a \
+         newer smartag-service, or point --database-url at another database"
+    )]
+    PgSchemaVersion {
+        /// The highest version in `schema_migrations`.
+        found: i64,
+        /// [`postgres::SCHEMA_VERSION`].
+        supported: i64,
+    },
+    /// The database URL is not usable (the password is never shown).
+    #[error("invalid database URL {url}: {problem}")]
+    DatabaseUrl {
+        /// The URL, password redacted.
+        url: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// The blocking task of a SQLite call panicked or was cancelled.
+    #[error("the database task failed: {0}")]
+    Task(String),
     /// `page_number` or `page_size` is below 1.
     #[error("page_number ({page_number}) and page_size ({page_size}) must be at least 1")]
     InvalidPage {
@@ -219,6 +267,14 @@ pub enum StoreError {
         /// The page size asked for.
         page_size: i64,
     },
+}
+
+impl StoreError {
+    /// Whether the failure is the database being unreachable for now (answered
+    /// `ServiceUnavailable`, 503, retryable) rather than a fault of the request or the data.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. })
+    }
 }
 
 fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> StoreError {
