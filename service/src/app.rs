@@ -166,6 +166,11 @@ fn assemble(config: Config, store: AnyStore, outbox: Outbox) -> Service {
     if let Some(window) = limits.timestamp_window {
         server = server.timestamp_window(window);
     }
+    // On PostgreSQL the nonces live in the database, shared by every replica; on SQLite (one
+    // process) in the router's memory.
+    if let AnyStore::Postgres(database) = &store {
+        server = server.replay_cache(database.clone());
+    }
     let server = server.build();
     let faults = Arc::new(Faults::new());
     for rule in config.faults() {

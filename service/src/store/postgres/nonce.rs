@@ -1,7 +1,9 @@
 //! The replay cache in the database: a nonce seen by any replica is refused by every other until
-//! it expires.
+//! it expires. [`PgStore`] is the router's [`ReplayCache`] when the service runs on PostgreSQL.
 
 use std::sync::atomic::Ordering;
+
+use alibaba_rpc_runtime::server::{NonceOutcome as RouterOutcome, ReplayCache, ReplayCacheError};
 
 use super::{PgStore, pg};
 use crate::store::StoreError;
@@ -53,7 +55,11 @@ impl PgStore {
             })
             .await?;
         if purge {
-            self.purge_expired_nonces(now_unix).await?;
+            // Housekeeping only: the nonce is remembered either way, so a failed purge must not
+            // refuse the request (the next purge catches up).
+            if let Err(error) = self.purge_expired_nonces(now_unix).await {
+                tracing::warn!(error = %error, "deleting expired nonces failed; retried later");
+            }
         }
         Ok(outcome)
     }
@@ -70,5 +76,25 @@ impl PgStore {
                 .map_err(pg("deleting expired nonces"))
         })
         .await
+    }
+}
+
+/// The router asks the database: replicas on one database refuse a nonce used at any of them. A
+/// database that cannot be reached answers [`ReplayCacheError`], which the router turns into
+/// `ServiceUnavailable` (a nonce that cannot be checked is not accepted). The table has no
+/// capacity limit, so the answer is never [`RouterOutcome::Full`].
+impl ReplayCache for PgStore {
+    async fn check_and_remember(
+        &self,
+        access_key_id: &str,
+        nonce: &str,
+        expires_unix: i64,
+        now_unix: i64,
+    ) -> Result<RouterOutcome, ReplayCacheError> {
+        match self.remember_nonce(access_key_id, nonce, expires_unix, now_unix).await {
+            Ok(NonceOutcome::Fresh) => Ok(RouterOutcome::Fresh),
+            Ok(NonceOutcome::Replayed) => Ok(RouterOutcome::Used),
+            Err(error) => Err(ReplayCacheError::with_source("the nonce table cannot be reached", error)),
+        }
     }
 }
