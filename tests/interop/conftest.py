@@ -6,6 +6,11 @@ version 3 by default, 1.0 with signature_algorithm='v2').
 The binary is taken from $SMARTAG_SERVICE_BIN (scripts/test sets it), else from
 target/debug/smartag-service. Each test gets its own process, its own free port and its own
 temporary --data database, so tests are independent of each other and of their order.
+
+With SMARTAG_INTEROP_STORE=postgres the same suite runs on the PostgreSQL store: each service gets
+a database of its own (created with psql on the server of $SMARTAG_TEST_POSTGRES_URL, binaries in
+$SMARTAG_POSTGRES_BIN; scripts/test runs the suite under `with-postgres`, which sets both) and is
+started with --database-url; --data then only locates its outbox.
 """
 
 import json
@@ -41,6 +46,23 @@ def service_binary():
             pytrace=False,
         )
     return path
+
+
+STORE = os.environ.get("SMARTAG_INTEROP_STORE", "sqlite")
+_DATABASES = iter(range(1_000_000))
+
+
+def fresh_database_url():
+    """A new, empty PostgreSQL database for one service (SMARTAG_INTEROP_STORE=postgres)."""
+    server = os.environ.get("SMARTAG_TEST_POSTGRES_URL")
+    bindir = os.environ.get("SMARTAG_POSTGRES_BIN")
+    if not server or not bindir:
+        pytest.fail("SMARTAG_INTEROP_STORE=postgres needs SMARTAG_TEST_POSTGRES_URL and SMARTAG_POSTGRES_BIN "
+                    "(run the suite under target/debug/with-postgres, as scripts/test does)", pytrace=False)
+    name = f"interop_{os.getpid()}_{next(_DATABASES)}"
+    subprocess.run([str(Path(bindir) / "psql"), server, "-v", "ON_ERROR_STOP=1", "-q", "-c",
+                    f"CREATE DATABASE {name}"], check=True, stdin=subprocess.DEVNULL)
+    return server.rsplit("/", 1)[0] + "/" + name
 
 
 def free_port():
@@ -219,6 +241,9 @@ def service_factory(tmp_path):
         if config_text is not None:
             config = workdir / "smartag.toml"
             config.write_text(config_text)
+        env = dict(env or {})
+        if STORE == "postgres":
+            env.setdefault("DATABASE_URL", fresh_database_url())
         svc = Service(workdir, workdir / "data" / "smartag.db", config=config, env=env)
         (workdir / "data").mkdir()
         services.append(svc)

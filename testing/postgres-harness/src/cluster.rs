@@ -87,6 +87,11 @@ impl PgCluster {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// The folder of the server binaries this cluster runs (`psql` is there too).
+    pub fn bindir(&self) -> &Path {
+        &self.bindir
+    }
+
     /// The port the server listens on (kept across [`PgCluster::stop`] and [`PgCluster::start_again`]).
     pub fn port(&self) -> u16 {
         self.port

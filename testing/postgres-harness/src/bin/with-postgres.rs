@@ -1,5 +1,6 @@
 //! `with-postgres -- CMD ARGS...`: starts one throw-away PostgreSQL server, runs the command with
-//! `SMARTAG_TEST_POSTGRES_URL` set to it, stops the server and exits with the command's status.
+//! `SMARTAG_TEST_POSTGRES_URL` set to it (and `SMARTAG_POSTGRES_BIN` to its binaries, `psql`
+//! among them), stops the server and exits with the command's status.
 
 use std::process::{Command, ExitCode};
 
@@ -20,7 +21,11 @@ fn main() -> ExitCode {
         }
     };
     eprintln!("with-postgres: PostgreSQL at {} ({}={})", cluster.url(), postgres_harness::URL_ENV, cluster.url());
-    let status = Command::new(program).args(rest).env(postgres_harness::URL_ENV, cluster.url()).status();
+    let status = Command::new(program)
+        .args(rest)
+        .env(postgres_harness::URL_ENV, cluster.url())
+        .env(postgres_harness::BIN_ENV, cluster.bindir())
+        .status();
     drop(cluster);
     match status {
         Ok(status) => match status.code() {
