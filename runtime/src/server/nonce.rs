@@ -30,7 +30,8 @@ pub enum NonceOutcome {
 
 /// A replay cache could not answer (its database is unreachable, a query failed, …). The router
 /// answers the protocol's `request_timeout` error (`ServiceUnavailable`, HTTP 503, retryable)
-/// and logs this error at warn level: its message must hold no secret.
+/// and logs this error and its source at warn level: neither may hold a secret (name the table or
+/// the host, never a connection string with its password).
 #[derive(Debug, thiserror::Error)]
 #[error("the replay cache is unavailable: {message}")]
 pub struct ReplayCacheError {
