@@ -290,7 +290,8 @@ fn describe() -> DescribeSmartAccessGatewayClientUsersRequest {
 async fn two_services_on_one_database_answer_as_one() {
     let url = fresh_database("service").await;
     let one = LocalService::builder().database_url(url.clone()).start().await.expect("first service");
-    let two = LocalService::builder().database_url(url).start().await.expect("second service");
+    // The second one without TLS (`sslmode=disable`), the first with the default (`prefer`).
+    let two = LocalService::builder().database_url(format!("{url}?sslmode=disable")).start().await.expect("second");
     let (c1, c2) = (client(&one), client(&two));
 
     let created = c1.create_smart_access_gateway_client_user(&create("alice01")).await.expect("created");

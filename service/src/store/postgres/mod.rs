@@ -20,7 +20,7 @@
 //! - `nonces` is the replay cache shared by the replicas ([`PgStore::remember_nonce`]).
 //! - TLS to the database uses rustls (ring provider, the platform's trust store) when the URL
 //!   asks for it (`sslmode=require`); `sslmode=prefer` (the default) uses it when the server
-//!   offers it. The password of the URL never appears in logs, `Debug` output or errors.
+//!   offers it; `sslmode=disable` never. The password of the URL never appears in logs, `Debug` output or errors.
 
 mod nonce;
 mod read;
@@ -111,9 +111,16 @@ impl PgStore {
         if config.get_application_name().is_none() {
             config.application_name("smartag-service");
         }
-        let tls = tls::connector()
-            .map_err(|e| StoreError::DatabaseUrl { url: redacted.clone(), problem: format!("TLS set-up: {e}") })?;
-        let manager = Manager::from_config(config, tls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager_config = ManagerConfig { recycling_method: RecyclingMethod::Fast };
+        let manager = if config.get_ssl_mode() == tokio_postgres::config::SslMode::Disable {
+            Manager::from_config(config, tokio_postgres::NoTls, manager_config)
+        } else {
+            let tls = tls::connector().map_err(|e| StoreError::DatabaseUrl {
+                url: redacted.clone(),
+                problem: format!("TLS set-up (the system's trust store; add sslmode=disable to go without TLS): {e}"),
+            })?;
+            Manager::from_config(config, tls, manager_config)
+        };
         let pool = Pool::builder(manager)
             .max_size(options.max_connections.max(1))
             .runtime(Runtime::Tokio1)
