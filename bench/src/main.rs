@@ -22,6 +22,7 @@ use smartag_bench::{Auth, Side, wire};
 
 mod sdk_section;
 mod service_section;
+mod stores_section;
 
 #[derive(Parser)]
 #[command(
@@ -67,6 +68,8 @@ enum Section {
     Generator,
     /// The service's SQLite store at 1k, 10k and 100k users per instance.
     Service,
+    /// SQLite vs PostgreSQL at 1k and 100k users, and one vs three replicas on one database.
+    Stores,
 }
 
 #[derive(Subcommand)]
@@ -87,9 +90,12 @@ enum Cmd {
     /// Serve the real service (authentication off) over a database (used by the harness itself).
     #[command(hide = true)]
     ServeService {
-        /// The SQLite database file.
+        /// The SQLite database file (with --database-url: where the outbox goes).
         #[arg(long)]
         data: PathBuf,
+        /// Serve over this PostgreSQL database instead of the SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
         /// The configuration file.
         #[arg(long)]
         config: PathBuf,
@@ -104,7 +110,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Cmd::Serve { side, auth, port }) => serve(side, auth, port),
-        Some(Cmd::ServeService { ref data, ref config }) => serve_service(data, config),
+        Some(Cmd::ServeService { ref data, ref database_url, ref config }) => {
+            serve_service(data, database_url.as_deref(), config)
+        }
         None if cli.build_cost => build_cost(&cli),
         None => run(&cli),
     };
@@ -122,9 +130,9 @@ fn serve(side: Side, auth: Auth, port: u16) -> Result<()> {
     serve_until_stdin_closes(port, |listener| smartag_bench::serve(side, auth, listener))
 }
 
-/// The child: serve the real service over `data` until stdin closes.
-fn serve_service(data: &Path, config: &Path) -> Result<()> {
-    serve_until_stdin_closes(0, |listener| smartag_bench::service::serve(data, config, listener))
+/// The child: serve the real service over `data` (or PostgreSQL `database_url`) until stdin closes.
+fn serve_service(data: &Path, database_url: Option<&str>, config: &Path) -> Result<()> {
+    serve_until_stdin_closes(0, |listener| smartag_bench::service::serve(data, database_url, config, listener))
 }
 
 /// Binds 127.0.0.1:`port`, prints `listening <addr>`, and runs `serve` until stdin closes.
@@ -243,6 +251,11 @@ fn run(cli: &Cli) -> Result<()> {
     } else {
         None
     };
+    let stores = if wanted(Section::Stores) {
+        Some(runtime.block_on(stores_section::run(&settings, |args| Server::spawn(args).map(|s| (s.addr, s))))?)
+    } else {
+        None
+    };
     drop(runtime);
 
     machine.load_after = loadavg();
@@ -258,6 +271,7 @@ fn run(cli: &Cli) -> Result<()> {
         generator,
         scaling,
         service,
+        stores,
     };
     let mut text = report::render(&report);
     // The build-cost section is measured by `--build-cost` only: keep it.

@@ -149,6 +149,55 @@ pub struct Report {
     pub scaling: Vec<crate::generator_scaling::ScalingRow>,
     /// The service-scaling section, if measured.
     pub service: Option<ServiceReport>,
+    /// The stores section (SQLite vs PostgreSQL, replicas), if measured.
+    pub stores: Option<StoresReport>,
+}
+
+/// One row of the stores section: an operation, its rounds per size on each store.
+#[derive(Debug, Clone)]
+pub struct StoreRow {
+    /// The operation.
+    pub label: String,
+    /// Per size (in [`StoresReport::sizes`] order), the rounds on SQLite.
+    pub sqlite: Vec<Vec<Sample>>,
+    /// Per size, the rounds on PostgreSQL.
+    pub postgres: Vec<Vec<Sample>>,
+}
+
+/// One replica row: an operation on one process and on several, one database.
+#[derive(Debug, Clone)]
+pub struct ReplicaRow {
+    /// The operation.
+    pub label: String,
+    /// The rounds with every caller on one process.
+    pub one: Vec<Sample>,
+    /// The rounds with the callers spread over [`StoresReport::replicas`] processes.
+    pub three: Vec<Sample>,
+}
+
+/// The stores section: the service over SQLite and PostgreSQL, and replicas on one database.
+#[derive(Debug, Clone, Default)]
+pub struct StoresReport {
+    /// Users in the instance, smallest first.
+    pub sizes: Vec<usize>,
+    /// Concurrent callers of the store rows.
+    pub callers: usize,
+    /// Processes of the replica rows.
+    pub replicas: usize,
+    /// Concurrent callers of the replica rows (spread over the processes).
+    pub replica_callers: usize,
+    /// Rounds per row.
+    pub rounds: usize,
+    /// Warm-up, seconds.
+    pub warmup_secs: f64,
+    /// Timed window, seconds.
+    pub window_secs: f64,
+    /// Seconds to fill each PostgreSQL fixture through the store.
+    pub postgres_fill_secs: Vec<f64>,
+    /// The store rows.
+    pub rows: Vec<StoreRow>,
+    /// The replica rows.
+    pub replica_rows: Vec<ReplicaRow>,
 }
 
 fn rate(s: &Sample) -> f64 {
@@ -249,7 +298,87 @@ pub fn render(report: &Report) -> String {
     if let Some(service) = &report.service {
         render_service(&mut out, service);
     }
+    if let Some(stores) = &report.stores {
+        render_stores(&mut out, stores);
+    }
     out
+}
+
+/// The median of `b` over the median of `a` of `field`, bold, or `–`.
+fn ratio_cell(a: &[Sample], b: &[Sample], field: fn(&Sample) -> f64) -> String {
+    match (Spread::of(a.iter().map(field)), Spread::of(b.iter().map(field))) {
+        (Some(a), Some(b)) if a.median > 0.0 => format!("**{:.2}×**", b.median / a.median),
+        _ => "–".to_owned(),
+    }
+}
+
+fn render_stores(out: &mut String, stores: &StoresReport) {
+    let _ = writeln!(out, "## Stores: SQLite vs PostgreSQL, and replicas on one database
+");
+    let _ = writeln!(
+        out,
+        "The real `smartag-service` router (authentication off) in child processes, over the SQLite store and over          the PostgreSQL store (a throw-away cluster of the distribution's PostgreSQL on loopback, default settings:          `fsync` and `synchronous_commit` on), each with one instance pre-filled through the store to {} users          (PostgreSQL fill: {}). {} concurrent callers on keep-alive connections, {} rounds of {:.1} s warm-up +          {:.1} s window, the two stores alternating which goes first. Cells: median req/s (min–max) and median          p50 ms; the ratio is PostgreSQL over SQLite. Everything (the database server, the service processes,          the load driver) shares the machine's cores.\n",
+        stores.sizes.iter().map(|&s| size_label(s)).collect::<Vec<_>>().join(" and "),
+        stores
+            .sizes
+            .iter()
+            .zip(&stores.postgres_fill_secs)
+            .map(|(size, secs)| format!("{} in {secs:.1} s", size_label(*size)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        stores.callers,
+        stores.rounds,
+        stores.warmup_secs,
+        stores.window_secs,
+    );
+    let _ = writeln!(
+        out,
+        "| operation | users | SQLite req/s | PostgreSQL req/s | PG/SQLite | SQLite p50 ms | PostgreSQL p50 ms |\n\
+         |---|---:|---:|---:|---:|---:|---:|"
+    );
+    for row in &stores.rows {
+        for (index, size) in stores.sizes.iter().enumerate() {
+            let (sqlite, postgres) = (&row.sqlite[index], &row.postgres[index]);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} |",
+                row.label,
+                size_label(*size),
+                spread(Spread::of(sqlite.iter().map(rate)), 0),
+                spread(Spread::of(postgres.iter().map(rate)), 0),
+                ratio_cell(sqlite, postgres, rate),
+                spread(Spread::of(sqlite.iter().map(p50)), 2),
+                spread(Spread::of(postgres.iter().map(p50)), 2),
+            );
+        }
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Replicas: {} concurrent callers against one service process, then spread evenly over {} processes, all          on one PostgreSQL database of {} users, alternating which goes first.\n",
+        stores.replica_callers,
+        stores.replicas,
+        stores.sizes.first().map_or_else(String::new, |&s| size_label(s)),
+    );
+    let _ = writeln!(
+        out,
+        "| operation | 1 process req/s | {n} processes req/s | {n}/1 | 1 process p50 ms | {n} processes p50 ms |\n\
+         |---|---:|---:|---:|---:|---:|",
+        n = stores.replicas
+    );
+    for row in &stores.replica_rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} |",
+            row.label,
+            spread(Spread::of(row.one.iter().map(rate)), 0),
+            spread(Spread::of(row.three.iter().map(rate)), 0),
+            ratio_cell(&row.one, &row.three, rate),
+            spread(Spread::of(row.one.iter().map(p50)), 2),
+            spread(Spread::of(row.three.iter().map(p50)), 2),
+        );
+    }
+    let _ = writeln!(out);
 }
 
 fn render_sdk(out: &mut String, rows: &[SdkRow]) {
@@ -587,6 +716,26 @@ mod tests {
                 raw_single: vec![100.0],
                 raw_batched: vec![5000.0],
             }),
+            stores: Some(StoresReport {
+                sizes: vec![1000, 100_000],
+                callers: 8,
+                replicas: 3,
+                replica_callers: 12,
+                rounds: 2,
+                warmup_secs: 0.3,
+                window_secs: 1.0,
+                postgres_fill_secs: vec![0.5, 20.0],
+                rows: vec![StoreRow {
+                    label: "Create (no UserName/Password)".into(),
+                    sqlite: vec![vec![sample(200.0, 4.0); 2], vec![sample(180.0, 5.0); 2]],
+                    postgres: vec![vec![sample(100.0, 8.0), sample(120.0, 8.0)], vec![sample(90.0, 9.0); 2]],
+                }],
+                replica_rows: vec![ReplicaRow {
+                    label: "Describe page 1".into(),
+                    one: vec![sample(1000.0, 2.0); 2],
+                    three: vec![sample(900.0, 2.5), sample(1100.0, 2.5)],
+                }],
+            }),
         };
         let text = render(&report);
         assert!(text.contains("| on | 32 | 55 (50–60) | 100 (100–100) | **0.55×** (0.50–0.60) |"), "{text}");
@@ -600,6 +749,18 @@ mod tests {
             text.contains(
                 "| store Create, hash ready, 10k users (8 threads, grouped) | 500 (500–500) | **5.0×** | **6.2×** |"
             ),
+            "{text}"
+        );
+        assert!(text.contains("PostgreSQL fill: 1k in 0.5 s, 100k in 20.0 s"), "{text}");
+        assert!(
+            text.contains(
+                "| Create (no UserName/Password) | 1k | 200 (200–200) | 110 (100–120) | **0.55×** | 4.00 (4.00–4.00) | \
+                 8.00 (8.00–8.00) |"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("| Describe page 1 | 1000 (1000–1000) | 1000 (900–1100) | **1.00×** | 2.00 (2.00–2.00) |"),
             "{text}"
         );
     }

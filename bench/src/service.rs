@@ -20,7 +20,8 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use smartag_service::store::{InstanceLimits, NewUser, Store};
+use smartag_service::store::postgres::PgStore;
+use smartag_service::store::{AnyStore, InstanceLimits, NewUser, Store, UserStore};
 
 use crate::driver::{Caller, Step};
 
@@ -100,13 +101,42 @@ pub fn fill(path: &Path, users: usize) -> Result<()> {
     Ok(())
 }
 
-/// Serves the real service router (authentication off) over `data` with `config` on `listener`.
+/// Creates `users` fixture users in the measured instance of the PostgreSQL database `url`
+/// (through the store, as [`fill`] does for SQLite).
+///
+/// # Errors
+/// When the database cannot be reached or refuses a user.
+pub async fn fill_postgres(url: &str, users: usize) -> Result<()> {
+    let store = PgStore::connect(url).await.context("connecting to the PostgreSQL fixture")?;
+    let mut next = 0;
+    while next < users {
+        let end = (next + 5_000).min(users);
+        let batch = (next..end).map(|i| new_user(user_name(i), user_mail(i))).collect::<Result<Vec<_>>>()?;
+        for result in UserStore::create_users(&store, batch).await.context("filling")? {
+            result.context("creating a fixture user")?;
+        }
+        next = end;
+    }
+    Ok(())
+}
+
+/// Serves the real service router (authentication off) with `config` on `listener`, over the
+/// PostgreSQL database `database_url` when given, else over the SQLite file `data` (whose folder
+/// holds the outbox either way).
 ///
 /// # Errors
 /// When the configuration, the database or the outbox cannot be opened, or serving fails.
-pub async fn serve(data: &Path, config: &Path, listener: tokio::net::TcpListener) -> Result<()> {
+pub async fn serve(
+    data: &Path,
+    database_url: Option<&str>,
+    config: &Path,
+    listener: tokio::net::TcpListener,
+) -> Result<()> {
     let config = smartag_service::config::Config::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let store = Store::open(data).context("opening the database")?;
+    let store: AnyStore = match database_url {
+        Some(url) => PgStore::connect(url).await.context("connecting to PostgreSQL")?.into(),
+        None => Store::open(data).context("opening the database")?.into(),
+    };
     let outbox = smartag_service::outbox::Outbox::new(smartag_service::app::outbox_dir(data)).context("outbox")?;
     let server = smartag_server::ServerConfig::builder(&smartag_server::SERVICE)
         .host_id(smartag_server::HOST_ID)

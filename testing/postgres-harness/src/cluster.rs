@@ -21,6 +21,8 @@ pub struct PgCluster {
     port: u16,
     as_server_user: bool,
     running: bool,
+    /// `fsync` and `full_page_writes` on ([`PgCluster::start_durable`]).
+    durable: bool,
 }
 
 impl PgCluster {
@@ -32,6 +34,19 @@ impl PgCluster {
     /// No binaries (naming what to install), or `initdb`/`pg_ctl` failing (with their output and
     /// the server log).
     pub fn start() -> Result<PgCluster, HarnessError> {
+        PgCluster::start_with(false)
+    }
+
+    /// As [`PgCluster::start`], with PostgreSQL's own durability settings (`fsync` and
+    /// `full_page_writes` on, as a production server runs): for measurements.
+    ///
+    /// # Errors
+    /// As [`PgCluster::start`].
+    pub fn start_durable() -> Result<PgCluster, HarnessError> {
+        PgCluster::start_with(true)
+    }
+
+    fn start_with(durable: bool) -> Result<PgCluster, HarnessError> {
         let bindir = find_bindir()?;
         let as_server_user = running_as_root();
         let dir = tempfile::Builder::new()
@@ -46,7 +61,7 @@ impl PgCluster {
             chown.arg("-R").arg(format!("{SERVER_USER}:")).arg(&root);
             run(chown, "chown the cluster folder to the postgres user", PathBuf::from("chown"))?;
         }
-        let mut cluster = PgCluster { bindir, dir: Some(dir), root, port: 0, as_server_user, running: false };
+        let mut cluster = PgCluster { bindir, dir: Some(dir), root, port: 0, as_server_user, running: false, durable };
         cluster.initdb()?;
         let mut last = None;
         for _ in 0..5 {
@@ -164,9 +179,10 @@ impl PgCluster {
         use std::io::Write as _;
         let settings = format!(
             "\n# postgres-harness\nlisten_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\n\
-             fsync = off\nfull_page_writes = off\nmax_connections = 300\n",
+             fsync = {durability}\nfull_page_writes = {durability}\nmax_connections = 300\n",
             self.port,
-            self.root.join("sock").display()
+            self.root.join("sock").display(),
+            durability = if self.durable { "on" } else { "off" },
         );
         let path = self.data().join("postgresql.conf");
         std::fs::OpenOptions::new()
