@@ -50,6 +50,10 @@ pub struct ServerRow {
 /// One client row: concurrency; A = generated client, B = raw reqwest with pre-signed requests.
 #[derive(Debug, Clone)]
 pub struct ClientRow {
+    /// The signature version, `v1` or `v3`.
+    pub signing: &'static str,
+    /// The server side called (`A`: the generated router, `B`: the hand-written handler).
+    pub server: &'static str,
     /// Concurrent calls.
     pub concurrency: usize,
     /// The rounds.
@@ -368,19 +372,26 @@ fn render_client(out: &mut String, report: &Report) {
     let _ = writeln!(out, "## Client: generated client (A) vs raw reqwest with pre-signed requests (B)\n");
     let _ = writeln!(
         out,
-        "Both call Describe on side B's server **with authentication on** (a fresh server process per row) from \
-         the same process. A is `smartag_client::Client` with its defaults (signature version 3; it validates, \
-         signs with a fresh nonce, sends, and decodes every call inside the window). B is a default \
-         `reqwest::Client` executing requests signed before the window and decoding the answer with serde into \
-         a hand-written struct. Concurrent calls share one client (one connection pool) in both.\n"
+        "Both call Describe on one server **with authentication on** (a fresh server process per row) from the \
+         same process: side B's server (the hand-written handler) for signature version 3, side A's (the \
+         generated router; B verifies version 3 only) for version 1.0. A is `smartag_client::Client` with its \
+         defaults but the signature version (it validates, signs with a fresh nonce, sends, and decodes every \
+         call inside the window). B is a default `reqwest::Client` executing requests signed before the window \
+         (URL and headers ready, as the client would send them) and decoding the answer with serde into a \
+         hand-written struct. Concurrent calls share one client (one connection pool) in both.\n"
     );
-    let _ = writeln!(out, "| concurrency | A calls/s | B calls/s | calls/s A/B | A p50 ms | B p50 ms | p50 A/B |");
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| signature | server | concurrency | A calls/s | B calls/s | calls/s A/B | A p50 ms | B p50 ms | p50 A/B |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for row in &report.client {
         let r = &row.rounds;
         let _ = writeln!(
             out,
-            "| {}{} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {}{} | {} | {} | {} | {} | {} | {} |",
+            row.signing,
+            row.server,
             row.concurrency,
             early(r),
             spread(r.a_spread(rate), 0),
@@ -559,7 +570,7 @@ mod tests {
             total_secs: 1.0,
             settings: Settings { rounds: 2, warmup_secs: 0.1, window_secs: 0.5, generator_runs: 1 },
             server: vec![ServerRow { auth: Auth::On, concurrency: 32, rounds: rounds.clone() }],
-            client: vec![ClientRow { concurrency: 1, rounds: rounds.clone() }],
+            client: vec![ClientRow { signing: "v3", server: "B", concurrency: 1, rounds: rounds.clone() }],
             sdk: vec![SdkRow { sdk: "Test SDK", rounds }],
             generator: Some(Generator { runs_ms: vec![40.0], files: 9, lines: 1000, operations: 3 }),
             scaling: vec![crate::generator_scaling::ScalingRow {
@@ -590,7 +601,7 @@ mod tests {
         };
         let text = render(&report);
         assert!(text.contains("| on | 32 | 55 (50–60) | 100 (100–100) | **0.55×** (0.50–0.60) |"), "{text}");
-        assert!(text.contains("| 1 | 55 (50–60) |"), "{text}");
+        assert!(text.contains("| v3 | B | 1 | 55 (50–60) |"), "{text}");
         assert!(text.contains("Test CPU"));
         assert!(text.contains("3 operations → 9 files, 1000 lines"), "{text}");
         assert!(text.contains("| Test SDK | 55 (50–60) | 100 (100–100) | **0.55×** (0.50–0.60) |"), "{text}");
