@@ -41,6 +41,7 @@ fn main() -> Result<()> {
             let cpu = cpu_seconds();
             let (_, measured) = driver::window(callers, window(seconds)).await?;
             let per_call = (cpu_seconds() - cpu) * 1e6 / measured.calls() as f64;
+            eprintln!("p50 {:.3} ms", measured.latency_ms(0.5));
             println!(
                 "generated client: warm-up {:.0} calls/s, window {:.0} calls/s, {per_call:.1} µs CPU per call",
                 warm.rate(),
@@ -56,6 +57,7 @@ fn main() -> Result<()> {
             let cpu = cpu_seconds();
             let (_, measured) = driver::window(callers, window(seconds)).await?;
             let per_call = (cpu_seconds() - cpu) * 1e6 / measured.calls() as f64;
+            eprintln!("p50 {:.3} ms", measured.latency_ms(0.5));
             println!(
                 "raw reqwest: warm-up {:.0} calls/s, window {:.0} calls/s, {per_call:.1} µs CPU per call{}",
                 warm.rate(),

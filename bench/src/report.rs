@@ -266,7 +266,10 @@ fn render_sdk(out: &mut String, rows: &[SdkRow]) {
          process of its own (`bench/python/sdk_calls.py`, from the interop tests' `.venv`), configured as the \
          interop tests configure it, and times its own window after its own warm-up, so interpreter start-up is \
          not counted. In each round the client and the SDKs run back to back in a rotating order; A's window of \
-         a round is compared with every SDK of that round. The target is A ≥ 10× each SDK.\n"
+         a round is compared with every SDK of that round. The target is A ≥ 10× each SDK. The last row is \
+         not an SDK but the floor of any reqwest-based client: raw reqwest sending version 3 requests signed \
+         before its window, one at a time, to the same server in the same rounds; A/B there is the client's own \
+         share of a sequential call.\n"
     );
     let _ = writeln!(out, "| B | A calls/s | B calls/s | calls/s A/B | A p50 ms | B p50 ms | p50 A/B |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
@@ -378,7 +381,14 @@ fn render_client(out: &mut String, report: &Report) {
          defaults but the signature version (it validates, signs with a fresh nonce, sends, and decodes every \
          call inside the window). B is a default `reqwest::Client` executing requests signed before the window \
          (URL and headers ready, as the client would send them) and decoding the answer with serde into a \
-         hand-written struct. Concurrent calls share one client (one connection pool) in both.\n"
+         hand-written struct. Concurrent calls share one client (one connection pool) in both.\n\n\
+         What A does that B does not, per call: validate the request and flatten its parameters, make a nonce \
+         and a timestamp, build the canonical query, sign (version 3: one SHA-256 over the canonical request, \
+         hashed as it is written, and one HMAC; version 1.0: one HMAC-SHA1), build the request, and run the \
+         per-attempt timeout (one tokio timer; raw reqwest has none by default). Everything else — reqwest, \
+         hyper, tokio, the kernel's loopback, serde — is the same code on both sides, and is most of a call's \
+         CPU time. `cargo run --release -p smartag-bench --example client_cost -- A|B ADDR [CONCURRENCY]` runs \
+         one side alone against a running `serve` child and prints its CPU time per call, for `perf`.\n"
     );
     let _ = writeln!(
         out,

@@ -14,7 +14,7 @@ use alibaba_rpc_runtime::params::Params;
 use alibaba_rpc_runtime::validate::Violations;
 use client_support::*;
 use futures::StreamExt as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// A listing of names, two per page.
 #[derive(Debug, Clone)]
@@ -22,7 +22,7 @@ struct ListNames {
     page: i64,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Serialize, Deserialize)]
 struct NamesPage {
     #[serde(rename = "TotalCount")]
     total: i64,
