@@ -13,9 +13,9 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use smartag_bench::driver::{self, GeneratedCaller, RawCaller};
-use smartag_bench::wire::{self, Signing};
 use smartag_bench::report::{SdkRow, Settings};
 use smartag_bench::stats::{Rounds, Sample};
+use smartag_bench::wire::{self, Signing};
 
 /// The SDKs measured: (`--sdk` of the script, label in the report).
 const SDKS: [(&str, &str); 3] = [

@@ -85,7 +85,9 @@ async fn a_failing_provider_sends_nothing_and_is_not_retried() {
     let client = client_with_provider(&server.endpoint(), provider);
 
     let err = client.invoke(&FakeDescribe::valid()).await.unwrap_err();
-    let InvokeError::Credentials { error: e, attempts: 0 } = &err else { panic!("expected InvokeError::Credentials, got {err:?}") };
+    let InvokeError::Credentials { error: e, attempts: 0 } = &err else {
+        panic!("expected InvokeError::Credentials, got {err:?}")
+    };
     assert_eq!(e.kind(), CredentialsErrorKind::Unavailable);
     assert_eq!(err.to_string(), "no credentials to sign with: vault at https://vault.example: sealed");
 
@@ -108,7 +110,10 @@ async fn a_refresh_failing_before_a_retry_counts_the_attempts_sent() {
     assert_eq!(err.attempts(), 1, "{err:?}");
     let InvokeError::Credentials { error, attempts: 1 } = &err else { panic!("{err:?}") };
     assert_eq!(error.kind(), CredentialsErrorKind::Unavailable);
-    assert_eq!(err.to_string(), "no credentials to sign with: vault at https://vault.example: sealed (after 1 attempt sent)");
+    assert_eq!(
+        err.to_string(),
+        "no credentials to sign with: vault at https://vault.example: sealed (after 1 attempt sent)"
+    );
     assert_eq!(server.requests().len(), 1, "the retry that could not be signed was not sent");
 }
 
@@ -126,7 +131,10 @@ async fn the_typed_error_counts_the_attempts_sent_too() {
     assert!(matches!(typed, OperationError::Credentials { attempts: 2, .. }), "{typed:?}");
     assert_eq!(typed.attempts(), 2);
     assert!(!typed.is_retryable());
-    assert!(typed.to_string().contains("not retried") && typed.to_string().contains("after 2 attempts sent"), "{typed}");
+    assert!(
+        typed.to_string().contains("not retried") && typed.to_string().contains("after 2 attempts sent"),
+        "{typed}"
+    );
     assert_eq!(server.requests().len(), 2);
 }
 

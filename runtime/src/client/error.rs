@@ -407,7 +407,12 @@ impl<Op: Operation> fmt::Display for OperationError<Op> {
                 write!(f, "{} was not sent: no credentials to sign with: {error}", Op::ACTION)
             }
             OperationError::Credentials { error, attempts } => {
-                write!(f, "{} was not retried: no credentials to sign with: {error}{}", Op::ACTION, sent_before(*attempts))
+                write!(
+                    f,
+                    "{} was not retried: no credentials to sign with: {error}{}",
+                    Op::ACTION,
+                    sent_before(*attempts)
+                )
             }
         }
     }

@@ -16,8 +16,7 @@ use super::retry::RetryPolicy;
 use crate::operation::Paginated;
 
 /// The items of one page walk, as the stream yields them.
-type Items<'a, Op> =
-    Pin<Box<dyn Stream<Item = Result<<Op as Paginated>::Item, OperationError<Op>>> + Send + 'a>>;
+type Items<'a, Op> = Pin<Box<dyn Stream<Item = Result<<Op as Paginated>::Item, OperationError<Op>>> + Send + 'a>>;
 
 /// Every item of a paginated operation across all its pages: what the generated `…_stream` and
 /// `…_all` methods return. Pages are fetched one at a time from the request's page on, until the

@@ -95,7 +95,9 @@ impl AttemptError {
             AttemptError::Transport(e) => InvokeError::Transport(TransportError::new(action, attempts, e)),
             AttemptError::Decode(e) => InvokeError::Decode(e.with_attempts(attempts)),
             // The attempt that found no credentials was not sent.
-            AttemptError::Credentials(error) => InvokeError::Credentials { error, attempts: attempts.saturating_sub(1) },
+            AttemptError::Credentials(error) => {
+                InvokeError::Credentials { error, attempts: attempts.saturating_sub(1) }
+            }
         }
     }
 }
@@ -241,11 +243,11 @@ fn build_v3_with(
     let authorization =
         v3_authorization(&creds.access_key_id, creds.access_key_secret.expose(), &query, &mut signed, &content_sha256);
     let mut headers: Vec<WireHeader> = Vec::with_capacity(protocol.len() + 1);
-    headers.extend(
-        protocol
-            .iter()
-            .map(|(name, value)| WireHeader { name, value: (*value).to_owned(), sensitive: *name == h::SECURITY_TOKEN }),
-    );
+    headers.extend(protocol.iter().map(|(name, value)| WireHeader {
+        name,
+        value: (*value).to_owned(),
+        sensitive: *name == h::SECURITY_TOKEN,
+    }));
     headers.push(WireHeader { name: h::AUTHORIZATION, value: authorization, sensitive: true });
     SignedParts { query, headers }
 }
@@ -297,8 +299,7 @@ fn v3_authorization(
     // 32 bytes always fit 64 hex digits.
     let _ = hex::encode_to_slice(canonical.finalize(), &mut hashed_request);
 
-    let mut authorization =
-        String::with_capacity(v3::ALGORITHM.len() + access_key_id.len() + names.len() + 64 + 40);
+    let mut authorization = String::with_capacity(v3::ALGORITHM.len() + access_key_id.len() + names.len() + 64 + 40);
     authorization.push_str(v3::ALGORITHM);
     authorization.push_str(" Credential=");
     authorization.push_str(access_key_id);
