@@ -22,6 +22,7 @@ use reqwest::header::HeaderMap;
 
 use crate::server_b::DescribeOut;
 use crate::stats::Window;
+use crate::wire::{Presigned, Signing};
 
 /// What one call did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -190,10 +191,23 @@ impl GeneratedCaller {
 /// # Errors
 /// When the configuration or the HTTP client cannot be built.
 pub fn generated_client(endpoint: &str) -> Result<smartag_client::Client> {
+    generated_client_signing(endpoint, Signing::V3)
+}
+
+/// The generated client for `endpoint` with the bench key, signing with `signing`.
+///
+/// # Errors
+/// When the configuration or the HTTP client cannot be built.
+pub fn generated_client_signing(endpoint: &str, signing: Signing) -> Result<smartag_client::Client> {
+    let version = match signing {
+        Signing::V1 => smartag_client::SignatureVersion::V1,
+        Signing::V3 => smartag_client::SignatureVersion::V3,
+    };
     let config = smartag_client::Client::config_builder()
         .region(crate::fixture::REGION)
         .endpoint(endpoint)
         .credentials(smartag_client::Credentials::new(crate::fixture::ACCESS_KEY_ID, crate::fixture::ACCESS_KEY_SECRET))
+        .signature_version(version)
         .build()
         .map_err(|e| anyhow::anyhow!("client configuration: {e}"))?;
     smartag_client::Client::new(config).map_err(|e| anyhow::anyhow!("client: {e}"))
@@ -228,22 +242,21 @@ pub fn raw_http_client() -> reqwest::Client {
 /// with serde into a hand-written struct.
 pub struct RawCaller {
     http: reqwest::Client,
-    url: reqwest::Url,
-    /// The pre-signed header sets; refill between windows.
-    pub pool: Pool,
+    /// The pre-signed requests, each sent once (last first); refill between windows.
+    pub presigned: Vec<Presigned>,
 }
 
 impl RawCaller {
-    /// A caller on `http` (clones share one connection pool) sending to `url`.
-    pub fn new(http: reqwest::Client, url: reqwest::Url, pool: Pool) -> RawCaller {
-        RawCaller { http, url, pool }
+    /// A caller on `http` (clones share one connection pool) sending each of `presigned` once.
+    pub fn new(http: reqwest::Client, presigned: Vec<Presigned>) -> RawCaller {
+        RawCaller { http, presigned }
     }
 }
 
 impl Caller for RawCaller {
     async fn call(&mut self) -> Result<Step> {
-        let Some(headers) = self.pool.next() else { return Ok(Step::Exhausted) };
-        let mut request = reqwest::Request::new(reqwest::Method::POST, self.url.clone());
+        let Some(Presigned { url, headers }) = self.presigned.pop() else { return Ok(Step::Exhausted) };
+        let mut request = reqwest::Request::new(reqwest::Method::POST, url);
         *request.headers_mut() = headers;
         let response = self.http.execute(request).await.context("raw reqwest: sending")?;
         let status = response.status();

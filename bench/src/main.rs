@@ -18,6 +18,7 @@ use smartag_bench::build_cost;
 use smartag_bench::driver::{self, Caller, GeneratedCaller, HyperCaller, Pool, RawCaller};
 use smartag_bench::report::{self, ClientRow, Generator, Machine, Report, ServerRow, Settings};
 use smartag_bench::stats::{Rounds, Sample, Window};
+use smartag_bench::wire::Signing;
 use smartag_bench::{Auth, Side, wire};
 
 mod sdk_section;
@@ -407,55 +408,65 @@ async fn warm_and_measure<C: Caller>(
     Ok(measured)
 }
 
+/// The client rows: for each signature version and concurrency, the generated client (A) and raw
+/// reqwest with pre-signed requests (B) against one fresh server process. Version 3 goes to side
+/// B's server (the hand-written handler, which verifies version 3 only), version 1.0 to side A's
+/// (the generated router, which verifies both).
 async fn client_rows(settings: &Settings) -> Result<Vec<ClientRow>> {
     let mut rows = Vec::new();
-    let mut raw_estimates: HashMap<usize, f64> = HashMap::new();
-    for concurrency in CONCURRENCY {
-        let server = Server::start(Side::B, Auth::On)?;
-        let addr = server.addr;
-        let host = addr.to_string();
-        let endpoint = format!("http://{addr}");
-        let url: reqwest::Url = format!("{endpoint}{}", wire::path_and_query()).parse().context("URL")?;
-        let what = format!("client c={concurrency}");
-        eprintln!("{what}: server B (auth on) on {addr}");
-        let mut rounds = Rounds::default();
-        for round in 0..settings.rounds {
-            for side in order(round) {
-                let window = match side {
-                    Side::A => {
-                        let client = driver::generated_client(&endpoint)?;
-                        let callers = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
-                        warm_and_measure(callers, settings, |_, _| Ok(())).await?
+    let mut raw_estimates: HashMap<(Signing, usize), f64> = HashMap::new();
+    for signing in [Signing::V3, Signing::V1] {
+        for concurrency in CONCURRENCY {
+            let server_side = match signing {
+                Signing::V3 => Side::B,
+                Signing::V1 => Side::A,
+            };
+            let server = Server::start(server_side, Auth::On)?;
+            let addr = server.addr;
+            let host = addr.to_string();
+            let endpoint = format!("http://{addr}");
+            let what = format!("client {} c={concurrency}", signing.label());
+            eprintln!("{what}: server {} (auth on) on {addr}", server_side.label());
+            let mut rounds = Rounds::default();
+            for round in 0..settings.rounds {
+                for side in order(round) {
+                    let window = match side {
+                        Side::A => {
+                            let client = driver::generated_client_signing(&endpoint, signing)?;
+                            let callers = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
+                            warm_and_measure(callers, settings, |_, _| Ok(())).await?
+                        }
+                        Side::B => {
+                            let http = driver::raw_http_client();
+                            let estimate = raw_estimates.entry((signing, concurrency)).or_insert(FIRST_ESTIMATE);
+                            let batch = |rate: f64, secs: f64| {
+                                wire::presigned_batch(&host, signing, per_caller(rate, secs, concurrency))
+                            };
+                            let callers = (0..concurrency)
+                                .map(|_| Ok(RawCaller::new(http.clone(), batch(*estimate, settings.warmup_secs)?)))
+                                .collect::<Result<Vec<_>>>()?;
+                            let measured = warm_and_measure(callers, settings, |callers, rate| {
+                                *estimate = estimate.max(rate);
+                                for caller in callers.iter_mut() {
+                                    caller.presigned = batch(*estimate, settings.window_secs)?;
+                                }
+                                Ok(())
+                            })
+                            .await?;
+                            *estimate = estimate.max(measured.rate());
+                            measured
+                        }
+                    };
+                    let sample = window.sample();
+                    progress(&what, round, settings.rounds, side.label(), &sample);
+                    match side {
+                        Side::A => rounds.a.push(sample),
+                        Side::B => rounds.b.push(sample),
                     }
-                    Side::B => {
-                        let http = driver::raw_http_client();
-                        let estimate = raw_estimates.entry(concurrency).or_insert(FIRST_ESTIMATE);
-                        let callers = pools(&host, Auth::On, *estimate, settings.warmup_secs, concurrency)?
-                            .into_iter()
-                            .map(|pool| RawCaller::new(http.clone(), url.clone(), pool))
-                            .collect();
-                        let measured = warm_and_measure(callers, settings, |callers, rate| {
-                            *estimate = estimate.max(rate);
-                            let fresh = pools(&host, Auth::On, *estimate, settings.window_secs, concurrency)?;
-                            for (caller, pool) in callers.iter_mut().zip(fresh) {
-                                caller.pool = pool;
-                            }
-                            Ok(())
-                        })
-                        .await?;
-                        *estimate = estimate.max(measured.rate());
-                        measured
-                    }
-                };
-                let sample = window.sample();
-                progress(&what, round, settings.rounds, side.label(), &sample);
-                match side {
-                    Side::A => rounds.a.push(sample),
-                    Side::B => rounds.b.push(sample),
                 }
             }
+            rows.push(ClientRow { signing: signing.label(), server: server_side.label(), concurrency, rounds });
         }
-        rows.push(ClientRow { concurrency, rounds });
     }
     Ok(rows)
 }

@@ -50,6 +50,10 @@ pub struct ServerRow {
 /// One client row: concurrency; A = generated client, B = raw reqwest with pre-signed requests.
 #[derive(Debug, Clone)]
 pub struct ClientRow {
+    /// The signature version, `v1` or `v3`.
+    pub signing: &'static str,
+    /// The server side called (`A`: the generated router, `B`: the hand-written handler).
+    pub server: &'static str,
     /// Concurrent calls.
     pub concurrency: usize,
     /// The rounds.
@@ -391,7 +395,10 @@ fn render_sdk(out: &mut String, rows: &[SdkRow]) {
          process of its own (`bench/python/sdk_calls.py`, from the interop tests' `.venv`), configured as the \
          interop tests configure it, and times its own window after its own warm-up, so interpreter start-up is \
          not counted. In each round the client and the SDKs run back to back in a rotating order; A's window of \
-         a round is compared with every SDK of that round. The target is A ≥ 10× each SDK.\n"
+         a round is compared with every SDK of that round. The target is A ≥ 10× each SDK. The last row is \
+         not an SDK but the floor of any reqwest-based client: raw reqwest sending version 3 requests signed \
+         before its window, one at a time, to the same server in the same rounds; A/B there is the client's own \
+         share of a sequential call.\n"
     );
     let _ = writeln!(out, "| B | A calls/s | B calls/s | calls/s A/B | A p50 ms | B p50 ms | p50 A/B |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
@@ -497,19 +504,33 @@ fn render_client(out: &mut String, report: &Report) {
     let _ = writeln!(out, "## Client: generated client (A) vs raw reqwest with pre-signed requests (B)\n");
     let _ = writeln!(
         out,
-        "Both call Describe on side B's server **with authentication on** (a fresh server process per row) from \
-         the same process. A is `smartag_client::Client` with its defaults (signature version 3; it validates, \
-         signs with a fresh nonce, sends, and decodes every call inside the window). B is a default \
-         `reqwest::Client` executing requests signed before the window and decoding the answer with serde into \
-         a hand-written struct. Concurrent calls share one client (one connection pool) in both.\n"
+        "Both call Describe on one server **with authentication on** (a fresh server process per row) from the \
+         same process: side B's server (the hand-written handler) for signature version 3, side A's (the \
+         generated router; B verifies version 3 only) for version 1.0. A is `smartag_client::Client` with its \
+         defaults but the signature version (it validates, signs with a fresh nonce, sends, and decodes every \
+         call inside the window). B is a default `reqwest::Client` executing requests signed before the window \
+         (URL and headers ready, as the client would send them) and decoding the answer with serde into a \
+         hand-written struct. Concurrent calls share one client (one connection pool) in both.\n\n\
+         What A does that B does not, per call: validate the request and flatten its parameters, make a nonce \
+         and a timestamp, build the canonical query, sign (version 3: one SHA-256 over the canonical request, \
+         hashed as it is written, and one HMAC; version 1.0: one HMAC-SHA1), build the request, and run the \
+         per-attempt timeout (one tokio timer; raw reqwest has none by default). Everything else — reqwest, \
+         hyper, tokio, the kernel's loopback, serde — is the same code on both sides, and is most of a call's \
+         CPU time. `cargo run --release -p smartag-bench --example client_cost -- A|B ADDR [CONCURRENCY]` runs \
+         one side alone against a running `serve` child and prints its CPU time per call, for `perf`.\n"
     );
-    let _ = writeln!(out, "| concurrency | A calls/s | B calls/s | calls/s A/B | A p50 ms | B p50 ms | p50 A/B |");
-    let _ = writeln!(out, "|---:|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| signature | server | concurrency | A calls/s | B calls/s | calls/s A/B | A p50 ms | B p50 ms | p50 A/B |"
+    );
+    let _ = writeln!(out, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for row in &report.client {
         let r = &row.rounds;
         let _ = writeln!(
             out,
-            "| {}{} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {}{} | {} | {} | {} | {} | {} | {} |",
+            row.signing,
+            row.server,
             row.concurrency,
             early(r),
             spread(r.a_spread(rate), 0),
@@ -688,7 +709,7 @@ mod tests {
             total_secs: 1.0,
             settings: Settings { rounds: 2, warmup_secs: 0.1, window_secs: 0.5, generator_runs: 1 },
             server: vec![ServerRow { auth: Auth::On, concurrency: 32, rounds: rounds.clone() }],
-            client: vec![ClientRow { concurrency: 1, rounds: rounds.clone() }],
+            client: vec![ClientRow { signing: "v3", server: "B", concurrency: 1, rounds: rounds.clone() }],
             sdk: vec![SdkRow { sdk: "Test SDK", rounds }],
             generator: Some(Generator { runs_ms: vec![40.0], files: 9, lines: 1000, operations: 3 }),
             scaling: vec![crate::generator_scaling::ScalingRow {
@@ -739,7 +760,7 @@ mod tests {
         };
         let text = render(&report);
         assert!(text.contains("| on | 32 | 55 (50–60) | 100 (100–100) | **0.55×** (0.50–0.60) |"), "{text}");
-        assert!(text.contains("| 1 | 55 (50–60) |"), "{text}");
+        assert!(text.contains("| v3 | B | 1 | 55 (50–60) |"), "{text}");
         assert!(text.contains("Test CPU"));
         assert!(text.contains("3 operations → 9 files, 1000 lines"), "{text}");
         assert!(text.contains("| Test SDK | 55 (50–60) | 100 (100–100) | **0.55×** (0.50–0.60) |"), "{text}");

@@ -12,9 +12,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use smartag_bench::driver::{self, GeneratedCaller};
+use smartag_bench::driver::{self, GeneratedCaller, RawCaller};
 use smartag_bench::report::{SdkRow, Settings};
 use smartag_bench::stats::{Rounds, Sample};
+use smartag_bench::wire::{self, Signing};
 
 /// The SDKs measured: (`--sdk` of the script, label in the report).
 const SDKS: [(&str, &str); 3] = [
@@ -75,18 +76,38 @@ async fn client_window(addr: SocketAddr, settings: &Settings) -> Result<Sample> 
     Ok(measured.sample())
 }
 
+/// The label of the reference row: raw reqwest sending pre-signed requests, sequentially.
+const RAW: &str = "raw reqwest, requests signed before the window (reference, not an SDK)";
+
+/// One timed window of raw reqwest sending pre-signed (version 3) requests one at a time: what
+/// any reqwest-based client pays against this server, signing aside.
+async fn raw_window(addr: SocketAddr, settings: &Settings) -> Result<Sample> {
+    let host = addr.to_string();
+    // Enough for 20,000 calls/s, well above what one sequential caller makes here.
+    let batch = |secs: f64| wire::presigned_batch(&host, Signing::V3, (20_000.0 * secs) as usize + 100);
+    let callers = vec![RawCaller::new(driver::raw_http_client(), batch(settings.warmup_secs)?)];
+    let (mut callers, _) = driver::window(callers, std::time::Duration::from_secs_f64(settings.warmup_secs)).await?;
+    for caller in &mut callers {
+        caller.presigned = batch(settings.window_secs)?;
+    }
+    let (_, measured) = driver::window(callers, std::time::Duration::from_secs_f64(settings.window_secs)).await?;
+    Ok(measured.sample())
+}
+
 /// Measures the section against `addr` (side A with authentication on); rows in [`SDKS`] order.
 pub async fn run(root: &Path, addr: SocketAddr, settings: &Settings) -> Result<Vec<SdkRow>> {
     let python = {
         let root = root.to_path_buf();
         tokio::task::spawn_blocking(move || python(&root)).await.context("pip task")??
     };
-    let mut rounds: Vec<Rounds> = vec![Rounds::default(); SDKS.len()];
+    // One row per SDK, then the raw reqwest reference.
+    let mut rounds: Vec<Rounds> = vec![Rounds::default(); SDKS.len() + 1];
     for round in 0..settings.rounds {
-        // Slot 0 is the generated client, slot k the k-th SDK; the order rotates every round.
-        let slots = SDKS.len() + 1;
+        // Slot 0 is the generated client, slot 1 raw reqwest, slot k + 2 the k-th SDK; the order
+        // rotates every round.
+        let slots = SDKS.len() + 2;
         let mut client = None;
-        let mut samples: Vec<Option<Sample>> = vec![None; SDKS.len()];
+        let mut samples: Vec<Option<Sample>> = vec![None; SDKS.len() + 1];
         for k in 0..slots {
             let slot = (k + round) % slots;
             if slot == 0 {
@@ -95,12 +116,18 @@ pub async fn run(root: &Path, addr: SocketAddr, settings: &Settings) -> Result<V
                 client = Some(sample);
                 continue;
             }
-            let (sdk, _) = SDKS[slot - 1];
+            if slot == 1 {
+                let sample = raw_window(addr, settings).await?;
+                eprintln!("  sdk round {}/{}: raw reqwest {:.0} calls/s", round + 1, settings.rounds, sample.rate);
+                samples[SDKS.len()] = Some(sample);
+                continue;
+            }
+            let (sdk, _) = SDKS[slot - 2];
             let (python, root, settings) = (python.clone(), root.to_path_buf(), *settings);
             let sample =
                 tokio::task::spawn_blocking(move || python_window(&python, &root, sdk, addr, &settings)).await??;
             eprintln!("  sdk round {}/{}: {sdk} {:.0} calls/s", round + 1, settings.rounds, sample.rate);
-            samples[slot - 1] = Some(sample);
+            samples[slot - 2] = Some(sample);
         }
         let client = client.context("the client's window did not run")?;
         for (rounds, sample) in rounds.iter_mut().zip(samples) {
@@ -108,5 +135,6 @@ pub async fn run(root: &Path, addr: SocketAddr, settings: &Settings) -> Result<V
             rounds.b.push(sample.context("an SDK's window did not run")?);
         }
     }
-    Ok(SDKS.iter().zip(rounds).map(|((_, label), rounds)| SdkRow { sdk: label, rounds }).collect())
+    let labels = SDKS.iter().map(|(_, label)| *label).chain(std::iter::once(RAW));
+    Ok(labels.zip(rounds).map(|(sdk, rounds)| SdkRow { sdk, rounds }).collect())
 }

@@ -76,7 +76,7 @@ impl From<InvokeError> for Failure {
             InvokeError::Transport(e) => Failure::Transport(e),
             InvokeError::Decode(e) => Failure::Decode(e),
             InvokeError::DeadlineExceeded(e) => Failure::Deadline(e),
-            InvokeError::Credentials(e) => Failure::Config(format!(
+            InvokeError::Credentials { error: e, .. } => Failure::Config(format!(
                 "no credentials: {e}. Pass --access-key-id and --access-key-secret, set \
                  ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or choose a profile of \
                  the aliyun CLI's configuration with --profile"

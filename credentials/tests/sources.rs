@@ -820,7 +820,7 @@ async fn a_client_signs_each_attempt_with_what_the_chain_provides() {
     )
     .unwrap();
     let e = client.get_caller_identity(&GetCallerIdentityRequest::builder().build()).await.unwrap_err();
-    assert!(matches!(e, OperationError::Credentials(_)), "{e:?}");
+    assert!(matches!(e, OperationError::Credentials { .. }), "{e:?}");
     assert!(!e.is_retryable());
     assert!(e.to_string().contains("no credentials found"), "{e}");
 }

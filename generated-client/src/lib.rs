@@ -26,13 +26,13 @@
 #![deny(missing_docs)]
 
 use alibaba_rpc_runtime::client::RpcClient;
-use futures::Stream;
 
 pub use smartag_model::*;
 pub use alibaba_rpc_runtime::client::{
     AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError,
-    Credentials, DeadlineError, DecodeError, Interceptor, OperationError, RetryBudget,
-    RetryPolicy, SignatureVersion, TransportError, TransportErrorKind, header, tls_config,
+    Credentials, DeadlineError, DecodeError, Interceptor, OperationError, Pages,
+    RetryBudget, RetryPolicy, SignatureVersion, TransportError, TransportErrorKind,
+    header, tls_config,
 };
 pub use alibaba_rpc_runtime::errors::ApiError;
 pub use alibaba_rpc_runtime::validate::{Violation, Violations};
@@ -132,26 +132,26 @@ impl Client {
 
     /// Every item of `DescribeSmartAccessGatewayClientUsers` across all pages, as a stream: pages are fetched one at a time, from `PageNumber` (default 1) on, until `TotalCount` items have been seen or a page comes back empty. `PageSize` is the request's, or 100 (the largest the API allows) when it is not set.
     ///
+    /// Returns [`Pages`]: set per-call options for every page first if needed (`.timeout(…)`, `.header(…)`, `.retry(…)`, `.deadline(…)` for the whole walk).
+    ///
     /// # Errors
     /// The stream yields the first error and ends.
     pub fn describe_smart_access_gateway_client_users_stream(
         &self,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> impl Stream<
-        Item = Result<User, DescribeSmartAccessGatewayClientUsersError>,
-    > + Send + '_ {
+    ) -> Pages<'_, DescribeSmartAccessGatewayClientUsersRequest> {
         self.rpc.paginate(request)
     }
 
-    /// Every item of `DescribeSmartAccessGatewayClientUsers` across all pages, collected; see the `_stream` method.
+    /// Every item of `DescribeSmartAccessGatewayClientUsers` across all pages, collected; see the `_stream` method. Await the returned [`Pages`], after setting any per-call option it needs.
     ///
     /// # Errors
     /// The first error met while paging.
-    pub async fn describe_smart_access_gateway_client_users_all(
+    pub fn describe_smart_access_gateway_client_users_all(
         &self,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<Vec<User>, DescribeSmartAccessGatewayClientUsersError> {
-        self.rpc.paginate_all(request).await
+    ) -> Pages<'_, DescribeSmartAccessGatewayClientUsersRequest> {
+        self.rpc.paginate(request)
     }
 }
 

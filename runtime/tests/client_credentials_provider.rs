@@ -16,17 +16,19 @@ use alibaba_rpc_runtime::client::{
 use alibaba_rpc_runtime::signature::{string_to_sign, verify};
 use client_support::*;
 
-/// Answers `id-N` / `secret-N` on its N-th call, or always fails.
+/// Answers `id-N` / `secret-N` on its N-th call, or always fails (`fail`), or fails from its
+/// `fail_from`-th call on.
 #[derive(Debug, Default)]
 struct Rotating {
     calls: Arc<AtomicUsize>,
     fail: bool,
+    fail_from: Option<usize>,
 }
 
 impl ProvideCredentials for Rotating {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
-        let fail = self.fail;
+        let fail = self.fail || self.fail_from.is_some_and(|from| n >= from);
         Box::pin(async move {
             if fail {
                 return Err(CredentialsError::unavailable("vault at https://vault.example", "sealed"));
@@ -83,17 +85,57 @@ async fn a_failing_provider_sends_nothing_and_is_not_retried() {
     let client = client_with_provider(&server.endpoint(), provider);
 
     let err = client.invoke(&FakeDescribe::valid()).await.unwrap_err();
-    let InvokeError::Credentials(e) = &err else { panic!("expected InvokeError::Credentials, got {err:?}") };
+    let InvokeError::Credentials { error: e, attempts: 0 } = &err else {
+        panic!("expected InvokeError::Credentials, got {err:?}")
+    };
     assert_eq!(e.kind(), CredentialsErrorKind::Unavailable);
     assert_eq!(err.to_string(), "no credentials to sign with: vault at https://vault.example: sealed");
 
     let typed = client.call(&FakeDescribe::valid()).await.unwrap_err();
-    assert!(matches!(typed, OperationError::Credentials(_)), "{typed:?}");
+    assert!(matches!(typed, OperationError::Credentials { attempts: 0, .. }), "{typed:?}");
     assert!(!typed.is_retryable());
     assert!(std::error::Error::source(&typed).is_some());
 
     assert!(server.requests().is_empty(), "nothing was sent");
     assert_eq!(calls.load(Ordering::SeqCst), 2, "one call per invocation: not retried");
+}
+
+#[tokio::test]
+async fn a_refresh_failing_before_a_retry_counts_the_attempts_sent() {
+    let server = FakeServer::start(vec![Reply::envelope(503, "ServiceUnavailable", "later"), Reply::ok()]).await;
+    let provider = Rotating { fail_from: Some(2), ..Rotating::default() };
+    let client = client_with_provider(&server.endpoint(), provider);
+
+    let err = client.invoke(&FakeDescribe::valid()).await.unwrap_err();
+    assert_eq!(err.attempts(), 1, "{err:?}");
+    let InvokeError::Credentials { error, attempts: 1 } = &err else { panic!("{err:?}") };
+    assert_eq!(error.kind(), CredentialsErrorKind::Unavailable);
+    assert_eq!(
+        err.to_string(),
+        "no credentials to sign with: vault at https://vault.example: sealed (after 1 attempt sent)"
+    );
+    assert_eq!(server.requests().len(), 1, "the retry that could not be signed was not sent");
+}
+
+#[tokio::test]
+async fn the_typed_error_counts_the_attempts_sent_too() {
+    let server = FakeServer::start(vec![
+        Reply::envelope(503, "ServiceUnavailable", "later"),
+        Reply::envelope(503, "ServiceUnavailable", "later"),
+    ])
+    .await;
+    let provider = Rotating { fail_from: Some(3), ..Rotating::default() };
+    let client = client_with_provider(&server.endpoint(), provider);
+
+    let typed = client.call(&FakeDescribe::valid()).await.unwrap_err();
+    assert!(matches!(typed, OperationError::Credentials { attempts: 2, .. }), "{typed:?}");
+    assert_eq!(typed.attempts(), 2);
+    assert!(!typed.is_retryable());
+    assert!(
+        typed.to_string().contains("not retried") && typed.to_string().contains("after 2 attempts sent"),
+        "{typed}"
+    );
+    assert_eq!(server.requests().len(), 2);
 }
 
 #[tokio::test]

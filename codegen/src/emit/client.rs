@@ -25,7 +25,7 @@ fn lib(api: &Api) -> TokenStream {
         tr = api.operations_trait_name
     );
     let doc = inner_docs(&intro);
-    let methods = api.operations.iter().map(|op| method(api, op));
+    let methods = api.operations.iter().map(method);
     let tr = ident(&api.operations_trait_name);
     let trait_methods = api.operations.iter().map(trait_method);
     let impl_methods = api.operations.iter().map(impl_method);
@@ -53,7 +53,7 @@ fn lib(api: &Api) -> TokenStream {
         pub use __model::*;
         pub use __runtime::client::{
             AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DeadlineError,
-            DecodeError, Interceptor, OperationError, RetryBudget, RetryPolicy, SignatureVersion, TransportError,
+            DecodeError, Interceptor, OperationError, Pages, RetryBudget, RetryPolicy, SignatureVersion, TransportError,
             TransportErrorKind, header, tls_config,
         };
         pub use __runtime::errors::ApiError;
@@ -122,7 +122,7 @@ fn impl_method(op: &Operation) -> TokenStream {
     }
 }
 
-fn method(api: &Api, op: &Operation) -> TokenStream {
+fn method(op: &Operation) -> TokenStream {
     let n = &op.names;
     let m = ident(&n.method);
     let req = ident(&n.request);
@@ -142,9 +142,8 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
     let paging = op.pagination.as_ref().map(|pg| {
         let stream = ident(&n.stream);
         let all = ident(&n.all);
-        let item = ident(&api.shapes[pg.item_shape].rust);
         let stream_doc = docs(&format!(
-            "Every item of `{}` across all pages, as a stream: pages are fetched one at a time, from `{}` (default 1) on, until `{}` items have been seen or a page comes back empty. `{}` is the request's, or {} (the largest the API allows) when it is not set.\n\n# Errors\nThe stream yields the first error and ends.",
+            "Every item of `{}` across all pages, as a stream: pages are fetched one at a time, from `{}` (default 1) on, until `{}` items have been seen or a page comes back empty. `{}` is the request's, or {} (the largest the API allows) when it is not set.\n\nReturns [`Pages`]: set per-call options for every page first if needed (`.timeout(…)`, `.header(…)`, `.retry(…)`, `.deadline(…)` for the whole walk).\n\n# Errors\nThe stream yields the first error and ends.",
             op.name,
             op.params[pg.page_number].wire,
             op.response[pg.total_count].wire,
@@ -152,18 +151,18 @@ fn method(api: &Api, op: &Operation) -> TokenStream {
             pg.max_page_size
         ));
         let all_doc = docs(&format!(
-            "Every item of `{}` across all pages, collected; see the `_stream` method.\n\n# Errors\nThe first error met while paging.",
+            "Every item of `{}` across all pages, collected; see the `_stream` method. Await the returned [`Pages`], after setting any per-call option it needs.\n\n# Errors\nThe first error met while paging.",
             op.name
         ));
         quote! {
             #stream_doc
-            pub fn #stream(&self, request: #req) -> impl ::futures::Stream<Item = ::core::result::Result<#item, #err>> + Send + '_ {
+            pub fn #stream(&self, request: #req) -> Pages<'_, #req> {
                 self.rpc.paginate(request)
             }
 
             #all_doc
-            pub async fn #all(&self, request: #req) -> ::core::result::Result<::std::vec::Vec<#item>, #err> {
-                self.rpc.paginate_all(request).await
+            pub fn #all(&self, request: #req) -> Pages<'_, #req> {
+                self.rpc.paginate(request)
             }
         }
     });

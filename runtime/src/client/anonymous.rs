@@ -17,7 +17,7 @@ use crate::signature::v3::{self, headers as h};
 use crate::signature::{SignatureVersion, canonical_query};
 
 use super::config::ClientConfig;
-use super::transport::{SignedParts, WireHeader, host_header};
+use super::transport::{SignedParts, WireHeader};
 
 /// The unsigned parts of one attempt of anonymous `action` (empty body).
 pub(crate) fn unsigned_parts(
@@ -50,7 +50,7 @@ pub(crate) fn unsigned_parts(
             SignedParts { query, headers: Vec::new() }
         }
         SignatureVersion::V3 => {
-            let host = host_header(&config.endpoint);
+            let host = &config.host;
             let content_sha256 = v3::hash_payload(b"");
             let headers = [
                 (h::HOST, host.as_str()),

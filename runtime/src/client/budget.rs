@@ -1,7 +1,7 @@
 //! The retry budget: a token bucket shared by every call of one client, so that when the server is
 //! failing a whole application backs off instead of multiplying its load by the number of attempts.
 
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::error::TransportErrorKind;
 use super::retry::Failure;
@@ -63,36 +63,41 @@ impl Default for RetryBudget {
 }
 
 /// The bucket itself, one per [`RpcClient`](super::RpcClient) (its clones share it).
+///
+/// One atomic counter: a successful call with a full bucket (the usual case) only reads it, so
+/// concurrent calls never wait on each other or bounce a lock between cores.
 #[derive(Debug)]
 pub(crate) struct TokenBucket {
     budget: RetryBudget,
-    tokens: Mutex<u32>,
+    tokens: AtomicU32,
 }
 
 impl TokenBucket {
     pub(crate) fn new(budget: RetryBudget) -> Self {
-        TokenBucket { budget, tokens: Mutex::new(budget.capacity) }
+        TokenBucket { budget, tokens: AtomicU32::new(budget.capacity) }
     }
 
     /// Takes the cost of a retry after `failure`; `None` (nothing taken) when the bucket holds
     /// less, otherwise the tokens taken.
     pub(crate) fn try_acquire(&self, failure: Failure) -> Option<u32> {
         let cost = self.budget.cost(failure);
-        let mut tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let left = tokens.checked_sub(cost)?;
-        *tokens = left;
+        self.tokens.fetch_update(Ordering::AcqRel, Ordering::Acquire, |tokens| tokens.checked_sub(cost)).ok()?;
         Some(cost)
     }
 
     /// A call succeeded; `refund` is what its last retry took (0 if it did not retry).
     pub(crate) fn on_success(&self, refund: u32) {
-        let mut tokens = self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        *tokens = tokens.saturating_add(refund).saturating_add(self.budget.success_refill).min(self.budget.capacity);
+        let add = refund.saturating_add(self.budget.success_refill);
+        let capacity = self.budget.capacity;
+        // A full bucket (or nothing to add) is left alone: the common success path only reads.
+        let _ = self.tokens.fetch_update(Ordering::AcqRel, Ordering::Acquire, |tokens| {
+            (add > 0 && tokens < capacity).then(|| tokens.saturating_add(add).min(capacity))
+        });
     }
 
     /// Tokens left.
     pub(crate) fn available(&self) -> u32 {
-        *self.tokens.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.tokens.load(Ordering::Acquire)
     }
 }
 

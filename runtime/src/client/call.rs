@@ -24,6 +24,16 @@ pub(crate) struct CallOptions {
     pub(crate) deadline: Option<Instant>,
 }
 
+impl CallOptions {
+    /// Adds an extra header (replacing an earlier value of the same name); the protocol's own
+    /// headers are refused here, once, so that attempts send the map as it is.
+    pub(crate) fn insert_header(&mut self, name: HeaderName, value: HeaderValue) {
+        if !super::transport::is_protocol_header(&name) {
+            self.headers.insert(name, value);
+        }
+    }
+}
+
 /// One call of operation `Op`, with its options: what every generated client method returns.
 /// **Await it** to send the request (`client.create_user(&request).await`); before that, chain
 /// the options this call needs:
@@ -59,7 +69,11 @@ pub struct Call<'a, Op: Operation> {
 
 impl<'a, Op: Operation> Call<'a, Op> {
     pub(crate) fn new(client: &'a RpcClient, request: &'a Op) -> Self {
-        Call { client, request, options: CallOptions::default() }
+        Call::with_options(client, request, CallOptions::default())
+    }
+
+    pub(crate) fn with_options(client: &'a RpcClient, request: &'a Op, options: CallOptions) -> Self {
+        Call { client, request, options }
     }
 
     /// Time allowed for each attempt of this call (connect, send, read the answer), instead of
@@ -75,7 +89,7 @@ impl<'a, Op: Operation> Call<'a, Op> {
     /// are sent unsigned. The protocol's own headers (`host`, `authorization`, `x-acs-action`,
     /// `x-acs-date`, …) cannot be replaced: the client's values are sent.
     pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
-        self.options.headers.insert(name, value);
+        self.options.insert_header(name, value);
         self
     }
 

@@ -73,6 +73,8 @@ pub struct ClientConfig {
     pub(crate) service: &'static ServiceInfo,
     pub(crate) region: String,
     pub(crate) endpoint: Url,
+    /// The `host` header of the endpoint (what version 3 signs), made once.
+    pub(crate) host: String,
     pub(crate) credentials: Arc<dyn ProvideCredentials>,
     pub(crate) signature_version: SignatureVersion,
     pub(crate) connect_timeout: Duration,
@@ -272,6 +274,7 @@ impl ClientConfigBuilder {
         Ok(ClientConfig {
             service: self.service,
             region,
+            host: super::transport::host_header(&endpoint),
             endpoint,
             credentials,
             signature_version: self.signature_version,

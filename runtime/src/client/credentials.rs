@@ -180,6 +180,13 @@ pub trait ProvideCredentials: Send + Sync + fmt::Debug + 'static {
     /// A [`CredentialsError`] naming the source (file, profile, variable, endpoint) and what is
     /// wrong with it; never a secret.
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_>;
+
+    /// The credentials this provider always answers, when they never change (default: `None`).
+    /// The client then signs with them as they are, without awaiting (or copying) them for every
+    /// attempt. Providers of temporary credentials keep the default.
+    fn fixed_credentials(&self) -> Option<&Credentials> {
+        None
+    }
 }
 
 impl ProvideCredentials for Credentials {
@@ -187,11 +194,19 @@ impl ProvideCredentials for Credentials {
         let ready = self.clone();
         Box::pin(async move { Ok(ready) })
     }
+
+    fn fixed_credentials(&self) -> Option<&Credentials> {
+        Some(self)
+    }
 }
 
 impl<P: ProvideCredentials + ?Sized> ProvideCredentials for std::sync::Arc<P> {
     fn provide_credentials(&self) -> ProvideCredentialsFuture<'_> {
         (**self).provide_credentials()
+    }
+
+    fn fixed_credentials(&self) -> Option<&Credentials> {
+        (**self).fixed_credentials()
     }
 }
 

@@ -139,11 +139,26 @@ pub enum InvokeError {
     Decode(DecodeError),
     /// The credentials provider could not deliver credentials to sign with; nothing was sent for
     /// that attempt, and it is not retried.
-    #[error("no credentials to sign with: {0}")]
-    Credentials(CredentialsError),
+    #[error("no credentials to sign with: {error}{}", sent_before(*.attempts))]
+    Credentials {
+        /// What the provider said.
+        error: CredentialsError,
+        /// Attempts sent before the credentials failed (0 when the first attempt could not be
+        /// signed; more when a refresh failed before a retry).
+        attempts: u32,
+    },
     /// The call's deadline passed before it could succeed.
     #[error(transparent)]
     DeadlineExceeded(DeadlineError),
+}
+
+/// `, after N attempts sent` when a retry could not be signed.
+fn sent_before(attempts: u32) -> String {
+    match attempts {
+        0 => String::new(),
+        1 => " (after 1 attempt sent)".to_owned(),
+        n => format!(" (after {n} attempts sent)"),
+    }
 }
 
 /// `, after N attempts` when there was more than one.
@@ -175,11 +190,12 @@ impl InvokeError {
         }
     }
 
-    /// How many attempts were made, the first included (0 when validation refused the request or
-    /// there were no credentials to sign it with).
+    /// How many attempts were made, the first included (0 when validation refused the request;
+    /// for missing credentials, the attempts sent before they failed).
     pub fn attempts(&self) -> u32 {
         match self {
-            InvokeError::Validation(_) | InvokeError::Credentials(_) => 0,
+            InvokeError::Validation(_) => 0,
+            InvokeError::Credentials { attempts, .. } => *attempts,
             InvokeError::Api { attempts, .. } => *attempts,
             InvokeError::Transport(e) => e.attempts(),
             InvokeError::Decode(e) => e.attempts(),
@@ -197,7 +213,7 @@ impl<Op: Operation> From<OperationError<Op>> for InvokeError {
             OperationError::Validation(v) => InvokeError::Validation(v),
             OperationError::Transport(t) => InvokeError::Transport(t),
             OperationError::Decode(d) => InvokeError::Decode(d),
-            OperationError::Credentials(c) => InvokeError::Credentials(c),
+            OperationError::Credentials { error, attempts } => InvokeError::Credentials { error, attempts },
             OperationError::DeadlineExceeded(d) => InvokeError::DeadlineExceeded(d),
         }
     }
@@ -247,8 +263,15 @@ pub enum OperationError<Op: Operation> {
     Transport(TransportError),
     /// The server answered success, but not with the response the spec describes.
     Decode(DecodeError),
-    /// The credentials provider could not deliver credentials to sign with; not retried.
-    Credentials(CredentialsError),
+    /// The credentials provider could not deliver credentials to sign with; nothing was sent for
+    /// that attempt, and it is not retried.
+    Credentials {
+        /// What the provider said.
+        error: CredentialsError,
+        /// Attempts sent before the credentials failed (0 when the first attempt could not be
+        /// signed; more when a refresh failed before a retry).
+        attempts: u32,
+    },
     /// The call's deadline ([`Call::deadline`](super::Call::deadline) or the configuration's
     /// `operation_timeout`) passed before it could succeed: the attempt in flight was cut off at
     /// the deadline, or the next wait would have ended after it.
@@ -265,7 +288,7 @@ impl<Op: Operation> From<InvokeError> for OperationError<Op> {
             InvokeError::Validation(v) => OperationError::Validation(v),
             InvokeError::Transport(t) => OperationError::Transport(t),
             InvokeError::Decode(d) => OperationError::Decode(d),
-            InvokeError::Credentials(c) => OperationError::Credentials(c),
+            InvokeError::Credentials { error, attempts } => OperationError::Credentials { error, attempts },
             InvokeError::DeadlineExceeded(d) => OperationError::DeadlineExceeded(d),
         }
     }
@@ -303,11 +326,12 @@ impl<Op: Operation> OperationError<Op> {
         }
     }
 
-    /// How many attempts were made, the first included (0 when validation refused the request or
-    /// there were no credentials to sign it with).
+    /// How many attempts were made, the first included (0 when validation refused the request;
+    /// for missing credentials, the attempts sent before they failed).
     pub fn attempts(&self) -> u32 {
         match self {
-            OperationError::Validation(_) | OperationError::Credentials(_) => 0,
+            OperationError::Validation(_) => 0,
+            OperationError::Credentials { attempts, .. } => *attempts,
             OperationError::Api { attempts, .. } | OperationError::Unknown { attempts, .. } => *attempts,
             OperationError::Transport(e) => e.attempts(),
             OperationError::Decode(e) => e.attempts(),
@@ -333,7 +357,7 @@ impl<Op: Operation> OperationError<Op> {
             OperationError::Unknown { error, .. } => Failure::Api { status: error.status, retryable_code: false },
             OperationError::Transport(t) => Failure::Transport(t.kind()),
             OperationError::DeadlineExceeded(d) => d.last_failure.unwrap_or(Failure::Final),
-            OperationError::Validation(_) | OperationError::Decode(_) | OperationError::Credentials(_) => {
+            OperationError::Validation(_) | OperationError::Decode(_) | OperationError::Credentials { .. } => {
                 Failure::Final
             }
         }
@@ -362,7 +386,9 @@ impl<Op: Operation> fmt::Debug for OperationError<Op> {
             OperationError::Validation(v) => f.debug_tuple("Validation").field(v).finish(),
             OperationError::Transport(t) => f.debug_tuple("Transport").field(t).finish(),
             OperationError::Decode(d) => f.debug_tuple("Decode").field(d).finish(),
-            OperationError::Credentials(c) => f.debug_tuple("Credentials").field(c).finish(),
+            OperationError::Credentials { error, attempts } => {
+                f.debug_struct("Credentials").field("error", error).field("attempts", attempts).finish()
+            }
         }
     }
 }
@@ -377,8 +403,16 @@ impl<Op: Operation> fmt::Display for OperationError<Op> {
             OperationError::DeadlineExceeded(d) => d.fmt(f),
             OperationError::Transport(t) => t.fmt(f),
             OperationError::Decode(d) => d.fmt(f),
-            OperationError::Credentials(c) => {
-                write!(f, "{} was not sent: no credentials to sign with: {c}", Op::ACTION)
+            OperationError::Credentials { error, attempts: 0 } => {
+                write!(f, "{} was not sent: no credentials to sign with: {error}", Op::ACTION)
+            }
+            OperationError::Credentials { error, attempts } => {
+                write!(
+                    f,
+                    "{} was not retried: no credentials to sign with: {error}{}",
+                    Op::ACTION,
+                    sent_before(*attempts)
+                )
             }
         }
     }
@@ -389,7 +423,7 @@ impl<Op: Operation> std::error::Error for OperationError<Op> {
         match self {
             OperationError::Transport(t) => std::error::Error::source(t),
             OperationError::Decode(d) => std::error::Error::source(d),
-            OperationError::Credentials(c) => Some(c),
+            OperationError::Credentials { error, .. } => Some(error),
             _ => None,
         }
     }
@@ -415,8 +449,9 @@ impl From<TransportError> for InvokeError {
 }
 
 impl From<CredentialsError> for InvokeError {
-    fn from(e: CredentialsError) -> Self {
-        InvokeError::Credentials(e)
+    /// Credentials missing for the first attempt (nothing sent).
+    fn from(error: CredentialsError) -> Self {
+        InvokeError::Credentials { error, attempts: 0 }
     }
 }
 

@@ -70,6 +70,7 @@ pub use error::{
     ConfigError, DeadlineError, DecodeError, InvokeError, OperationError, TransportError, TransportErrorKind,
 };
 pub use interceptor::{AfterReceive, BeforeSend, Interceptor};
+pub use paging::Pages;
 pub use retry::RetryPolicy;
 pub use sleep::{AsyncSleep, TokioSleep};
 pub use tls::client_config as tls_config;

@@ -20,7 +20,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 
 use crate::encoding::percent_encode_into;
@@ -94,7 +94,10 @@ impl AttemptError {
             AttemptError::Api { error, .. } => InvokeError::Api { error, attempts },
             AttemptError::Transport(e) => InvokeError::Transport(TransportError::new(action, attempts, e)),
             AttemptError::Decode(e) => InvokeError::Decode(e.with_attempts(attempts)),
-            AttemptError::Credentials(e) => InvokeError::Credentials(e),
+            // The attempt that found no credentials was not sent.
+            AttemptError::Credentials(error) => {
+                InvokeError::Credentials { error, attempts: attempts.saturating_sub(1) }
+            }
         }
     }
 }
@@ -132,6 +135,11 @@ const PROTOCOL_HEADERS: [&str; 9] = [
     h::ACCESS_KEY_ID,
 ];
 
+/// Whether `name` is one of the headers only the protocol sets.
+pub(crate) fn is_protocol_header(name: &HeaderName) -> bool {
+    PROTOCOL_HEADERS.contains(&name.as_str())
+}
+
 /// The signed parts of one attempt of `action`, with a fresh nonce and the current UTC time,
 /// signed with `credentials`; without them (an anonymous operation) the same protocol fields,
 /// unsigned. Under version 3 the `x-acs-*` headers among `extra` (the call's and the
@@ -162,7 +170,7 @@ pub(crate) fn signed_parts(
                 action,
                 config.service.version,
                 credentials,
-                &host_header(&config.endpoint),
+                &config.host,
                 &nonce,
                 &now,
                 op_params,
@@ -228,23 +236,84 @@ fn build_v3_with(
         protocol.push((h::SECURITY_TOKEN, token.expose()));
         protocol.push((h::ACCESS_KEY_ID, &creds.access_key_id));
     }
-    let mut signed: Vec<(&str, &str)> = protocol.clone();
+    let mut signed: Vec<(&str, &str)> = Vec::with_capacity(protocol.len() + extra_signed.len());
+    signed.extend_from_slice(&protocol);
     signed.extend_from_slice(extra_signed);
     let query = canonical_query(pairs);
-    let signature = v3::sign_request_with(
-        &creds.access_key_id,
-        creds.access_key_secret.expose(),
-        "POST",
-        &query,
-        &signed,
-        &content_sha256,
-    );
-    let mut headers: Vec<WireHeader> = protocol
-        .iter()
-        .map(|(name, value)| WireHeader { name, value: (*value).to_owned(), sensitive: *name == h::SECURITY_TOKEN })
-        .collect();
-    headers.push(WireHeader { name: h::AUTHORIZATION, value: signature.authorization, sensitive: true });
+    let authorization =
+        v3_authorization(&creds.access_key_id, creds.access_key_secret.expose(), &query, &mut signed, &content_sha256);
+    let mut headers: Vec<WireHeader> = Vec::with_capacity(protocol.len() + 1);
+    headers.extend(protocol.iter().map(|(name, value)| WireHeader {
+        name,
+        value: (*value).to_owned(),
+        sensitive: *name == h::SECURITY_TOKEN,
+    }));
+    headers.push(WireHeader { name: h::AUTHORIZATION, value: authorization, sensitive: true });
     SignedParts { query, headers }
+}
+
+/// The version 3 `authorization` value of `POST /?<canonical_query>` with the `signed` headers
+/// (lowercase names, each name's values in the order sent): what
+/// [`v3::sign_request_with`] computes, hashed as it is written instead of building the canonical
+/// request and the string to sign as strings first.
+fn v3_authorization(
+    access_key_id: &str,
+    secret: &str,
+    canonical_query: &str,
+    signed: &mut [(&str, &str)],
+    hashed_payload: &str,
+) -> String {
+    use hmac::{Hmac, Mac};
+    use sha2::{Digest as _, Sha256};
+
+    // Stable: a repeated header keeps its values in the order sent.
+    signed.sort_by(|a, b| a.0.cmp(b.0));
+    let mut names = String::with_capacity(signed.iter().map(|(name, _)| name.len() + 1).sum());
+    let mut canonical = Sha256::new();
+    canonical.update(b"POST\n/\n");
+    canonical.update(canonical_query.as_bytes());
+    canonical.update(b"\n");
+    let mut rest = &signed[..];
+    while let Some(&(name, _)) = rest.first() {
+        let same = rest.iter().take_while(|(n, _)| *n == name).count();
+        canonical.update(name.as_bytes());
+        canonical.update(b":");
+        for (i, (_, value)) in rest[..same].iter().enumerate() {
+            if i > 0 {
+                canonical.update(b",");
+            }
+            canonical.update(value.trim().as_bytes());
+        }
+        canonical.update(b"\n");
+        if !names.is_empty() {
+            names.push(';');
+        }
+        names.push_str(name);
+        rest = &rest[same..];
+    }
+    canonical.update(b"\n");
+    canonical.update(names.as_bytes());
+    canonical.update(b"\n");
+    canonical.update(hashed_payload.as_bytes());
+    let mut hashed_request = [0u8; 64];
+    // 32 bytes always fit 64 hex digits.
+    let _ = hex::encode_to_slice(canonical.finalize(), &mut hashed_request);
+
+    let mut authorization = String::with_capacity(v3::ALGORITHM.len() + access_key_id.len() + names.len() + 64 + 40);
+    authorization.push_str(v3::ALGORITHM);
+    authorization.push_str(" Credential=");
+    authorization.push_str(access_key_id);
+    authorization.push_str(",SignedHeaders=");
+    authorization.push_str(&names);
+    authorization.push_str(",Signature=");
+    // HMAC takes keys of any length.
+    if let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
+        mac.update(v3::ALGORITHM.as_bytes());
+        mac.update(b"\n");
+        mac.update(&hashed_request);
+        crate::encoding::push_hex(&mut authorization, &mac.finalize().into_bytes());
+    }
+    authorization
 }
 
 /// Version 1.0: common parameters, the operation's parameters, and the signature over all of them
@@ -315,52 +384,55 @@ pub(crate) async fn attempt<Op: Operation>(
     spec: AttemptSpec<'_>,
 ) -> Result<Answer<Op::Response>, AttemptError> {
     let attempt = spec.attempt;
-    let mut extra = spec.headers.clone();
-    let mut before = BeforeSend { action: Op::ACTION, attempt, headers: &mut extra };
-    for interceptor in &config.control.interceptors {
-        interceptor.before_send(&mut before);
-    }
-    for name in PROTOCOL_HEADERS {
-        extra.remove(name);
-    }
+    // The call's headers are used as they are (protocol names were refused when they were set);
+    // only interceptors need a copy of their own to change.
+    let intercepted;
+    let extra: &HeaderMap = if config.control.interceptors.is_empty() {
+        spec.headers
+    } else {
+        let mut headers = spec.headers.clone();
+        let mut before = BeforeSend { action: Op::ACTION, attempt, headers: &mut headers };
+        for interceptor in &config.control.interceptors {
+            interceptor.before_send(&mut before);
+        }
+        for name in PROTOCOL_HEADERS {
+            headers.remove(name);
+        }
+        intercepted = headers;
+        &intercepted
+    };
 
     // The one place an attempt reads the credentials it is signed with: once per attempt, so a
-    // refreshed value is used.
+    // refreshed value is used (fixed credentials are borrowed as they are).
+    let provided;
     let credentials = if Op::ANONYMOUS {
         None
+    } else if let Some(fixed) = config.credentials.fixed_credentials() {
+        Some(fixed)
     } else {
-        Some(config.credentials.provide_credentials().await.map_err(|e| {
+        provided = config.credentials.provide_credentials().await.map_err(|e| {
             tracing::debug!(attempt, error = %e, "no credentials to sign with");
             AttemptError::Credentials(e)
-        })?)
+        })?;
+        Some(&provided)
     };
-    let parts = signed_parts(config, credentials.as_ref(), Op::ACTION, op_params, &extra);
+    let parts = signed_parts(config, credentials, Op::ACTION, op_params, extra);
 
     let mut url = config.endpoint.clone();
     url.set_query((!parts.query.is_empty()).then_some(parts.query.as_str()));
     tracing::debug!(attempt, signature_version = %config.signature_version, "sending request");
 
-    let mut request = http
-        .post(url)
-        .timeout(spec.timeout)
-        .headers(extra)
-        .header(reqwest::header::ACCEPT, "application/json")
-        .header(reqwest::header::USER_AGENT, config.user_agent.as_str());
-    for header in parts.headers {
-        request = match HeaderValue::from_str(&header.value) {
-            Ok(mut value) => {
-                value.set_sensitive(header.sensitive);
-                request.header(header.name, value)
-            }
-            // Not a valid header value (a credential with control characters): reqwest records
-            // it as a builder error, which `send` returns without sending anything or showing the
-            // value.
-            Err(_) => request.header(header.name, header.value),
-        };
-    }
-    let request = request.body(reqwest::Body::from(BODY));
+    let request = match build_request(url, spec.timeout, extra, &config.user_agent, parts.headers) {
+        Ok(request) => request,
+        // A header value that is not valid (a credential with control characters): reqwest's
+        // builder reports it without sending anything or showing the value.
+        Err((url, name, value)) => match http.post(url).header(name, value).build() {
+            Err(e) => return Err(AttemptError::Transport(super::error::redact(e))),
+            Ok(request) => request,
+        },
+    };
     let sent = Instant::now();
-    let exchange = exchange(request).await;
+    let exchange = exchange(http, request).await;
     let latency = sent.elapsed();
 
     let (status, headers, body, truncated) = match exchange {
@@ -446,13 +518,51 @@ pub(crate) async fn attempt<Op: Operation>(
     }
 }
 
+/// The request of one attempt: `POST url` with an empty body, the call's (and interceptors')
+/// headers, `accept`, `user-agent` and the protocol's headers, all appended in that order (so
+/// nothing replaces what came before). The one value that is not a valid header value is handed
+/// back with its name (and the URL) instead.
+#[allow(clippy::result_large_err)]
+fn build_request(
+    url: Url,
+    timeout: Duration,
+    extra: &HeaderMap,
+    user_agent: &str,
+    protocol: Vec<WireHeader>,
+) -> Result<reqwest::Request, (Url, &'static str, String)> {
+    let mut request = reqwest::Request::new(reqwest::Method::POST, url);
+    *request.timeout_mut() = Some(timeout);
+    let headers = request.headers_mut();
+    headers.reserve(extra.len() + protocol.len() + 2);
+    for (name, value) in extra {
+        headers.append(name.clone(), value.clone());
+    }
+    headers.append(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
+    match HeaderValue::from_str(user_agent) {
+        Ok(value) => headers.append(reqwest::header::USER_AGENT, value),
+        // Checked when the configuration was built.
+        Err(_) => false,
+    };
+    for header in protocol {
+        match HeaderValue::from_str(&header.value) {
+            Ok(mut value) => {
+                value.set_sensitive(header.sensitive);
+                headers.append(HeaderName::from_static(header.name), value);
+            }
+            Err(_) => return Err((request.url().clone(), header.name, header.value)),
+        }
+    }
+    Ok(request)
+}
+
 /// Sends the request and reads the whole answer: status, headers, body (at most
 /// [`MAX_BODY_BYTES`]) and whether it was cut off; or the failure, with the status when the
 /// failure came while reading the body.
 async fn exchange(
-    request: reqwest::RequestBuilder,
+    http: &reqwest::Client,
+    request: reqwest::Request,
 ) -> Result<(StatusCode, HeaderMap, Vec<u8>, bool), (reqwest::Error, Option<u16>)> {
-    let mut response = request.send().await.map_err(|e| (e, None))?;
+    let mut response = http.execute(request).await.map_err(|e| (e, None))?;
     let status = response.status();
     let headers = std::mem::take(response.headers_mut());
     let (body, truncated) = read_body(response).await.map_err(|e| (e, Some(status.as_u16())))?;
@@ -461,7 +571,7 @@ async fn exchange(
 
 /// Reads at most [`MAX_BODY_BYTES`]; the flag says whether the body was cut off.
 async fn read_body(mut response: reqwest::Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
-    let mut body = Vec::new();
+    let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n.min(64 * 1024) as usize));
     while let Some(chunk) = response.chunk().await? {
         let room = MAX_BODY_BYTES - body.len();
         if chunk.len() > room {
@@ -728,6 +838,37 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
         assert!(header(&a, "x-acs-signature-nonce").is_some_and(|n| n.len() == 32));
         assert_ne!(header(&a, "x-acs-signature-nonce"), header(&b, "x-acs-signature-nonce"));
         assert_ne!(header(&a, "authorization"), header(&b, "authorization"));
+    }
+
+    /// The streaming signer gives exactly what the reference signer of `signature::v3` gives,
+    /// repeated and padded extra headers included.
+    #[test]
+    fn streaming_v3_signature_equals_the_reference() {
+        let query = canonical_query(vector_params().iter().map(|(n, v)| (n.as_ref(), v.as_str())));
+        let cases: [&[(&str, &str)]; 4] = [
+            &[("host", "example.com"), ("x-acs-action", "A"), ("x-acs-date", "2026-11-23T01:09:05Z")],
+            &[
+                ("x-acs-version", "2018-03-13"),
+                ("host", "127.0.0.1:8080"),
+                ("x-acs-trace", " padded "),
+                ("x-acs-action", "Describe"),
+                ("x-acs-trace", "second"),
+                ("x-acs-security-token", "tok/en+="),
+                ("x-acs-accesskey-id", "testid"),
+            ],
+            &[("x-acs-b", ""), ("x-acs-a", "1"), ("x-acs-b", "2"), ("x-acs-a", "3")],
+            &[],
+        ];
+        for headers in cases {
+            let reference =
+                v3::sign_request_with("testid", "testsecret", "POST", &query, headers, EMPTY_BODY_SHA256).authorization;
+            let mut signed = headers.to_vec();
+            let streamed = v3_authorization("testid", "testsecret", &query, &mut signed, EMPTY_BODY_SHA256);
+            assert_eq!(streamed, reference, "{headers:?}");
+        }
+        let with_body =
+            v3::sign_request_with("id", "s", "POST", "", &[("host", "h")], &v3::hash_payload(b"body")).authorization;
+        assert_eq!(v3_authorization("id", "s", "", &mut [("host", "h")], &v3::hash_payload(b"body")), with_body);
     }
 
     /// The request of shared/wire-protocol.md as the official Python SDK sends it.

@@ -30,8 +30,9 @@ use alibaba_rpc_runtime::client::RpcClient;
 pub use alibaba_sts_model::*;
 pub use alibaba_rpc_runtime::client::{
     AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError,
-    Credentials, DeadlineError, DecodeError, Interceptor, OperationError, RetryBudget,
-    RetryPolicy, SignatureVersion, TransportError, TransportErrorKind, header, tls_config,
+    Credentials, DeadlineError, DecodeError, Interceptor, OperationError, Pages,
+    RetryBudget, RetryPolicy, SignatureVersion, TransportError, TransportErrorKind,
+    header, tls_config,
 };
 pub use alibaba_rpc_runtime::errors::ApiError;
 pub use alibaba_rpc_runtime::validate::{Violation, Violations};
