@@ -275,12 +275,15 @@ pub fn render(report: &Report) -> String {
 
     if !report.server.is_empty() {
         render_server(&mut out, report);
+        note(&mut out, notes::SERVER);
     }
     if !report.client.is_empty() {
         render_client(&mut out, report);
+        note(&mut out, notes::CLIENT);
     }
     if !report.sdk.is_empty() {
         render_sdk(&mut out, &report.sdk);
+        note(&mut out, notes::SDK);
     }
     if let Some(g) = &report.generator {
         let _ = writeln!(out, "## Generator\n");
@@ -304,8 +307,26 @@ pub fn render(report: &Report) -> String {
     }
     if let Some(stores) = &report.stores {
         render_stores(&mut out, stores);
+        note(&mut out, notes::STORES);
     }
     out
+}
+
+/// The hand-written analysis under each section (`bench/notes/*.md`): what a gap is made of and the
+/// profile that shows it. Kept in files of their own so that every run of the bench renders them
+/// again under its fresh numbers.
+mod notes {
+    pub const SERVER: &str = include_str!("../notes/server.md");
+    pub const CLIENT: &str = include_str!("../notes/client.md");
+    pub const SDK: &str = include_str!("../notes/sdk.md");
+    pub const STORES: &str = include_str!("../notes/stores.md");
+}
+
+fn note(out: &mut String, text: &str) {
+    let text = text.trim();
+    if !text.is_empty() {
+        let _ = writeln!(out, "{text}\n");
+    }
 }
 
 /// The median of `b` over the median of `a` of `field`, bold, or `–`.
@@ -317,8 +338,11 @@ fn ratio_cell(a: &[Sample], b: &[Sample], field: fn(&Sample) -> f64) -> String {
 }
 
 fn render_stores(out: &mut String, stores: &StoresReport) {
-    let _ = writeln!(out, "## Stores: SQLite vs PostgreSQL, and replicas on one database
-");
+    let _ = writeln!(
+        out,
+        "## Stores: SQLite vs PostgreSQL, and replicas on one database
+"
+    );
     let _ = writeln!(
         out,
         "The real `smartag-service` router (authentication off) in child processes, over the SQLite store and over          the PostgreSQL store (a throw-away cluster of the distribution's PostgreSQL on loopback, default settings:          `fsync` and `synchronous_commit` on), each with one instance pre-filled through the store to {} users          (PostgreSQL fill: {}). {} concurrent callers on keep-alive connections, {} rounds of {:.1} s warm-up +          {:.1} s window, the two stores alternating which goes first. Cells: median req/s (min–max) and median          p50 ms; the ratio is PostgreSQL over SQLite. Everything (the database server, the service processes,          the load driver) shares the machine's cores.\n",

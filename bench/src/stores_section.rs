@@ -112,7 +112,8 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
                     let sample = measure(&[addr], op, *size, CALLERS, &timing).await?;
                     let store = if on_postgres { "PostgreSQL" } else { "SQLite" };
                     log(&format!("{} {store} {size}", op.label()), round, &timing, &sample);
-                    if on_postgres { &mut row.postgres } else { &mut row.sqlite }[index].push(sample);
+                    let side = if on_postgres { &mut row.postgres } else { &mut row.sqlite };
+                    side[index].push(sample);
                 }
             }
         }
@@ -139,7 +140,8 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
             for processes in order {
                 let sample = measure(&addrs[..processes], op, SIZES[0], REPLICA_CALLERS, &timing).await?;
                 log(&format!("{} on {processes} process(es)", op.label()), round, &timing, &sample);
-                if processes == 1 { &mut row.one } else { &mut row.three }.push(sample);
+                let side = if processes == 1 { &mut row.one } else { &mut row.three };
+                side.push(sample);
             }
         }
         replica_rows.push(row);
