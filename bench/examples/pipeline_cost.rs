@@ -161,7 +161,11 @@ fn main() -> Result<()> {
     for auth in [Auth::Off, Auth::On] {
         for side in [Side::A, Side::B] {
             let (us, allocs) = runtime.block_on(router_cost(app(side, auth), auth))?;
-            println!("  {} auth {:<3} {us:>7.2} µs/request {allocs:>6.1} allocations/request", side.label(), auth.label());
+            println!(
+                "  {} auth {:<3} {us:>7.2} µs/request {allocs:>6.1} allocations/request",
+                side.label(),
+                auth.label()
+            );
         }
     }
     let (us, allocs) = runtime.block_on(router_cost(null_pipeline(), Auth::Off))?;

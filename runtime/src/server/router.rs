@@ -145,11 +145,11 @@ async fn answer(shared: &Shared, request_id: &str, request: Request, action: &mu
         Ok(Ok((unnamed, success))) => {
             let action = unnamed.as_deref().or(action.as_deref()).unwrap_or_default();
             match render::success(format, action, request_id, &success) {
-            Ok(response) => response,
-            Err(e) => {
-                tracing::error!(action = loggable(action), error = %e, "response does not serialize");
-                refuse(format, ErrorReply::Internal)
-            }
+                Ok(response) => response,
+                Err(e) => {
+                    tracing::error!(action = loggable(action), error = %e, "response does not serialize");
+                    refuse(format, ErrorReply::Internal)
+                }
             }
         }
         Ok(Err(reply)) => refuse(format, reply),
