@@ -22,6 +22,39 @@ use tower::ServiceExt as _;
 
 const N: usize = 20_000;
 
+/// The system allocator, counting allocations: the count per request is a figure the noise of a
+/// shared machine does not move.
+struct Counting;
+
+static ALLOCATIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+// SAFETY: every call is passed on to the system allocator unchanged.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn per_call_us(start: Instant, n: usize) -> f64 {
     start.elapsed().as_secs_f64() * 1e6 / n as f64
 }
@@ -46,7 +79,9 @@ fn null_pipeline() -> axum::Router {
     alibaba_rpc_runtime::server::router(Null, config, &smartag_server::PROTOCOL_ERRORS)
 }
 
-async fn router_cost(router: axum::Router, auth: Auth) -> Result<f64> {
+/// Microseconds per request, and allocations (and reallocations) per request inside the router
+/// (the test's own request building excluded).
+async fn router_cost(router: axum::Router, auth: Auth) -> Result<(f64, f64)> {
     let host = "127.0.0.1:8080";
     let headers = match auth {
         Auth::Off => vec![wire::unsigned_headers(host)?; N],
@@ -54,16 +89,20 @@ async fn router_cost(router: axum::Router, auth: Auth) -> Result<f64> {
     };
     let uri = wire::path_and_query();
     let start = Instant::now();
+    let mut inside = 0;
     for h in headers {
         let mut request = axum::http::Request::new(Body::empty());
         *request.method_mut() = axum::http::Method::POST;
         *request.uri_mut() = uri.parse().context("uri")?;
         *request.headers_mut() = h;
+        let before = allocations();
         let response = router.clone().oneshot(request).await.context("router")?;
         anyhow::ensure!(response.status() == 200, "status {}", response.status());
-        black_box(response.into_body().collect().await.context("body")?.to_bytes());
+        let body = response.into_body().collect().await.context("body")?.to_bytes();
+        inside += allocations() - before;
+        black_box(body);
     }
-    Ok(per_call_us(start, N))
+    Ok((per_call_us(start, N), inside as f64 / N as f64))
 }
 
 fn response() -> DescribeSmartAccessGatewayClientUsersResponse {
@@ -113,20 +152,26 @@ fn main() -> Result<()> {
                 "N" => null_pipeline(),
                 _ => app(Side::B, auth),
             };
-            let us = runtime.block_on(router_cost(router, auth))?;
-            println!("{side} auth {}: {us:.2} µs/request", auth.label());
+            let (us, allocs) = runtime.block_on(router_cost(router, auth))?;
+            println!("{side} auth {}: {us:.2} µs/request, {allocs:.1} allocations/request", auth.label());
         }
         return Ok(());
     }
     println!("whole routers, in-process, one thread ({N} requests each):");
     for auth in [Auth::Off, Auth::On] {
         for side in [Side::A, Side::B] {
-            let us = runtime.block_on(router_cost(app(side, auth), auth))?;
-            println!("  {} auth {:<3} {us:>7.2} µs/request", side.label(), auth.label());
+            let (us, allocs) = runtime.block_on(router_cost(app(side, auth), auth))?;
+            println!(
+                "  {} auth {:<3} {us:>7.2} µs/request {allocs:>6.1} allocations/request",
+                side.label(),
+                auth.label()
+            );
         }
     }
-    let us = runtime.block_on(router_cost(null_pipeline(), Auth::Off))?;
-    println!("  the generated pipeline over a dispatcher answering null at once, auth off {us:>7.2} µs/request");
+    let (us, allocs) = runtime.block_on(router_cost(null_pipeline(), Auth::Off))?;
+    println!(
+        "  the generated pipeline over a dispatcher answering null at once, auth off {us:>7.2} µs/request {allocs:>6.1} allocations/request"
+    );
 
     println!("pieces of the generated pipeline, alone:");
     let query = wire::query_string();

@@ -127,7 +127,9 @@ fn method(op: &Operation) -> TokenStream {
     let m = ident(&n.method);
     let req = ident(&n.request);
     let err = ident(&n.error);
-    let retry = if op.idempotent {
+    let retry = if op.idempotent && op.anonymous {
+        "It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff (the request is sent unsigned: it takes no credentials)."
+    } else if op.idempotent {
         "It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew."
     } else {
         "It is not idempotent: it is retried only when the request cannot have reached the server (a refused connection)."

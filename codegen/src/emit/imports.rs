@@ -53,11 +53,12 @@ const PRELUDE: &[(&str, usize)] = &[
 /// inner attributes. `roots` are the crates whose paths are shortened (besides `crate`);
 /// `rename` maps the placeholders to crate names.
 pub(crate) fn tidy(tokens: TokenStream, roots: &[&str], rename: &[(&str, &str)]) -> TokenStream {
-    let (existing, glob_model) = imported(&tokens);
+    // The file's own stream is not shared: collecting it moves its tokens (no copy).
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let (existing, glob_model) = imported(&trees);
     let mut state = State { roots, rename, taken: BTreeMap::new(), existing, glob_model };
-    let body = state.rewrite(tokens);
+    let trees = state.rewrite_trees(trees);
     // Inner attributes (`#![…]`) stay first.
-    let trees: Vec<TokenTree> = body.into_iter().collect();
     let mut split = 0;
     while let (Some(TokenTree::Punct(p)), Some(TokenTree::Punct(bang)), Some(TokenTree::Group(_))) =
         (trees.get(split), trees.get(split + 1), trees.get(split + 2))
@@ -67,9 +68,11 @@ pub(crate) fn tidy(tokens: TokenStream, roots: &[&str], rename: &[(&str, &str)])
         }
         split += 3;
     }
-    let mut out: TokenStream = trees[..split].iter().cloned().collect();
+    let mut trees = trees;
+    let body = trees.split_off(split);
+    let mut out: TokenStream = trees.into_iter().collect();
     out.extend(state.uses());
-    out.extend(trees[split..].iter().cloned());
+    out.extend(body);
     out
 }
 
@@ -85,41 +88,50 @@ struct State<'a> {
 }
 
 impl State<'_> {
-    fn rewrite(&mut self, tokens: TokenStream) -> TokenStream {
-        let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    /// `trees` with every path shortened and the placeholder roots renamed. The trees are moved,
+    /// not cloned: a group's stream is taken out of the group, so it is not shared either.
+    fn rewrite_trees(&mut self, trees: Vec<TokenTree>) -> Vec<TokenTree> {
         let mut out: Vec<TokenTree> = Vec::with_capacity(trees.len());
-        let mut i = 0;
-        while i < trees.len() {
+        let mut iter = trees.into_iter();
+        // `rest` is what `iter` has not yielded yet, for looking ahead at a path.
+        loop {
+            let rest = iter.as_slice();
             let after_use = matches!(out.last(), Some(TokenTree::Ident(id)) if id == "use");
-            if !after_use && let Some((segments, end)) = self.path_at(&trees, i) {
+            if !after_use && let Some((segments, end)) = self.path_at(rest, 0) {
                 match self.shorten(&segments) {
-                    Some(short) => out.extend(short),
-                    None => out.extend(trees[i..end].iter().map(|t| self.renamed(t))),
+                    Some(short) => {
+                        out.extend(short);
+                        iter.nth(end - 1);
+                    }
+                    None => out.extend(iter.by_ref().take(end).map(|t| self.renamed(t))),
                 }
-                i = end;
                 continue;
             }
-            match &trees[i] {
+            let Some(tree) = iter.next() else { break };
+            match tree {
                 TokenTree::Group(g) => {
-                    let mut ng = Group::new(g.delimiter(), self.rewrite(g.stream()));
-                    ng.set_span(g.span());
+                    let (delimiter, span) = (g.delimiter(), g.span());
+                    let stream = g.stream();
+                    drop(g);
+                    let inner: TokenStream = self.rewrite_trees(stream.into_iter().collect()).into_iter().collect();
+                    let mut ng = Group::new(delimiter, inner);
+                    ng.set_span(span);
                     out.push(TokenTree::Group(ng));
                 }
                 t => out.push(self.renamed(t)),
             }
-            i += 1;
         }
-        out.into_iter().collect()
+        out
     }
 
     /// A placeholder crate root replaced by the crate's name.
-    fn renamed(&self, t: &TokenTree) -> TokenTree {
-        if let TokenTree::Ident(id) = t
+    fn renamed(&self, t: TokenTree) -> TokenTree {
+        if let TokenTree::Ident(id) = &t
             && let Some((_, to)) = self.rename.iter().find(|(from, _)| id == from)
         {
             return TokenTree::Ident(Ident::new(to, id.span()));
         }
-        t.clone()
+        t
     }
 
     /// A path starting at `i` (`::root::a::B` or `crate::a::B`): its segments (root first, with
@@ -157,8 +169,8 @@ impl State<'_> {
     fn shorten(&mut self, segments: &[String]) -> Option<Vec<TokenTree>> {
         // A prelude item, possibly followed by more (`Vec::with_capacity`, `Option::Some`).
         for len in (2..=segments.len()).rev() {
-            let joined = segments[..len].join("::");
-            if let Some((_, keep)) = PRELUDE.iter().find(|(p, _)| *p == joined) {
+            let is = |p: &str| p.split("::").eq(segments[..len].iter().map(String::as_str));
+            if let Some((_, keep)) = PRELUDE.iter().find(|(p, _)| is(p)) {
                 return Some(path_tokens(&segments[len - keep..]));
             }
         }
@@ -232,7 +244,7 @@ impl State<'_> {
 
 /// The names the top-level `use` items of a file bring in (the last segment of each path), and
 /// whether one of them is a glob of the model crate.
-fn imported(tokens: &TokenStream) -> (BTreeSet<String>, bool) {
+fn imported(tokens: &[TokenTree]) -> (BTreeSet<String>, bool) {
     fn flatten(ts: TokenStream, out: &mut Vec<TokenTree>) {
         for t in ts {
             match t {
@@ -244,8 +256,8 @@ fn imported(tokens: &TokenStream) -> (BTreeSet<String>, bool) {
     let mut names = BTreeSet::new();
     let mut glob = false;
     let mut item: Option<Vec<TokenTree>> = None;
-    for t in tokens.clone() {
-        match (&t, item.as_mut()) {
+    for t in tokens {
+        match (t, item.as_mut()) {
             (TokenTree::Ident(id), None) if id == "use" => item = Some(Vec::new()),
             (TokenTree::Punct(p), Some(flat)) if p.as_char() == ';' => {
                 for (i, f) in flat.iter().enumerate() {

@@ -91,13 +91,16 @@ impl Incoming {
 
     /// The first parameter that appears more than once (in the query, the body or both).
     pub(crate) fn repeated_param(&self) -> Option<&str> {
-        let names: Vec<&str> = self.params.iter().map(|(n, _)| n).collect();
-        if names.len() <= 32 {
-            // Requests have a dozen parameters: comparing pairs beats sorting (no allocation
-            // beyond the list, no reordering).
-            return names.iter().enumerate().find(|(i, n)| names[..*i].contains(n)).map(|(_, n)| *n);
+        if self.params.len() <= 32 {
+            // Requests have a dozen parameters: comparing pairs beats sorting, and needs no list.
+            return self
+                .params
+                .iter()
+                .enumerate()
+                .find(|(i, (name, _))| self.params.iter().take(*i).any(|(earlier, _)| earlier == *name))
+                .map(|(_, (name, _))| name);
         }
-        let mut sorted = names;
+        let mut sorted: Vec<&str> = self.params.iter().map(|(n, _)| n).collect();
         sorted.sort_unstable();
         sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
     }

@@ -102,11 +102,15 @@ fn with_request_id_first(json: &mut Vec<u8>, request_id: &str) -> bool {
     if i >= rest.len() {
         return false;
     }
-    let Ok(id) = serde_json::to_vec(request_id) else { return false };
-    // `id` is the quoted literal; the value replaced lies between the prefix's quote and the
-    // closing one.
-    let start = PREFIX.len() - 1;
-    json.splice(start..PREFIX.len() + i + 1, id);
+    let range = PREFIX.len()..PREFIX.len() + i;
+    // The value replaced lies between the prefix's quote and the closing one. A RequestId is an
+    // uppercase UUID, which needs no escaping; anything else is written as serde_json quotes it.
+    if request_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
+        json.splice(range, request_id.bytes());
+    } else {
+        let Ok(id) = serde_json::to_vec(request_id) else { return false };
+        json.splice(range.start - 1..range.end + 1, id);
+    }
     true
 }
 
@@ -271,6 +275,10 @@ mod tests {
                 assert_eq!(bytes, json.as_bytes(), "left as it was: {json}");
             }
         }
+        // An id that is not a plain token is written as a JSON string, escaped.
+        let mut bytes = br#"{"RequestId":"old","A":1}"#.to_vec();
+        assert!(with_request_id_first(&mut bytes, "a\"b"));
+        assert_eq!(String::from_utf8_lossy(&bytes), r#"{"RequestId":"a\"b","A":1}"#);
     }
 
     #[test]

@@ -145,13 +145,16 @@ async fn answer(shared: &Shared, request_id: &str, request: Request, action: &mu
         () = &mut deadline_passed => return refuse(format, timed_out()),
     };
     match processed {
-        Ok(Ok((action, success))) => match render::success(format, &action, request_id, &success) {
-            Ok(response) => response,
-            Err(e) => {
-                tracing::error!(action = loggable(&action), error = %e, "response does not serialize");
-                refuse(format, ErrorReply::Internal)
+        Ok(Ok((unnamed, success))) => {
+            let action = unnamed.as_deref().or(action.as_deref()).unwrap_or_default();
+            match render::success(format, action, request_id, &success) {
+                Ok(response) => response,
+                Err(e) => {
+                    tracing::error!(action = loggable(action), error = %e, "response does not serialize");
+                    refuse(format, ErrorReply::Internal)
+                }
             }
-        },
+        }
         Ok(Err(reply)) => refuse(format, reply),
         Err(_) => refuse(format, panicked()),
     }
@@ -169,11 +172,15 @@ async fn process(
     request_id: &str,
     incoming: Incoming,
     named: &mut Option<String>,
-) -> Result<(String, Success), ErrorReply> {
+) -> Result<(Option<String>, Success), ErrorReply> {
     let errors = shared.errors;
     let span = tracing::Span::current();
+    // Fields are filled only for a subscriber that listens (no formatting work otherwise).
+    let traced = !span.is_disabled();
     let scheme = Scheme::of(&incoming);
-    span.record("signature_version", tracing::field::display(scheme));
+    if traced {
+        span.record("signature_version", tracing::field::display(scheme));
+    }
 
     // Where each protocol field is read from, and the name a refusal gives it.
     let (action_name, version_name) = match scheme {
@@ -189,10 +196,18 @@ async fn process(
         None | Some("") => return Err(protocol_error(&errors.missing_parameter, action_name)),
         Some(action) => action.to_owned(),
     };
-    span.record("action", tracing::field::display(loggable(&action)));
-    if loggable(&action) == action {
-        *named = Some(action.clone());
+    let plain = loggable(&action) == action;
+    if traced {
+        span.record("action", tracing::field::display(if plain { action.as_str() } else { loggable(&action) }));
     }
+    // The name the answer is rendered under: `named` when the action is a plain token (every
+    // operation's is), else a copy kept here.
+    let unnamed = if plain {
+        *named = Some(action.clone());
+        None
+    } else {
+        Some(action.clone())
+    };
     match version_field {
         None | Some("") => return Err(protocol_error(&errors.missing_parameter, version_name)),
         Some(version) if version != shared.config.version() => {
@@ -216,7 +231,9 @@ async fn process(
                 nonces: &shared.nonces,
             };
             let key_id = authenticate(&verifier, scheme, &incoming, OffsetDateTime::now_utc()).await?;
-            span.record("access_key_id", tracing::field::display(loggable(&key_id)));
+            if traced {
+                span.record("access_key_id", tracing::field::display(loggable(&key_id)));
+            }
             Some(key_id)
         }
         None => claimed_key(scheme, &incoming),
@@ -225,7 +242,7 @@ async fn process(
     let Incoming { params, remote_addr, .. } = incoming;
     let ctx = RequestContext {
         request_id: request_id.to_owned(),
-        action: action.clone(),
+        action,
         region_id: params.get(common::REGION_ID).filter(|r| !r.is_empty()).map(str::to_owned),
         access_key_id,
         remote_addr,
@@ -235,7 +252,7 @@ async fn process(
         return Err(protocol_error(&errors.invalid_action, "Action"));
     };
     let value = answer.await?;
-    Ok((action, value))
+    Ok((unnamed, value))
 }
 
 /// The AccessKeyId a request names when authentication is off (unverified).

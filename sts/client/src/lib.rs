@@ -94,7 +94,7 @@ impl Client {
     ///
     /// Called without an AccessKey: the OIDC token proves who the caller is. The role must trust the OIDC provider.
     ///
-    /// It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff, each attempt signed anew.
+    /// It is idempotent: transport failures, 5xx answers and retryable codes are retried with backoff (the request is sent unsigned: it takes no credentials).
     ///
     /// Returns a [`Call`]: await it, or set per-call options first (`.timeout(…)`, `.header(…)`, `.retry(…)`, `.deadline(…)`).
     ///
