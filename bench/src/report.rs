@@ -345,7 +345,7 @@ fn render_stores(out: &mut String, stores: &StoresReport) {
     );
     let _ = writeln!(
         out,
-        "The real `smartag-service` router (authentication off) in child processes, over the SQLite store and over          the PostgreSQL store (a throw-away cluster of the distribution's PostgreSQL on loopback, default settings:          `fsync` and `synchronous_commit` on), each with one instance pre-filled through the store to {} users          (PostgreSQL fill: {}). {} concurrent callers on keep-alive connections, {} rounds of {:.1} s warm-up +          {:.1} s window, the two stores alternating which goes first. Cells: median req/s (min–max) and median          p50 ms; the ratio is PostgreSQL over SQLite. Everything (the database server, the service processes,          the load driver) shares the machine's cores.\n",
+        "The real `smartag-service` router (authentication off) in child processes, over the SQLite store and over the PostgreSQL store (a throw-away cluster of the distribution's PostgreSQL on loopback, default settings: `fsync` and `synchronous_commit` on), each with one instance pre-filled through the store to {} users (PostgreSQL fill: {}). {} concurrent callers on keep-alive connections, {} rounds of {:.1} s warm-up + {:.1} s window, the two stores alternating which goes first. Cells: median req/s (min–max) and median p50 ms; the ratio is PostgreSQL over SQLite. Everything (the database server, the service processes, the load driver) shares the machine's cores.\n",
         stores.sizes.iter().map(|&s| size_label(s)).collect::<Vec<_>>().join(" and "),
         stores
             .sizes
@@ -383,7 +383,7 @@ fn render_stores(out: &mut String, stores: &StoresReport) {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Replicas: {} concurrent callers against one service process, then spread evenly over {} processes, all          on one PostgreSQL database of {} users, alternating which goes first.\n",
+        "Replicas: {} concurrent callers against one service process, then spread evenly over {} processes, all on one PostgreSQL database of {} users, alternating which goes first.\n",
         stores.replica_callers,
         stores.replicas,
         stores.sizes.first().map_or_else(String::new, |&s| size_label(s)),
