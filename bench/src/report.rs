@@ -345,7 +345,7 @@ fn render_stores(out: &mut String, stores: &StoresReport) {
     );
     let _ = writeln!(
         out,
-        "The real `smartag-service` router (authentication off) in child processes, over the SQLite store and over the PostgreSQL store (a throw-away cluster of the distribution's PostgreSQL on loopback, default settings: `fsync` and `synchronous_commit` on), each with one instance pre-filled through the store to {} users (PostgreSQL fill: {}). {} concurrent callers on keep-alive connections, {} rounds of {:.1} s warm-up + {:.1} s window, the two stores alternating which goes first. Cells: median req/s (min–max) and median p50 ms; the ratio is PostgreSQL over SQLite. Everything (the database server, the service processes, the load driver) shares the machine's cores.\n",
+        "The real `smartag-service` router (authentication off) in child processes, over the SQLite store and over the PostgreSQL store (a throw-away cluster of the distribution's PostgreSQL on loopback, default settings: `fsync` and `synchronous_commit` on), each with one instance pre-filled to {} users (SQLite through the store; PostgreSQL: the first user through the store, the others as the same rows in one SQL statement: {}). {} concurrent callers on keep-alive connections, {} rounds of {:.1} s warm-up + {:.1} s window, the two stores alternating which goes first. Cells: median req/s (min–max) and median p50 ms; the ratio is PostgreSQL over SQLite. Everything (the database server, the service processes, the load driver) shares the machine's cores.\n",
         stores.sizes.iter().map(|&s| size_label(s)).collect::<Vec<_>>().join(" and "),
         stores
             .sizes
@@ -811,7 +811,7 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains("PostgreSQL fill: 1k in 0.5 s, 100k in 20.0 s"), "{text}");
+        assert!(text.contains("one SQL statement: 1k in 0.5 s, 100k in 20.0 s"), "{text}");
         assert!(
             text.contains(
                 "| Create (no UserName/Password) | 1k | 200 (200–200) | 110 (100–120) | **0.55×** | 4.00 (4.00–4.00) | \
