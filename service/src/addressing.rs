@@ -94,6 +94,17 @@ pub fn client_range(cidr: Ipv4Net) -> Option<(Ipv4Addr, Ipv4Addr)> {
     Some((Ipv4Addr::from(network + 2), Ipv4Addr::from(broadcast - 1)))
 }
 
+/// Where a search for the lowest free client address of `cidr` starts and ends, as numbers (the
+/// stores' `ip_num`): from the allocation cursor `floor` (every client address below it is in use)
+/// or the block's first client address, to its last; `None` when there is nothing left to search.
+/// Both stores search the same way.
+pub fn search_range(cidr: Ipv4Net, floor: Option<i64>) -> Option<(i64, i64)> {
+    let (first, last) = client_range(cidr)?;
+    let (first, last) = (i64::from(u32::from(first)), i64::from(u32::from(last)));
+    let start = floor.map_or(first, |floor| floor.max(first));
+    (start <= last).then_some((start, last))
+}
+
 /// How many client addresses `cidr` holds (host addresses minus the gateway).
 pub fn client_capacity(cidr: Ipv4Net) -> u64 {
     client_range(cidr).map_or(0, |(first, last)| u64::from(u32::from(last) - u32::from(first)) + 1)
@@ -132,6 +143,19 @@ mod tests {
 
     fn net(s: &str) -> Ipv4Net {
         s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn a_search_starts_at_the_cursor_inside_the_client_range() {
+        let cidr = net("10.10.0.0/28");
+        let (first, last) =
+            (i64::from(u32::from(Ipv4Addr::new(10, 10, 0, 2))), i64::from(u32::from(Ipv4Addr::new(10, 10, 0, 14))));
+        assert_eq!(search_range(cidr, None), Some((first, last)), "no cursor: the whole range");
+        assert_eq!(search_range(cidr, Some(first - 5)), Some((first, last)), "a cursor below the range");
+        assert_eq!(search_range(cidr, Some(first + 4)), Some((first + 4, last)), "from the cursor");
+        assert_eq!(search_range(cidr, Some(last)), Some((last, last)), "the last address left");
+        assert_eq!(search_range(cidr, Some(last + 1)), None, "every address in use");
+        assert_eq!(search_range(net("10.10.0.0/31"), None), None, "no room for a client");
     }
 
     #[test]

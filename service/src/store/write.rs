@@ -309,12 +309,7 @@ fn lowest_free(
     cidr: Ipv4Net,
     floor: Option<i64>,
 ) -> Result<Option<Ipv4Addr>, StoreError> {
-    let Some((first, last)) = addressing::client_range(cidr) else { return Ok(None) };
-    let (first, last) = (i64::from(u32::from(first)), i64::from(u32::from(last)));
-    let start = floor.map_or(first, |floor| floor.max(first));
-    if start > last {
-        return Ok(None);
-    }
+    let Some((start, last)) = addressing::search_range(cidr, floor) else { return Ok(None) };
     let found = if !exists(connection, IP_USED, params![region, instance_id, start])? {
         Some(start)
     } else {
