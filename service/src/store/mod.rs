@@ -76,6 +76,17 @@ pub struct InstanceLimits {
     pub max_users: u32,
 }
 
+impl InstanceLimits {
+    /// Whether the instance, with `count` users already, may take another: the quota rule both
+    /// stores apply inside their Create transaction.
+    pub(crate) fn quota(&self, count: i64) -> Result<(), OverLimit> {
+        if count >= i64::from(self.max_users) {
+            return Err(OverLimit::MaxUsers { max_users: self.max_users });
+        }
+        Ok(())
+    }
+}
+
 /// A user to create (already validated by the protocol layer; the password already hashed).
 #[derive(Clone)]
 pub struct NewUser {

@@ -239,8 +239,7 @@ fn create(connection: &Connection, user: NewUser) -> Result<UserRecord, CreateUs
             None => (0, None),
         }
     };
-    if count >= i64::from(instance.max_users) {
-        let reason = OverLimit::MaxUsers { max_users: instance.max_users };
+    if let Err(reason) = instance.quota(count) {
         return Err(CreateUserError::UserOverLimit { instance_id: instance.id, reason });
     }
     let client_ip = match static_ip {

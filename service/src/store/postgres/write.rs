@@ -101,8 +101,7 @@ async fn create(tx: &Tx<'_>, user: NewUser) -> Result<UserRecord, CreateUserErro
     if exists(tx, NAME_EXISTS, &[&region, &id, &user_name]).await? {
         return Err(CreateUserError::UserExist { instance_id: instance.id, user_name });
     }
-    if count >= i64::from(instance.max_users) {
-        let reason = OverLimit::MaxUsers { max_users: instance.max_users };
+    if let Err(reason) = instance.quota(count) {
         return Err(CreateUserError::UserOverLimit { instance_id: instance.id, reason });
     }
     let client_ip = match static_ip {
