@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use postgres_harness::PgCluster;
-use support::{Call, HANG_GUARD, Reply, Service, describe, exchange, http, p};
+use support::{Call, HANG_GUARD, Reply, Service, create, describe, exchange, http, p};
 
 const CREATE: &str = "CreateSmartAccessGatewayClientUser";
 const DESCRIBE: &str = "DescribeSmartAccessGatewayClientUsers";
@@ -79,19 +79,9 @@ fn replicas(root: &Path, url: &str, count: usize, admin: bool) -> Vec<Service> {
         .collect()
 }
 
-/// A Create of `name` (no password: the service generates one and mails it) into `instance`.
+/// A Create of `name` into `instance` (the shared support's parameters).
 fn create_call(instance: &str, name: &str) -> Call {
-    Call::v1(
-        CREATE,
-        &[
-            p("RegionId", "cn-shanghai"),
-            p("SmartAGId", instance),
-            p("UserMail", &format!("{name}@example.com")),
-            p("Bandwidth", "20"),
-            p("UserName", name),
-            p("Password", "Passw0rd-1"),
-        ],
-    )
+    Call::v1(CREATE, &create(instance, name))
 }
 
 /// Sends every `(replica, call)` from `threads` threads at once; the answers in the same order
