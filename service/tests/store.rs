@@ -9,43 +9,18 @@ use std::thread;
 
 use smartag_service::addressing::IpRejection;
 use smartag_service::store::{
-    CreateUserError, InstanceLimits, ModifyUserError, NewUser, OverLimit, SCHEMA_VERSION, Store, StoreError, UserRecord,
+    CreateUserError, ModifyUserError, NewUser, OverLimit, SCHEMA_VERSION, Store, StoreError, UserRecord,
 };
 
-/// A syntactically valid PHC string; the store does not care what it hashes.
-const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cuG0vJ4Ck/qOVMQ5oJeTTyWRXAPzJ3FXq0pTIAbFhI";
-const REGION: &str = "cn-shanghai";
+mod store_fixtures;
+
+use store_fixtures::{REGION, demo, instance, user, with_ip};
 
 fn open() -> (tempfile::TempDir, PathBuf, Store) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("users.db");
     let store = Store::open(&path).expect("open store");
     (dir, path, store)
-}
-
-fn instance(id: &str, cidr: Option<&str>, max_users: u32) -> InstanceLimits {
-    InstanceLimits { id: id.to_owned(), cidr: cidr.map(|c| c.parse().expect("cidr")), max_users }
-}
-
-fn demo() -> InstanceLimits {
-    instance("sag-demo", Some("10.10.0.0/24"), 100)
-}
-
-fn user(name: &str, instance: &InstanceLimits) -> NewUser {
-    NewUser {
-        region: REGION.to_owned(),
-        instance: instance.clone(),
-        user_name: name.to_owned(),
-        user_mail: format!("{name}@example.com"),
-        bandwidth: 20,
-        password_hash: HASH.to_owned(),
-        static_ip: None,
-    }
-}
-
-fn with_ip(mut user: NewUser, ip: &str) -> NewUser {
-    user.static_ip = Some(ip.parse().expect("ip"));
-    user
 }
 
 fn create(store: &Store, user: NewUser) -> UserRecord {

@@ -6,13 +6,13 @@ use std::collections::HashSet;
 use smartag_service::addressing::IpRejection;
 use smartag_service::store::postgres::PgStore;
 use smartag_service::store::{
-    AnyStore, CreateUserError, InstanceLimits, ModifyUserError, NewUser, OverLimit, Store, StoreError, UserChange,
-    UserQuery, UserRecord, UserStore,
+    AnyStore, CreateUserError, ModifyUserError, NewUser, OverLimit, Store, StoreError, UserChange, UserQuery,
+    UserRecord, UserStore,
 };
 
-/// A syntactically valid PHC string; the store does not care what it hashes.
-const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cuG0vJ4Ck/qOVMQ5oJeTTyWRXAPzJ3FXq0pTIAbFhI";
-const REGION: &str = "cn-shanghai";
+mod store_fixtures;
+
+use store_fixtures::{REGION, demo, instance, user, with_ip};
 
 /// A SQLite store in a temporary folder (kept alive by the guard).
 fn sqlite() -> (tempfile::TempDir, AnyStore) {
@@ -69,31 +69,6 @@ on_both_stores!(
     admin_listings_probe_and_reset,
     concurrent_creates_of_one_name_succeed_once,
 );
-
-fn instance(id: &str, cidr: Option<&str>, max_users: u32) -> InstanceLimits {
-    InstanceLimits { id: id.to_owned(), cidr: cidr.map(|c| c.parse().expect("cidr")), max_users }
-}
-
-fn demo() -> InstanceLimits {
-    instance("sag-demo", Some("10.10.0.0/24"), 100)
-}
-
-fn user(name: &str, instance: &InstanceLimits) -> NewUser {
-    NewUser {
-        region: REGION.to_owned(),
-        instance: instance.clone(),
-        user_name: name.to_owned(),
-        user_mail: format!("{name}@example.com"),
-        bandwidth: 20,
-        password_hash: HASH.to_owned(),
-        static_ip: None,
-    }
-}
-
-fn with_ip(mut user: NewUser, ip: &str) -> NewUser {
-    user.static_ip = Some(ip.parse().expect("ip"));
-    user
-}
 
 async fn create(store: &AnyStore, user: NewUser) -> UserRecord {
     let name = user.user_name.clone();
