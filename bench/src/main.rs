@@ -209,7 +209,7 @@ fn run(cli: &Cli) -> Result<()> {
     let started = Instant::now();
     let settings = Settings {
         rounds: cli.rounds.unwrap_or(if cli.quick { 2 } else { 5 }).max(1),
-        warmup_secs: if cli.quick { 0.3 } else { 1.0 },
+        warmup_secs: if cli.quick { 0.3 } else { 0.5 },
         window_secs: cli.window_secs.unwrap_or(if cli.quick { 1.0 } else { 3.0 }).max(0.1),
         generator_runs: if cli.quick { 3 } else { 10 },
     };
@@ -227,12 +227,16 @@ fn run(cli: &Cli) -> Result<()> {
     );
 
     let wanted = |section: Section| cli.only.is_none_or(|only| only == section);
+    let mut section_secs = Vec::new();
+    let mut timed = |name: &'static str, since: Instant| section_secs.push((name, since.elapsed().as_secs_f64()));
     let runtime = tokio::runtime::Runtime::new().context("tokio runtime")?;
-    let (server, client) = runtime.block_on(async {
-        let server = if wanted(Section::Server) { server_rows(&settings).await? } else { Vec::new() };
-        let client = if wanted(Section::Client) { client_rows(&settings).await? } else { Vec::new() };
-        anyhow::Ok((server, client))
-    })?;
+    let since = Instant::now();
+    let server = if wanted(Section::Server) { runtime.block_on(server_rows(&settings))? } else { Vec::new() };
+    timed("server", since);
+    let since = Instant::now();
+    let client = if wanted(Section::Client) { runtime.block_on(client_rows(&settings))? } else { Vec::new() };
+    timed("client", since);
+    let since = Instant::now();
     let sdk = if wanted(Section::Sdk) {
         let server = Server::start(Side::A, Auth::On)?;
         eprintln!("sdk: server A (auth on) on {}", server.addr);
@@ -240,6 +244,8 @@ fn run(cli: &Cli) -> Result<()> {
     } else {
         Vec::new()
     };
+    timed("sdk", since);
+    let since = Instant::now();
     let (generator, scaling) = if wanted(Section::Generator) {
         let scratch = workspace_root().join("target/bench-generator-scaling");
         let scaling = smartag_bench::generator_scaling::measure(&workspace_root(), &scratch, settings.generator_runs)?;
@@ -247,16 +253,21 @@ fn run(cli: &Cli) -> Result<()> {
     } else {
         (None, Vec::new())
     };
+    timed("generator", since);
+    let since = Instant::now();
     let service = if wanted(Section::Service) {
         Some(runtime.block_on(service_section::run(&settings, |args| Server::spawn(args).map(|s| (s.addr, s))))?)
     } else {
         None
     };
+    timed("service", since);
+    let since = Instant::now();
     let stores = if wanted(Section::Stores) {
         Some(runtime.block_on(stores_section::run(&settings, |args| Server::spawn(args).map(|s| (s.addr, s))))?)
     } else {
         None
     };
+    timed("stores", since);
     drop(runtime);
 
     machine.load_after = loadavg();
@@ -265,6 +276,7 @@ fn run(cli: &Cli) -> Result<()> {
         command,
         date: now_utc(),
         total_secs: started.elapsed().as_secs_f64(),
+        section_secs: section_secs.into_iter().filter(|&(_, secs)| secs >= 0.5).collect(),
         settings,
         server,
         client,

@@ -105,6 +105,8 @@ pub struct ServiceReport {
     pub warmup_secs: f64,
     /// Timed window, seconds.
     pub window_secs: f64,
+    /// Timed window of each in-process baseline, seconds.
+    pub baseline_window_secs: f64,
     /// Seconds to fill each fixture through the store.
     pub fill_secs: Vec<f64>,
     /// The HTTP rows.
@@ -139,6 +141,8 @@ pub struct Report {
     pub date: String,
     /// Wall time of the whole run, seconds.
     pub total_secs: f64,
+    /// Wall time of each section that ran, seconds, in the order they ran.
+    pub section_secs: Vec<(&'static str, f64)>,
     /// Durations and counts.
     pub settings: Settings,
     /// Server rows.
@@ -265,7 +269,8 @@ pub fn render(report: &Report) -> String {
          which goes first) |",
         s.rounds, s.warmup_secs, s.window_secs
     );
-    let _ = writeln!(out, "| whole run | {:.0} s |\n", report.total_secs);
+    let sections: Vec<String> = report.section_secs.iter().map(|(name, secs)| format!("{name} {secs:.0} s")).collect();
+    let _ = writeln!(out, "| whole run | {:.0} s ({}) |\n", report.total_secs, sections.join(", "));
     let _ = writeln!(
         out,
         "Each cell is the **median over rounds (min–max)**. Ratios are **A/B of the medians**, with the range \
@@ -668,14 +673,14 @@ fn render_service(out: &mut String, service: &ServiceReport) {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "Baselines, in-process, same run. Creates with the hash ready go straight to `Store::create_user` from {} \
+        "Baselines, in-process, same run, one {:.1} s window each per round. Creates with the hash ready go straight to `Store::create_user` from {} \
          and from {WIDE_CALLERS} threads (group commit: the writes waiting are committed together), and from one thread (each create \
          committed alone: what the store did for every Create before group commit). Raw SQLite inserts use the store's \
          settings (WAL, `synchronous=FULL`) on a fresh file from one thread: one transaction per insert (one \
          `fsync` each: the most a store that commits each Create alone can do) and 64 per transaction. The \
          argon2id row is `password::hash_password` alone on {} threads: the ceiling of an HTTP Create, which \
          hashes a password whether the caller gave one or not.\n",
-        service.callers, service.callers
+        service.baseline_window_secs, service.callers, service.callers
     );
     let _ = writeln!(
         out,
@@ -746,6 +751,7 @@ mod tests {
             command: "cargo run --release -p smartag-bench --".into(),
             date: "2026-01-01 00:00:00 UTC".into(),
             total_secs: 1.0,
+            section_secs: vec![("server", 1.0)],
             settings: Settings { rounds: 2, warmup_secs: 0.1, window_secs: 0.5, generator_runs: 1 },
             server: vec![ServerRow { auth: Auth::On, concurrency: 32, rounds: rounds.clone() }],
             client: vec![ClientRow { signing: "v3", server: "B", concurrency: 1, rounds: rounds.clone() }],
@@ -764,6 +770,7 @@ mod tests {
                 rounds: 2,
                 warmup_secs: 0.3,
                 window_secs: 1.0,
+                baseline_window_secs: 1.0,
                 fill_secs: vec![0.1, 1.0],
                 rows: vec![ServiceRow {
                     label: "Describe page 1".into(),
