@@ -109,8 +109,9 @@ const FIXTURE_ROWS: &str = "WITH first AS (SELECT client_ip, ip_num FROM users W
      client_ip, ip_num, is_static_ip) SELECT $1, $2, g + 1, 'user-' || lpad(g::text, 7, '0'), 'user-' || \
      lpad(g::text, 7, '0') || '@example.com', 20, $3, host(first.client_ip::inet + g), first.ip_num + g, false \
      FROM first, generate_series(1, $4::bigint - 1) AS g";
-/// The instance's count, sequence and allocation cursor after [`FIXTURE_ROWS`].
-const FIXTURE_CURSOR: &str = "UPDATE instances SET user_count = $3::bigint, next_seq = $3::bigint + 1, alloc_floor = \
+/// The instance's sequence and allocation cursor after [`FIXTURE_ROWS`] (the store's statement
+/// trigger has counted the rows).
+const FIXTURE_CURSOR: &str = "UPDATE instances SET next_seq = $3::bigint + 1, alloc_floor = \
      (SELECT max(ip_num) FROM users WHERE region = $1 AND instance_id = $2) WHERE region = $1 AND instance_id = $2";
 
 /// Creates `users` fixture users in the measured instance of the PostgreSQL database `url`: user 0
@@ -127,12 +128,10 @@ pub async fn fill_postgres(url: &str, users: usize) -> Result<()> {
         tokio_postgres::connect(url, tokio_postgres::NoTls).await.context("connecting for the bulk fill")?;
     let connection = tokio::spawn(connection);
     let count = i64::try_from(users).context("fixture size")?;
-    // The count trigger would update the instance's one row once per user in one transaction
-    // (quadratic in PostgreSQL); the fixture sets the count itself. (`replica` skips the triggers:
-    // the harness connects as the superuser.)
-    client.batch_execute("SET session_replication_role = replica").await.context("skipping the count trigger")?;
     client.execute(FIXTURE_ROWS, &[&REGION, &INSTANCE, &HASH, &count]).await.context("inserting fixture users")?;
     client.execute(FIXTURE_CURSOR, &[&REGION, &INSTANCE, &count]).await.context("moving the allocation cursor")?;
+    // As `import` does: plan the measured queries on what the table now holds.
+    client.batch_execute("ANALYZE users").await.context("refreshing the statistics")?;
     drop(client);
     let _ = connection.await;
     let (total, _) = UserStore::list_users(

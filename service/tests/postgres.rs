@@ -385,3 +385,57 @@ async fn pages_stay_right_after_rows_are_deleted_by_hand() {
     let next = store.create_user(new_user("u6", &demo, None)).await.expect("created");
     assert_eq!(next.client_ip, "10.10.0.3");
 }
+
+/// An import of thousands of users over two instances (several statements of column arrays):
+/// the counts kept by the statement trigger, the pages, the sequence numbers and the next Create
+/// all come out as if the users had been created one by one, and the planner's statistics are
+/// fresh afterwards.
+#[tokio::test]
+async fn a_bulk_import_counts_pages_and_analyzes() {
+    use smartag_service::store::transfer::ExportedUser;
+    let url = fresh_database("bulk_import").await;
+    let store = PgStore::connect(&url).await.expect("connect");
+    let user = |instance_id: &str, i: u32| ExportedUser {
+        region: REGION.to_owned(),
+        instance_id: instance_id.to_owned(),
+        user_name: format!("{instance_id}-u{i:05}"),
+        user_mail: format!("u{i}@example.com"),
+        bandwidth: 20,
+        password_hash: HASH.to_owned(),
+        client_ip: std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(10, 20, 0, 1)) + i).to_string(),
+        is_static_ip: false,
+        state: 0,
+        accelerate_bandwidth: 0,
+    };
+    // Interleaved, so each statement of the import holds users of both instances.
+    let users: Vec<ExportedUser> = (0..1_300).flat_map(|i| [user("sag-a", i), user("sag-b", i)]).collect();
+    assert_eq!(store.import_users(users).await.expect("imported"), 2_600);
+
+    let mut counts = store.user_counts().await.expect("counts");
+    counts.sort();
+    assert_eq!(
+        counts,
+        [(REGION.to_owned(), "sag-a".to_owned(), 1_300), (REGION.to_owned(), "sag-b".to_owned(), 1_300)]
+    );
+    let last_page = UserQuery { page_number: 130, page_size: 10, ..all_of("sag-b") };
+    let (total, page) = store.list_users(last_page).await.expect("last page");
+    assert_eq!(total, 1_300);
+    let names: Vec<String> = page.into_iter().map(|u| u.user_name).collect();
+    assert_eq!(names, (1_290..1_300).map(|i| format!("sag-b-u{i:05}")).collect::<Vec<_>>());
+    // The next Create continues after the imported users: a fresh sequence number (it lists last)
+    // and the first address no imported user holds.
+    let big = instance("sag-a", "10.20.0.0/16", 5_000);
+    let created = store.create_user(new_user("after-import", &big, None)).await.expect("create after import");
+    assert_eq!(created.client_ip, "10.20.5.21");
+    let (total, page) =
+        store.list_users(UserQuery { page_number: 1_301, page_size: 1, ..all_of("sag-a") }).await.expect("page");
+    assert_eq!((total, page[0].user_name.as_str()), (1_301, "after-import"));
+
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let analyzed = client
+        .query_one("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'users'", &[])
+        .await
+        .expect("statistics");
+    assert!(analyzed.get::<_, bool>(0), "import leaves the table analyzed");
+}

@@ -3,8 +3,8 @@
 //! Version 1 has the same tables and invariants as the SQLite schema (see
 //! [`crate::store`]'s `schema` module):
 //!
-//! - `instances`: per instance the user count (kept by a trigger on `users`, in the inserting or
-//!   deleting transaction), the next sequence number, and the allocation cursor (`alloc_floor`: every
+//! - `instances`: per instance the user count (kept by statement triggers on `users`, in the
+//!   inserting or deleting transaction; version 2: once per statement, no longer once per row), the next sequence number, and the allocation cursor (`alloc_floor`: every
 //!   client address of block `alloc_cidr` below it is in use; the delete trigger lowers it). A
 //!   Create locks its instance's row first, which serialises the creates of one instance across
 //!   every process sharing the database.
@@ -76,6 +76,31 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (access_key_id, nonce)
     );
     CREATE INDEX nonces_by_expiry ON nonces (expires_at);",
+    // 1 -> 2: the count kept once per statement, not once per row. A row trigger updated the
+    // instance's row once per user, so one transaction inserting n users (an import) left n row
+    // versions that every later update in it had to walk past: quadratic. A statement trigger
+    // reads the statement's rows (a transition table) and updates each instance once.
+    "DROP TRIGGER users_counted ON users;
+    DROP FUNCTION users_counted();
+    CREATE FUNCTION users_added() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE instances AS i SET user_count = i.user_count + n.added
+            FROM (SELECT region, instance_id, COUNT(*) AS added FROM added_users GROUP BY region, instance_id) AS n
+            WHERE i.region = n.region AND i.instance_id = n.instance_id;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER users_added AFTER INSERT ON users REFERENCING NEW TABLE AS added_users
+        FOR EACH STATEMENT EXECUTE FUNCTION users_added();
+    CREATE FUNCTION users_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        UPDATE instances AS i SET user_count = i.user_count - n.removed, alloc_floor = LEAST(i.alloc_floor, n.lowest)
+            FROM (SELECT region, instance_id, COUNT(*) AS removed, MIN(ip_num) AS lowest FROM removed_users
+                  GROUP BY region, instance_id) AS n
+            WHERE i.region = n.region AND i.instance_id = n.instance_id;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER users_removed AFTER DELETE ON users REFERENCING OLD TABLE AS removed_users
+        FOR EACH STATEMENT EXECUTE FUNCTION users_removed();",
 ];
 
 /// The schema version this build creates and understands.
