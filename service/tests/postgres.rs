@@ -5,13 +5,14 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use alibaba_rpc_runtime::server::NonceOutcome;
 use postgres_harness::PgCluster;
 use smartag_client::{
     Client, CreateSmartAccessGatewayClientUserRequest, Credentials, DescribeSmartAccessGatewayClientUsersRequest,
     ModifySmartAccessGatewayClientUserRequest,
 };
 use smartag_service::local::LocalService;
-use smartag_service::store::postgres::{NonceOutcome, PgOptions, PgStore, SCHEMA_VERSION};
+use smartag_service::store::postgres::{PgOptions, PgStore, SCHEMA_VERSION};
 use smartag_service::store::{CreateUserError, InstanceLimits, NewUser, StoreError, UserQuery, UserStore};
 
 const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cuG0vJ4Ck/qOVMQ5oJeTTyWRXAPzJ3FXq0pTIAbFhI";
@@ -122,14 +123,14 @@ async fn a_nonce_used_at_one_replica_is_refused_at_the_other() {
     let (a, b) = (PgStore::connect(&url).await.expect("a"), PgStore::connect(&url).await.expect("b"));
     let now = 1_800_000_000;
     assert_eq!(a.remember_nonce("key-1", "n-1", now + 900, now).await.expect("a"), NonceOutcome::Fresh);
-    assert_eq!(b.remember_nonce("key-1", "n-1", now + 900, now + 10).await.expect("b"), NonceOutcome::Replayed);
-    assert_eq!(a.remember_nonce("key-1", "n-1", now + 900, now + 899).await.expect("a"), NonceOutcome::Replayed);
+    assert_eq!(b.remember_nonce("key-1", "n-1", now + 900, now + 10).await.expect("b"), NonceOutcome::Used);
+    assert_eq!(a.remember_nonce("key-1", "n-1", now + 900, now + 899).await.expect("a"), NonceOutcome::Used);
     // Another key's nonce of the same text is another nonce.
     assert_eq!(b.remember_nonce("key-2", "n-1", now + 900, now).await.expect("b"), NonceOutcome::Fresh);
     // Expired: accepted again (and remembered anew).
     let later = now + 900;
     assert_eq!(b.remember_nonce("key-1", "n-1", later + 900, later).await.expect("b"), NonceOutcome::Fresh);
-    assert_eq!(a.remember_nonce("key-1", "n-1", later + 900, later + 1).await.expect("a"), NonceOutcome::Replayed);
+    assert_eq!(a.remember_nonce("key-1", "n-1", later + 900, later + 1).await.expect("a"), NonceOutcome::Used);
 
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..20 {

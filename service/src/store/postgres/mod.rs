@@ -36,7 +36,6 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 
-pub use nonce::NonceOutcome;
 pub use schema::SCHEMA_VERSION;
 
 use super::port::{UserChange, UserQuery, UserStore};

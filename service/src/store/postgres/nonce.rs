@@ -3,7 +3,7 @@
 
 use std::sync::atomic::Ordering;
 
-use alibaba_rpc_runtime::server::{NonceOutcome as RouterOutcome, ReplayCache, ReplayCacheError};
+use alibaba_rpc_runtime::server::{NonceOutcome, ReplayCache, ReplayCacheError};
 
 use super::{PgStore, pg};
 use crate::store::StoreError;
@@ -12,25 +12,16 @@ use crate::store::StoreError;
 const PURGE_EVERY: u64 = 256;
 
 /// Remembers the nonce unless it is remembered and unexpired: one statement, so two replicas
-/// racing with the same nonce get one `Fresh` and one `Replayed`.
+/// racing with the same nonce get one `Fresh` and one `Used`.
 const REMEMBER: &str = "INSERT INTO nonces AS n (access_key_id, nonce, expires_at) VALUES ($1, $2, $3) \
      ON CONFLICT (access_key_id, nonce) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE n.expires_at <= $4 \
      RETURNING 1";
 
-/// What [`PgStore::remember_nonce`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NonceOutcome {
-    /// The nonce was not in use (never seen, or its entry had expired): it is remembered now, until
-    /// the expiry given.
-    Fresh,
-    /// The nonce is in use until its entry expires: the request is a replay.
-    Replayed,
-}
-
 impl PgStore {
     /// Remembers `nonce` of `access_key_id` until `expires_unix` (Unix seconds) unless it is
     /// already remembered with an expiry after `now_unix`: insert-or-refresh-if-expired in one
-    /// statement. Every [`PURGE_EVERY`] calls, expired entries are deleted too.
+    /// statement: [`NonceOutcome::Fresh`] or [`NonceOutcome::Used`] (never `Full`: the table has no
+    /// capacity limit). Every [`PURGE_EVERY`] calls, expired entries are deleted too.
     ///
     /// # Errors
     /// [`StoreError::Unavailable`] when the database cannot be reached (the request should be
@@ -51,7 +42,7 @@ impl PgStore {
                     .query_opt(&statement, &[&key, &nonce, &expires_unix, &now_unix])
                     .await
                     .map_err(pg("remembering a nonce"))?;
-                Ok::<_, StoreError>(if row.is_some() { NonceOutcome::Fresh } else { NonceOutcome::Replayed })
+                Ok::<_, StoreError>(if row.is_some() { NonceOutcome::Fresh } else { NonceOutcome::Used })
             })
             .await?;
         if purge {
@@ -82,7 +73,7 @@ impl PgStore {
 /// The router asks the database: replicas on one database refuse a nonce used at any of them. A
 /// database that cannot be reached answers [`ReplayCacheError`], which the router turns into
 /// `ServiceUnavailable` (a nonce that cannot be checked is not accepted). The table has no
-/// capacity limit, so the answer is never [`RouterOutcome::Full`].
+/// capacity limit, so the answer is never [`NonceOutcome::Full`].
 impl ReplayCache for PgStore {
     async fn check_and_remember(
         &self,
@@ -90,11 +81,9 @@ impl ReplayCache for PgStore {
         nonce: &str,
         expires_unix: i64,
         now_unix: i64,
-    ) -> Result<RouterOutcome, ReplayCacheError> {
-        match self.remember_nonce(access_key_id, nonce, expires_unix, now_unix).await {
-            Ok(NonceOutcome::Fresh) => Ok(RouterOutcome::Fresh),
-            Ok(NonceOutcome::Replayed) => Ok(RouterOutcome::Used),
-            Err(error) => Err(ReplayCacheError::with_source("the nonce table cannot be reached", error)),
-        }
+    ) -> Result<NonceOutcome, ReplayCacheError> {
+        self.remember_nonce(access_key_id, nonce, expires_unix, now_unix)
+            .await
+            .map_err(|error| ReplayCacheError::with_source("the nonce table cannot be reached", error))
     }
 }
