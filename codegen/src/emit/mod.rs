@@ -52,11 +52,28 @@ pub(crate) fn inner_docs(text: &str) -> TokenStream {
     quote! { #( #![doc = #lines] )* }
 }
 
-fn doc_lines(text: &str) -> Vec<String> {
+fn doc_lines(text: &str) -> Vec<Literal> {
     text.trim()
         .lines()
-        .map(|l| if l.trim().is_empty() { String::new() } else { format!(" {}", l.trim_end()) })
+        .map(|l| if l.trim().is_empty() { doc_lit("") } else { doc_lit(&format!(" {}", l.trim_end())) })
         .collect()
+}
+
+/// The literal of one doc line: a raw string (`r"…"`, with as many `#` as the text needs), which
+/// costs little to make and to read back (the printer turns it into `/// …` whatever its form),
+/// unlike an escaped string, built and then parsed again character by character.
+fn doc_lit(line: &str) -> Literal {
+    if line.contains('\r') {
+        // A raw string cannot hold a bare carriage return.
+        return Literal::string(line);
+    }
+    let hashes = line
+        .match_indices('"')
+        .map(|(at, _)| line[at + 1..].bytes().take_while(|b| *b == b'#').count() + 1)
+        .max()
+        .unwrap_or(0);
+    let fence = "#".repeat(hashes);
+    format!("r{fence}\"{line}\"{fence}").parse().unwrap_or_else(|_| Literal::string(line))
 }
 
 /// Docs made of a summary paragraph and a longer description.
@@ -138,7 +155,14 @@ pub(crate) fn ident(name: &str) -> Ident {
     }
 }
 
-/// A string literal token.
+/// A string literal token, spelled as [`Literal::string`] spells it. A string that needs no
+/// escape (printable ASCII without `"` or `\\`: nearly every one) is written as it is and read as
+/// a token, which is much cheaper than escaping it character by character.
 pub(crate) fn lit(s: &str) -> Literal {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+        && let Ok(literal) = format!("\"{s}\"").parse()
+    {
+        return literal;
+    }
     Literal::string(s)
 }
