@@ -49,14 +49,14 @@ const COMMON_PROTOCOL_PARAMS: &[&str] = &[
 /// `operations[0].parameters[2].type`.
 pub struct Checker<'a> {
     file: &'a str,
-    map: &'a SourceMap,
+    map: &'a SourceMap<'a>,
     /// What has been reported so far.
     pub out: Vec<Diagnostic>,
 }
 
 impl<'a> Checker<'a> {
     /// A checker for the spec `file` whose places `map` knows.
-    pub fn new(file: &'a str, map: &'a SourceMap) -> Checker<'a> {
+    pub fn new(file: &'a str, map: &'a SourceMap<'a>) -> Checker<'a> {
         Checker { file, map, out: Vec::new() }
     }
 

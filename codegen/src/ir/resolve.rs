@@ -18,7 +18,7 @@ use crate::source_map::SourceMap;
 use param::Types;
 
 /// Checks a deserialized spec and resolves it into the IR, reporting every problem at once.
-pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, Diagnostics> {
+pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap<'_>) -> Result<Api, Diagnostics> {
     let mut c = Checker::new(file, map);
     check::service(&mut c, &raw.service);
     let s = &raw.service;
