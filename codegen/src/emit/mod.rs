@@ -18,8 +18,8 @@ use proc_macro2::{Ident, Span};
 use crate::ir::{Api, FieldType, Param, ParamType, Scalar, ValueType};
 
 /// Which of a crate's files an emitter call produces: file `i` (in the emitter's own order) when
-/// `(i + offset) % of == index`. Generation runs one part per thread ([`crate::generate`]); the
-/// offsets spread the crates' first files over the threads.
+/// `(i + offset) % of == index`. [`crate::generate`] asks for one file at a time
+/// ([`Part::one`]), on whichever thread is free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Part {
     /// This part's number, below `of`.
@@ -33,6 +33,11 @@ pub struct Part {
 impl Part {
     /// Every file in one part.
     pub const ALL: Part = Part { index: 0, of: 1, offset: 0 };
+
+    /// File `i` alone.
+    pub fn one(i: usize) -> Part {
+        Part { index: i, of: usize::MAX, offset: 0 }
+    }
 
     /// Whether file `i` belongs to this part.
     pub fn takes(self, i: usize) -> bool {
@@ -165,4 +170,33 @@ pub(crate) fn lit(s: &str) -> Literal {
         return literal;
     }
     Literal::string(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::Literal;
+
+    use super::{doc_lit, lit};
+
+    /// The text a string literal stands for, as the printer reads it.
+    fn value(l: &Literal) -> String {
+        syn::parse_str::<syn::LitStr>(&l.to_string()).map(|s| s.value()).unwrap_or_else(|e| panic!("{l}: {e}"))
+    }
+
+    #[test]
+    fn doc_lines_read_back_as_written_whatever_they_hold() {
+        for line in
+            ["", " plain", " a \"quoted\" word", " \"#tag\" and \"##two\"", " ends with \"", " back\\slash", " é ✓"]
+        {
+            assert_eq!(value(&doc_lit(line)), line);
+        }
+        assert_eq!(value(&doc_lit(" a\rb")), " a\rb", "a carriage return falls back to an escaped string");
+    }
+
+    #[test]
+    fn string_literals_are_spelled_as_literal_string_spells_them() {
+        for s in ["", "RegionId", "1 to 2000, else X", "with \"quotes\"", "tab\there", "back\\slash", "é", "it's"] {
+            assert_eq!(lit(s).to_string(), Literal::string(s).to_string(), "{s:?}");
+        }
+    }
 }
