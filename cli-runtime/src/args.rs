@@ -63,7 +63,7 @@ pub fn parse(product: &'static Product, argv: Vec<OsString>) -> Result<Parsed, c
     let Some(op) = product.operation(name) else {
         return Err(cmd.error(ErrorKind::InvalidSubcommand, format!("unknown operation {name}")));
     };
-    let params = collect(op, sub, numbered).map_err(|msg| {
+    let params = collect(product, op, sub, numbered).map_err(|msg| {
         let mut sub_cmd = cmd.find_subcommand_mut(name).cloned().unwrap_or_else(|| Command::new(op.action));
         sub_cmd.error(ErrorKind::ValueValidation, msg)
     })?;
@@ -91,7 +91,7 @@ pub fn command(product: &Product) -> Command {
             ),
         );
     for op in product.operations {
-        cmd = cmd.subcommand(operation(op));
+        cmd = cmd.subcommand(operation(product, op));
     }
     cmd
 }
@@ -124,7 +124,7 @@ fn global_args() -> Vec<Arg> {
     ]
 }
 
-fn operation(op: &OperationSpec) -> Command {
+fn operation(product: &Product, op: &OperationSpec) -> Command {
     let mut long = op.summary.to_owned();
     if !op.description.is_empty() {
         long.push_str("\n\n");
@@ -139,7 +139,7 @@ fn operation(op: &OperationSpec) -> Command {
     }
     let mut cmd = Command::new(op.action).about(op.summary).long_about(long);
     let mut structs = String::new();
-    for p in op.params {
+    for p in product.params(op) {
         match p.repeat {
             Repeat::Structs(fields) => {
                 let flags: Vec<String> = fields.iter().map(|f| format!("--{}.N.{f}", p.wire)).collect();
@@ -270,7 +270,7 @@ pub fn take_numbered(
             out.push(arg);
             continue;
         };
-        let Some(param) = op.param(base).filter(|p| p.repeat != Repeat::One) else {
+        let Some(param) = product.param(op, base).filter(|p| p.repeat != Repeat::One) else {
             out.push(arg);
             continue;
         };
@@ -329,10 +329,10 @@ fn numbering(param: &ParamSpec, rest: &str) -> Result<(usize, Option<Field>), St
     }
 }
 
-/// The parameters of `op` as wire pairs, in spec order.
-fn collect(op: &OperationSpec, m: &ArgMatches, numbered: Vec<Numbered>) -> Result<Params, String> {
+/// The parameters of `op` (its own, then the common ones) as wire pairs, in spec order.
+fn collect(product: &Product, op: &OperationSpec, m: &ArgMatches, numbered: Vec<Numbered>) -> Result<Params, String> {
     let mut params = Params::new();
-    for p in op.params {
+    for p in product.params(op) {
         let mine: Vec<&Numbered> = numbered.iter().filter(|n| n.param == p.wire).collect();
         match p.repeat {
             Repeat::One => {
@@ -432,6 +432,7 @@ mod tests {
             ],
             ..OperationSpec::new("Tag", never)
         }],
+        common_params: &[ParamSpec::value("OwnerId", "int64"), ParamSpec::list("Scope", "list<string>")],
         ..Product::new("demo", "0.1.0", &SERVICE)
     };
 
@@ -470,6 +471,14 @@ mod tests {
     fn values_starting_with_a_hyphen_and_repeated_flags() {
         let got = pairs(&["demo", "Tag", "--Name", "-x", "--Id", "a", "--Id", "b"]);
         assert_eq!(got, Ok(owned(&[("Name", "-x"), ("Id.1", "a"), ("Id.2", "b")])));
+    }
+
+    #[test]
+    fn common_parameters_are_flags_of_every_operation_sent_after_its_own() {
+        let got = pairs(&["demo", "Tag", "--OwnerId", "7", "--Scope.1", "s", "--Name", "n"]);
+        assert_eq!(got, Ok(owned(&[("Name", "n"), ("OwnerId", "7"), ("Scope.1", "s")])));
+        let help = command(&PRODUCT).find_subcommand("Tag").map(|c| c.get_arguments().any(|a| a.get_id() == "OwnerId"));
+        assert_eq!(help, Some(true), "the common parameter is not a flag of the operation");
     }
 
     #[test]

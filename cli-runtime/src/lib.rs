@@ -44,11 +44,13 @@
 //! static SERVICE: ServiceInfo =
 //!     ServiceInfo { product: "Demo", version: "2020-01-01", endpoint_pattern: "https://demo.{region}.aliyuncs.com" };
 //!
-//! static PRODUCT: Product = Product::new("demo", "0.1.0", &SERVICE).about("A demo API.").operations(&[
-//!     OperationSpec::new("DescribeThings", alibaba_rpc_cli::call::<DescribeThingsRequest>)
+//! static PRODUCT: Product = Product::new("demo", "0.1.0", &SERVICE)
+//!     .about("A demo API.")
+//!     .operations(&[OperationSpec::new("DescribeThings", alibaba_rpc_cli::call::<DescribeThingsRequest>)
 //!         .summary("Lists the things.")
-//!         .params(&[ParamSpec::value("RegionId", "string").required().about("The region.")]),
-//! ]);
+//!         .params(&[ParamSpec::value("RegionId", "string").required().about("The region.")])])
+//!     // Parameters every operation takes, after each one's own.
+//!     .common_params(&[ParamSpec::value("OwnerId", "int64").about("The owner's account ID.")]);
 //!
 //! fn main() -> std::process::ExitCode {
 //!     alibaba_rpc_cli::main(&PRODUCT)

@@ -19,12 +19,15 @@ pub struct Product {
     pub about: &'static str,
     /// The operations, in spec order.
     pub operations: &'static [OperationSpec],
+    /// The parameters every operation takes (the spec's `common_parameters`), written once
+    /// here; each operation's own parameters come first.
+    pub common_params: &'static [ParamSpec],
 }
 
 impl Product {
     /// A product with no description and no operations yet.
     pub const fn new(bin: &'static str, version: &'static str, service: &'static ServiceInfo) -> Product {
-        Product { bin, version, service, about: "", operations: &[] }
+        Product { bin, version, service, about: "", operations: &[], common_params: &[] }
     }
 
     /// Sets the description.
@@ -39,9 +42,25 @@ impl Product {
         self
     }
 
+    /// Sets the parameters every operation takes.
+    pub const fn common_params(mut self, params: &'static [ParamSpec]) -> Product {
+        self.common_params = params;
+        self
+    }
+
     /// The operation whose wire name is `action`.
     pub fn operation(&self, action: &str) -> Option<&'static OperationSpec> {
         self.operations.iter().find(|op| op.action == action)
+    }
+
+    /// Every parameter of `op`, in spec order: its own, then the common ones.
+    pub fn params(&self, op: &OperationSpec) -> impl Iterator<Item = &'static ParamSpec> + use<> {
+        op.params.iter().chain(self.common_params)
+    }
+
+    /// The parameter of `op` whose wire name is `wire` (its own or a common one).
+    pub fn param(&self, op: &OperationSpec, wire: &str) -> Option<&'static ParamSpec> {
+        self.params(op).find(|p| p.wire == wire)
     }
 }
 
@@ -55,7 +74,8 @@ pub struct OperationSpec {
     pub summary: &'static str,
     /// More.
     pub description: &'static str,
-    /// The parameters, the operation's own then the common ones, in spec order.
+    /// The operation's own parameters, in spec order ([`Product::common_params`] follow them:
+    /// [`Product::params`] gives them all).
     pub params: &'static [ParamSpec],
     /// Cross-parameter rules, as sentences (for the help).
     pub rules: &'static [&'static str],
@@ -83,7 +103,7 @@ impl OperationSpec {
         self
     }
 
-    /// Sets the parameters.
+    /// Sets the operation's own parameters.
     pub const fn params(mut self, params: &'static [ParamSpec]) -> OperationSpec {
         self.params = params;
         self
@@ -109,11 +129,6 @@ impl OperationSpec {
             (Some(paging), true) => paging.all,
             _ => self.run,
         }
-    }
-
-    /// The parameter whose wire name is `wire`.
-    pub fn param(&self, wire: &str) -> Option<&'static ParamSpec> {
-        self.params.iter().find(|p| p.wire == wire)
     }
 }
 

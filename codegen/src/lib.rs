@@ -26,6 +26,7 @@ mod source_map;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 
@@ -78,14 +79,23 @@ pub fn load_str(text: &str, file: &str) -> Result<ir::Api, Diagnostics> {
 /// # Errors
 /// [`GenerateError::Emit`] if an emitter produced invalid Rust (a generator bug).
 pub fn generate(api: &ir::Api, spec_name: &str) -> Result<Tree, GenerateError> {
-    // Files are independent: each thread emits, tidies and prints its share of every crate's
-    // files (token streams are not `Send`, so each stays on the thread that made it).
+    // Files are independent: each thread takes the next file not yet taken, emits, tidies and
+    // prints it (token streams are not `Send`, so each stays on the thread that made it). The
+    // largest files come first, so the threads finish together.
+    let jobs = jobs(api);
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).clamp(1, 8);
-    let threads = threads.min(api.operations.len().max(1));
+    let threads = threads.min(jobs.len().max(1));
+    let next = AtomicUsize::new(0);
+    let work = || -> Result<Tree, GenerateError> {
+        let mut tree = Tree::new();
+        while let Some(&(krate, file)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+            generate_file(api, spec_name, krate, file, &mut tree)?;
+        }
+        Ok(tree)
+    };
     let parts: Vec<Result<Tree, GenerateError>> = std::thread::scope(|scope| {
-        let workers: Vec<_> =
-            (1..threads).map(|index| scope.spawn(move || generate_part(api, spec_name, index, threads))).collect();
-        let mut parts = vec![generate_part(api, spec_name, 0, threads)];
+        let workers: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+        let mut parts = vec![work()];
         parts.extend(workers.into_iter().map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))));
         parts
     });
@@ -96,10 +106,35 @@ pub fn generate(api: &ir::Api, spec_name: &str) -> Result<Tree, GenerateError> {
     Ok(tree)
 }
 
-/// Part `index` of `of` of every crate's files (see [`emit::Part`]).
-fn generate_part(api: &ir::Api, spec_name: &str, index: usize, of: usize) -> Result<Tree, GenerateError> {
-    let prov = render::Provenance { spec: spec_name };
-    let mut tree = Tree::new();
+/// A generated crate.
+#[derive(Debug, Clone, Copy)]
+enum Crate {
+    Model,
+    Client,
+    Server,
+    Cli,
+}
+
+/// Every file to generate, as (crate, file number in its emitter's order): each crate's one
+/// file (the largest: a table or a trait of every operation) first, then the model's.
+fn jobs(api: &ir::Api) -> Vec<(Crate, usize)> {
+    let mut jobs = Vec::with_capacity(emit::model::FIXED_FILES + api.operations.len() + 3);
+    if api.generation.cli_dir.is_some() {
+        jobs.push((Crate::Cli, 0));
+    }
+    jobs.extend([(Crate::Client, 0), (Crate::Server, 0)]);
+    jobs.extend((0..emit::model::FIXED_FILES + api.operations.len()).map(|i| (Crate::Model, i)));
+    jobs
+}
+
+/// Emits file `file` of `krate` (if the emitter makes one) into `tree`.
+fn generate_file(
+    api: &ir::Api,
+    spec_name: &str,
+    krate: Crate,
+    file: usize,
+    tree: &mut Tree,
+) -> Result<(), GenerateError> {
     let g = &api.generation;
     let roots = [
         emit::imports::RUNTIME,
@@ -117,24 +152,22 @@ fn generate_part(api: &ir::Api, spec_name: &str, index: usize, of: usize) -> Res
         (emit::imports::MODEL, g.model_crate.as_str()),
         (emit::imports::CLI, g.cli_runtime_crate.as_str()),
     ];
-    let part = |offset| emit::Part { index, of, offset };
-    let mut crates: Vec<(&str, Vec<(String, proc_macro2::TokenStream)>)> = vec![
-        (&g.model_dir, emit::model::files(api, part(0))),
-        (&g.client_dir, emit::client::files(api, part(1))),
-        (&g.server_dir, emit::server::files(api, part(2))),
-    ];
-    if let Some(dir) = &g.cli_dir {
-        crates.push((dir, emit::cli::files(api, part(3))));
+    let part = emit::Part::one(file);
+    let (dir, files) = match (krate, &g.cli_dir) {
+        (Crate::Model, _) => (&g.model_dir, emit::model::files(api, part)),
+        (Crate::Client, _) => (&g.client_dir, emit::client::files(api, part)),
+        (Crate::Server, _) => (&g.server_dir, emit::server::files(api, part)),
+        (Crate::Cli, Some(dir)) => (dir, emit::cli::files(api, part)),
+        (Crate::Cli, None) => return Ok(()),
+    };
+    let prov = render::Provenance { spec: spec_name };
+    for (name, tokens) in files {
+        let path = format!("{dir}/{name}");
+        let tokens = emit::imports::tidy(tokens, &roots, &rename);
+        let text = render::render(tokens, &path, &prov).map_err(GenerateError::Emit)?;
+        tree.insert(path, text);
     }
-    for (dir, files) in crates {
-        for (name, tokens) in files {
-            let path = format!("{dir}/{name}");
-            let tokens = emit::imports::tidy(tokens, &roots, &rename);
-            let text = render::render(tokens, &path, &prov).map_err(GenerateError::Emit)?;
-            tree.insert(path, text);
-        }
-    }
-    Ok(tree)
+    Ok(())
 }
 
 /// Loads `spec_path` and generates every file.

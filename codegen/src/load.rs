@@ -6,7 +6,7 @@ use crate::raw::RawSpec;
 use crate::source_map::SourceMap;
 
 /// Deserializes `text` (named `file` in diagnostics) into the raw spec and indexes its places.
-pub(crate) fn parse(text: &str, file: &str) -> Result<(RawSpec, SourceMap), Diagnostics> {
+pub(crate) fn parse<'t>(text: &'t str, file: &str) -> Result<(RawSpec, SourceMap<'t>), Diagnostics> {
     match serde_yaml::from_str::<RawSpec>(text) {
         Ok(raw) => Ok((raw, SourceMap::build(text))),
         Err(e) => Err(Diagnostics(vec![from_serde(&e, file)])),

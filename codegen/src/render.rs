@@ -27,27 +27,36 @@ pub fn render(tokens: TokenStream, file: &str, prov: &Provenance<'_>) -> Result<
 /// added only before a line that starts an item).
 pub fn space_items(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 16);
-    let mut prev: Option<&str> = None;
+    let mut prev: Option<Line<'_>> = None;
     // The kind of the item the previous line belongs to, per indentation (for multi-line `use`).
     let mut kinds: Vec<(usize, Kind)> = Vec::new();
-    for line in text.lines() {
-        let depth = indent(line);
-        let kind = kind(line.trim());
-        let prev_kind = kinds.iter().rev().find(|(d, _)| *d == depth).map(|(_, k)| *k);
+    for text in text.lines() {
+        // Each line is trimmed once (the rules below look at every line several times).
+        let l = text.trim_start();
+        let line = Line { trimmed: l.trim_end(), depth: text.len() - l.len() };
+        let kind = kind(line.trimmed);
+        let prev_kind = kinds.iter().rev().find(|(d, _)| *d == line.depth).map(|(_, k)| *k);
         if let Some(p) = prev
             && needs_blank(p, line, prev_kind, kind)
         {
             out.push('\n');
         }
-        out.push_str(line);
+        out.push_str(text);
         out.push('\n');
-        if kind != Kind::Other || line.trim().starts_with(['}', ')', '>']) {
-            kinds.retain(|(d, _)| *d < depth);
-            kinds.push((depth, if kind == Kind::Other { prev_kind.unwrap_or(Kind::Other) } else { kind }));
+        if kind != Kind::Other || line.trimmed.starts_with(['}', ')', '>']) {
+            kinds.retain(|(d, _)| *d < line.depth);
+            kinds.push((line.depth, if kind == Kind::Other { prev_kind.unwrap_or(Kind::Other) } else { kind }));
         }
         prev = Some(line);
     }
     out
+}
+
+/// A line of printed code, trimmed, and its indentation.
+#[derive(Debug, Clone, Copy)]
+struct Line<'a> {
+    trimmed: &'a str,
+    depth: usize,
 }
 
 /// What kind of item a line starts.
@@ -85,13 +94,9 @@ fn kind(l: &str) -> Kind {
     }
 }
 
-fn indent(line: &str) -> usize {
-    line.len() - line.trim_start().len()
-}
-
-fn needs_blank(prev: &str, line: &str, prev_kind: Option<Kind>, kind: Kind) -> bool {
-    let (p, l) = (prev.trim(), line.trim());
-    if p.is_empty() || l.is_empty() || indent(prev) != indent(line) {
+fn needs_blank(prev: Line<'_>, line: Line<'_>, prev_kind: Option<Kind>, kind: Kind) -> bool {
+    let (p, l) = (prev.trimmed, line.trimmed);
+    if p.is_empty() || l.is_empty() || prev.depth != line.depth {
         return false;
     }
     let starts_item = l.starts_with("///") || l.starts_with("#[") || is_item(l);

@@ -5,15 +5,20 @@
 //! marked events, maps a path such as `operations[0].parameters[2].type` to the place of that
 //! value (and `…type@key` to the place of its key).
 
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
-/// Places of the values (and keys) of a YAML document, by path.
-#[derive(Debug, Default)]
-pub struct SourceMap {
-    places: HashMap<String, (usize, usize)>,
+/// Places of the values (and keys) of a YAML document, by path. Built on the first lookup: a
+/// spec without problems is never parsed a second time.
+#[derive(Debug)]
+pub struct SourceMap<'a> {
+    text: &'a str,
+    places: OnceCell<Places>,
 }
+
+type Places = HashMap<String, (usize, usize)>;
 
 enum Frame {
     Map { path: String, key: Option<String> },
@@ -22,7 +27,7 @@ enum Frame {
 
 struct Builder {
     stack: Vec<Frame>,
-    map: SourceMap,
+    places: Places,
 }
 
 impl Builder {
@@ -41,7 +46,7 @@ impl Builder {
                     // This scalar is a key: remember it and where it stands.
                     if let Some(k) = scalar {
                         let p = join(path, k);
-                        self.map.places.insert(format!("{p}@key"), place(mark));
+                        self.places.insert(format!("{p}@key"), place(mark));
                         *key = Some(k.to_string());
                     }
                     None
@@ -64,22 +69,22 @@ impl MarkedEventReceiver for Builder {
         match ev {
             Event::Scalar(value, ..) => {
                 if let Some(p) = self.next_value_path(mark, Some(&value)) {
-                    self.map.places.insert(p, place(mark));
+                    self.places.insert(p, place(mark));
                 }
             }
             Event::Alias(_) => {
                 if let Some(p) = self.next_value_path(mark, None) {
-                    self.map.places.insert(p, place(mark));
+                    self.places.insert(p, place(mark));
                 }
             }
             Event::MappingStart(..) => {
                 let p = self.next_value_path(mark, None).unwrap_or_default();
-                self.map.places.insert(p.clone(), place(mark));
+                self.places.insert(p.clone(), place(mark));
                 self.stack.push(Frame::Map { path: p, key: None });
             }
             Event::SequenceStart(..) => {
                 let p = self.next_value_path(mark, None).unwrap_or_default();
-                self.map.places.insert(p.clone(), place(mark));
+                self.places.insert(p.clone(), place(mark));
                 self.stack.push(Frame::Seq { path: p, index: 0 });
             }
             Event::MappingEnd | Event::SequenceEnd => {
@@ -90,28 +95,36 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
-impl SourceMap {
-    /// Indexes `text`. A document yaml-rust2 cannot parse gives an empty map (serde_yaml reports
-    /// the syntax error itself, with its place).
-    pub fn build(text: &str) -> SourceMap {
-        let mut b = Builder { stack: Vec::new(), map: SourceMap::default() };
-        let mut parser = Parser::new_from_str(text);
-        if parser.load(&mut b, false).is_err() {
-            return SourceMap::default();
-        }
-        b.map
+impl<'a> SourceMap<'a> {
+    /// The places of `text`, indexed when first asked for.
+    pub fn build(text: &'a str) -> SourceMap<'a> {
+        SourceMap { text, places: OnceCell::new() }
+    }
+
+    /// Indexes the text. A document yaml-rust2 cannot parse gives an empty map (serde_yaml
+    /// reports the syntax error itself, with its place).
+    fn places(&self) -> &Places {
+        self.places.get_or_init(|| {
+            let mut b = Builder { stack: Vec::new(), places: Places::new() };
+            let mut parser = Parser::new_from_str(self.text);
+            if parser.load(&mut b, false).is_err() {
+                return Places::new();
+            }
+            b.places
+        })
     }
 
     /// The place of the value at `path`, or of its nearest ancestor that has one.
     pub fn locate(&self, path: &str) -> (usize, usize) {
+        let places = self.places();
         let mut p = path.to_string();
         loop {
-            if let Some(place) = self.places.get(&p) {
+            if let Some(place) = places.get(&p) {
                 return *place;
             }
             match p.rfind(['.', '[', '@']) {
                 Some(i) => p.truncate(i),
-                None => return self.places.get("").copied().unwrap_or((1, 1)),
+                None => return places.get("").copied().unwrap_or((1, 1)),
             }
         }
     }

@@ -86,22 +86,6 @@ static PRODUCT: Product = Product {
                             "a private IPv4 address (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16), else ClientUser.InvalidClientIp",
                         ],
                     ),
-                ParamSpec::value("OwnerId", "int64")
-                    .about(
-                        "The ID of the Alibaba Cloud account that owns the resource.",
-                    ),
-                ParamSpec::value("ResourceOwnerId", "int64")
-                    .about(
-                        "The ID of the account that owns the resource, when acting on its behalf.",
-                    ),
-                ParamSpec::value("OwnerAccount", "string")
-                    .about(
-                        "The name of the Alibaba Cloud account that owns the resource.",
-                    ),
-                ParamSpec::value("ResourceOwnerAccount", "string")
-                    .about(
-                        "The name of the account that owns the resource, when acting on its behalf.",
-                    ),
             ],
             ..OperationSpec::new(
                     "CreateSmartAccessGatewayClientUser",
@@ -153,22 +137,6 @@ static PRODUCT: Product = Product {
                         "The new email address of the client account (sent as `Email`; answered as `UserMail`).",
                     )
                     .constraints(&["an e-mail address, else ClientUser.EmailInvalid"]),
-                ParamSpec::value("OwnerId", "int64")
-                    .about(
-                        "The ID of the Alibaba Cloud account that owns the resource.",
-                    ),
-                ParamSpec::value("ResourceOwnerId", "int64")
-                    .about(
-                        "The ID of the account that owns the resource, when acting on its behalf.",
-                    ),
-                ParamSpec::value("OwnerAccount", "string")
-                    .about(
-                        "The name of the Alibaba Cloud account that owns the resource.",
-                    ),
-                ParamSpec::value("ResourceOwnerAccount", "string")
-                    .about(
-                        "The name of the account that owns the resource, when acting on its behalf.",
-                    ),
             ],
             ..OperationSpec::new(
                     "ModifySmartAccessGatewayClientUser",
@@ -202,22 +170,6 @@ static PRODUCT: Product = Product {
                     .about("The number of entries per page, 1 to 100. Default 10.")
                     .default("10")
                     .constraints(&["1 to 100, else InvalidParameter"]),
-                ParamSpec::value("OwnerId", "int64")
-                    .about(
-                        "The ID of the Alibaba Cloud account that owns the resource.",
-                    ),
-                ParamSpec::value("ResourceOwnerId", "int64")
-                    .about(
-                        "The ID of the account that owns the resource, when acting on its behalf.",
-                    ),
-                ParamSpec::value("OwnerAccount", "string")
-                    .about(
-                        "The name of the Alibaba Cloud account that owns the resource.",
-                    ),
-                ParamSpec::value("ResourceOwnerAccount", "string")
-                    .about(
-                        "The name of the account that owns the resource, when acting on its behalf.",
-                    ),
             ],
             ..OperationSpec::new(
                     "DescribeSmartAccessGatewayClientUsers",
@@ -237,6 +189,20 @@ static PRODUCT: Product = Product {
                     "User",
                 )
         },
+    ],
+    common_params: &[
+        ParamSpec::value("OwnerId", "int64")
+            .about("The ID of the Alibaba Cloud account that owns the resource."),
+        ParamSpec::value("ResourceOwnerId", "int64")
+            .about(
+                "The ID of the account that owns the resource, when acting on its behalf.",
+            ),
+        ParamSpec::value("OwnerAccount", "string")
+            .about("The name of the Alibaba Cloud account that owns the resource."),
+        ParamSpec::value("ResourceOwnerAccount", "string")
+            .about(
+                "The name of the account that owns the resource, when acting on its behalf.",
+            ),
     ],
     ..Product::new(env!("CARGO_BIN_NAME"), env!("CARGO_PKG_VERSION"), &SERVICE)
         .about(

@@ -438,6 +438,18 @@ async fn help_comes_from_the_spec() {
     ] {
         assert!(help.contains(expected), "missing {expected:?} in\n{help}");
     }
+    // The spec's common parameters, written once in the table, are flags of every operation.
+    for op in [
+        "CreateSmartAccessGatewayClientUser",
+        "ModifySmartAccessGatewayClientUser",
+        "DescribeSmartAccessGatewayClientUsers",
+    ] {
+        let help = stdout(&smartag(&[op, "--help"]).await);
+        for expected in ["--OwnerId <int64>", "--ResourceOwnerAccount <string>", "The ID of the Alibaba Cloud account"]
+        {
+            assert!(help.contains(expected), "{op}: missing {expected:?} in\n{help}");
+        }
+    }
     let out = smartag(&["DescribeSmartAccessGatewayClientUsers", "--help"]).await;
     assert!(stdout(&out).contains("--all-pages"));
     assert!(stdout(&out).contains("The server assumes 10 when it is not given."), "{}", stdout(&out));

@@ -1,7 +1,8 @@
 //! The command-line crate (optional: the spec's `generation.output.cli`): one `main.rs` holding
 //! the table of the operations — names, descriptions, parameters with their types, constraints
 //! and codes, the request type each is read into — for the hand-written CLI runtime, which does
-//! everything else (flags, credentials, output, exit codes, paging, completions).
+//! everything else (flags, credentials, output, exit codes, paging, completions). The spec's
+//! common parameters are written once, in the product, not in every operation.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -23,6 +24,10 @@ fn main(api: &Api) -> TokenStream {
     ));
     let about = lit(&s.description);
     let ops = api.operations.iter().map(|op| operation(api, op));
+    // The common parameters resolve alike in every operation: written once, from the first.
+    let common = api.operations.first().map(|op| op.params.iter().filter(|p| p.common)).into_iter().flatten();
+    let common = common.map(|p| param(api, p)).collect::<Vec<_>>();
+    let common = (!common.is_empty()).then(|| quote! { common_params: &[ #( #common ),* ], });
     quote! {
         #doc
         #![forbid(unsafe_code)]
@@ -34,6 +39,7 @@ fn main(api: &Api) -> TokenStream {
         /// The operations of the API, as the spec describes them.
         static PRODUCT: ::__cli::Product = ::__cli::Product {
             operations: &[ #( #ops ),* ],
+            #common
             ..::__cli::Product::new(env!("CARGO_BIN_NAME"), env!("CARGO_PKG_VERSION"), &::__model::SERVICE).about(#about)
         };
     }
@@ -63,7 +69,7 @@ fn operation(api: &Api, op: &Operation) -> TokenStream {
         let element = lit(&api.shapes[pg.item_shape].element);
         quote! { .paged(::__cli::all_pages::<::__model::#req>, #list, #element) }
     });
-    let params = op.params.iter().map(|p| param(api, p));
+    let params = op.params.iter().filter(|p| !p.common).map(|p| param(api, p));
     quote! {
         ::__cli::OperationSpec {
             params: &[ #( #params ),* ],

@@ -28,25 +28,25 @@ pub(crate) const MODEL: &str = "__model";
 /// The placeholder root of paths into the hand-written command-line runtime.
 pub(crate) const CLI: &str = "__cli";
 
-/// Paths of the prelude, with the segments kept.
-const PRELUDE: &[(&str, usize)] = &[
-    ("core::option::Option", 1),
-    ("core::option::Option::Some", 1),
-    ("core::option::Option::None", 1),
-    ("core::result::Result", 1),
-    ("core::result::Result::Ok", 1),
-    ("core::result::Result::Err", 1),
-    ("std::string::String", 1),
-    ("std::vec::Vec", 1),
-    ("core::default::Default", 1),
-    ("core::convert::Into", 1),
-    ("core::convert::From", 1),
-    ("core::iter::IntoIterator", 1),
-    ("core::marker::Send", 1),
-    ("core::marker::Sync", 1),
+/// Paths of the prelude (as segments, so matching one splits nothing), with the segments kept.
+const PRELUDE: &[(&[&str], usize)] = &[
+    (&["core", "option", "Option"], 1),
+    (&["core", "option", "Option", "Some"], 1),
+    (&["core", "option", "Option", "None"], 1),
+    (&["core", "result", "Result"], 1),
+    (&["core", "result", "Result", "Ok"], 1),
+    (&["core", "result", "Result", "Err"], 1),
+    (&["std", "string", "String"], 1),
+    (&["std", "vec", "Vec"], 1),
+    (&["core", "default", "Default"], 1),
+    (&["core", "convert", "Into"], 1),
+    (&["core", "convert", "From"], 1),
+    (&["core", "iter", "IntoIterator"], 1),
+    (&["core", "marker", "Send"], 1),
+    (&["core", "marker", "Sync"], 1),
     // Edition 2024.
-    ("core::future::Future", 1),
-    ("core::future::IntoFuture", 1),
+    (&["core", "future", "Future"], 1),
+    (&["core", "future", "IntoFuture"], 1),
 ];
 
 /// Rewrites the file `tokens` with short names and puts the `use` items it needs after its
@@ -169,8 +169,10 @@ impl State<'_> {
     fn shorten(&mut self, segments: &[String]) -> Option<Vec<TokenTree>> {
         // A prelude item, possibly followed by more (`Vec::with_capacity`, `Option::Some`).
         for len in (2..=segments.len()).rev() {
-            let is = |p: &str| p.split("::").eq(segments[..len].iter().map(String::as_str));
-            if let Some((_, keep)) = PRELUDE.iter().find(|(p, _)| is(p)) {
+            let path = &segments[..len];
+            if let Some((_, keep)) =
+                PRELUDE.iter().find(|(p, _)| p.len() == len && p.iter().zip(path).all(|(a, b)| a == b))
+            {
                 return Some(path_tokens(&segments[len - keep..]));
             }
         }

@@ -18,8 +18,8 @@ use proc_macro2::{Ident, Span};
 use crate::ir::{Api, FieldType, Param, ParamType, Scalar, ValueType};
 
 /// Which of a crate's files an emitter call produces: file `i` (in the emitter's own order) when
-/// `(i + offset) % of == index`. Generation runs one part per thread ([`crate::generate`]); the
-/// offsets spread the crates' first files over the threads.
+/// `(i + offset) % of == index`. [`crate::generate`] asks for one file at a time
+/// ([`Part::one`]), on whichever thread is free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Part {
     /// This part's number, below `of`.
@@ -33,6 +33,11 @@ pub struct Part {
 impl Part {
     /// Every file in one part.
     pub const ALL: Part = Part { index: 0, of: 1, offset: 0 };
+
+    /// File `i` alone.
+    pub fn one(i: usize) -> Part {
+        Part { index: i, of: usize::MAX, offset: 0 }
+    }
 
     /// Whether file `i` belongs to this part.
     pub fn takes(self, i: usize) -> bool {
@@ -52,11 +57,28 @@ pub(crate) fn inner_docs(text: &str) -> TokenStream {
     quote! { #( #![doc = #lines] )* }
 }
 
-fn doc_lines(text: &str) -> Vec<String> {
+fn doc_lines(text: &str) -> Vec<Literal> {
     text.trim()
         .lines()
-        .map(|l| if l.trim().is_empty() { String::new() } else { format!(" {}", l.trim_end()) })
+        .map(|l| if l.trim().is_empty() { doc_lit("") } else { doc_lit(&format!(" {}", l.trim_end())) })
         .collect()
+}
+
+/// The literal of one doc line: a raw string (`r"…"`, with as many `#` as the text needs), which
+/// costs little to make and to read back (the printer turns it into `/// …` whatever its form),
+/// unlike an escaped string, built and then parsed again character by character.
+fn doc_lit(line: &str) -> Literal {
+    if line.contains('\r') {
+        // A raw string cannot hold a bare carriage return.
+        return Literal::string(line);
+    }
+    let hashes = line
+        .match_indices('"')
+        .map(|(at, _)| line[at + 1..].bytes().take_while(|b| *b == b'#').count() + 1)
+        .max()
+        .unwrap_or(0);
+    let fence = "#".repeat(hashes);
+    format!("r{fence}\"{line}\"{fence}").parse().unwrap_or_else(|_| Literal::string(line))
 }
 
 /// Docs made of a summary paragraph and a longer description.
@@ -138,7 +160,43 @@ pub(crate) fn ident(name: &str) -> Ident {
     }
 }
 
-/// A string literal token.
+/// A string literal token, spelled as [`Literal::string`] spells it. A string that needs no
+/// escape (printable ASCII without `"` or `\\`: nearly every one) is written as it is and read as
+/// a token, which is much cheaper than escaping it character by character.
 pub(crate) fn lit(s: &str) -> Literal {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+        && let Ok(literal) = format!("\"{s}\"").parse()
+    {
+        return literal;
+    }
     Literal::string(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::Literal;
+
+    use super::{doc_lit, lit};
+
+    /// The text a string literal stands for, as the printer reads it.
+    fn value(l: &Literal) -> String {
+        syn::parse_str::<syn::LitStr>(&l.to_string()).map(|s| s.value()).unwrap_or_else(|e| panic!("{l}: {e}"))
+    }
+
+    #[test]
+    fn doc_lines_read_back_as_written_whatever_they_hold() {
+        for line in
+            ["", " plain", " a \"quoted\" word", " \"#tag\" and \"##two\"", " ends with \"", " back\\slash", " é ✓"]
+        {
+            assert_eq!(value(&doc_lit(line)), line);
+        }
+        assert_eq!(value(&doc_lit(" a\rb")), " a\rb", "a carriage return falls back to an escaped string");
+    }
+
+    #[test]
+    fn string_literals_are_spelled_as_literal_string_spells_them() {
+        for s in ["", "RegionId", "1 to 2000, else X", "with \"quotes\"", "tab\there", "back\\slash", "é", "it's"] {
+            assert_eq!(lit(s).to_string(), Literal::string(s).to_string(), "{s:?}");
+        }
+    }
 }

@@ -11,10 +11,14 @@ use crate::ir::check::PROTOCOL_ROLES;
 use crate::ir::names;
 use crate::ir::{Api, ErrorDef, Operation};
 
+/// How many files of the model crate are not an operation's (they come first; an operation's
+/// file follows for each operation).
+pub const FIXED_FILES: usize = 6;
+
 /// Every file of the model crate, as (path under `src/`, tokens).
 pub fn files(api: &Api, part: Part) -> Vec<(String, TokenStream)> {
     type Emit = fn(&Api) -> Option<TokenStream>;
-    let fixed: [(&str, Emit); 6] = [
+    let fixed: [(&str, Emit); FIXED_FILES] = [
         ("lib.rs", |api| Some(lib(api))),
         ("codes.rs", |api| Some(codes(api))),
         ("protocol.rs", |api| Some(protocol(api))),

@@ -187,6 +187,7 @@ pub fn resolve(
         empty_error,
         type_error: type_error?,
         constraints,
+        common: false,
     })
 }
 

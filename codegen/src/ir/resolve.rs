@@ -18,7 +18,7 @@ use crate::source_map::SourceMap;
 use param::Types;
 
 /// Checks a deserialized spec and resolves it into the IR, reporting every problem at once.
-pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap) -> Result<Api, Diagnostics> {
+pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap<'_>) -> Result<Api, Diagnostics> {
     let mut c = Checker::new(file, map);
     check::service(&mut c, &raw.service);
     let s = &raw.service;
@@ -425,13 +425,11 @@ fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation,
     let mut broken: Vec<String> = Vec::new();
     let mut wire_seen: HashMap<&str, String> = HashMap::new();
     let mut rust_seen: HashMap<String, String> = HashMap::new();
-    let all = op
-        .parameters
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (format!("{path}.parameters[{i}]"), p))
-        .chain(ctx.raw.common_parameters.iter().enumerate().map(|(i, p)| (format!("common_parameters[{i}]"), p)));
-    for (pp, p) in all {
+    let all =
+        op.parameters.iter().enumerate().map(|(i, p)| (format!("{path}.parameters[{i}]"), p, false)).chain(
+            ctx.raw.common_parameters.iter().enumerate().map(|(i, p)| (format!("common_parameters[{i}]"), p, true)),
+        );
+    for (pp, p, common) in all {
         if let Some(prev) = wire_seen.insert(&p.name, pp.clone()) {
             c.report(
                 &format!("{pp}.name"),
@@ -444,6 +442,7 @@ fn operation(c: &mut Checker<'_>, ctx: &OperationContext<'_>, op: &RawOperation,
             broken.push(p.name.clone());
             continue;
         };
+        let param = Param { common, ..param };
         if let Some(prev) = rust_seen.insert(param.rust.clone(), pp.clone()) {
             c.report(
                 &format!("{pp}.name"),

@@ -258,6 +258,8 @@ pub struct Param {
     pub type_error: ErrorRef,
     /// Constraints, in spec order.
     pub constraints: Vec<Constraint>,
+    /// One of the spec's `common_parameters` (every operation takes it, after its own).
+    pub common: bool,
 }
 
 /// A constraint and the error it raises.
