@@ -306,6 +306,7 @@ pub fn render(report: &Report) -> String {
     }
     if !report.scaling.is_empty() {
         render_scaling(&mut out, &report.scaling);
+        note(&mut out, notes::GENERATOR);
     }
     if let Some(service) = &report.service {
         render_service(&mut out, service);
@@ -324,6 +325,7 @@ mod notes {
     pub const SERVER: &str = include_str!("../notes/server.md");
     pub const CLIENT: &str = include_str!("../notes/client.md");
     pub const SDK: &str = include_str!("../notes/sdk.md");
+    pub const GENERATOR: &str = include_str!("../notes/generator.md");
     pub const STORES: &str = include_str!("../notes/stores.md");
 }
 
