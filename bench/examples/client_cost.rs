@@ -3,25 +3,145 @@
 //!
 //! ```text
 //! smartag-bench serve --side B --auth on          # prints `listening 127.0.0.1:PORT`
-//! cargo run --release -p smartag-bench --example client_cost -- A|B 127.0.0.1:PORT [CONCURRENCY] [SECONDS] [v1|v3] [multi|current]
+//! cargo run --release -p smartag-bench --example client_cost -- A|B 127.0.0.1:PORT [CONCURRENCY] [SECONDS|nCALLS] [v1|v3] [multi|current]
 //! ```
 //!
 //! `A` is the generated client (signing every call), `B` raw reqwest with requests pre-signed
-//! before the window. Prints the calls/s of a warm-up second and of the window, and the CPU time
-//! this process spent per call in the window (user + system, from `/proc/self/stat`).
+//! before the window. Prints the calls/s of a warm-up second and of the window, the CPU time
+//! this process spent per call in the window (user + system, from `/proc/self/stat`), and the
+//! allocations (and reallocations) per call in the window, a figure the noise of a shared
+//! machine does not move.
+//!
+//! With `nCALLS` (`n2000`) instead of seconds, the window is a fixed number of calls (after a
+//! fixed warm-up of 100 calls per caller): a deterministic target for
+//! `valgrind --tool=callgrind`, whose instruction count per call is the difference of two runs
+//! with different `nCALLS` divided by their difference (setup and warm-up cancel out).
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use smartag_bench::driver::{self, GeneratedCaller, RawCaller};
+use smartag_bench::driver::{self, Caller, GeneratedCaller, RawCaller, Step};
 use smartag_bench::wire::{self, Signing};
+
+/// The system allocator, counting allocations (and reallocations).
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: every call is passed on to the system allocator unchanged.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is the system allocator's.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// How long a window lasts: a time, or a number of calls.
+#[derive(Clone, Copy)]
+enum Length {
+    Seconds(f64),
+    Calls(usize),
+}
+
+/// Warm-up calls per caller of a fixed-count run.
+const WARM_UP_CALLS: usize = 100;
+
+/// Runs `callers` (one task each) until they have made `calls` calls between them; hands them
+/// back with the calls made.
+async fn fixed<C: Caller>(callers: Vec<C>, calls: usize) -> Result<(Vec<C>, usize)> {
+    let count = callers.len();
+    let tasks: Vec<_> = callers
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut caller)| {
+            // The first callers make one call more when `calls` does not divide evenly.
+            let mine = calls / count + usize::from(i < calls % count);
+            tokio::spawn(async move {
+                for _ in 0..mine {
+                    if caller.call().await? == Step::Exhausted {
+                        anyhow::bail!("ran out of pre-signed requests");
+                    }
+                }
+                anyhow::Ok(caller)
+            })
+        })
+        .collect();
+    let mut callers = Vec::with_capacity(count);
+    for task in tasks {
+        callers.push(task.await.context("a caller task panicked")??);
+    }
+    Ok((callers, calls))
+}
+
+/// Warms up and measures `callers` for `length`; prints what the window cost per call.
+async fn measure<C: Caller>(label: &str, callers: Vec<C>, length: Length) -> Result<()> {
+    let concurrency = callers.len();
+    let (warm, calls, seconds, cpu, allocations, p50) = match length {
+        Length::Seconds(seconds) => {
+            let (callers, warm) = driver::window(callers, Duration::from_secs(1)).await?;
+            let (cpu, allocs) = (cpu_seconds(), ALLOCATIONS.load(Ordering::Relaxed));
+            let (_, measured) = driver::window(callers, Duration::from_secs_f64(seconds)).await?;
+            if measured.ended_early {
+                eprintln!("(ran out of pre-signed requests)");
+            }
+            let cpu = cpu_seconds() - cpu;
+            let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs;
+            (
+                warm.rate(),
+                measured.calls(),
+                measured.calls() as f64 / measured.rate(),
+                cpu,
+                allocs,
+                measured.latency_ms(0.5),
+            )
+        }
+        Length::Calls(calls) => {
+            let (callers, _) = fixed(callers, WARM_UP_CALLS * concurrency).await?;
+            let (cpu, allocs) = (cpu_seconds(), ALLOCATIONS.load(Ordering::Relaxed));
+            let started = Instant::now();
+            let (_, calls) = fixed(callers, calls).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            let cpu = cpu_seconds() - cpu;
+            let allocs = ALLOCATIONS.load(Ordering::Relaxed) - allocs;
+            (f64::NAN, calls, seconds, cpu, allocs, f64::NAN)
+        }
+    };
+    let per_call = cpu * 1e6 / calls as f64;
+    eprintln!("p50 {p50:.3} ms");
+    println!(
+        "{label}: warm-up {warm:.0} calls/s, window {:.0} calls/s, {per_call:.1} µs CPU per call, {:.1} allocations per call",
+        calls as f64 / seconds,
+        allocations as f64 / calls as f64,
+    );
+    Ok(())
+}
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let side = args.next().context("side: A or B")?;
     let addr = args.next().context("the server's address")?;
     let concurrency: usize = args.next().map_or(Ok(1), |a| a.parse())?;
-    let seconds: f64 = args.next().map_or(Ok(5.0), |a| a.parse())?;
+    let length = match args.next() {
+        Some(a) if a.starts_with('n') => Length::Calls(a[1..].parse().context("nCALLS")?),
+        Some(a) => Length::Seconds(a.parse().context("SECONDS")?),
+        None => Length::Seconds(5.0),
+    };
     let signing = match args.next().as_deref() {
         Some("v1") => Signing::V1,
         _ => Signing::V3,
@@ -32,40 +152,22 @@ fn main() -> Result<()> {
         _ => tokio::runtime::Runtime::new()?,
     };
     runtime.block_on(async {
-        let endpoint = format!("http://{addr}");
-        let window = |s: f64| Duration::from_secs_f64(s);
         if side == "A" {
-            let client = driver::generated_client_signing(&endpoint, signing)?;
+            let client = driver::generated_client_signing(&format!("http://{addr}"), signing)?;
             let callers: Vec<_> = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
-            let (callers, warm) = driver::window(callers, window(1.0)).await?;
-            let cpu = cpu_seconds();
-            let (_, measured) = driver::window(callers, window(seconds)).await?;
-            let per_call = (cpu_seconds() - cpu) * 1e6 / measured.calls() as f64;
-            eprintln!("p50 {:.3} ms", measured.latency_ms(0.5));
-            println!(
-                "generated client: warm-up {:.0} calls/s, window {:.0} calls/s, {per_call:.1} µs CPU per call",
-                warm.rate(),
-                measured.rate()
-            );
+            measure("generated client", callers, length).await
         } else {
             let http = driver::raw_http_client();
-            let per_caller = (40_000.0 * (seconds + 1.0) / concurrency as f64) as usize + 100;
+            let calls = match length {
+                Length::Seconds(seconds) => 40_000.0 * (seconds + 1.0),
+                Length::Calls(calls) => (calls + WARM_UP_CALLS * concurrency) as f64,
+            };
+            let per_caller = (calls / concurrency as f64) as usize + 100;
             let callers = (0..concurrency)
                 .map(|_| Ok(RawCaller::new(http.clone(), wire::presigned_batch(&addr, signing, per_caller)?)))
                 .collect::<Result<Vec<_>>>()?;
-            let (callers, warm) = driver::window(callers, window(1.0)).await?;
-            let cpu = cpu_seconds();
-            let (_, measured) = driver::window(callers, window(seconds)).await?;
-            let per_call = (cpu_seconds() - cpu) * 1e6 / measured.calls() as f64;
-            eprintln!("p50 {:.3} ms", measured.latency_ms(0.5));
-            println!(
-                "raw reqwest: warm-up {:.0} calls/s, window {:.0} calls/s, {per_call:.1} µs CPU per call{}",
-                warm.rate(),
-                measured.rate(),
-                if measured.ended_early { " (ran out of pre-signed requests)" } else { "" }
-            );
+            measure("raw reqwest", callers, length).await
         }
-        Ok(())
     })
 }
 

@@ -562,8 +562,10 @@ fn render_client(out: &mut String, report: &Report) {
          hashed as it is written, and one HMAC; version 1.0: one HMAC-SHA1), build the request, and run the \
          per-attempt timeout (one tokio timer; raw reqwest has none by default). Everything else — reqwest, \
          hyper, tokio, the kernel's loopback, serde — is the same code on both sides, and is most of a call's \
-         CPU time. `cargo run --release -p smartag-bench --example client_cost -- A|B ADDR [CONCURRENCY]` runs \
-         one side alone against a running `serve` child and prints its CPU time per call, for `perf`.\n"
+         CPU time. `cargo run --release -p smartag-bench --example client_cost -- A|B ADDR [CONCURRENCY] \
+         [SECONDS|nCALLS] [v1|v3]` runs one side alone against a running `serve` child and prints its CPU \
+         time and allocations per call; with `nCALLS` it makes a fixed number of calls, a target for \
+         `valgrind --tool=callgrind`.\n"
     );
     let _ = writeln!(
         out,

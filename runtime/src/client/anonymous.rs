@@ -17,7 +17,7 @@ use crate::signature::v3::{self, headers as h};
 use crate::signature::{SignatureVersion, canonical_query};
 
 use super::config::ClientConfig;
-use super::transport::{SignedParts, WireHeader};
+use super::transport::{SignedParts, WireHeader, WireValue};
 
 /// The unsigned parts of one attempt of anonymous `action` (empty body).
 pub(crate) fn unsigned_parts(
@@ -61,7 +61,7 @@ pub(crate) fn unsigned_parts(
                 (h::CONTENT_SHA256, content_sha256.as_str()),
             ]
             .into_iter()
-            .map(|(name, value)| WireHeader { name, value: value.to_owned(), sensitive: false })
+            .map(|(name, value)| WireHeader { name, value: WireValue::Owned(value.to_owned()), sensitive: false })
             .collect();
             let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
             SignedParts { query, headers }
@@ -124,8 +124,8 @@ mod tests {
             names,
             ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"]
         );
-        assert_eq!(parts.headers[0].value, "127.0.0.1:9000");
+        assert_eq!(parts.headers[0].value.as_str(), "127.0.0.1:9000");
         assert_eq!(parts.query, "OIDCToken=a.b%20c&RoleArn=acs%3Aram%3A%3A1%3Arole%2Fr");
-        assert!(parts.headers.iter().all(|h| !h.value.contains("never-sent")));
+        assert!(parts.headers.iter().all(|h| !h.value.as_str().contains("never-sent")));
     }
 }

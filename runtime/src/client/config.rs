@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Url;
+use reqwest::header::HeaderValue;
 
 use crate::operation::ServiceInfo;
 use crate::signature::SignatureVersion;
@@ -75,6 +76,8 @@ pub struct ClientConfig {
     pub(crate) endpoint: Url,
     /// The `host` header of the endpoint (what version 3 signs), made once.
     pub(crate) host: String,
+    /// Header values every attempt sends, validated once here instead of once per attempt.
+    pub(crate) prebuilt: PrebuiltHeaders,
     pub(crate) credentials: Arc<dyn ProvideCredentials>,
     pub(crate) signature_version: SignatureVersion,
     pub(crate) connect_timeout: Duration,
@@ -268,13 +271,22 @@ impl ClientConfigBuilder {
             return Err(ConfigError::ZeroAttempts);
         }
         let user_agent = self.user_agent.unwrap_or_else(|| default_user_agent(self.service));
-        if reqwest::header::HeaderValue::from_str(&user_agent).is_err() || user_agent.chars().any(char::is_control) {
+        if HeaderValue::from_str(&user_agent).is_err() || user_agent.chars().any(char::is_control) {
             return Err(ConfigError::InvalidUserAgent);
         }
+        let host = super::transport::host_header(&endpoint);
+        let prebuilt = PrebuiltHeaders {
+            host: HeaderValue::from_str(&host).map_err(|_| ConfigError::InvalidEndpoint {
+                endpoint: endpoint.to_string(),
+                reason: "its host is not a valid `host` header value".to_string(),
+            })?,
+            user_agent: HeaderValue::from_str(&user_agent).map_err(|_| ConfigError::InvalidUserAgent)?,
+        };
         Ok(ClientConfig {
             service: self.service,
             region,
-            host: super::transport::host_header(&endpoint),
+            host,
+            prebuilt,
             endpoint,
             credentials,
             signature_version: self.signature_version,
@@ -285,6 +297,16 @@ impl ClientConfigBuilder {
             control: self.control.check()?,
         })
     }
+}
+
+/// The header values of a configuration that every attempt sends, checked once when it is built
+/// (cloning one is a reference count, not a copy).
+#[derive(Clone)]
+pub(crate) struct PrebuiltHeaders {
+    /// `host`: the endpoint's `host[:port]`.
+    pub(crate) host: HeaderValue,
+    /// `user-agent`.
+    pub(crate) user_agent: HeaderValue,
 }
 
 /// What the builder was given: fixed credentials (checked at build time) or a provider.

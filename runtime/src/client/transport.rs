@@ -29,7 +29,7 @@ use crate::flatten::WireParam;
 use crate::operation::Operation;
 use crate::signature::v1::common as p;
 use crate::signature::v3::{self, headers as h};
-use crate::signature::{SignatureVersion, canonical_query, new_nonce, now_timestamp, sign, string_to_sign};
+use crate::signature::{SignatureVersion, canonical_query, new_nonce, now_timestamp};
 
 use super::config::ClientConfig;
 use super::credentials::{Credentials, CredentialsError, ProvideCredentials};
@@ -116,9 +116,68 @@ pub(crate) struct SignedParts {
 /// One header of [`SignedParts`].
 pub(crate) struct WireHeader {
     pub(crate) name: &'static str,
-    pub(crate) value: String,
+    pub(crate) value: WireValue,
     /// Secret-derived (`authorization`, the security token): marked sensitive for `http`.
     pub(crate) sensitive: bool,
+}
+
+/// The value of a [`WireHeader`], kept in the form that becomes a [`HeaderValue`] without a copy.
+pub(crate) enum WireValue {
+    /// A constant (the action, the API version, the hash of the empty body): sent as it is.
+    Static(&'static str),
+    /// Made for this attempt (date, nonce, `authorization`): moved into the header.
+    Owned(String),
+    /// Made once for the configuration (`host`): shared, a reference count.
+    Prebuilt(HeaderValue),
+}
+
+impl WireValue {
+    /// The value as text (what is signed).
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            WireValue::Static(value) => value,
+            WireValue::Owned(value) => value,
+            // Prebuilt values come from checked ASCII (the endpoint's host).
+            WireValue::Prebuilt(value) => value.to_str().unwrap_or_default(),
+        }
+    }
+
+    /// The header value, without copying the text; the text back when it is not a valid header
+    /// value (a credential with control characters).
+    fn into_header_value(self) -> Result<HeaderValue, String> {
+        match self {
+            WireValue::Static(value) if value.bytes().all(|b| (32..127).contains(&b) || b == b'\t') => {
+                // `from_static` accepts exactly these bytes (checked just above).
+                Ok(HeaderValue::from_static(value))
+            }
+            WireValue::Static(value) => HeaderValue::from_str(value).map_err(|_| value.to_owned()),
+            // The bytes `HeaderValue` accepts (its own check, done first so that the text can be
+            // handed back when it fails).
+            WireValue::Owned(value) if value.bytes().all(|b| (b >= 32 && b != 127) || b == b'\t') => {
+                // Cannot fail (checked just above); a value the request builder rejects if it did.
+                HeaderValue::try_from(value).map_err(|_| "\n".to_owned())
+            }
+            WireValue::Owned(value) => Err(value),
+            WireValue::Prebuilt(value) => Ok(value),
+        }
+    }
+}
+
+/// The [`HeaderName`] of one of the protocol's header names, without parsing it again per attempt.
+fn header_name(name: &'static str) -> HeaderName {
+    match name {
+        h::HOST => reqwest::header::HOST,
+        h::AUTHORIZATION => reqwest::header::AUTHORIZATION,
+        h::ACTION => const { HeaderName::from_static(h::ACTION) },
+        h::VERSION => const { HeaderName::from_static(h::VERSION) },
+        h::DATE => const { HeaderName::from_static(h::DATE) },
+        h::SIGNATURE_NONCE => const { HeaderName::from_static(h::SIGNATURE_NONCE) },
+        h::CONTENT_SHA256 => const { HeaderName::from_static(h::CONTENT_SHA256) },
+        h::SECURITY_TOKEN => const { HeaderName::from_static(h::SECURITY_TOKEN) },
+        h::ACCESS_KEY_ID => const { HeaderName::from_static(h::ACCESS_KEY_ID) },
+        // Every name the protocol sends is one of the above; all are lowercase constants.
+        other => HeaderName::from_static(other),
+    }
 }
 
 /// Headers only the protocol sets: a call's or an interceptor's header of one of these names is
@@ -147,7 +206,7 @@ pub(crate) fn is_protocol_header(name: &HeaderName) -> bool {
 pub(crate) fn signed_parts(
     config: &ClientConfig,
     credentials: Option<&Credentials>,
-    action: &str,
+    action: &'static str,
     op_params: &[WireParam],
     extra: &HeaderMap,
 ) -> SignedParts {
@@ -170,9 +229,9 @@ pub(crate) fn signed_parts(
                 action,
                 config.service.version,
                 credentials,
-                &config.host,
-                &nonce,
-                &now,
+                &config.prebuilt.host,
+                nonce,
+                now,
                 op_params,
                 BODY,
                 &extra_signed,
@@ -195,8 +254,8 @@ pub(crate) fn host_header(url: &Url) -> String {
 #[cfg(test)]
 #[allow(clippy::too_many_arguments)]
 fn build_v3(
-    action: &str,
-    version: &str,
+    action: &'static str,
+    version: &'static str,
     creds: &Credentials,
     host: &str,
     nonce: &str,
@@ -204,7 +263,8 @@ fn build_v3(
     op_params: &[WireParam],
     body: &[u8],
 ) -> SignedParts {
-    build_v3_with(action, version, creds, host, nonce, date, op_params, body, &[])
+    let host = HeaderValue::from_str(host).expect("a valid host in tests");
+    build_v3_with(action, version, creds, &host, nonce.to_owned(), date.to_owned(), op_params, body, &[])
 }
 
 /// Version 3: the canonical query of the operation's parameters, the `host` and `x-acs-*` headers
@@ -212,43 +272,49 @@ fn build_v3(
 /// the `authorization` header, for `POST` with `body`.
 #[allow(clippy::too_many_arguments)]
 fn build_v3_with(
-    action: &str,
-    version: &str,
+    action: &'static str,
+    version: &'static str,
     creds: &Credentials,
-    host: &str,
-    nonce: &str,
-    date: &str,
+    host: &HeaderValue,
+    nonce: String,
+    date: String,
     op_params: &[WireParam],
     body: &[u8],
     extra_signed: &[(&str, &str)],
 ) -> SignedParts {
-    let pairs: Vec<(&str, &str)> = op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())).collect();
-    let content_sha256 = v3::hash_payload(body);
-    let mut protocol: Vec<(&'static str, &str)> = vec![
-        (h::HOST, host),
-        (h::ACTION, action),
-        (h::VERSION, version),
-        (h::DATE, date),
-        (h::SIGNATURE_NONCE, nonce),
-        (h::CONTENT_SHA256, &content_sha256),
-    ];
+    let content_sha256 = if body.is_empty() {
+        WireValue::Static(v3::EMPTY_BODY_SHA256)
+    } else {
+        WireValue::Owned(v3::hash_payload(body))
+    };
+    let plain = |name, value| WireHeader { name, value, sensitive: false };
+    let mut headers: Vec<WireHeader> = Vec::with_capacity(9);
+    headers.extend([
+        plain(h::HOST, WireValue::Prebuilt(host.clone())),
+        plain(h::ACTION, WireValue::Static(action)),
+        plain(h::VERSION, WireValue::Static(version)),
+        plain(h::DATE, WireValue::Owned(date)),
+        plain(h::SIGNATURE_NONCE, WireValue::Owned(nonce)),
+        plain(h::CONTENT_SHA256, content_sha256),
+    ]);
     if let Some(token) = &creds.security_token {
-        protocol.push((h::SECURITY_TOKEN, token.expose()));
-        protocol.push((h::ACCESS_KEY_ID, &creds.access_key_id));
+        headers.push(WireHeader {
+            name: h::SECURITY_TOKEN,
+            value: WireValue::Owned(token.expose().to_owned()),
+            sensitive: true,
+        });
+        headers.push(plain(h::ACCESS_KEY_ID, WireValue::Owned(creds.access_key_id.clone())));
     }
-    let mut signed: Vec<(&str, &str)> = Vec::with_capacity(protocol.len() + extra_signed.len());
-    signed.extend_from_slice(&protocol);
-    signed.extend_from_slice(extra_signed);
-    let query = canonical_query(pairs);
-    let authorization =
-        v3_authorization(&creds.access_key_id, creds.access_key_secret.expose(), &query, &mut signed, &content_sha256);
-    let mut headers: Vec<WireHeader> = Vec::with_capacity(protocol.len() + 1);
-    headers.extend(protocol.iter().map(|(name, value)| WireHeader {
-        name,
-        value: (*value).to_owned(),
-        sensitive: *name == h::SECURITY_TOKEN,
-    }));
-    headers.push(WireHeader { name: h::AUTHORIZATION, value: authorization, sensitive: true });
+    let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
+    let authorization = {
+        let mut signed: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + extra_signed.len());
+        signed.extend(headers.iter().map(|header| (header.name, header.value.as_str())));
+        signed.extend_from_slice(extra_signed);
+        let hashed_payload =
+            headers.iter().find(|header| header.name == h::CONTENT_SHA256).map_or("", |header| header.value.as_str());
+        v3_authorization(&creds.access_key_id, creds.access_key_secret.expose(), &query, &mut signed, hashed_payload)
+    };
+    headers.push(WireHeader { name: h::AUTHORIZATION, value: WireValue::Owned(authorization), sensitive: true });
     SignedParts { query, headers }
 }
 
@@ -344,11 +410,11 @@ fn build_query(
     }
     params.extend(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
 
-    let to_sign = string_to_sign("POST", params.iter().copied());
-    let signature = sign(creds.access_key_secret.expose(), &to_sign);
+    let mut signature = [0u8; 28];
+    let signature = v1_signature(creds.access_key_secret.expose(), &params, &mut signature);
 
     let mut query = String::with_capacity(512);
-    for (name, value) in params.iter().copied().chain(std::iter::once((p::SIGNATURE, signature.as_str()))) {
+    for (name, value) in params.iter().copied().chain(std::iter::once((p::SIGNATURE, signature))) {
         if !query.is_empty() {
             query.push('&');
         }
@@ -357,6 +423,45 @@ fn build_query(
         percent_encode_into(&mut query, value);
     }
     query
+}
+
+/// The version 1.0 signature of `POST` with `params` (`Signature` among them is not signed):
+/// what [`sign`](crate::signature::sign)`(secret, `[`string_to_sign`](crate::signature::string_to_sign)`("POST", params))` gives, written into `out` (the
+/// Base64 of an HMAC-SHA1 is 28 characters) with two buffers instead of the seven that building
+/// every intermediate string takes.
+fn v1_signature<'o>(secret: &str, params: &[(&str, &str)], out: &'o mut [u8; 28]) -> &'o str {
+    use base64::Engine as _;
+    use hmac::{Hmac, Mac};
+    use sha1::Sha1;
+
+    let mut sorted: Vec<(&str, &str)> = params.iter().copied().filter(|(name, _)| *name != p::SIGNATURE).collect();
+    sorted.sort_unstable();
+    let mut canonical = String::with_capacity(sorted.iter().map(|(n, v)| n.len() + v.len() + 8).sum());
+    for (name, value) in sorted {
+        if !canonical.is_empty() {
+            canonical.push('&');
+        }
+        percent_encode_into(&mut canonical, name);
+        canonical.push('=');
+        percent_encode_into(&mut canonical, value);
+    }
+    let mut to_sign = String::with_capacity(canonical.len() * 5 / 4 + 16);
+    to_sign.push_str("POST&%2F&");
+    percent_encode_into(&mut to_sign, &canonical);
+    // The key is the secret followed by `&`; HMAC takes keys of any length.
+    let mut key = [0u8; 128];
+    let key: std::borrow::Cow<'_, [u8]> = match key.get_mut(..secret.len() + 1) {
+        Some(room) => {
+            room[..secret.len()].copy_from_slice(secret.as_bytes());
+            room[secret.len()] = b'&';
+            std::borrow::Cow::Borrowed(room)
+        }
+        None => std::borrow::Cow::Owned(format!("{secret}&").into_bytes()),
+    };
+    let Ok(mut mac) = <Hmac<Sha1> as Mac>::new_from_slice(&key) else { return "" };
+    mac.update(to_sign.as_bytes());
+    let written = base64::engine::general_purpose::STANDARD.encode_slice(mac.finalize().into_bytes(), out).unwrap_or(0);
+    std::str::from_utf8(&out[..written]).unwrap_or_default()
 }
 
 /// What the caller asks of one attempt besides the request itself.
@@ -422,7 +527,7 @@ pub(crate) async fn attempt<Op: Operation>(
     url.set_query((!parts.query.is_empty()).then_some(parts.query.as_str()));
     tracing::debug!(attempt, signature_version = %config.signature_version, "sending request");
 
-    let request = match build_request(url, spec.timeout, extra, &config.user_agent, parts.headers) {
+    let request = match build_request(url, spec.timeout, extra, &config.prebuilt.user_agent, parts.headers) {
         Ok(request) => request,
         // A header value that is not valid (a credential with control characters): reqwest's
         // builder reports it without sending anything or showing the value.
@@ -457,8 +562,8 @@ pub(crate) async fn attempt<Op: Operation>(
         }
     };
 
-    let header_request_id = headers.get(h::REQUEST_ID).and_then(|v| v.to_str().ok()).map(str::to_owned);
-    let request_id = header_request_id.clone().or_else(|| body_request_id(&body));
+    let header_request_id = headers.get(h::REQUEST_ID).and_then(|v| v.to_str().ok());
+    let request_id = header_request_id.map(str::to_owned).or_else(|| body_request_id(&body));
     let after = AfterReceive {
         action: Op::ACTION,
         attempt,
@@ -504,7 +609,7 @@ pub(crate) async fn attempt<Op: Operation>(
             }
         }
     } else {
-        let error = api_error(status, header_request_id, &body);
+        let error = api_error(status, header_request_id.map(str::to_owned), &body);
         let retry_after = server_delay(&headers, SystemTime::now());
         tracing::debug!(
             attempt,
@@ -527,7 +632,7 @@ fn build_request(
     url: Url,
     timeout: Duration,
     extra: &HeaderMap,
-    user_agent: &str,
+    user_agent: &HeaderValue,
     protocol: Vec<WireHeader>,
 ) -> Result<reqwest::Request, (Url, &'static str, String)> {
     let mut request = reqwest::Request::new(reqwest::Method::POST, url);
@@ -538,18 +643,14 @@ fn build_request(
         headers.append(name.clone(), value.clone());
     }
     headers.append(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
-    match HeaderValue::from_str(user_agent) {
-        Ok(value) => headers.append(reqwest::header::USER_AGENT, value),
-        // Checked when the configuration was built.
-        Err(_) => false,
-    };
+    headers.append(reqwest::header::USER_AGENT, user_agent.clone());
     for header in protocol {
-        match HeaderValue::from_str(&header.value) {
+        match header.value.into_header_value() {
             Ok(mut value) => {
                 value.set_sensitive(header.sensitive);
-                headers.append(HeaderName::from_static(header.name), value);
+                headers.append(header_name(header.name), value);
             }
-            Err(_) => return Err((request.url().clone(), header.name, header.value)),
+            Err(value) => return Err((request.url().clone(), header.name, value)),
         }
     }
     Ok(request)
@@ -869,6 +970,25 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
         let with_body =
             v3::sign_request_with("id", "s", "POST", "", &[("host", "h")], &v3::hash_payload(b"body")).authorization;
         assert_eq!(v3_authorization("id", "s", "", &mut [("host", "h")], &v3::hash_payload(b"body")), with_body);
+    }
+
+    /// The streaming version 1.0 signer gives exactly what the reference signer gives, with
+    /// `Signature` among the parameters (not signed), empty values and long secrets.
+    #[test]
+    fn streaming_v1_signature_equals_the_reference() {
+        use crate::signature::{sign, string_to_sign};
+        let long_secret = "s".repeat(300);
+        let cases: [(&str, &[(&str, &str)]); 4] = [
+            ("testsecret", &[("Action", "A"), ("UserName", "space user*~"), ("SignatureType", "")]),
+            ("testsecret", &[("b", "2"), ("a", "1"), ("Signature", "ignored"), ("a", "0")]),
+            (&long_secret, &[("Password", "p@ss w+rd/&=Zz9")]),
+            ("", &[]),
+        ];
+        for (secret, params) in cases {
+            let mut out = [0u8; 28];
+            let streamed = v1_signature(secret, params, &mut out);
+            assert_eq!(streamed, sign(secret, &string_to_sign("POST", params.iter().copied())), "{params:?}");
+        }
     }
 
     /// The request of shared/wire-protocol.md as the official Python SDK sends it.
