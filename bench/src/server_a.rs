@@ -83,7 +83,8 @@ impl SmartagApi for InMemory {
         &self,
         _ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         if !InMemory::known(&request.region_id, &request.smart_ag_id) {
             return Err(ServerError::api(DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceNoFound));
         }

@@ -118,7 +118,8 @@ impl StsApi for FakeSts {
                 arn: Some(format!("{}/{}", request.role_arn, request.role_session_name)),
                 assumed_role_id: Some("3000:session".into()),
             }),
-        }.into())
+        }
+        .into())
     }
 
     async fn assume_role_with_oidc(
@@ -138,7 +139,8 @@ impl StsApi for FakeSts {
             credentials: self.issue().await,
             assumed_role_user: None,
             oidc_token_info: None,
-        }.into())
+        }
+        .into())
     }
 
     async fn get_caller_identity(
@@ -154,7 +156,8 @@ impl StsApi for FakeSts {
             arn: ctx.access_key_id,
             identity_type: Some("AssumedRoleUser".into()),
             principal_id: None,
-        }.into())
+        }
+        .into())
     }
 }
 

@@ -34,8 +34,8 @@ use smartag_server::{
     CreateSmartAccessGatewayClientUserServerError, DescribeSmartAccessGatewayClientUsersRequest,
     DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError, KeyMaterial,
     ModifySmartAccessGatewayClientUserRequest, ModifySmartAccessGatewayClientUserResponse,
-    ModifySmartAccessGatewayClientUserServerError, Operation, Reply, RequestContext, ServerConfig, ServerError, SmartagApi,
-    User,
+    ModifySmartAccessGatewayClientUserServerError, Operation, Reply, RequestContext, ServerConfig, ServerError,
+    SmartagApi, User,
 };
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
@@ -86,7 +86,8 @@ impl SmartagApi for Memory {
             bandwidth: r.bandwidth,
             client_ip: r.client_ip,
             ..Default::default()
-        }.into())
+        }
+        .into())
     }
 
     async fn modify_smart_access_gateway_client_user(
@@ -109,14 +110,16 @@ impl SmartagApi for Memory {
             bandwidth: user.bandwidth,
             client_ip: user.client_ip.clone(),
             ..Default::default()
-        }.into())
+        }
+        .into())
     }
 
     async fn describe_smart_access_gateway_client_users(
         &self,
         _ctx: RequestContext,
         r: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         let users: Vec<User> = self
             .users()
             .iter()
@@ -136,7 +139,8 @@ impl SmartagApi for Memory {
             page_size: size,
             users: users.into_iter().skip(skip).take(size_usize).collect(),
             ..Default::default()
-        }.into())
+        }
+        .into())
     }
 }
 

@@ -52,7 +52,8 @@ impl SmartagApi for Fake {
             user_mail: request.user_mail,
             bandwidth: request.bandwidth,
             client_ip,
-        }.into())
+        }
+        .into())
     }
 
     async fn modify_smart_access_gateway_client_user(
@@ -68,7 +69,8 @@ impl SmartagApi for Fake {
         &self,
         _ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut d) = self.describes.lock() {
             d.push(request.clone());
@@ -82,7 +84,8 @@ impl SmartagApi for Fake {
             page_number: request.page_number_or_default(),
             page_size: request.page_size_or_default(),
             users: users.into_iter().skip((page - 1) * size).take(size).collect(),
-        }.into())
+        }
+        .into())
     }
 }
 

@@ -18,7 +18,8 @@ use smartag_client::{
 };
 use smartag_server::{
     Authentication, CreateSmartAccessGatewayClientUserServerError, DescribeSmartAccessGatewayClientUsersServerError,
-    KeyMaterial, ModifySmartAccessGatewayClientUserServerError, Reply, RequestContext, ServerConfig, ServerError, SmartagApi,
+    KeyMaterial, ModifySmartAccessGatewayClientUserServerError, Reply, RequestContext, ServerConfig, ServerError,
+    SmartagApi,
 };
 
 // ---- the application code under test: written once, against the trait ----
@@ -159,7 +160,8 @@ impl SmartagApi for InMemory {
         &self,
         _ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         self.0
             .describe_smart_access_gateway_client_users(&request)
             .await

@@ -15,8 +15,8 @@ use smartag_server::{
     DescribeSmartAccessGatewayClientUsersErrorCode as DescribeCode, DescribeSmartAccessGatewayClientUsersRequest,
     DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError,
     ModifySmartAccessGatewayClientUserErrorCode as ModifyCode, ModifySmartAccessGatewayClientUserRequest,
-    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, PROTOCOL_ERRORS,
-    Reply, RequestContext, ServerError, SmartagApi, User,
+    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, PROTOCOL_ERRORS, Reply,
+    RequestContext, ServerError, SmartagApi, User,
 };
 
 use crate::config::{Config, Instance};
@@ -190,7 +190,8 @@ impl SmartagApi for SmartagService {
         &self,
         _ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         if self.instance(&request.region_id, &request.smart_ag_id).is_none() {
             return Err(ServerError::api(DescribeCode::SagInstanceNoFound));
         }
@@ -211,6 +212,7 @@ impl SmartagApi for SmartagService {
             page_size,
             users: records.into_iter().map(user).collect(),
             ..Default::default()
-        }.into())
+        }
+        .into())
     }
 }

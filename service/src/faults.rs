@@ -381,7 +381,8 @@ impl<A: SmartagApi> SmartagApi for FaultInjecting<A> {
         &self,
         ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         self.faults.inject(&ctx.action).await?;
         self.inner.describe_smart_access_gateway_client_users(ctx, request).await
     }

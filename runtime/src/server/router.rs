@@ -11,8 +11,8 @@
 //! internal error: every failure is an error envelope, never plain text or a dropped connection.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::Poll;
 
 use axum::Router;
@@ -118,16 +118,18 @@ async fn answer(
     let mut format = None;
     // Steps 2–4, one future: reading, then processing (dropped before the answer is rendered).
     let outcome = {
-        let work = std::pin::pin!(AssertUnwindSafe(async {
-            let incoming = decode::read(request, shared.config.body_limit(), errors).await?;
-            let Some(asked) = WireFormat::parse(incoming.params.get(common::FORMAT)) else {
-                format = Some(WireFormat::Json);
-                return Err(protocol_error(&errors.invalid_parameter, common::FORMAT));
-            };
-            format = Some(asked);
-            process(shared, request_id, incoming, action).await
-        })
-        .catch_unwind());
+        let work = std::pin::pin!(
+            AssertUnwindSafe(async {
+                let incoming = decode::read(request, shared.config.body_limit(), errors).await?;
+                let Some(asked) = WireFormat::parse(incoming.params.get(common::FORMAT)) else {
+                    format = Some(WireFormat::Json);
+                    return Err(protocol_error(&errors.invalid_parameter, common::FORMAT));
+                };
+                format = Some(asked);
+                process(shared, request_id, incoming, action).await
+            })
+            .catch_unwind()
+        );
         within(started + limit, work).await
     };
     let format = format.unwrap_or_else(|| early_format(&uri));

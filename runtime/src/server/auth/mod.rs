@@ -77,7 +77,11 @@ pub(crate) fn check<'r>(
 /// The last check of a request [`check`] verified: its nonce, remembered in the replay cache
 /// (only an installed cache is awaited; the router's own memory answers within the call);
 /// returns the verified AccessKeyId.
-pub(crate) async fn remember(v: &Verifier<'_>, verified: Verified<'_>, now: OffsetDateTime) -> Result<String, ErrorReply> {
+pub(crate) async fn remember(
+    v: &Verifier<'_>,
+    verified: Verified<'_>,
+    now: OffsetDateTime,
+) -> Result<String, ErrorReply> {
     let expires = verified.sent_at.max(now) + v.window;
     let checked = match v.nonces.check_and_remember(
         &verified.key_id,
