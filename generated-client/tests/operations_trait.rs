@@ -165,6 +165,7 @@ impl SmartagApi for InMemory {
         self.0
             .describe_smart_access_gateway_client_users(&request)
             .await
+            .map(Reply::Owned)
             .map_err(|e| ServerError::internal(e.to_string()))
     }
 }
