@@ -5,6 +5,17 @@
 //!
 //! `cargo run --release -p smartag-bench --example pipeline_cost`; with `-- profile A|B|N on|off`
 //! (or `N`, the pipeline over a null dispatcher) it only runs that router, ten times over, for a profiler (`perf record`) to watch.
+//!
+//! With `-- count A|B|N on|off [REQUESTS]` it warms the router up, then sends `REQUESTS` (default
+//! 2000) requests, each served by `serve_one` (a function of its own, never inlined), and prints
+//! the allocations per request: under callgrind, the instructions of exactly those requests are
+//! the inclusive cost of `serve_one`, a count the machine's noise does not move:
+//!
+//! ```text
+//! valgrind --tool=callgrind --toggle-collect='pipeline_cost::serve_one' --callgrind-out-file=/tmp/cg.A.on \
+//!     target/release/examples/pipeline_cost count A on 2000
+//! callgrind_annotate --inclusive=yes /tmp/cg.A.on | head -40   # total Ir / 2000 = per request
+//! ```
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -105,6 +116,70 @@ async fn router_cost(router: axum::Router, auth: Auth) -> Result<(f64, f64)> {
     Ok((per_call_us(start, N), inside as f64 / N as f64))
 }
 
+/// The requests of `count`: unsigned, or each signed with a nonce of its own.
+fn requests(auth: Auth, count: usize) -> Result<Vec<axum::http::Request<Body>>> {
+    let host = "127.0.0.1:8080";
+    let headers = match auth {
+        Auth::Off => vec![wire::unsigned_headers(host)?; count],
+        Auth::On => wire::signed_batch(host, count)?,
+    };
+    let uri: axum::http::Uri = wire::path_and_query().parse().context("uri")?;
+    Ok(headers
+        .into_iter()
+        .map(|h| {
+            let mut request = axum::http::Request::new(Body::empty());
+            *request.method_mut() = axum::http::Method::POST;
+            *request.uri_mut() = uri.clone();
+            *request.headers_mut() = h;
+            request
+        })
+        .collect())
+}
+
+/// One request through `router`, answered in full: the function callgrind's `--toggle-collect`
+/// names (the warm-up calls [`answer_in_full`] inlined, so it is not collected).
+#[inline(never)]
+fn serve_one(
+    runtime: &tokio::runtime::Runtime,
+    router: &axum::Router,
+    request: axum::http::Request<Body>,
+) -> Result<axum::body::Bytes> {
+    answer_in_full(runtime, router, request)
+}
+
+#[inline(always)]
+fn answer_in_full(
+    runtime: &tokio::runtime::Runtime,
+    router: &axum::Router,
+    request: axum::http::Request<Body>,
+) -> Result<axum::body::Bytes> {
+    runtime.block_on(async {
+        let response = router.clone().oneshot(request).await.context("router")?;
+        anyhow::ensure!(response.status() == 200, "status {}", response.status());
+        Ok(response.into_body().collect().await.context("body")?.to_bytes())
+    })
+}
+
+/// `count SIDE AUTH [REQUESTS]`: see the module's documentation.
+fn count(runtime: &tokio::runtime::Runtime, side: &str, auth: Auth, n: usize) -> Result<()> {
+    let router = match side {
+        "A" => app(Side::A, auth),
+        "N" => null_pipeline(),
+        _ => app(Side::B, auth),
+    };
+    for request in requests(auth, 200)? {
+        black_box(answer_in_full(runtime, &router, request)?);
+    }
+    let requests = requests(auth, n)?;
+    let before = allocations();
+    for request in requests {
+        black_box(serve_one(runtime, &router, request)?);
+    }
+    let allocs = allocations() - before;
+    println!("{side} auth {}: {n} requests, {:.1} allocations/request", auth.label(), allocs as f64 / n as f64);
+    Ok(())
+}
+
 fn response() -> DescribeSmartAccessGatewayClientUsersResponse {
     let users = fixture::users()
         .into_iter()
@@ -141,6 +216,16 @@ fn piece(name: &str, mut f: impl FnMut()) {
 fn main() -> Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().context("runtime")?;
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [mode, side, auth, rest @ ..] = args.as_slice()
+        && mode == "count"
+    {
+        let auth = if auth == "on" { Auth::On } else { Auth::Off };
+        let n = match rest.first() {
+            Some(n) => n.parse().context("REQUESTS must be a number")?,
+            None => 2000,
+        };
+        return count(&runtime, side, auth, n);
+    }
     if let [mode, side, auth] = args.as_slice()
         && mode == "profile"
     {

@@ -529,22 +529,7 @@ fn render_server(out: &mut String, report: &Report) {
         );
     }
     let _ = writeln!(out);
-    let _ = writeln!(out, "{SERVER_GAP}");
 }
-
-/// What the server rows' remaining gap is made of, from the in-process profile.
-const SERVER_GAP: &str = "**What the gap is made of.** `cargo run --release -p smartag-bench --example pipeline_cost` \
-     calls both routers in-process and counts heap allocations per request (a count the machine's noise does \
-     not move). Measured 2026-11-30: auth off, A 65 and B 38 allocations per request; the generated pipeline \
-     over a dispatcher answering at once (no operation, no page) 37; auth on, A 110 and B 80. The protocol \
-     pipeline itself (RequestId, body, parameters, checks, rendering, the `Answered` extension) is at B's \
-     count; 31 of A's extra allocations are the in-memory implementation cloning its page of 10 users \
-     (1 `Vec` + 3 `String`s per user) because the generated trait returns an owned response, while B serializes \
-     its page from a borrow (`&state.users`). An implementation over a real store builds an owned page in both \
-     styles; closing this row's gap without changing B needs the generated trait to accept a shared response \
-     (e.g. `Arc<Response>`), not a faster pipeline. `perf record` of `pipeline_cost profile A off` shows the \
-     rest spread thin: malloc/free, memmove of futures and bodies, `HeaderMap` lookups, form-urlencoded \
-     parsing, serde_json writing.";
 
 fn render_client(out: &mut String, report: &Report) {
     let _ = writeln!(out, "## Client: generated client (A) vs raw reqwest with pre-signed requests (B)\n");

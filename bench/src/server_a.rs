@@ -1,8 +1,10 @@
 //! Side A: the generated router (`smartag_server::router`) over a trivial in-memory
-//! implementation of the generated trait. Describe answers the fixed page; the other operations
-//! are not measured and answer `SAG.InstanceNoFound`.
+//! implementation of the generated trait. Describe answers the fixed page, shared
+//! ([`Reply::Shared`]: serialized from the kept page, not copied, as side B serializes from a
+//! borrow); the other operations are not measured and answer `SAG.InstanceNoFound`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use smartag_server::{
     Authentication, CreateSmartAccessGatewayClientUserErrorCode, CreateSmartAccessGatewayClientUserRequest,
@@ -10,23 +12,24 @@ use smartag_server::{
     DescribeSmartAccessGatewayClientUsersErrorCode, DescribeSmartAccessGatewayClientUsersRequest,
     DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError,
     ModifySmartAccessGatewayClientUserErrorCode, ModifySmartAccessGatewayClientUserRequest,
-    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, RequestContext,
+    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, Reply, RequestContext,
     ServerConfig, ServerError, SmartagApi, User,
 };
 
 use crate::Auth;
 use crate::fixture;
 
-/// The in-memory implementation: one instance with the fixed page of users.
+/// The in-memory implementation: one instance with the fixed page of users, kept as the answer
+/// to the measured request (page 1 of 10), as an implementation with a cache of pages would.
 #[derive(Debug, Clone)]
 pub struct InMemory {
-    users: Vec<User>,
+    page: Arc<DescribeSmartAccessGatewayClientUsersResponse>,
 }
 
 impl InMemory {
     /// The implementation holding [`fixture::users`].
     pub fn new() -> InMemory {
-        let users = fixture::users()
+        let users: Vec<User> = fixture::users()
             .into_iter()
             .map(|u| User {
                 user_name: u.user_name,
@@ -38,7 +41,14 @@ impl InMemory {
                 is_static_ip: Some(u.is_static_ip),
             })
             .collect();
-        InMemory { users }
+        let page = DescribeSmartAccessGatewayClientUsersResponse {
+            request_id: String::new(),
+            total_count: i32::try_from(users.len()).unwrap_or(i32::MAX),
+            page_number: 1,
+            page_size: 10,
+            users,
+        };
+        InMemory { page: Arc::new(page) }
     }
 
     fn known(region: &str, instance: &str) -> bool {
@@ -57,7 +67,7 @@ impl SmartagApi for InMemory {
         &self,
         _ctx: RequestContext,
         _request: CreateSmartAccessGatewayClientUserRequest,
-    ) -> Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<CreateSmartAccessGatewayClientUserResponse>, CreateSmartAccessGatewayClientUserServerError> {
         Err(ServerError::api(CreateSmartAccessGatewayClientUserErrorCode::SagInstanceNoFound))
     }
 
@@ -65,7 +75,7 @@ impl SmartagApi for InMemory {
         &self,
         _ctx: RequestContext,
         _request: ModifySmartAccessGatewayClientUserRequest,
-    ) -> Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<ModifySmartAccessGatewayClientUserResponse>, ModifySmartAccessGatewayClientUserServerError> {
         Err(ServerError::api(ModifySmartAccessGatewayClientUserErrorCode::SagInstanceNoFound))
     }
 
@@ -73,17 +83,18 @@ impl SmartagApi for InMemory {
         &self,
         _ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         if !InMemory::known(&request.region_id, &request.smart_ag_id) {
             return Err(ServerError::api(DescribeSmartAccessGatewayClientUsersErrorCode::SagInstanceNoFound));
         }
-        Ok(DescribeSmartAccessGatewayClientUsersResponse {
-            request_id: String::new(),
-            total_count: i32::try_from(self.users.len()).unwrap_or(i32::MAX),
-            page_number: request.page_number_or_default(),
-            page_size: request.page_size_or_default(),
-            users: self.users.clone(),
-        })
+        let (page_number, page_size) = (request.page_number_or_default(), request.page_size_or_default());
+        if (page_number, page_size) == (self.page.page_number, self.page.page_size) {
+            return Ok(Arc::clone(&self.page).into());
+        }
+        // Other paging parameters (not measured): the same users, as side B answers them, under
+        // the numbers asked for.
+        Ok(DescribeSmartAccessGatewayClientUsersResponse { page_number, page_size, ..(*self.page).clone() }.into())
     }
 }
 

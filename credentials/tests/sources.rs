@@ -23,7 +23,7 @@ use alibaba_sts_client::{
 };
 use alibaba_sts_server::{
     AssumeRoleServerError, AssumeRoleWithOidcServerError, Authentication, CredentialStore,
-    GetCallerIdentityServerError, KeyMaterial, RequestContext, ServerConfig, StsApi,
+    GetCallerIdentityServerError, KeyMaterial, Reply, RequestContext, ServerConfig, StsApi,
 };
 use axum::http::{HeaderMap, StatusCode};
 use time::OffsetDateTime;
@@ -106,7 +106,7 @@ impl StsApi for FakeSts {
         &self,
         ctx: RequestContext,
         request: AssumeRoleRequest,
-    ) -> Result<AssumeRoleResponse, AssumeRoleServerError> {
+    ) -> Result<Reply<AssumeRoleResponse>, AssumeRoleServerError> {
         self.state.role_callers.lock().unwrap().push(ctx.access_key_id.clone());
         if request.role_arn == MISSING_ROLE {
             return Err(AssumeRoleServerError::api(AssumeRoleErrorCode::EntityNotExistRole));
@@ -118,14 +118,15 @@ impl StsApi for FakeSts {
                 arn: Some(format!("{}/{}", request.role_arn, request.role_session_name)),
                 assumed_role_id: Some("3000:session".into()),
             }),
-        })
+        }
+        .into())
     }
 
     async fn assume_role_with_oidc(
         &self,
         ctx: RequestContext,
         request: AssumeRoleWithOidcRequest,
-    ) -> Result<AssumeRoleWithOidcResponse, AssumeRoleWithOidcServerError> {
+    ) -> Result<Reply<AssumeRoleWithOidcResponse>, AssumeRoleWithOidcServerError> {
         self.state.oidc_callers.lock().unwrap().push(ctx.access_key_id.clone());
         self.state.oidc_tokens.lock().unwrap().push(request.oidc_token.clone());
         if request.oidc_token != *self.state.expected_oidc_token.lock().unwrap() {
@@ -138,14 +139,15 @@ impl StsApi for FakeSts {
             credentials: self.issue().await,
             assumed_role_user: None,
             oidc_token_info: None,
-        })
+        }
+        .into())
     }
 
     async fn get_caller_identity(
         &self,
         ctx: RequestContext,
         _request: GetCallerIdentityRequest,
-    ) -> Result<GetCallerIdentityResponse, GetCallerIdentityServerError> {
+    ) -> Result<Reply<GetCallerIdentityResponse>, GetCallerIdentityServerError> {
         Ok(GetCallerIdentityResponse {
             request_id: String::new(),
             account_id: Some("1234567890".into()),
@@ -154,7 +156,8 @@ impl StsApi for FakeSts {
             arn: ctx.access_key_id,
             identity_type: Some("AssumedRoleUser".into()),
             principal_id: None,
-        })
+        }
+        .into())
     }
 }
 

@@ -34,8 +34,8 @@ use smartag_server::{
     CreateSmartAccessGatewayClientUserServerError, DescribeSmartAccessGatewayClientUsersRequest,
     DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError, KeyMaterial,
     ModifySmartAccessGatewayClientUserRequest, ModifySmartAccessGatewayClientUserResponse,
-    ModifySmartAccessGatewayClientUserServerError, Operation, RequestContext, ServerConfig, ServerError, SmartagApi,
-    User,
+    ModifySmartAccessGatewayClientUserServerError, Operation, Reply, RequestContext, ServerConfig, ServerError,
+    SmartagApi, User,
 };
 use time::OffsetDateTime;
 use tower::ServiceExt as _;
@@ -60,7 +60,7 @@ impl SmartagApi for Memory {
         &self,
         _ctx: RequestContext,
         r: CreateSmartAccessGatewayClientUserRequest,
-    ) -> Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<CreateSmartAccessGatewayClientUserResponse>, CreateSmartAccessGatewayClientUserServerError> {
         use smartag_server::CreateSmartAccessGatewayClientUserErrorCode as Code;
         let name = r.user_name.clone().unwrap_or_else(|| r.user_mail.clone());
         let mut users = self.users();
@@ -86,14 +86,15 @@ impl SmartagApi for Memory {
             bandwidth: r.bandwidth,
             client_ip: r.client_ip,
             ..Default::default()
-        })
+        }
+        .into())
     }
 
     async fn modify_smart_access_gateway_client_user(
         &self,
         _ctx: RequestContext,
         r: ModifySmartAccessGatewayClientUserRequest,
-    ) -> Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<ModifySmartAccessGatewayClientUserResponse>, ModifySmartAccessGatewayClientUserServerError> {
         use smartag_server::ModifySmartAccessGatewayClientUserErrorCode as Code;
         let mut users = self.users();
         let Some(user) = users.get_mut(&(r.smart_ag_id.clone(), r.user_name.clone())) else {
@@ -109,14 +110,16 @@ impl SmartagApi for Memory {
             bandwidth: user.bandwidth,
             client_ip: user.client_ip.clone(),
             ..Default::default()
-        })
+        }
+        .into())
     }
 
     async fn describe_smart_access_gateway_client_users(
         &self,
         _ctx: RequestContext,
         r: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         let users: Vec<User> = self
             .users()
             .iter()
@@ -136,7 +139,8 @@ impl SmartagApi for Memory {
             page_size: size,
             users: users.into_iter().skip(skip).take(size_usize).collect(),
             ..Default::default()
-        })
+        }
+        .into())
     }
 }
 

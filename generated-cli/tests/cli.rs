@@ -14,7 +14,7 @@ use smartag_server::{
     CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError,
     DescribeSmartAccessGatewayClientUsersRequest, DescribeSmartAccessGatewayClientUsersResponse,
     DescribeSmartAccessGatewayClientUsersServerError, KeyMaterial, ModifySmartAccessGatewayClientUserRequest,
-    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, RequestContext,
+    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, Reply, RequestContext,
     ServerConfig, ServerError, SmartagApi, User,
 };
 
@@ -31,7 +31,7 @@ impl SmartagApi for Fake {
         &self,
         _ctx: RequestContext,
         request: CreateSmartAccessGatewayClientUserRequest,
-    ) -> Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<CreateSmartAccessGatewayClientUserResponse>, CreateSmartAccessGatewayClientUserServerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         let name = request.user_name.clone().unwrap_or_else(|| request.user_mail.clone());
         let mut users = self.users.lock().map_err(|_| ServerError::internal("poisoned"))?;
@@ -52,14 +52,15 @@ impl SmartagApi for Fake {
             user_mail: request.user_mail,
             bandwidth: request.bandwidth,
             client_ip,
-        })
+        }
+        .into())
     }
 
     async fn modify_smart_access_gateway_client_user(
         &self,
         _ctx: RequestContext,
         _request: ModifySmartAccessGatewayClientUserRequest,
-    ) -> Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<ModifySmartAccessGatewayClientUserResponse>, ModifySmartAccessGatewayClientUserServerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         Err(ServerError::internal("not used by these tests"))
     }
@@ -68,7 +69,8 @@ impl SmartagApi for Fake {
         &self,
         _ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         self.calls.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut d) = self.describes.lock() {
             d.push(request.clone());
@@ -82,7 +84,8 @@ impl SmartagApi for Fake {
             page_number: request.page_number_or_default(),
             page_size: request.page_size_or_default(),
             users: users.into_iter().skip((page - 1) * size).take(size).collect(),
-        })
+        }
+        .into())
     }
 }
 

@@ -18,7 +18,8 @@ use smartag_client::{
 };
 use smartag_server::{
     Authentication, CreateSmartAccessGatewayClientUserServerError, DescribeSmartAccessGatewayClientUsersServerError,
-    KeyMaterial, ModifySmartAccessGatewayClientUserServerError, RequestContext, ServerConfig, ServerError, SmartagApi,
+    KeyMaterial, ModifySmartAccessGatewayClientUserServerError, Reply, RequestContext, ServerConfig, ServerError,
+    SmartagApi,
 };
 
 // ---- the application code under test: written once, against the trait ----
@@ -137,9 +138,9 @@ impl SmartagApi for InMemory {
         &self,
         _ctx: RequestContext,
         request: CreateSmartAccessGatewayClientUserRequest,
-    ) -> Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<CreateSmartAccessGatewayClientUserResponse>, CreateSmartAccessGatewayClientUserServerError> {
         match self.0.create_smart_access_gateway_client_user(&request).await {
-            Ok(created) => Ok(created),
+            Ok(created) => Ok(created.into()),
             Err(e) => Err(match e.code() {
                 Some(code) => ServerError::api(code),
                 None => ServerError::internal(e.to_string()),
@@ -151,7 +152,7 @@ impl SmartagApi for InMemory {
         &self,
         _ctx: RequestContext,
         _request: ModifySmartAccessGatewayClientUserRequest,
-    ) -> Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<ModifySmartAccessGatewayClientUserResponse>, ModifySmartAccessGatewayClientUserServerError> {
         Err(ServerError::internal("not implemented"))
     }
 
@@ -159,10 +160,12 @@ impl SmartagApi for InMemory {
         &self,
         _ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         self.0
             .describe_smart_access_gateway_client_users(&request)
             .await
+            .map(Reply::Owned)
             .map_err(|e| ServerError::internal(e.to_string()))
     }
 }

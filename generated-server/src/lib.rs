@@ -18,7 +18,7 @@ use axum::Router;
 
 pub use smartag_model::*;
 pub use alibaba_rpc_runtime::server::{
-    Authentication, CredentialStore, KeyMaterial, RequestContext, ServerConfig,
+    Authentication, CredentialStore, KeyMaterial, Reply, RequestContext, ServerConfig,
     ServerError,
 };
 
@@ -41,6 +41,11 @@ pub type DescribeSmartAccessGatewayClientUsersServerError = ServerError<
 /// validated against the spec; return the response, or one of the operation's declared
 /// codes (`ServerError::api`), or an internal error (answered as `InternalError`, details
 /// kept out of the answer).
+///
+/// A response is answered as a [`Reply`]: `Ok(response.into())` for one built for the
+/// request, or `Ok(Arc::clone(&kept).into())` (`Reply::Shared`) for one the implementation
+/// keeps, e.g. a cached page, which the router then serializes from the shared value
+/// without copying it. The router writes its own `RequestId` over the response's.
 pub trait SmartagApi: Send + Sync + 'static {
     /// `CreateSmartAccessGatewayClientUser`: Creates a client account of a SAG APP instance.
     ///
@@ -51,7 +56,7 @@ pub trait SmartagApi: Send + Sync + 'static {
         request: CreateSmartAccessGatewayClientUserRequest,
     ) -> impl Future<
         Output = Result<
-            CreateSmartAccessGatewayClientUserResponse,
+            Reply<CreateSmartAccessGatewayClientUserResponse>,
             CreateSmartAccessGatewayClientUserServerError,
         >,
     > + Send;
@@ -65,7 +70,7 @@ pub trait SmartagApi: Send + Sync + 'static {
         request: ModifySmartAccessGatewayClientUserRequest,
     ) -> impl Future<
         Output = Result<
-            ModifySmartAccessGatewayClientUserResponse,
+            Reply<ModifySmartAccessGatewayClientUserResponse>,
             ModifySmartAccessGatewayClientUserServerError,
         >,
     > + Send;
@@ -79,7 +84,7 @@ pub trait SmartagApi: Send + Sync + 'static {
         request: DescribeSmartAccessGatewayClientUsersRequest,
     ) -> impl Future<
         Output = Result<
-            DescribeSmartAccessGatewayClientUsersResponse,
+            Reply<DescribeSmartAccessGatewayClientUsersResponse>,
             DescribeSmartAccessGatewayClientUsersServerError,
         >,
     > + Send;

@@ -15,7 +15,7 @@ use smartag_server::{
     DescribeSmartAccessGatewayClientUsersErrorCode as DescribeCode, DescribeSmartAccessGatewayClientUsersRequest,
     DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError,
     ModifySmartAccessGatewayClientUserErrorCode as ModifyCode, ModifySmartAccessGatewayClientUserRequest,
-    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, PROTOCOL_ERRORS,
+    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, PROTOCOL_ERRORS, Reply,
     RequestContext, ServerError, SmartagApi, User,
 };
 
@@ -105,7 +105,7 @@ impl SmartagApi for SmartagService {
         &self,
         ctx: RequestContext,
         request: CreateSmartAccessGatewayClientUserRequest,
-    ) -> Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<CreateSmartAccessGatewayClientUserResponse>, CreateSmartAccessGatewayClientUserServerError> {
         let Some(instance) = self.instance(&request.region_id, &request.smart_ag_id) else {
             return Err(ServerError::api(CreateCode::SagInstanceNoFound));
         };
@@ -161,14 +161,14 @@ impl SmartagApi for SmartagService {
             }
         };
         tracing::info!(request_id = %request_id, region = %region, instance = %instance_id, "client user created");
-        Ok(account_answer(record))
+        Ok(Reply::Owned(account_answer(record)))
     }
 
     async fn modify_smart_access_gateway_client_user(
         &self,
         _ctx: RequestContext,
         request: ModifySmartAccessGatewayClientUserRequest,
-    ) -> Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<ModifySmartAccessGatewayClientUserResponse>, ModifySmartAccessGatewayClientUserServerError> {
         if self.instance(&request.region_id, &request.smart_ag_id).is_none() {
             return Err(ServerError::api(ModifyCode::SagInstanceNoFound));
         }
@@ -183,14 +183,15 @@ impl SmartagApi for SmartagService {
             ModifyUserError::NotFound { .. } => ServerError::api(ModifyCode::ClientUserNotExist),
             ModifyUserError::Store(e) => store_error(e),
         })?;
-        Ok(account_answer(record))
+        Ok(Reply::Owned(account_answer(record)))
     }
 
     async fn describe_smart_access_gateway_client_users(
         &self,
         _ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         if self.instance(&request.region_id, &request.smart_ag_id).is_none() {
             return Err(ServerError::api(DescribeCode::SagInstanceNoFound));
         }
@@ -211,6 +212,7 @@ impl SmartagApi for SmartagService {
             page_size,
             users: records.into_iter().map(user).collect(),
             ..Default::default()
-        })
+        }
+        .into())
     }
 }

@@ -25,7 +25,7 @@ use smartag_server::{
     CreateSmartAccessGatewayClientUserServerError, DescribeSmartAccessGatewayClientUsersRequest,
     DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError, ErrorCode,
     ModifySmartAccessGatewayClientUserRequest, ModifySmartAccessGatewayClientUserResponse,
-    ModifySmartAccessGatewayClientUserServerError, OPERATIONS, PROTOCOL_ERRORS, RequestContext, ServerError,
+    ModifySmartAccessGatewayClientUserServerError, OPERATIONS, PROTOCOL_ERRORS, Reply, RequestContext, ServerError,
     SmartagApi,
 };
 
@@ -363,7 +363,7 @@ impl<A: SmartagApi> SmartagApi for FaultInjecting<A> {
         &self,
         ctx: RequestContext,
         request: CreateSmartAccessGatewayClientUserRequest,
-    ) -> Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<CreateSmartAccessGatewayClientUserResponse>, CreateSmartAccessGatewayClientUserServerError> {
         self.faults.inject(&ctx.action).await?;
         self.inner.create_smart_access_gateway_client_user(ctx, request).await
     }
@@ -372,7 +372,7 @@ impl<A: SmartagApi> SmartagApi for FaultInjecting<A> {
         &self,
         ctx: RequestContext,
         request: ModifySmartAccessGatewayClientUserRequest,
-    ) -> Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError> {
+    ) -> Result<Reply<ModifySmartAccessGatewayClientUserResponse>, ModifySmartAccessGatewayClientUserServerError> {
         self.faults.inject(&ctx.action).await?;
         self.inner.modify_smart_access_gateway_client_user(ctx, request).await
     }
@@ -381,7 +381,8 @@ impl<A: SmartagApi> SmartagApi for FaultInjecting<A> {
         &self,
         ctx: RequestContext,
         request: DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError> {
+    ) -> Result<Reply<DescribeSmartAccessGatewayClientUsersResponse>, DescribeSmartAccessGatewayClientUsersServerError>
+    {
         self.faults.inject(&ctx.action).await?;
         self.inner.describe_smart_access_gateway_client_users(ctx, request).await
     }

@@ -63,7 +63,7 @@ fn lib(api: &Api) -> TokenStream {
 
         pub use __model::*;
         pub use __runtime::server::{
-            Authentication, CredentialStore, KeyMaterial, RequestContext, ServerConfig, ServerError,
+            Authentication, CredentialStore, KeyMaterial, Reply, RequestContext, ServerConfig, ServerError,
         };
 
         #( #aliases )*
@@ -72,6 +72,11 @@ fn lib(api: &Api) -> TokenStream {
         #[doc = " validated against the spec; return the response, or one of the operation's declared"]
         #[doc = " codes (`ServerError::api`), or an internal error (answered as `InternalError`, details"]
         #[doc = " kept out of the answer)."]
+        #[doc = ""]
+        #[doc = " A response is answered as a [`Reply`]: `Ok(response.into())` for one built for the"]
+        #[doc = " request, or `Ok(Arc::clone(&kept).into())` (`Reply::Shared`) for one the implementation"]
+        #[doc = " keeps, e.g. a cached page, which the router then serializes from the shared value"]
+        #[doc = " without copying it. The router writes its own `RequestId` over the response's."]
         pub trait #tr: Send + Sync + 'static {
             #( #methods )*
         }
@@ -119,6 +124,6 @@ fn trait_method(op: &Operation) -> TokenStream {
             &self,
             ctx: RequestContext,
             request: ::__model::#req,
-        ) -> impl ::core::future::Future<Output = ::core::result::Result<::__model::#resp, #alias>> + Send;
+        ) -> impl ::core::future::Future<Output = ::core::result::Result<::__runtime::server::Reply<::__model::#resp>, #alias>> + Send;
     }
 }

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderMap, HeaderName, Method, header};
+use axum::http::{HeaderMap, Method, header};
 use futures::StreamExt as _;
 
 use super::error::ErrorReply;
@@ -31,47 +31,86 @@ pub(crate) struct Incoming {
     pub remote_addr: Option<SocketAddr>,
 }
 
-/// The headers the pipeline looks up on every request, as ready-made names: a lookup by `&str`
-/// would validate and lowercase the name each time.
-static KNOWN: [HeaderName; 10] = [
-    HeaderName::from_static(h::AUTHORIZATION),
-    HeaderName::from_static(h::HOST),
-    HeaderName::from_static(h::ACTION),
-    HeaderName::from_static(h::VERSION),
-    HeaderName::from_static(h::DATE),
-    HeaderName::from_static(h::SIGNATURE_NONCE),
-    HeaderName::from_static(h::CONTENT_SHA256),
-    HeaderName::from_static(h::SECURITY_TOKEN),
-    HeaderName::from_static(h::ACCESS_KEY_ID),
-    HeaderName::from_static("content-type"),
+/// The headers the pipeline reads, in the order of [`Sent`]'s slots.
+const KNOWN: [&str; 9] = [
+    h::AUTHORIZATION,
+    h::HOST,
+    h::ACTION,
+    h::VERSION,
+    h::DATE,
+    h::SIGNATURE_NONCE,
+    h::CONTENT_SHA256,
+    h::SECURITY_TOKEN,
+    h::ACCESS_KEY_ID,
 ];
 
-/// `name` as a header name of [`KNOWN`], if it is one.
-fn known(name: &str) -> Option<&'static HeaderName> {
-    KNOWN.iter().find(|k| k.as_str() == name)
+/// The slot of header `name` (lowercase, as `HeaderName`s are) in [`KNOWN`].
+fn slot(name: &str) -> Option<usize> {
+    match name {
+        h::AUTHORIZATION => Some(0),
+        h::HOST => Some(1),
+        h::ACTION => Some(2),
+        h::VERSION => Some(3),
+        h::DATE => Some(4),
+        h::SIGNATURE_NONCE => Some(5),
+        h::CONTENT_SHA256 => Some(6),
+        h::SECURITY_TOKEN => Some(7),
+        h::ACCESS_KEY_ID => Some(8),
+        _ => None,
+    }
 }
 
-impl Incoming {
-    /// The first value of header `name` that is valid text.
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        let value = match known(name) {
-            Some(known) => self.headers.get(known),
-            None => self.headers.get(name),
-        };
-        match value {
-            Some(value) => value.to_str().ok(),
-            None if name == h::HOST => self.authority.as_deref(),
-            None => None,
+/// The headers of [`KNOWN`] as one request sent them, found in one pass over its headers (the
+/// pipeline asks for them a dozen times; a `HeaderMap` lookup hashes the name each time).
+pub(crate) struct Sent<'r> {
+    /// The first value of each, when it is text.
+    first: [Option<&'r str>; KNOWN.len()],
+    /// How many values of each were sent.
+    count: [u8; KNOWN.len()],
+    /// `host` for a request without a `Host` header (HTTP/2): the URI's authority.
+    authority: Option<&'r str>,
+    /// Every header, for a name not in [`KNOWN`].
+    headers: &'r HeaderMap,
+}
+
+impl<'r> Sent<'r> {
+    /// The first value of header `name` (lowercase) that is valid text.
+    pub(crate) fn get(&self, name: &str) -> Option<&'r str> {
+        match slot(name) {
+            Some(i) if self.count[i] > 0 => self.first[i],
+            Some(_) if name == h::HOST => self.authority,
+            Some(_) => None,
+            None => self.headers.get(name).and_then(|v| v.to_str().ok()),
         }
     }
 
-    /// Every value of header `name` (values that are not text read as empty).
-    pub(crate) fn header_values(&self, name: &str) -> Vec<&str> {
-        let values = match known(name) {
-            Some(known) => self.headers.get_all(known),
-            None => self.headers.get_all(name),
+    /// How many values of header `name` (lowercase) were sent.
+    pub(crate) fn count(&self, name: &str) -> usize {
+        match slot(name) {
+            Some(i) => usize::from(self.count[i]),
+            None => self.headers.get_all(name).iter().count(),
+        }
+    }
+}
+
+impl Incoming {
+    /// The headers the pipeline reads ([`Sent`]).
+    pub(crate) fn sent(&self) -> Sent<'_> {
+        let mut sent = Sent {
+            first: [None; KNOWN.len()],
+            count: [0; KNOWN.len()],
+            authority: self.authority.as_deref(),
+            headers: &self.headers,
         };
-        values.iter().map(|v| v.to_str().unwrap_or("")).collect()
+        for (name, value) in &self.headers {
+            if let Some(i) = slot(name.as_str()) {
+                if sent.count[i] == 0 {
+                    sent.first[i] = value.to_str().ok();
+                }
+                sent.count[i] = sent.count[i].saturating_add(1);
+            }
+        }
+        sent
     }
 
     /// Every header as `(name, value)` text (values that are not text read as empty), with

@@ -2,6 +2,7 @@
 //! and [`invoke`], which runs one operation.
 
 use std::future::Future;
+use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -9,6 +10,7 @@ use serde_json::Value;
 
 use super::context::RequestContext;
 use super::error::{ErrorReply, ServerError};
+use super::reply::Reply;
 use crate::operation::Operation;
 use crate::params::Params;
 
@@ -17,22 +19,49 @@ pub type DispatchFuture = BoxFuture<'static, Result<Success, ErrorReply>>;
 
 /// A successful operation's response, kept typed until the router knows the wire format: JSON is
 /// written straight from the type, XML goes through a JSON value.
-pub struct Success(Box<dyn ErasedResponse>);
+pub struct Success(Erased);
+
+/// The response behind a [`Success`]: boxed when the success owns it, or the implementation's
+/// shared one (no copy, no box).
+enum Erased {
+    Owned(Box<dyn ErasedResponse>),
+    Shared(Arc<dyn ErasedResponse + Sync>),
+}
 
 impl Success {
     /// Wraps a response.
     pub fn new(response: impl Serialize + Send + 'static) -> Success {
-        Success(Box::new(response))
+        Success(Erased::Owned(Box::new(response)))
+    }
+
+    /// Wraps a response shared with others (serialized from the shared value, not copied).
+    pub fn shared<T: Serialize + Send + Sync + 'static>(response: Arc<T>) -> Success {
+        Success(Erased::Shared(response))
+    }
+
+    /// Wraps what an implementation answered, owned or shared.
+    pub fn from_reply<T: Serialize + Send + Sync + 'static>(reply: Reply<T>) -> Success {
+        match reply {
+            Reply::Owned(response) => Success::new(response),
+            Reply::Shared(response) => Success::shared(response),
+        }
+    }
+
+    fn response(&self) -> &dyn ErasedResponse {
+        match &self.0 {
+            Erased::Owned(response) => response.as_ref(),
+            Erased::Shared(response) => response.as_ref(),
+        }
     }
 
     /// The response as compact JSON bytes.
     pub(crate) fn to_json(&self) -> serde_json::Result<Vec<u8>> {
-        self.0.to_json()
+        self.response().to_json()
     }
 
     /// The response as a JSON value.
     pub(crate) fn to_value(&self) -> serde_json::Result<Value> {
-        self.0.to_value()
+        self.response().to_value()
     }
 }
 
@@ -79,21 +108,24 @@ pub trait Dispatch: Send + Sync + 'static {
 }
 
 /// Runs operation `Op`: reads the request from `params` ([`Operation::from_params`], every
-/// violation answered at once with the first one's code), then calls `f`, keeps its response for
-/// rendering or maps its [`ServerError`] (an internal error is logged here at error level and answered
-/// without details).
+/// violation answered at once with the first one's code), then calls `f`, keeps its response
+/// (owned, or shared: anything that converts into a [`Reply`]) for rendering or maps its
+/// [`ServerError`] (an internal error is logged here at error level and answered without
+/// details).
 ///
 /// ```ignore
-/// Op::ACTION => Some(alibaba_rpc_runtime::server::invoke::<Op, _, _>(ctx, &params, move |ctx, req| {
+/// Op::ACTION => Some(alibaba_rpc_runtime::server::invoke::<Op, _, _, _>(ctx, &params, move |ctx, req| {
 ///     let api = api.clone();
 ///     async move { api.method(ctx, req).await }
 /// })),
 /// ```
-pub fn invoke<Op, F, Fut>(ctx: RequestContext, params: &Params, f: F) -> DispatchFuture
+pub fn invoke<Op, F, Fut, R>(ctx: RequestContext, params: &Params, f: F) -> DispatchFuture
 where
     Op: Operation,
+    Op::Response: Sync,
     F: FnOnce(RequestContext, Op) -> Fut + Send + 'static,
-    Fut: Future<Output = Result<Op::Response, ServerError<Op::ErrorCode>>> + Send + 'static,
+    Fut: Future<Output = Result<R, ServerError<Op::ErrorCode>>> + Send + 'static,
+    R: Into<Reply<Op::Response>>,
 {
     let request = match Op::from_params(params) {
         Ok(request) => request,
@@ -110,7 +142,7 @@ where
     };
     Box::pin(async move {
         match f(ctx, request).await {
-            Ok(response) => Ok(Success::new(response)),
+            Ok(response) => Ok(Success::from_reply(response.into())),
             Err(ServerError::Internal(e)) => {
                 tracing::error!(action = Op::ACTION, error = %e, "operation failed with an internal error");
                 Err(ErrorReply::Internal)

@@ -54,6 +54,7 @@ pub mod listener;
 mod nonce;
 mod outcome;
 mod render;
+mod reply;
 mod respond;
 mod router;
 
@@ -65,6 +66,7 @@ pub use error::{ErrorReply, ServerError};
 pub use nonce::{MemoryReplayCache, NonceOutcome, ReplayCache, ReplayCacheError};
 pub use outcome::Answered;
 pub use render::WireFormat;
+pub use reply::Reply;
 pub use router::router;
 
 /// The response header carrying the request's `RequestId`.

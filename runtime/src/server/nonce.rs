@@ -203,19 +203,29 @@ pub(crate) enum Replay {
     Custom(CustomReplayCache),
 }
 
+/// What [`Replay::check_and_remember`] answers: the router's own memory answers at once; an
+/// installed cache's answer is awaited.
+pub(crate) enum Checked<'a> {
+    /// The answer.
+    Ready(Result<NonceOutcome, ReplayCacheError>),
+    /// The installed cache's future answer.
+    Pending(BoxedCheck<'a>),
+}
+
 impl Replay {
-    /// See [`ReplayCache::check_and_remember`].
-    pub(crate) async fn check_and_remember(
-        &self,
-        access_key_id: &str,
-        nonce: &str,
+    /// See [`ReplayCache::check_and_remember`]: the memory's answer, or the installed cache's
+    /// future (so the common case, the router's own memory, is a plain call).
+    pub(crate) fn check_and_remember<'a>(
+        &'a self,
+        access_key_id: &'a str,
+        nonce: &'a str,
         expires: i64,
         now: i64,
-    ) -> Result<NonceOutcome, ReplayCacheError> {
+    ) -> Checked<'a> {
         match self {
-            Replay::Memory(memory) => Ok(memory.check_and_insert(access_key_id, nonce, expires, now)),
+            Replay::Memory(memory) => Checked::Ready(Ok(memory.check_and_insert(access_key_id, nonce, expires, now))),
             Replay::Custom(CustomReplayCache(cache)) => {
-                cache.check_and_remember_boxed(access_key_id, nonce, expires, now).await
+                Checked::Pending(cache.check_and_remember_boxed(access_key_id, nonce, expires, now))
             }
         }
     }
@@ -409,10 +419,16 @@ mod tests {
         let shared = Arc::new(MemoryReplayCache::new(10));
         assert_eq!(shared.check_and_remember("k", "n", 100, 0).await.ok(), Some(NonceOutcome::Fresh));
         let installed = Replay::Custom(CustomReplayCache::new(Arc::clone(&shared)));
-        assert_eq!(installed.check_and_remember("k", "n", 100, 1).await.ok(), Some(NonceOutcome::Used));
+        let Checked::Pending(answer) = installed.check_and_remember("k", "n", 100, 1) else {
+            panic!("an installed cache is asked through its future");
+        };
+        assert_eq!(answer.await.ok(), Some(NonceOutcome::Used));
         assert_eq!(installed.capacity(), None);
         let own = Replay::Memory(MemoryReplayCache::new(1));
-        assert_eq!(own.check_and_remember("k", "n", 100, 1).await.ok(), Some(NonceOutcome::Fresh));
+        let Checked::Ready(answer) = own.check_and_remember("k", "n", 100, 1) else {
+            panic!("the router's own memory answers at once");
+        };
+        assert_eq!(answer.ok(), Some(NonceOutcome::Fresh));
         assert_eq!(own.capacity(), Some(1));
     }
 }

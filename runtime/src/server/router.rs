@@ -11,8 +11,9 @@
 //! internal error: every failure is an error envelope, never plain text or a dropped connection.
 
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Instant;
+use std::task::Poll;
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -22,10 +23,10 @@ use futures::FutureExt as _;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
-use super::auth::{Scheme, Verifier, authenticate};
+use super::auth::{self, Scheme, Verified, Verifier};
 use super::config::ServerConfig;
 use super::context::RequestContext;
-use super::decode::{self, Incoming};
+use super::decode::{self, Incoming, Sent};
 use super::dispatch::{Dispatch, Success};
 use super::error::ErrorReply;
 use super::nonce::{MemoryReplayCache, Replay};
@@ -79,9 +80,10 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
         access_key_id = tracing::field::Empty,
         signature_version = tracing::field::Empty,
     );
-    let started = Instant::now();
+    // One clock read: the request's deadline counts from here, and the debug log's elapsed time.
+    let started = tokio::time::Instant::now();
     let mut action = None;
-    let response = answer(&shared, &request_id, request, &mut action).instrument(span.clone()).await;
+    let response = answer(&shared, &request_id, request, started, &mut action).instrument(span.clone()).await;
     let mut response = respond::with_request_id(response, &request_id);
     let code = response.extensions_mut().remove::<AnsweredCode>().map(|AnsweredCode(code)| code);
     {
@@ -98,66 +100,80 @@ async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response
     response
 }
 
-/// Steps 2–5 under the deadline; `action` is set to the Action the request names (if loggable)
-/// as soon as it is known.
-async fn answer(shared: &Shared, request_id: &str, request: Request, action: &mut Option<String>) -> Response {
+/// Steps 2–5 under the deadline (`request_timeout` after `started`); `action` is set to the
+/// Action the request names (if loggable) as soon as it is known.
+async fn answer(
+    shared: &Shared,
+    request_id: &str,
+    request: Request,
+    started: tokio::time::Instant,
+    action: &mut Option<String>,
+) -> Response {
     let limit = shared.config.request_timeout();
-    let deadline = tokio::time::Instant::now() + limit;
-    let refuse = |format: WireFormat, reply: ErrorReply| {
-        respond::error(shared.errors, shared.config.host_id(), request_id, format, reply)
-    };
-    let timed_out = || {
-        tracing::warn!(timeout_ms = limit.as_millis() as u64, "request timed out");
-        ErrorReply::from_spec(&shared.errors.request_timeout, &[])
-    };
-    let panicked = || {
-        tracing::error!("request handling panicked");
-        ErrorReply::Internal
-    };
-
-    // Until the body is read, only the query can say which format the caller wants; it is
-    // looked at only if reading fails.
+    let errors = shared.errors;
+    // Until the parameters are read, only the query can say which format the caller wants: it
+    // is looked at only if the request is refused before.
     let uri = request.uri().clone();
-    let early = || WireFormat::parse(query_param(&uri, common::FORMAT).as_deref()).unwrap_or_default();
-    // One timer for the whole request, polled by both stages.
-    let deadline_passed = tokio::time::sleep_until(deadline);
-    tokio::pin!(deadline_passed);
-
-    let reading = AssertUnwindSafe(decode::read(request, shared.config.body_limit(), shared.errors)).catch_unwind();
-    let incoming = tokio::select! {
-        biased;
-        read = reading => match read {
-            Ok(Ok(incoming)) => incoming,
-            Ok(Err(reply)) => return refuse(early(), reply),
-            Err(_) => return refuse(early(), panicked()),
-        },
-        () = &mut deadline_passed => return refuse(early(), timed_out()),
+    // The format of the answer once the parameters say it.
+    let mut format = None;
+    // Steps 2–4, one future: reading, then processing (dropped before the answer is rendered).
+    let outcome = {
+        let work = std::pin::pin!(
+            AssertUnwindSafe(async {
+                let incoming = decode::read(request, shared.config.body_limit(), errors).await?;
+                let Some(asked) = WireFormat::parse(incoming.params.get(common::FORMAT)) else {
+                    format = Some(WireFormat::Json);
+                    return Err(protocol_error(&errors.invalid_parameter, common::FORMAT));
+                };
+                format = Some(asked);
+                process(shared, request_id, incoming, action).await
+            })
+            .catch_unwind()
+        );
+        within(started + limit, work).await
     };
-
-    let Some(format) = WireFormat::parse(incoming.params.get(common::FORMAT)) else {
-        let reply = protocol_error(&shared.errors.invalid_parameter, common::FORMAT);
-        return refuse(WireFormat::Json, reply);
-    };
-    let processing = AssertUnwindSafe(process(shared, request_id, incoming, action)).catch_unwind();
-    let processed = tokio::select! {
-        biased;
-        processed = processing => processed,
-        () = &mut deadline_passed => return refuse(format, timed_out()),
-    };
-    match processed {
-        Ok(Ok((unnamed, success))) => {
+    let format = format.unwrap_or_else(|| early_format(&uri));
+    let reply = match outcome {
+        Some(Ok(Ok((unnamed, success)))) => {
             let action = unnamed.as_deref().or(action.as_deref()).unwrap_or_default();
             match render::success(format, action, request_id, &success) {
-                Ok(response) => response,
+                Ok(response) => return response,
                 Err(e) => {
                     tracing::error!(action = loggable(action), error = %e, "response does not serialize");
-                    refuse(format, ErrorReply::Internal)
+                    ErrorReply::Internal
                 }
             }
         }
-        Ok(Err(reply)) => refuse(format, reply),
-        Err(_) => refuse(format, panicked()),
+        Some(Ok(Err(reply))) => reply,
+        Some(Err(_)) => {
+            tracing::error!("request handling panicked");
+            ErrorReply::Internal
+        }
+        None => {
+            tracing::warn!(timeout_ms = limit.as_millis() as u64, "request timed out");
+            ErrorReply::from_spec(&errors.request_timeout, &[])
+        }
+    };
+    respond::error(errors, shared.config.host_id(), request_id, format, reply)
+}
+
+/// The output of `work`, or `None` if `deadline` passes first. Most requests are answered without
+/// waiting: the timer is set up only once `work` has to wait. (`work` is pinned by the caller, so
+/// this future holds a reference, not a second copy of it.)
+async fn within<F: Future>(deadline: tokio::time::Instant, mut work: Pin<&mut F>) -> Option<F::Output> {
+    if let Poll::Ready(output) = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await {
+        return Some(output);
     }
+    tokio::select! {
+        biased;
+        output = &mut work => Some(output),
+        () = tokio::time::sleep_until(deadline) => None,
+    }
+}
+
+/// The format a refusal is answered in before the parameters are read: the query's `Format`.
+fn early_format(uri: &Uri) -> WireFormat {
+    WireFormat::parse(query_param(uri, common::FORMAT).as_deref()).unwrap_or_default()
 }
 
 /// The first value of query parameter `name`.
@@ -177,66 +193,81 @@ async fn process(
     let span = tracing::Span::current();
     // Fields are filled only for a subscriber that listens (no formatting work otherwise).
     let traced = !span.is_disabled();
-    let scheme = Scheme::of(&incoming);
-    if traced {
-        span.record("signature_version", tracing::field::display(scheme));
-    }
-
-    // Where each protocol field is read from, and the name a refusal gives it.
-    let (action_name, version_name) = match scheme {
-        Scheme::V1 => (common::ACTION, common::VERSION),
-        Scheme::V3 => (headers::ACTION, headers::VERSION),
+    let verifier = |store| Verifier {
+        store,
+        errors,
+        window: time::Duration::try_from(shared.config.timestamp_window()).unwrap_or(time::Duration::MAX),
+        nonces: &shared.nonces,
     };
-    let field = |name: &str| match scheme {
-        Scheme::V1 => incoming.params.get(name),
-        Scheme::V3 => incoming.header(name).map(str::trim),
-    };
-    let (action_field, version_field) = (field(action_name), field(version_name));
-    let action = match action_field {
-        None | Some("") => return Err(protocol_error(&errors.missing_parameter, action_name)),
-        Some(action) => action.to_owned(),
-    };
-    let plain = loggable(&action) == action;
-    if traced {
-        span.record("action", tracing::field::display(if plain { action.as_str() } else { loggable(&action) }));
-    }
-    // The name the answer is rendered under: `named` when the action is a plain token (every
-    // operation's is), else a copy kept here.
-    let unnamed = if plain {
-        *named = Some(action.clone());
-        None
-    } else {
-        Some(action.clone())
-    };
-    match version_field {
-        None | Some("") => return Err(protocol_error(&errors.missing_parameter, version_name)),
-        Some(version) if version != shared.config.version() => {
-            return Err(protocol_error(&errors.invalid_version, version_name));
+    // Everything but the nonce, in a block of its own: the headers' view is not kept across the
+    // await of an installed replay cache.
+    let (scheme, action, unnamed, anonymous, access) = {
+        let sent = incoming.sent();
+        let scheme = Scheme::of(&incoming, &sent);
+        if traced {
+            span.record("signature_version", tracing::field::display(scheme));
         }
-        Some(_) => {}
-    }
-    if let Some(name) = incoming.repeated_param() {
-        return Err(protocol_error(&errors.invalid_parameter, name));
-    }
 
-    let anonymous = shared.dispatch.is_anonymous(&action);
-    let access_key_id = match shared.config.authentication().store() {
-        // An operation called without credentials (`auth: none`): nothing to verify.
-        _ if anonymous => None,
-        Some(store) => {
-            let verifier = Verifier {
-                store,
-                errors,
-                window: time::Duration::try_from(shared.config.timestamp_window()).unwrap_or(time::Duration::MAX),
-                nonces: &shared.nonces,
-            };
-            let key_id = authenticate(&verifier, scheme, &incoming, OffsetDateTime::now_utc()).await?;
+        // Where each protocol field is read from, and the name a refusal gives it.
+        let (action_name, version_name) = match scheme {
+            Scheme::V1 => (common::ACTION, common::VERSION),
+            Scheme::V3 => (headers::ACTION, headers::VERSION),
+        };
+        let field = |name: &str| match scheme {
+            Scheme::V1 => incoming.params.get(name),
+            Scheme::V3 => sent.get(name).map(str::trim),
+        };
+        let (action_field, version_field) = (field(action_name), field(version_name));
+        let action = match action_field {
+            None | Some("") => return Err(protocol_error(&errors.missing_parameter, action_name)),
+            Some(action) => action.to_owned(),
+        };
+        let plain = loggable(&action) == action;
+        if traced {
+            span.record("action", tracing::field::display(if plain { action.as_str() } else { loggable(&action) }));
+        }
+        // The name the answer is rendered under: `named` when the action is a plain token (every
+        // operation's is), else a copy kept here.
+        let unnamed = if plain {
+            *named = Some(action.clone());
+            None
+        } else {
+            Some(action.clone())
+        };
+        match version_field {
+            None | Some("") => return Err(protocol_error(&errors.missing_parameter, version_name)),
+            Some(version) if version != shared.config.version() => {
+                return Err(protocol_error(&errors.invalid_version, version_name));
+            }
+            Some(_) => {}
+        }
+        if let Some(name) = incoming.repeated_param() {
+            return Err(protocol_error(&errors.invalid_parameter, name));
+        }
+
+        let anonymous = shared.dispatch.is_anonymous(&action);
+        let access = match shared.config.authentication().store() {
+            // An operation called without credentials (`auth: none`): nothing to verify.
+            _ if anonymous => Access::Anonymous,
+            Some(store) => {
+                let now = OffsetDateTime::now_utc();
+                Access::Verified(auth::check(&verifier(store), scheme, &incoming, &sent, now)?, now)
+            }
+            None => Access::Claimed(claimed_key(scheme, &incoming, &sent)),
+        };
+        (scheme, action, unnamed, anonymous, access)
+    };
+    let access_key_id = match access {
+        Access::Anonymous => None,
+        Access::Claimed(key_id) => key_id,
+        Access::Verified(verified, now) => {
+            let Some(store) = shared.config.authentication().store() else { return Err(ErrorReply::Internal) };
+            let key_id = auth::remember(&verifier(store), verified, now).await?;
             if traced {
                 span.record("access_key_id", tracing::field::display(loggable(&key_id)));
             }
             Some(key_id)
         }
-        None => claimed_key(scheme, &incoming),
     };
 
     let Incoming { params, remote_addr, .. } = incoming;
@@ -255,12 +286,22 @@ async fn process(
     Ok((unnamed, value))
 }
 
+/// Who is calling, as far as [`process`] checks it before the nonce.
+enum Access<'r> {
+    /// An anonymous operation: nobody.
+    Anonymous,
+    /// Authentication is off: the AccessKeyId the request names, unverified.
+    Claimed(Option<String>),
+    /// Verified but for the nonce, at that time.
+    Verified(Verified<'r>, OffsetDateTime),
+}
+
 /// The AccessKeyId a request names when authentication is off (unverified).
-fn claimed_key(scheme: Scheme, incoming: &Incoming) -> Option<String> {
+fn claimed_key(scheme: Scheme, incoming: &Incoming, sent: &Sent<'_>) -> Option<String> {
     let claimed = match scheme {
         Scheme::V1 => incoming.params.get(common::ACCESS_KEY_ID).map(str::to_owned),
-        Scheme::V3 => incoming
-            .header(headers::AUTHORIZATION)
+        Scheme::V3 => sent
+            .get(headers::AUTHORIZATION)
             .and_then(|a| crate::signature::v3::Authorization::parse(a).ok())
             .map(|a| a.credential),
     };

@@ -246,7 +246,7 @@ impl Dispatch for TestDispatch {
         match ctx.action.as_str() {
             EchoRequest::ACTION => {
                 let shared = Arc::new(());
-                Some(invoke::<EchoRequest, _, _>(ctx, &params, move |ctx, req| {
+                Some(invoke::<EchoRequest, _, _, _>(ctx, &params, move |ctx, req| {
                     let _shared = shared.clone();
                     async move { echo(ctx, req).await }
                 }))

@@ -18,7 +18,7 @@ use axum::Router;
 
 pub use alibaba_sts_model::*;
 pub use alibaba_rpc_runtime::server::{
-    Authentication, CredentialStore, KeyMaterial, RequestContext, ServerConfig,
+    Authentication, CredentialStore, KeyMaterial, Reply, RequestContext, ServerConfig,
     ServerError,
 };
 
@@ -35,6 +35,11 @@ pub type GetCallerIdentityServerError = ServerError<GetCallerIdentityErrorCode>;
 /// validated against the spec; return the response, or one of the operation's declared
 /// codes (`ServerError::api`), or an internal error (answered as `InternalError`, details
 /// kept out of the answer).
+///
+/// A response is answered as a [`Reply`]: `Ok(response.into())` for one built for the
+/// request, or `Ok(Arc::clone(&kept).into())` (`Reply::Shared`) for one the implementation
+/// keeps, e.g. a cached page, which the router then serializes from the shared value
+/// without copying it. The router writes its own `RequestId` over the response's.
 pub trait StsApi: Send + Sync + 'static {
     /// `AssumeRole`: Gets temporary credentials of a RAM role, signed with the caller's AccessKey.
     ///
@@ -43,7 +48,9 @@ pub trait StsApi: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         request: AssumeRoleRequest,
-    ) -> impl Future<Output = Result<AssumeRoleResponse, AssumeRoleServerError>> + Send;
+    ) -> impl Future<
+        Output = Result<Reply<AssumeRoleResponse>, AssumeRoleServerError>,
+    > + Send;
 
     /// `AssumeRoleWithOIDC`: Gets temporary credentials of a RAM role for the holder of an OIDC token.
     ///
@@ -53,7 +60,7 @@ pub trait StsApi: Send + Sync + 'static {
         ctx: RequestContext,
         request: AssumeRoleWithOidcRequest,
     ) -> impl Future<
-        Output = Result<AssumeRoleWithOidcResponse, AssumeRoleWithOidcServerError>,
+        Output = Result<Reply<AssumeRoleWithOidcResponse>, AssumeRoleWithOidcServerError>,
     > + Send;
 
     /// `GetCallerIdentity`: Tells whom the signing credentials belong to.
@@ -62,7 +69,7 @@ pub trait StsApi: Send + Sync + 'static {
         ctx: RequestContext,
         request: GetCallerIdentityRequest,
     ) -> impl Future<
-        Output = Result<GetCallerIdentityResponse, GetCallerIdentityServerError>,
+        Output = Result<Reply<GetCallerIdentityResponse>, GetCallerIdentityServerError>,
     > + Send;
 }
 

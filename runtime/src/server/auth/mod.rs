@@ -3,7 +3,7 @@
 //!
 //! [`Scheme::of`] decides the version from the request: an `Authorization: ACS3-…` header (or,
 //! without any `Action` parameter, `x-acs-action` headers) means version 3, anything else
-//! version 1.0. [`authenticate`] then runs that version's checks ([`v1`], [`v3`]), each in an
+//! version 1.0. [`check`] then runs that version's checks ([`v1`], [`v3`]), each in an
 //! order that lets a forged request neither learn which keys exist before its shape is right nor
 //! burn a legitimate nonce: shape, key, date, token, payload, signature, and only then the nonce.
 
@@ -13,9 +13,9 @@ mod v3;
 use time::OffsetDateTime;
 
 use super::credentials::{CredentialStore, KeyMaterial};
-use super::decode::Incoming;
+use super::decode::{Incoming, Sent};
 use super::error::ErrorReply;
-use super::nonce::{NonceOutcome, Replay};
+use super::nonce::{Checked, NonceOutcome, Replay, ReplayCacheError};
 use crate::errors::{ErrorSpec, ProtocolErrors};
 use crate::signature::parse_timestamp;
 use crate::signature::v3::headers;
@@ -27,15 +27,15 @@ pub(crate) use crate::signature::SignatureVersion as Scheme;
 pub(crate) const MAX_NONCE_LEN: usize = 128;
 
 impl Scheme {
-    /// The signature version `request` claims.
-    pub(crate) fn of(request: &Incoming) -> Scheme {
-        let claims_v3 = request.header(headers::AUTHORIZATION).is_some_and(|a| a.trim_start().starts_with("ACS3-"));
-        let v3_shaped = !request.params.contains("Action") && request.header(headers::ACTION).is_some();
+    /// The signature version `request` (whose headers are `sent`) claims.
+    pub(crate) fn of(request: &Incoming, sent: &Sent<'_>) -> Scheme {
+        let claims_v3 = sent.get(headers::AUTHORIZATION).is_some_and(|a| a.trim_start().starts_with("ACS3-"));
+        let v3_shaped = !request.params.contains("Action") && sent.get(headers::ACTION).is_some();
         if claims_v3 || v3_shaped { Scheme::V3 } else { Scheme::V1 }
     }
 }
 
-/// What [`authenticate`] needs besides the request.
+/// What [`check`] and [`remember`] need besides the request.
 pub(crate) struct Verifier<'a> {
     /// The keys.
     pub store: &'a dyn CredentialStore,
@@ -48,7 +48,7 @@ pub(crate) struct Verifier<'a> {
 }
 
 /// A request whose every check but the nonce has passed: what the replay cache is asked about.
-pub(super) struct Verified<'r> {
+pub(crate) struct Verified<'r> {
     /// The verified AccessKeyId.
     pub key_id: String,
     /// The request's nonce.
@@ -59,19 +59,40 @@ pub(super) struct Verified<'r> {
     pub sent_at: OffsetDateTime,
 }
 
-/// Authenticates `request` under `scheme`: that version's checks, then (last) the nonce in the
-/// replay cache; returns the verified AccessKeyId.
-pub(crate) async fn authenticate(
+/// Authenticates `request` (whose headers are `sent`) under `scheme`, but for its nonce: that
+/// version's checks; [`remember`] asks the replay cache last.
+pub(crate) fn check<'r>(
     v: &Verifier<'_>,
     scheme: Scheme,
-    request: &Incoming,
+    request: &'r Incoming,
+    sent: &Sent<'r>,
+    now: OffsetDateTime,
+) -> Result<Verified<'r>, ErrorReply> {
+    match scheme {
+        Scheme::V1 => v1::check(v, request, now),
+        Scheme::V3 => v3::check(v, request, sent, now),
+    }
+}
+
+/// The last check of a request [`check`] verified: its nonce, remembered in the replay cache
+/// (only an installed cache is awaited; the router's own memory answers within the call);
+/// returns the verified AccessKeyId.
+pub(crate) async fn remember(
+    v: &Verifier<'_>,
+    verified: Verified<'_>,
     now: OffsetDateTime,
 ) -> Result<String, ErrorReply> {
-    let verified = match scheme {
-        Scheme::V1 => v1::check(v, request, now)?,
-        Scheme::V3 => v3::check(v, request, now)?,
+    let expires = verified.sent_at.max(now) + v.window;
+    let checked = match v.nonces.check_and_remember(
+        &verified.key_id,
+        verified.nonce,
+        expires.unix_timestamp(),
+        now.unix_timestamp(),
+    ) {
+        Checked::Ready(answer) => answer,
+        Checked::Pending(answer) => answer.await,
     };
-    v.remember_nonce(&verified, now).await?;
+    v.nonce_answer(&verified, checked)?;
     Ok(verified.key_id)
 }
 
@@ -112,16 +133,15 @@ impl Verifier<'_> {
         }
     }
 
-    /// Remembers the nonce of `verified` until the window after its date has passed; a replay
-    /// (from either signature version, at any server sharing the cache) is refused, as is any
-    /// request while the cache is full; a cache failure is answered `request_timeout`
-    /// (`ServiceUnavailable`, retryable).
-    pub(super) async fn remember_nonce(&self, verified: &Verified<'_>, now: OffsetDateTime) -> Result<(), ErrorReply> {
-        let expires = verified.sent_at.max(now) + self.window;
-        let checked = self
-            .nonces
-            .check_and_remember(&verified.key_id, verified.nonce, expires.unix_timestamp(), now.unix_timestamp())
-            .await;
+    /// What the replay cache `checked` about the nonce of `verified` (remembered until the window
+    /// after its date has passed) means: a replay (from either signature version, at any server
+    /// sharing the cache) is refused, as is any request while the cache is full; a cache failure
+    /// is answered `request_timeout` (`ServiceUnavailable`, retryable).
+    fn nonce_answer(
+        &self,
+        verified: &Verified<'_>,
+        checked: Result<NonceOutcome, ReplayCacheError>,
+    ) -> Result<(), ErrorReply> {
         let param = [("param", verified.field)];
         match checked {
             Ok(NonceOutcome::Fresh) => Ok(()),

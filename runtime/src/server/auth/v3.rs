@@ -5,7 +5,7 @@
 use time::OffsetDateTime;
 
 use super::{MAX_NONCE_LEN, Verified, Verifier, refuse};
-use crate::server::decode::Incoming;
+use crate::server::decode::{Incoming, Sent};
 use crate::server::error::ErrorReply;
 use crate::signature::v1::common;
 use crate::signature::v3::{self, Authorization, headers};
@@ -34,14 +34,17 @@ const V1_FIELDS: [&str; 2] = [common::SIGNATURE, common::SIGNATURE_METHOD];
 pub(super) fn check<'r>(
     v: &Verifier<'_>,
     request: &'r Incoming,
+    sent: &Sent<'r>,
     now: OffsetDateTime,
 ) -> Result<Verified<'r>, ErrorReply> {
     let errors = v.errors;
     let incomplete = |reason: &str| refuse(&errors.incomplete_signature, &[("reason", reason)], reason);
 
-    let authorization = match request.header_values(headers::AUTHORIZATION).as_slice() {
-        [] => return Err(incomplete("The Authorization header is missing: sign the request with ACS3-HMAC-SHA256.")),
-        [one] => Authorization::parse(one).map_err(|e| incomplete(&format!("Malformed Authorization header: {e}.")))?,
+    let authorization = match sent.count(headers::AUTHORIZATION) {
+        0 => return Err(incomplete("The Authorization header is missing: sign the request with ACS3-HMAC-SHA256.")),
+        // A value that is not text reads as empty, which does not parse.
+        1 => Authorization::parse(sent.get(headers::AUTHORIZATION).unwrap_or(""))
+            .map_err(|e| incomplete(&format!("Malformed Authorization header: {e}.")))?,
         _ => return Err(incomplete("The Authorization header is sent more than once.")),
     };
     if let Some(field) = V1_FIELDS.iter().find(|f| request.params.contains(f)) {
@@ -53,22 +56,22 @@ pub(super) fn check<'r>(
 
     let mut missing = Violations::new();
     for name in REQUIRED {
-        if request.header(name).is_none_or(|h| h.trim().is_empty()) {
+        if sent.get(name).is_none_or(|h| h.trim().is_empty()) {
             missing.push(Violation::from_spec(&errors.missing_parameter, name));
         }
     }
     missing.into_result()?;
-    for name in REQUIRED.iter().chain(SIGNED_WHEN_SENT.iter().filter(|h| request.header(h).is_some())) {
+    for name in REQUIRED.iter().chain(SIGNED_WHEN_SENT.iter().filter(|h| sent.get(h).is_some())) {
         if !authorization.signs(name) {
             return Err(incomplete(&format!(
                 "The header {name} is not signed: SignedHeaders must include host and every x-acs-* header sent."
             )));
         }
-        if request.header_values(name).len() > 1 {
+        if sent.count(name) > 1 {
             return Err(incomplete(&format!("The signed header {name} is sent more than once.")));
         }
     }
-    let header = |name: &str| request.header(name).map(str::trim).unwrap_or_default();
+    let header = |name: &str| sent.get(name).map(str::trim).unwrap_or_default();
     let (date, nonce, payload_hash) =
         (header(headers::DATE), header(headers::SIGNATURE_NONCE), header(headers::CONTENT_SHA256));
     if nonce.len() > MAX_NONCE_LEN {
@@ -76,12 +79,12 @@ pub(super) fn check<'r>(
     }
 
     let key_id = authorization.credential.as_str();
-    if request.header(headers::ACCESS_KEY_ID).is_some_and(|id| id.trim() != key_id) {
+    if sent.get(headers::ACCESS_KEY_ID).is_some_and(|id| id.trim() != key_id) {
         return Err(incomplete("The x-acs-accesskey-id header names another key than the Authorization Credential."));
     }
     let key = v.key(key_id)?;
     let sent_at = v.sent_at(date, headers::DATE, now)?;
-    v.check_token(&key, request.header(headers::SECURITY_TOKEN).map(str::trim), headers::SECURITY_TOKEN)?;
+    v.check_token(&key, sent.get(headers::SECURITY_TOKEN).map(str::trim), headers::SECURITY_TOKEN)?;
 
     let signed: Vec<&str> = authorization.signed_headers.iter().map(String::as_str).collect();
     let all_headers = request.headers_with_host();
