@@ -182,17 +182,7 @@ fn header_name(name: &'static str) -> HeaderName {
 
 /// Headers only the protocol sets: a call's or an interceptor's header of one of these names is
 /// dropped (the client's own value is sent).
-const PROTOCOL_HEADERS: [&str; 9] = [
-    h::HOST,
-    h::AUTHORIZATION,
-    h::ACTION,
-    h::VERSION,
-    h::DATE,
-    h::SIGNATURE_NONCE,
-    h::CONTENT_SHA256,
-    h::SECURITY_TOKEN,
-    h::ACCESS_KEY_ID,
-];
+const PROTOCOL_HEADERS: [&str; 9] = h::PROTOCOL;
 
 /// Whether `name` is one of the headers only the protocol sets.
 pub(crate) fn is_protocol_header(name: &HeaderName) -> bool {

@@ -32,17 +32,7 @@ pub(crate) struct Incoming {
 }
 
 /// The headers the pipeline reads, in the order of [`Sent`]'s slots.
-const KNOWN: [&str; 9] = [
-    h::AUTHORIZATION,
-    h::HOST,
-    h::ACTION,
-    h::VERSION,
-    h::DATE,
-    h::SIGNATURE_NONCE,
-    h::CONTENT_SHA256,
-    h::SECURITY_TOKEN,
-    h::ACCESS_KEY_ID,
-];
+const KNOWN: [&str; 9] = h::PROTOCOL;
 
 /// The slot of header `name` (lowercase, as `HeaderName`s are) in [`KNOWN`].
 fn slot(name: &str) -> Option<usize> {
@@ -232,4 +222,17 @@ fn is_form(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{KNOWN, slot};
+
+    #[test]
+    fn every_known_header_has_its_own_slot() {
+        for (at, name) in KNOWN.iter().enumerate() {
+            assert_eq!(slot(name), Some(at), "{name}");
+        }
+        assert_eq!(slot("x-acs-something-else"), None);
+    }
 }

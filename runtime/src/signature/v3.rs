@@ -53,6 +53,11 @@ pub mod headers {
     pub const SECURITY_TOKEN: &str = "x-acs-security-token";
     /// The AccessKeyId, sent next to a security token by the official SDKs.
     pub const ACCESS_KEY_ID: &str = "x-acs-accesskey-id";
+    /// The request headers the protocol owns: the client sets them itself (a caller's value is
+    /// dropped) and the server reads them. The server's one-pass header reader keeps them in
+    /// this order.
+    pub const PROTOCOL: [&str; 9] =
+        [AUTHORIZATION, HOST, ACTION, VERSION, DATE, SIGNATURE_NONCE, CONTENT_SHA256, SECURITY_TOKEN, ACCESS_KEY_ID];
     /// The response header repeating the answer's `RequestId` (under both versions).
     pub const REQUEST_ID: &str = "x-acs-request-id";
     /// The response header of a throttled answer (under both versions): how long to wait before
