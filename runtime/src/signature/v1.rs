@@ -6,7 +6,7 @@
 //! by name, each name and value percent-encoded. The signature is
 //! `Base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign))`.
 
-use crate::encoding::percent_encode;
+use crate::encoding::percent_encode_into;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
@@ -60,7 +60,11 @@ pub fn canonicalized_query<'a>(params: impl IntoIterator<Item = (&'a str, &'a st
 /// The string to sign: `METHOD&%2F&percent_encode(canonicalized_query(params))`.
 pub fn string_to_sign<'a>(method: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let canonical = canonicalized_query(params);
-    format!("{method}&%2F&{}", percent_encode(&canonical))
+    let mut out = String::with_capacity(method.len() + 5 + canonical.len() * 5 / 4);
+    out.push_str(method);
+    out.push_str("&%2F&");
+    percent_encode_into(&mut out, &canonical);
+    out
 }
 
 /// `Base64(HMAC-SHA1(key = secret + "&", string_to_sign))`.
