@@ -10,8 +10,8 @@ use smartag_service::store::{
     CreateUserError, InstanceLimits, NewUser, OverLimit, SCHEMA_VERSION, Store, UserRecord, WriterStats,
 };
 
-const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2cuG0vJ4Ck/qOVMQ5oJeTTyWRXAPzJ3FXq0pTIAbFhI";
-const REGION: &str = "cn-shanghai";
+mod store_fixtures;
+use store_fixtures::{HASH, REGION, demo, user, with_ip};
 
 /// Version 1 of the schema, as the previous build created it.
 const V1_SCHEMA: &str = "CREATE TABLE users (
@@ -40,28 +40,7 @@ fn temp() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn instance(id: &str, cidr: &str, max_users: u32) -> InstanceLimits {
-    InstanceLimits { id: id.to_owned(), cidr: Some(cidr.parse().expect("cidr")), max_users }
-}
-
-fn demo() -> InstanceLimits {
-    instance("sag-demo", "10.10.0.0/24", 100)
-}
-
-fn user(name: &str, instance: &InstanceLimits) -> NewUser {
-    NewUser {
-        region: REGION.to_owned(),
-        instance: instance.clone(),
-        user_name: name.to_owned(),
-        user_mail: format!("{name}@example.com"),
-        bandwidth: 20,
-        password_hash: HASH.to_owned(),
-        static_ip: None,
-    }
-}
-
-fn with_ip(mut user: NewUser, ip: &str) -> NewUser {
-    user.static_ip = Some(ip.parse().expect("ip"));
-    user
+    store_fixtures::instance(id, Some(cidr), max_users)
 }
 
 fn ip_of(store: &Store, user: NewUser) -> String {
