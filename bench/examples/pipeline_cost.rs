@@ -180,6 +180,28 @@ fn count(runtime: &tokio::runtime::Runtime, side: &str, auth: Auth, n: usize) ->
     Ok(())
 }
 
+/// `grow [CHUNKS]`: both routers with authentication on, fed alternately chunks of
+/// [`GROW_CHUNK`] signed requests each, every nonce new, so each router's replay memory grows as
+/// it does over a whole bench section; prints the microseconds per request of every chunk.
+fn grow(runtime: &tokio::runtime::Runtime, chunks: usize) -> Result<()> {
+    let routers = [(Side::A, app(Side::A, Auth::On)), (Side::B, app(Side::B, Auth::On))];
+    for chunk in 0..chunks {
+        for (side, router) in &routers {
+            let requests = requests(Auth::On, GROW_CHUNK)?;
+            let start = Instant::now();
+            for request in requests {
+                black_box(answer_in_full(runtime, router, request)?);
+            }
+            let us = per_call_us(start, GROW_CHUNK);
+            println!("chunk {chunk} ({:>7} nonces before): {} {us:>6.2} µs/request", chunk * GROW_CHUNK, side.label());
+        }
+    }
+    Ok(())
+}
+
+/// Requests per chunk of `grow`.
+const GROW_CHUNK: usize = 50_000;
+
 fn response() -> DescribeSmartAccessGatewayClientUsersResponse {
     let users = fixture::users()
         .into_iter()
@@ -225,6 +247,15 @@ fn main() -> Result<()> {
             None => 2000,
         };
         return count(&runtime, side, auth, n);
+    }
+    if let [mode, rest @ ..] = args.as_slice()
+        && mode == "grow"
+    {
+        let chunks = match rest.first() {
+            Some(n) => n.parse().context("CHUNKS must be a number")?,
+            None => 8,
+        };
+        return grow(&runtime, chunks);
     }
     if let [mode, side, auth] = args.as_slice()
         && mode == "profile"

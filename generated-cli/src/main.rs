@@ -8,8 +8,7 @@ use std::process::ExitCode;
 
 use alibaba_rpc_cli::{OperationSpec, ParamSpec, Product};
 use smartag_model::{
-    CreateSmartAccessGatewayClientUserRequest,
-    DescribeSmartAccessGatewayClientUsersRequest,
+    CreateSmartAccessGatewayClientUserRequest, DescribeSmartAccessGatewayClientUsersRequest,
     ModifySmartAccessGatewayClientUserRequest, SERVICE,
 };
 

@@ -3,12 +3,15 @@
 
 use std::net::SocketAddr;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{ConnectInfo, Request};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use futures::StreamExt as _;
+use futures::future::BoxFuture;
 
 use super::error::ErrorReply;
+use super::render::WireFormat;
 use crate::errors::ProtocolErrors;
 use crate::params::Params;
 use crate::signature::v3::headers as h;
@@ -135,32 +138,55 @@ impl Incoming {
     }
 }
 
+/// A request as far as it could be read without waiting (small: it is moved into the future
+/// that answers the request).
+pub(crate) enum Reading {
+    /// Read: it had no body.
+    Read(Box<Incoming>),
+    /// Refused before its parameters were read, and the format its query asks the answer in.
+    Refused(Box<ErrorReply>, WireFormat),
+    /// Its body is still arriving: the rest of the reading, and the format its query asks for an
+    /// answer given before the parameters are read (a timeout, a body over the limit).
+    Body(BoxFuture<'static, Result<Box<Incoming>, ErrorReply>>, WireFormat),
+}
+
 /// Reads `request`: refuses methods other than GET and POST, reads the body (any transfer
 /// encoding) up to `limit` bytes, and parses the query and an `application/x-www-form-urlencoded`
-/// body into parameters.
-pub(crate) async fn read(
-    request: Request,
-    limit: usize,
-    errors: &'static ProtocolErrors,
-) -> Result<Incoming, ErrorReply> {
+/// body into parameters. A request without a body is read at once; only a body is waited for.
+pub(crate) fn start(request: Request, limit: usize, errors: &'static ProtocolErrors) -> Reading {
     let remote_addr = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| *addr);
     let (parts, body) = request.into_parts();
+    let refused = |spec, vars: &[(&str, &str)]| {
+        Reading::Refused(Box::new(ErrorReply::from_spec(spec, vars)), WireFormat::asked_by(&parts.uri))
+    };
     if parts.uri.path() == super::framing::OVERLONG_PATH {
         // Put there by `listener::guard` in place of a request line too long for hyper.
         tracing::info!(code = errors.request_too_large.code, "request line too long");
-        return Err(ErrorReply::from_spec(&errors.request_too_large, &[]));
+        return refused(&errors.request_too_large, &[]);
     }
     if parts.method != Method::GET && parts.method != Method::POST {
         tracing::info!(code = errors.invalid_action.code, "unsupported HTTP method");
-        return Err(ErrorReply::from_spec(&errors.invalid_action, &[("param", "Action")]));
+        return refused(&errors.invalid_action, &[("param", "Action")]);
     }
-    let body = read_body(body, &parts.headers, limit, errors).await?;
+    if body.is_end_stream() {
+        return Reading::Read(Box::new(incoming(parts, Bytes::new(), remote_addr)));
+    }
+    let asked = WireFormat::asked_by(&parts.uri);
+    let rest = async move {
+        let body = read_body(body, &parts.headers, limit, errors).await?;
+        Ok(Box::new(incoming(parts, body, remote_addr)))
+    };
+    Reading::Body(Box::pin(rest), asked)
+}
+
+/// The request of `parts` with `body`, its parameters parsed.
+fn incoming(parts: Parts, body: Bytes, remote_addr: Option<SocketAddr>) -> Incoming {
     let mut params = Params::parse_urlencoded(parts.uri.query().unwrap_or("").as_bytes());
     let query_len = params.len();
     if is_form(&parts.headers) && !body.is_empty() {
         params.append_urlencoded(&body);
     }
-    Ok(Incoming {
+    Incoming {
         method: parts.method,
         authority: parts.uri.authority().map(|a| a.as_str().to_owned()),
         headers: parts.headers,
@@ -168,7 +194,7 @@ pub(crate) async fn read(
         query_len,
         body,
         remote_addr,
-    })
+    }
 }
 
 /// The body, at most `limit` bytes (by `Content-Length` or as it streams).

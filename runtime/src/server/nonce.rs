@@ -152,28 +152,29 @@ impl<T: ReplayCache> ReplayCache for Arc<T> {
 
 /// The future of an installed cache's answer, boxed so that the cache can be held as a trait
 /// object.
-type BoxedCheck<'a> = Pin<Box<dyn Future<Output = Result<NonceOutcome, ReplayCacheError>> + Send + 'a>>;
+pub(crate) type BoxedCheck = Pin<Box<dyn Future<Output = Result<NonceOutcome, ReplayCacheError>> + Send>>;
 
-/// The object-safe form of [`ReplayCache`], implemented for every one.
+/// The object-safe form of [`ReplayCache`], implemented for every one: the cache's answer as a
+/// future that owns what it asks about.
 trait DynReplayCache: Send + Sync {
-    fn check_and_remember_boxed<'a>(
-        &'a self,
-        access_key_id: &'a str,
-        nonce: &'a str,
+    fn check_and_remember_owned(
+        self: Arc<Self>,
+        access_key_id: String,
+        nonce: String,
         expires: i64,
         now: i64,
-    ) -> BoxedCheck<'a>;
+    ) -> BoxedCheck;
 }
 
 impl<T: ReplayCache> DynReplayCache for T {
-    fn check_and_remember_boxed<'a>(
-        &'a self,
-        access_key_id: &'a str,
-        nonce: &'a str,
+    fn check_and_remember_owned(
+        self: Arc<Self>,
+        access_key_id: String,
+        nonce: String,
         expires: i64,
         now: i64,
-    ) -> BoxedCheck<'a> {
-        Box::pin(self.check_and_remember(access_key_id, nonce, expires, now))
+    ) -> BoxedCheck {
+        Box::pin(async move { self.check_and_remember(&access_key_id, &nonce, expires, now).await })
     }
 }
 
@@ -205,28 +206,26 @@ pub(crate) enum Replay {
 
 /// What [`Replay::check_and_remember`] answers: the router's own memory answers at once; an
 /// installed cache's answer is awaited.
-pub(crate) enum Checked<'a> {
+pub(crate) enum Checked {
     /// The answer.
     Ready(Result<NonceOutcome, ReplayCacheError>),
-    /// The installed cache's future answer.
-    Pending(BoxedCheck<'a>),
+    /// The installed cache's future answer (owning the key and nonce it asks about, so that the
+    /// request it came from need not be kept while it is awaited).
+    Pending(BoxedCheck),
 }
 
 impl Replay {
     /// See [`ReplayCache::check_and_remember`]: the memory's answer, or the installed cache's
     /// future (so the common case, the router's own memory, is a plain call).
-    pub(crate) fn check_and_remember<'a>(
-        &'a self,
-        access_key_id: &'a str,
-        nonce: &'a str,
-        expires: i64,
-        now: i64,
-    ) -> Checked<'a> {
+    pub(crate) fn check_and_remember(&self, access_key_id: &str, nonce: &str, expires: i64, now: i64) -> Checked {
         match self {
             Replay::Memory(memory) => Checked::Ready(Ok(memory.check_and_insert(access_key_id, nonce, expires, now))),
-            Replay::Custom(CustomReplayCache(cache)) => {
-                Checked::Pending(cache.check_and_remember_boxed(access_key_id, nonce, expires, now))
-            }
+            Replay::Custom(CustomReplayCache(cache)) => Checked::Pending(Arc::clone(cache).check_and_remember_owned(
+                access_key_id.to_owned(),
+                nonce.to_owned(),
+                expires,
+                now,
+            )),
         }
     }
 

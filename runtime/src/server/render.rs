@@ -1,12 +1,14 @@
 //! Rendering answers as JSON or XML.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 
 use super::REQUEST_ID_HEADER;
 use super::dispatch::Success;
 use crate::errors::ErrorBody;
+use crate::params::Params;
+use crate::signature::v1::common;
 
 /// The answer format the caller asked for with `Format`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -28,6 +30,13 @@ impl WireFormat {
             Some(v) if v.eq_ignore_ascii_case("xml") => Some(WireFormat::Xml),
             Some(_) => None,
         }
+    }
+
+    /// The format the `Format` parameter of `uri`'s query asks for (JSON when it asks for none or
+    /// for one not known): how a request refused before its parameters are read is answered.
+    pub(crate) fn asked_by(uri: &Uri) -> WireFormat {
+        let params = Params::parse_urlencoded(uri.query().unwrap_or("").as_bytes());
+        WireFormat::parse(params.get(common::FORMAT)).unwrap_or_default()
     }
 
     /// The `Content-Type` of answers in this format.

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use super::credentials::{CredentialStore, KeyMaterial};
 use super::decode::{Incoming, Sent};
 use super::error::ErrorReply;
-use super::nonce::{Checked, NonceOutcome, Replay, ReplayCacheError};
+use super::nonce::{BoxedCheck, Checked, NonceOutcome, Replay, ReplayCacheError};
 use crate::errors::{ErrorSpec, ProtocolErrors};
 use crate::signature::parse_timestamp;
 use crate::signature::v3::headers;
@@ -36,6 +36,7 @@ impl Scheme {
 }
 
 /// What [`check`] and [`remember`] need besides the request.
+#[derive(Clone, Copy)]
 pub(crate) struct Verifier<'a> {
     /// The keys.
     pub store: &'a dyn CredentialStore,
@@ -74,26 +75,45 @@ pub(crate) fn check<'r>(
     }
 }
 
-/// The last check of a request [`check`] verified: its nonce, remembered in the replay cache
-/// (only an installed cache is awaited; the router's own memory answers within the call);
-/// returns the verified AccessKeyId.
-pub(crate) async fn remember(
-    v: &Verifier<'_>,
-    verified: Verified<'_>,
-    now: OffsetDateTime,
-) -> Result<String, ErrorReply> {
-    let expires = verified.sent_at.max(now) + v.window;
-    let checked = match v.nonces.check_and_remember(
-        &verified.key_id,
-        verified.nonce,
-        expires.unix_timestamp(),
-        now.unix_timestamp(),
-    ) {
-        Checked::Ready(answer) => answer,
-        Checked::Pending(answer) => answer.await,
-    };
-    v.nonce_answer(&verified, checked)?;
-    Ok(verified.key_id)
+/// The last check of a request [`check`] verified: its nonce, asked of the replay cache. The
+/// router's own memory answers within the call; an installed cache's answer is to be awaited
+/// ([`Remembered::Pending`]).
+pub(crate) fn remember<'a>(v: &Verifier<'a>, verified: Verified<'_>, now: OffsetDateTime) -> Remembered<'a> {
+    let expires = (verified.sent_at.max(now) + v.window).unix_timestamp();
+    match v.nonces.check_and_remember(&verified.key_id, verified.nonce, expires, now.unix_timestamp()) {
+        Checked::Ready(checked) => Remembered::Done(v.nonce_answer(verified.field, checked).map(|()| verified.key_id)),
+        Checked::Pending(check) => {
+            Remembered::Pending(PendingNonce { check, verifier: *v, key_id: verified.key_id, field: verified.field })
+        }
+    }
+}
+
+/// What [`remember`] found: the verified AccessKeyId (or the refusal) at once, or the installed
+/// cache's answer still to come.
+pub(crate) enum Remembered<'a> {
+    /// The answer.
+    Done(Result<String, ErrorReply>),
+    /// The installed cache has yet to answer.
+    Pending(PendingNonce<'a>),
+}
+
+/// An installed replay cache's answer about a verified request's nonce, owning what it needs
+/// (the request itself need not be kept while it is awaited).
+pub(crate) struct PendingNonce<'a> {
+    check: BoxedCheck,
+    verifier: Verifier<'a>,
+    key_id: String,
+    field: &'static str,
+}
+
+impl PendingNonce<'_> {
+    /// The verified AccessKeyId once the cache has answered that the nonce is fresh, else the
+    /// refusal.
+    pub(crate) async fn finish(self) -> Result<String, ErrorReply> {
+        let checked = self.check.await;
+        self.verifier.nonce_answer(self.field, checked)?;
+        Ok(self.key_id)
+    }
 }
 
 /// A refusal with `spec`, logged at info level with `why` (never a secret).
@@ -137,12 +157,8 @@ impl Verifier<'_> {
     /// after its date has passed) means: a replay (from either signature version, at any server
     /// sharing the cache) is refused, as is any request while the cache is full; a cache failure
     /// is answered `request_timeout` (`ServiceUnavailable`, retryable).
-    fn nonce_answer(
-        &self,
-        verified: &Verified<'_>,
-        checked: Result<NonceOutcome, ReplayCacheError>,
-    ) -> Result<(), ErrorReply> {
-        let param = [("param", verified.field)];
+    fn nonce_answer(&self, field: &str, checked: Result<NonceOutcome, ReplayCacheError>) -> Result<(), ErrorReply> {
+        let param = [("param", field)];
         match checked {
             Ok(NonceOutcome::Fresh) => Ok(()),
             Ok(NonceOutcome::Used) => Err(refuse(&self.errors.signature_nonce_used, &param, "nonce replayed")),
