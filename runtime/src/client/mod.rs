@@ -266,25 +266,36 @@ impl RpcClient {
     }
 
     /// Runs one call: validation, then the retry loop, in a `rpc.invoke` span that records the
-    /// attempts made and the last `RequestId`.
-    async fn execute<Op: Operation>(&self, req: &Op, options: CallOptions) -> Result<Op::Response, OperationError<Op>> {
-        if let Err(violations) = req.validate() {
-            tracing::debug!(
+    /// attempts made and the last `RequestId`. The request is validated and turned into its
+    /// parameters at once, so the future (boxed once per call) holds the parameters and the
+    /// options, not the request.
+    fn execute<'a, Op: Operation>(
+        &'a self,
+        req: &'a Op,
+        options: CallOptions,
+    ) -> impl Future<Output = Result<Op::Response, OperationError<Op>>> + Send + 'a {
+        let checked = match req.validate() {
+            Err(violations) => {
+                tracing::debug!(
+                    action = Op::ACTION,
+                    violations = violations.len(),
+                    "request rejected by validation; nothing sent"
+                );
+                Err(violations)
+            }
+            Ok(()) => Ok(req.to_params()),
+        };
+        async move {
+            let params = checked.map_err(OperationError::Validation)?;
+            let span = tracing::debug_span!(
+                "rpc.invoke",
+                product = self.config.service.product,
                 action = Op::ACTION,
-                violations = violations.len(),
-                "request rejected by validation; nothing sent"
+                attempts = tracing::field::Empty,
+                request_id = tracing::field::Empty,
             );
-            return Err(OperationError::Validation(violations));
+            self.invoke_with_retries::<Op>(&params, &options).instrument(span).await
         }
-        let params = req.to_params();
-        let span = tracing::debug_span!(
-            "rpc.invoke",
-            product = self.config.service.product,
-            action = Op::ACTION,
-            attempts = tracing::field::Empty,
-            request_id = tracing::field::Empty,
-        );
-        self.invoke_with_retries::<Op>(&params, &options, &span).instrument(span.clone()).await
     }
 
     /// The retry loop. Each failure becomes the error the caller would get, and the loop retries
@@ -295,14 +306,13 @@ impl RpcClient {
         &self,
         params: &[WireParam],
         options: &CallOptions,
-        span: &tracing::Span,
     ) -> Result<Op::Response, OperationError<Op>> {
         use rand::Rng as _;
 
         let started = Instant::now();
         let deadline =
             options.deadline.or_else(|| self.config.control.operation_timeout.and_then(|t| started.checked_add(t)));
-        let policy = options.retry.unwrap_or(self.config.retry);
+        let policy = options.retry.as_ref().unwrap_or(&self.config.retry);
         let max_attempts = policy.max_attempts.max(1);
         let attempt_timeout = options.timeout.unwrap_or(self.config.timeout);
         let deadline_error = |attempts: u32, last: Option<(String, retry::Failure)>, request_id: Option<String>| {
@@ -332,52 +342,58 @@ impl RpcClient {
             };
             let cut_by_deadline = timeout < attempt_timeout;
             attempt += 1;
-            span.record("attempts", attempt);
+            tracing::Span::current().record("attempts", attempt);
             let spec = transport::AttemptSpec { attempt, headers: &options.headers, timeout };
-            let failure = match transport::attempt::<Op>(&self.http, &self.config, params, spec).await {
-                Ok(answer) => {
-                    if let Some(id) = &answer.request_id {
-                        span.record("request_id", id.as_str());
+            // The failure and the error it makes are dropped before the wait: the future of a
+            // call does not hold them.
+            let delay = {
+                let failure = match transport::attempt::<Op>(&self.http, &self.config, params, spec).await {
+                    Ok(answer) => {
+                        if let Some(id) = &answer.request_id {
+                            tracing::Span::current().record("request_id", id.as_str());
+                        }
+                        self.budget.on_success(last_cost);
+                        return Ok(answer.response);
                     }
-                    self.budget.on_success(last_cost);
-                    return Ok(answer.response);
+                    Err(failure) => failure,
+                };
+                if let Some(id) = failure.request_id() {
+                    tracing::Span::current().record("request_id", id);
+                    last_request_id = Some(id.to_owned());
                 }
-                Err(failure) => failure,
-            };
-            if let Some(id) = failure.request_id() {
-                span.record("request_id", id);
-                last_request_id = Some(id.to_owned());
-            }
-            let reason = failure.reason();
-            let retry_after = failure.retry_after();
-            if cut_by_deadline && failure.is_timeout() {
+                let reason = failure.reason();
+                let retry_after = failure.retry_after();
+                if cut_by_deadline && failure.is_timeout() {
+                    let error = OperationError::<Op>::from(failure.into_error(Op::ACTION, attempt));
+                    let last = (error.to_string(), error.failure());
+                    return Err(deadline_error(attempt, Some(last), last_request_id));
+                }
                 let error = OperationError::<Op>::from(failure.into_error(Op::ACTION, attempt));
-                let last = (error.to_string(), error.failure());
-                return Err(deadline_error(attempt, Some(last), last_request_id));
-            }
-            let error = OperationError::<Op>::from(failure.into_error(Op::ACTION, attempt));
-            let retry = error.is_retryable();
-            if !retry || attempt >= max_attempts {
-                tracing::debug!(attempt, retryable = retry, reason, "giving up");
-                return Err(error);
-            }
-            let delay = policy.delay(attempt, retry_after, rand::rng().random_range(0.0..=1.0));
-            if deadline.is_some_and(|deadline| Instant::now().checked_add(delay).is_none_or(|end| end >= deadline)) {
-                let last = (error.to_string(), error.failure());
-                return Err(deadline_error(attempt, Some(last), last_request_id));
-            }
-            let Some(cost) = self.budget.try_acquire(error.failure()) else {
-                tracing::debug!(attempt, reason, "retry budget exhausted; giving up");
-                return Err(error);
+                let retry = error.is_retryable();
+                if !retry || attempt >= max_attempts {
+                    tracing::debug!(attempt, retryable = retry, reason, "giving up");
+                    return Err(error);
+                }
+                let delay = policy.delay(attempt, retry_after, rand::rng().random_range(0.0..=1.0));
+                if deadline.is_some_and(|deadline| Instant::now().checked_add(delay).is_none_or(|end| end >= deadline))
+                {
+                    let last = (error.to_string(), error.failure());
+                    return Err(deadline_error(attempt, Some(last), last_request_id));
+                }
+                let Some(cost) = self.budget.try_acquire(error.failure()) else {
+                    tracing::debug!(attempt, reason, "retry budget exhausted; giving up");
+                    return Err(error);
+                };
+                last_cost = cost;
+                tracing::debug!(
+                    attempt,
+                    reason,
+                    delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                    server_asked = retry_after.is_some(),
+                    "retrying"
+                );
+                delay
             };
-            last_cost = cost;
-            tracing::debug!(
-                attempt,
-                reason,
-                delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
-                server_asked = retry_after.is_some(),
-                "retrying"
-            );
             self.sleep.sleep(delay).await;
         }
     }

@@ -439,6 +439,40 @@ pub(crate) async fn attempt<Op: Operation>(
     spec: AttemptSpec<'_>,
 ) -> Result<Answer<Op::Response>, AttemptError> {
     let attempt = spec.attempt;
+    // Only the credentials of a provider, the exchange and nothing else are awaited: the request
+    // is built in plain calls, so the future of a call does not hold it (or the credentials)
+    // while the answer is awaited.
+    let sending = {
+        // The one place an attempt reads the credentials it is signed with: once per attempt, so
+        // a refreshed value is used (fixed credentials are borrowed as they are).
+        let provided = match config.credentials.fixed_credentials() {
+            _ if Op::ANONYMOUS => None,
+            Some(_) => None,
+            None => Some(config.credentials.provide_credentials().await.map_err(|e| {
+                tracing::debug!(attempt, error = %e, "no credentials to sign with");
+                AttemptError::Credentials(e)
+            })?),
+        };
+        let credentials =
+            if Op::ANONYMOUS { None } else { provided.as_ref().or(config.credentials.fixed_credentials()) };
+        http.execute(request::<Op>(http, config, credentials, op_params, &spec)?)
+    };
+    let sent = Instant::now();
+    let exchange = exchange(sending).await;
+    let latency = sent.elapsed();
+    answer::<Op>(config, attempt, exchange, latency)
+}
+
+/// The signed request of one attempt (interceptors have seen its headers).
+// An attempt's error is as large as the attempt's own (`attempt` returns it as it is).
+#[allow(clippy::result_large_err)]
+fn request<Op: Operation>(
+    http: &reqwest::Client,
+    config: &ClientConfig,
+    credentials: Option<&Credentials>,
+    op_params: &[WireParam],
+    spec: &AttemptSpec<'_>,
+) -> Result<reqwest::Request, AttemptError> {
     // The call's headers are used as they are (protocol names were refused when they were set);
     // only interceptors need a copy of their own to change.
     let intercepted;
@@ -446,7 +480,7 @@ pub(crate) async fn attempt<Op: Operation>(
         spec.headers
     } else {
         let mut headers = spec.headers.clone();
-        let mut before = BeforeSend { action: Op::ACTION, attempt, headers: &mut headers };
+        let mut before = BeforeSend { action: Op::ACTION, attempt: spec.attempt, headers: &mut headers };
         for interceptor in &config.control.interceptors {
             interceptor.before_send(&mut before);
         }
@@ -456,40 +490,31 @@ pub(crate) async fn attempt<Op: Operation>(
         intercepted = headers;
         &intercepted
     };
-
-    // The one place an attempt reads the credentials it is signed with: once per attempt, so a
-    // refreshed value is used (fixed credentials are borrowed as they are).
-    let provided;
-    let credentials = if Op::ANONYMOUS {
-        None
-    } else if let Some(fixed) = config.credentials.fixed_credentials() {
-        Some(fixed)
-    } else {
-        provided = config.credentials.provide_credentials().await.map_err(|e| {
-            tracing::debug!(attempt, error = %e, "no credentials to sign with");
-            AttemptError::Credentials(e)
-        })?;
-        Some(&provided)
-    };
     let parts = signed_parts(config, credentials, Op::ACTION, op_params, extra);
 
     let mut url = config.endpoint.clone();
     url.set_query((!parts.query.is_empty()).then_some(parts.query.as_str()));
-    tracing::debug!(attempt, signature_version = %config.signature_version, "sending request");
+    tracing::debug!(attempt = spec.attempt, signature_version = %config.signature_version, "sending request");
 
-    let request = match build_request(url, spec.timeout, extra, &config.prebuilt.user_agent, parts.headers) {
-        Ok(request) => request,
+    match build_request(url, spec.timeout, extra, &config.prebuilt.user_agent, parts.headers) {
+        Ok(request) => Ok(request),
         // A header value that is not valid (a credential with control characters): reqwest's
         // builder reports it without sending anything or showing the value.
         Err((url, name, value)) => match http.post(url).header(name, value).build() {
-            Err(e) => return Err(AttemptError::Transport(super::error::redact(e))),
-            Ok(request) => request,
+            Err(e) => Err(AttemptError::Transport(super::error::redact(e))),
+            Ok(request) => Ok(request),
         },
-    };
-    let sent = Instant::now();
-    let exchange = exchange(http, request).await;
-    let latency = sent.elapsed();
+    }
+}
 
+/// What one attempt's exchange means: the decoded response, or the failure.
+#[allow(clippy::result_large_err)]
+fn answer<Op: Operation>(
+    config: &ClientConfig,
+    attempt: u32,
+    exchange: Result<Exchanged, (reqwest::Error, Option<u16>)>,
+    latency: Duration,
+) -> Result<Answer<Op::Response>, AttemptError> {
     let (status, headers, body, truncated) = match exchange {
         Ok(parts) => parts,
         Err((e, status)) => {
@@ -606,22 +631,22 @@ fn build_request(
     Ok(request)
 }
 
-/// Sends the request and reads the whole answer: status, headers, body (at most
-/// [`MAX_BODY_BYTES`]) and whether it was cut off; or the failure, with the status when the
-/// failure came while reading the body.
+/// A whole answer: status, headers, body (at most [`MAX_BODY_BYTES`]) and whether it was cut off.
+type Exchanged = (StatusCode, HeaderMap, Vec<u8>, bool);
+
+/// Awaits the answer to the request `sending` sends and reads all of it; or the failure, with
+/// the status when the failure came while reading the body.
 async fn exchange(
-    http: &reqwest::Client,
-    request: reqwest::Request,
-) -> Result<(StatusCode, HeaderMap, Vec<u8>, bool), (reqwest::Error, Option<u16>)> {
-    let mut response = http.execute(request).await.map_err(|e| (e, None))?;
+    sending: impl Future<Output = reqwest::Result<reqwest::Response>>,
+) -> Result<Exchanged, (reqwest::Error, Option<u16>)> {
+    let mut response = sending.await.map_err(|e| (e, None))?;
     let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    let (body, truncated) = read_body(response).await.map_err(|e| (e, Some(status.as_u16())))?;
-    Ok((status, headers, body, truncated))
+    let (body, truncated) = read_body(&mut response).await.map_err(|e| (e, Some(status.as_u16())))?;
+    Ok((status, std::mem::take(response.headers_mut()), body, truncated))
 }
 
 /// Reads at most [`MAX_BODY_BYTES`]; the flag says whether the body was cut off.
-async fn read_body(mut response: reqwest::Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
+async fn read_body(response: &mut reqwest::Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
     let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n.min(64 * 1024) as usize));
     while let Some(chunk) = response.chunk().await? {
         let room = MAX_BODY_BYTES - body.len();
