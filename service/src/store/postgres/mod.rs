@@ -33,12 +33,20 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, PoolError, RecyclingMethod, Runtime};
 use tokio_postgres::error::SqlState;
 
 pub use schema::SCHEMA_VERSION;
 
 use super::port::{UserChange, UserQuery, UserStore};
+
+/// Run on every new connection. Every statement the store sends is prepared once per connection
+/// and looks rows up by index whatever its parameters, so its generic plan is the plan; left to
+/// `auto`, PostgreSQL kept planning Describe's page statement afresh on every call (its generic
+/// plan's estimate, for an unknown `LIMIT`, never beat the custom plans'), and at 100k users in
+/// an instance that planning (probing the sequence index's ends for `seq > $3`) took longer than
+/// running it: half the throughput of 1k users (`bench/notes/stores.md`).
+const SESSION_SETTINGS: &str = "SET plan_cache_mode = force_generic_plan";
 use super::{CreateUserError, InstanceUser, ModifyUserError, NewUser, StoreError, UserRecord};
 
 /// A pooled connection.
@@ -121,6 +129,9 @@ impl PgStore {
             Manager::from_config(config, tls, manager_config)
         };
         let pool = Pool::builder(manager)
+            .post_create(Hook::async_fn(|client, _| {
+                Box::pin(async move { client.batch_execute(SESSION_SETTINGS).await.map_err(HookError::Backend) })
+            }))
             .max_size(options.max_connections.max(1))
             .runtime(Runtime::Tokio1)
             .wait_timeout(Some(options.wait_timeout))
@@ -320,7 +331,27 @@ impl UserStore for PgStore {
 
 #[cfg(test)]
 mod tests {
-    use super::redact_url;
+    use super::{PgStore, StoreError, pg, redact_url};
+
+    /// Every pooled connection plans the store's prepared statements generically (see
+    /// [`super::SESSION_SETTINGS`]), including connections made after the first.
+    #[tokio::test]
+    async fn every_connection_plans_generically() {
+        let url = tokio::task::spawn_blocking(|| postgres_harness::fresh_database("plan_cache_mode"))
+            .await
+            .expect("harness task")
+            .expect("a fresh PostgreSQL database (install the postgresql package)");
+        let store = PgStore::connect(&url).await.expect("the store connects");
+        let show = |client: super::Client| async move {
+            let row = client.query_one("SHOW plan_cache_mode", &[]).await.map_err(pg("reading the setting"))?;
+            Ok::<String, StoreError>(row.get(0))
+        };
+        // Two connections at once: the second is a new one.
+        let (first, second) =
+            tokio::join!(store.call("first", |c| async move { show(c).await }), store.call("second", show));
+        assert_eq!(first.expect("first connection"), "force_generic_plan");
+        assert_eq!(second.expect("second connection"), "force_generic_plan");
+    }
 
     #[test]
     fn passwords_are_redacted() {
