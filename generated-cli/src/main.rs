@@ -8,7 +8,8 @@ use std::process::ExitCode;
 
 use alibaba_rpc_cli::{OperationSpec, ParamSpec, Product};
 use smartag_model::{
-    CreateSmartAccessGatewayClientUserRequest, DescribeSmartAccessGatewayClientUsersRequest,
+    CreateSmartAccessGatewayClientUserRequest,
+    DescribeSmartAccessGatewayClientUsersRequest,
     ModifySmartAccessGatewayClientUserRequest, SERVICE,
 };
 

@@ -27,23 +27,30 @@
 
 use alibaba_rpc_runtime::client::RpcClient;
 
+pub use smartag_model::*;
 pub use alibaba_rpc_runtime::client::{
-    AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DeadlineError,
-    DecodeError, Interceptor, OperationError, Pages, RetryBudget, RetryPolicy, SignatureVersion, TransportError,
-    TransportErrorKind, header, tls_config,
+    AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError,
+    Credentials, DeadlineError, DecodeError, Interceptor, OperationError, Pages,
+    RetryBudget, RetryPolicy, SignatureVersion, TransportError, TransportErrorKind,
+    header, tls_config,
 };
 pub use alibaba_rpc_runtime::errors::ApiError;
 pub use alibaba_rpc_runtime::validate::{Violation, Violations};
-pub use smartag_model::*;
 
 /// Why `CreateSmartAccessGatewayClientUser` failed: an error answer with one of its codes ([`CreateSmartAccessGatewayClientUserErrorCode`]), an undeclared code, validation (nothing sent), transport or decoding.
-pub type CreateSmartAccessGatewayClientUserError = OperationError<CreateSmartAccessGatewayClientUserRequest>;
+pub type CreateSmartAccessGatewayClientUserError = OperationError<
+    CreateSmartAccessGatewayClientUserRequest,
+>;
 
 /// Why `ModifySmartAccessGatewayClientUser` failed: an error answer with one of its codes ([`ModifySmartAccessGatewayClientUserErrorCode`]), an undeclared code, validation (nothing sent), transport or decoding.
-pub type ModifySmartAccessGatewayClientUserError = OperationError<ModifySmartAccessGatewayClientUserRequest>;
+pub type ModifySmartAccessGatewayClientUserError = OperationError<
+    ModifySmartAccessGatewayClientUserRequest,
+>;
 
 /// Why `DescribeSmartAccessGatewayClientUsers` failed: an error answer with one of its codes ([`DescribeSmartAccessGatewayClientUsersErrorCode`]), an undeclared code, validation (nothing sent), transport or decoding.
-pub type DescribeSmartAccessGatewayClientUsersError = OperationError<DescribeSmartAccessGatewayClientUsersRequest>;
+pub type DescribeSmartAccessGatewayClientUsersError = OperationError<
+    DescribeSmartAccessGatewayClientUsersRequest,
+>;
 
 /// A client of the API: cheap to clone, safe to share between tasks.
 #[derive(Debug, Clone)]
@@ -57,7 +64,9 @@ impl Client {
     /// # Errors
     /// When the HTTP client cannot be built from the configuration.
     pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
-        Ok(Self { rpc: RpcClient::new(config)? })
+        Ok(Self {
+            rpc: RpcClient::new(config)?,
+        })
     }
 
     /// Starts a configuration for this API: set a region (or an endpoint) and credentials.
@@ -155,7 +164,10 @@ pub trait SmartagOperations: Send + Sync {
         &self,
         request: &CreateSmartAccessGatewayClientUserRequest,
     ) -> impl Future<
-        Output = Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserError>,
+        Output = Result<
+            CreateSmartAccessGatewayClientUserResponse,
+            CreateSmartAccessGatewayClientUserError,
+        >,
     > + Send;
 
     /// `ModifySmartAccessGatewayClientUser`: Modifies the bandwidth and e-mail address of a client account.
@@ -163,7 +175,10 @@ pub trait SmartagOperations: Send + Sync {
         &self,
         request: &ModifySmartAccessGatewayClientUserRequest,
     ) -> impl Future<
-        Output = Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserError>,
+        Output = Result<
+            ModifySmartAccessGatewayClientUserResponse,
+            ModifySmartAccessGatewayClientUserError,
+        >,
     > + Send;
 
     /// `DescribeSmartAccessGatewayClientUsers`: Lists the client accounts of a SAG APP instance.
@@ -171,7 +186,10 @@ pub trait SmartagOperations: Send + Sync {
         &self,
         request: &DescribeSmartAccessGatewayClientUsersRequest,
     ) -> impl Future<
-        Output = Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersError>,
+        Output = Result<
+            DescribeSmartAccessGatewayClientUsersResponse,
+            DescribeSmartAccessGatewayClientUsersError,
+        >,
     > + Send;
 }
 
@@ -179,21 +197,30 @@ impl SmartagOperations for Client {
     async fn create_smart_access_gateway_client_user(
         &self,
         request: &CreateSmartAccessGatewayClientUserRequest,
-    ) -> Result<CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserError> {
+    ) -> Result<
+        CreateSmartAccessGatewayClientUserResponse,
+        CreateSmartAccessGatewayClientUserError,
+    > {
         self.rpc.call(request).await
     }
 
     async fn modify_smart_access_gateway_client_user(
         &self,
         request: &ModifySmartAccessGatewayClientUserRequest,
-    ) -> Result<ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserError> {
+    ) -> Result<
+        ModifySmartAccessGatewayClientUserResponse,
+        ModifySmartAccessGatewayClientUserError,
+    > {
         self.rpc.call(request).await
     }
 
     async fn describe_smart_access_gateway_client_users(
         &self,
         request: &DescribeSmartAccessGatewayClientUsersRequest,
-    ) -> Result<DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersError> {
+    ) -> Result<
+        DescribeSmartAccessGatewayClientUsersResponse,
+        DescribeSmartAccessGatewayClientUsersError,
+    > {
         self.rpc.call(request).await
     }
 }

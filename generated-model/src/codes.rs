@@ -17,8 +17,11 @@ pub const MISSING_PARAMETER: ErrorSpec = ErrorSpec::new(
 );
 
 /// `InvalidParameter` (HTTP 400): A parameter cannot be read as its declared type, or violates a protocol-level rule.
-pub const INVALID_PARAMETER: ErrorSpec =
-    ErrorSpec::new("InvalidParameter", 400, "The specified parameter \"{param}\" is not valid.");
+pub const INVALID_PARAMETER: ErrorSpec = ErrorSpec::new(
+    "InvalidParameter",
+    400,
+    "The specified parameter \"{param}\" is not valid.",
+);
 
 /// `SignatureDoesNotMatch` (HTTP 400): The signature does not match the server's: under version 1.0 the Signature parameter is not the HMAC-SHA1 of the server's string to sign, under version 3 the Authorization header's Signature is not the HMAC-SHA256 of it (a wrong secret, most often).
 pub const SIGNATURE_DOES_NOT_MATCH: ErrorSpec = ErrorSpec::new(
@@ -28,8 +31,11 @@ pub const SIGNATURE_DOES_NOT_MATCH: ErrorSpec = ErrorSpec::new(
 );
 
 /// `IncompleteSignature` (HTTP 400): A version 3 (ACS3-HMAC-SHA256) request whose Authorization header is missing or malformed, which leaves `host` or an `x-acs-*` header the server relies on unsigned, which also carries version 1.0 signature parameters, or whose body does not hash to `x-acs-content-sha256` (the reason then ends with the server's string to sign). A well-formed version 3 signature that does not match is `SignatureDoesNotMatch`.
-pub const INCOMPLETE_SIGNATURE: ErrorSpec =
-    ErrorSpec::new("IncompleteSignature", 400, "The request signature does not conform to Aliyun standards. {reason}");
+pub const INCOMPLETE_SIGNATURE: ErrorSpec = ErrorSpec::new(
+    "IncompleteSignature",
+    400,
+    "The request signature does not conform to Aliyun standards. {reason}",
+);
 
 /// `MissingSecurityToken` (HTTP 400): An STS AccessKey signs a request without its security token (`SecurityToken` under 1.0, `x-acs-security-token` under 3).
 pub const MISSING_SECURITY_TOKEN: ErrorSpec = ErrorSpec::new(
@@ -46,32 +52,53 @@ pub const INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY: ErrorSpec = ErrorSpec
 );
 
 /// `InvalidAccessKeyId.NotFound` (HTTP 404): The AccessKeyId is unknown.
-pub const INVALID_ACCESS_KEY_ID_NOT_FOUND: ErrorSpec =
-    ErrorSpec::new("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found.");
+pub const INVALID_ACCESS_KEY_ID_NOT_FOUND: ErrorSpec = ErrorSpec::new(
+    "InvalidAccessKeyId.NotFound",
+    404,
+    "Specified access key is not found.",
+);
 
 /// `SignatureNonceUsed` (HTTP 400): The SignatureNonce was seen from the same key in the last 15 minutes.
-pub const SIGNATURE_NONCE_USED: ErrorSpec =
-    ErrorSpec::new("SignatureNonceUsed", 400, "Specified signature nonce was used already.");
+pub const SIGNATURE_NONCE_USED: ErrorSpec = ErrorSpec::new(
+    "SignatureNonceUsed",
+    400,
+    "Specified signature nonce was used already.",
+);
 
 /// `InvalidTimeStamp.Expired` (HTTP 400): The Timestamp is more than 15 minutes away from the server's clock.
-pub const INVALID_TIME_STAMP_EXPIRED: ErrorSpec =
-    ErrorSpec::new("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired.");
+pub const INVALID_TIME_STAMP_EXPIRED: ErrorSpec = ErrorSpec::new(
+    "InvalidTimeStamp.Expired",
+    400,
+    "Specified time stamp or date value is expired.",
+);
 
 /// `InvalidTimeStamp.Format` (HTTP 400): The Timestamp is not UTC `YYYY-MM-DDThh:mm:ssZ`.
-pub const INVALID_TIME_STAMP_FORMAT: ErrorSpec =
-    ErrorSpec::new("InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted.");
+pub const INVALID_TIME_STAMP_FORMAT: ErrorSpec = ErrorSpec::new(
+    "InvalidTimeStamp.Format",
+    400,
+    "Specified time stamp or date value is not well formatted.",
+);
 
 /// `InvalidAction.NotFound` (HTTP 404): The Action is not an operation of this product.
-pub const INVALID_ACTION_NOT_FOUND: ErrorSpec =
-    ErrorSpec::new("InvalidAction.NotFound", 404, "Specified api is not found, please check your url and method.");
+pub const INVALID_ACTION_NOT_FOUND: ErrorSpec = ErrorSpec::new(
+    "InvalidAction.NotFound",
+    404,
+    "Specified api is not found, please check your url and method.",
+);
 
 /// `InvalidVersion` (HTTP 400): The Version is not 2018-03-13.
-pub const INVALID_VERSION: ErrorSpec =
-    ErrorSpec::new("InvalidVersion", 400, "Specified parameter Version is not valid.");
+pub const INVALID_VERSION: ErrorSpec = ErrorSpec::new(
+    "InvalidVersion",
+    400,
+    "Specified parameter Version is not valid.",
+);
 
 /// `RequestTooLarge` (HTTP 413): The form body exceeds the server's body limit, or the request line exceeds 65,534 bytes (when served through the runtime's `listener::guard`).
-pub const REQUEST_TOO_LARGE: ErrorSpec =
-    ErrorSpec::new("RequestTooLarge", 413, "The request is larger than the server accepts.");
+pub const REQUEST_TOO_LARGE: ErrorSpec = ErrorSpec::new(
+    "RequestTooLarge",
+    413,
+    "The request is larger than the server accepts.",
+);
 
 /// `ServiceUnavailable` (HTTP 503): The server could not answer in time, or is temporarily unavailable.
 pub const SERVICE_UNAVAILABLE: ErrorSpec = ErrorSpec::new_retryable(
@@ -81,14 +108,20 @@ pub const SERVICE_UNAVAILABLE: ErrorSpec = ErrorSpec::new_retryable(
 );
 
 /// `Throttling` (HTTP 400): The caller sent too many requests.
-pub const THROTTLING: ErrorSpec =
-    ErrorSpec::new_retryable("Throttling", 400, "Request was denied due to request throttling.");
+pub const THROTTLING: ErrorSpec = ErrorSpec::new_retryable(
+    "Throttling",
+    400,
+    "Request was denied due to request throttling.",
+);
 
 /// `Throttling.User` (HTTP 400): The caller's account exceeded its request quota.
 ///
 /// Not answered by this project's service: The service keeps no per-account request quota; only Alibaba Cloud's gateway answers it.
-pub const THROTTLING_USER: ErrorSpec =
-    ErrorSpec::new_retryable("Throttling.User", 400, "Request was denied due to user flow control.");
+pub const THROTTLING_USER: ErrorSpec = ErrorSpec::new_retryable(
+    "Throttling.User",
+    400,
+    "Request was denied due to user flow control.",
+);
 
 /// `Forbidden.RAM` (HTTP 403): The RAM user lacks permission for the operation.
 ///
@@ -107,61 +140,109 @@ pub const INTERNAL_ERROR: ErrorSpec = ErrorSpec::new_retryable(
 );
 
 /// `ClientUser.BandwidthInvalid` (HTTP 400): Bandwidth is not an integer from 1 to 2000 (Kbit/s).
-pub const CLIENT_USER_BANDWIDTH_INVALID: ErrorSpec =
-    ErrorSpec::new("ClientUser.BandwidthInvalid", 400, "The specified Bandwidth is invalid.");
+pub const CLIENT_USER_BANDWIDTH_INVALID: ErrorSpec = ErrorSpec::new(
+    "ClientUser.BandwidthInvalid",
+    400,
+    "The specified Bandwidth is invalid.",
+);
 
 /// `ClientUser.EmailEmpty` (HTTP 400): UserMail is absent or empty.
-pub const CLIENT_USER_EMAIL_EMPTY: ErrorSpec =
-    ErrorSpec::new("ClientUser.EmailEmpty", 400, "You must specify UserEmail.");
+pub const CLIENT_USER_EMAIL_EMPTY: ErrorSpec = ErrorSpec::new(
+    "ClientUser.EmailEmpty",
+    400,
+    "You must specify UserEmail.",
+);
 
 /// `ClientUser.EmailInvalid` (HTTP 400): The e-mail address is not of the form local@domain.tld.
-pub const CLIENT_USER_EMAIL_INVALID: ErrorSpec =
-    ErrorSpec::new("ClientUser.EmailInvalid", 400, "The format of the specified UserEmail is invalid.");
+pub const CLIENT_USER_EMAIL_INVALID: ErrorSpec = ErrorSpec::new(
+    "ClientUser.EmailInvalid",
+    400,
+    "The format of the specified UserEmail is invalid.",
+);
 
 /// `ClientUser.InvalidClientIp` (HTTP 400): ClientIp is not a private IPv4 address (10/8, 172.16/12, 192.168/16).
-pub const CLIENT_USER_INVALID_CLIENT_IP: ErrorSpec =
-    ErrorSpec::new("ClientUser.InvalidClientIp", 400, "The specified ClientIp is invalid.");
+pub const CLIENT_USER_INVALID_CLIENT_IP: ErrorSpec = ErrorSpec::new(
+    "ClientUser.InvalidClientIp",
+    400,
+    "The specified ClientIp is invalid.",
+);
 
 /// `ClientUser.IpEmpty` (HTTP 400): A static IP address was asked for (ClientIp sent) but its value is empty.
-pub const CLIENT_USER_IP_EMPTY: ErrorSpec = ErrorSpec::new("ClientUser.IpEmpty", 400, "You must specify ClientIp.");
+pub const CLIENT_USER_IP_EMPTY: ErrorSpec = ErrorSpec::new(
+    "ClientUser.IpEmpty",
+    400,
+    "You must specify ClientIp.",
+);
 
 /// `ClientUser.IpInvalid` (HTTP 400): The static IP address is outside the instance's CIDR block, reserved, or already in use.
-pub const CLIENT_USER_IP_INVALID: ErrorSpec =
-    ErrorSpec::new("ClientUser.IpInvalid", 400, "The specified ClientIp is invalid.");
+pub const CLIENT_USER_IP_INVALID: ErrorSpec = ErrorSpec::new(
+    "ClientUser.IpInvalid",
+    400,
+    "The specified ClientIp is invalid.",
+);
 
 /// `ClientUser.NameEmpty` (HTTP 400): UserName is required (Modify, or Create with a Password) but absent or empty.
-pub const CLIENT_USER_NAME_EMPTY: ErrorSpec = ErrorSpec::new("ClientUser.NameEmpty", 400, "You must specify UserName.");
+pub const CLIENT_USER_NAME_EMPTY: ErrorSpec = ErrorSpec::new(
+    "ClientUser.NameEmpty",
+    400,
+    "You must specify UserName.",
+);
 
 /// `ClientUser.NameInvalid` (HTTP 400): UserName is not 7 to 33 characters, starting with a letter or digit, of letters, digits, `_`, `@`, `.` and `-`.
-pub const CLIENT_USER_NAME_INVALID: ErrorSpec =
-    ErrorSpec::new("ClientUser.NameInvalid", 400, "The specified UserName is invalid.");
+pub const CLIENT_USER_NAME_INVALID: ErrorSpec = ErrorSpec::new(
+    "ClientUser.NameInvalid",
+    400,
+    "The specified UserName is invalid.",
+);
 
 /// `ClientUser.UserExist` (HTTP 400): The instance already has a client account with this UserName.
-pub const CLIENT_USER_USER_EXIST: ErrorSpec =
-    ErrorSpec::new("ClientUser.UserExist", 400, "The specified user already exists.");
+pub const CLIENT_USER_USER_EXIST: ErrorSpec = ErrorSpec::new(
+    "ClientUser.UserExist",
+    400,
+    "The specified user already exists.",
+);
 
 /// `ClientUser.UserOverLimit` (HTTP 400): The instance has reached its client-account quota, or its CIDR block has no free address.
-pub const CLIENT_USER_USER_OVER_LIMIT: ErrorSpec =
-    ErrorSpec::new("ClientUser.UserOverLimit", 400, "The maximum number of users is exceeded.");
+pub const CLIENT_USER_USER_OVER_LIMIT: ErrorSpec = ErrorSpec::new(
+    "ClientUser.UserOverLimit",
+    400,
+    "The maximum number of users is exceeded.",
+);
 
 /// `ClientUser.PasswordInvalid` (HTTP 400): Password is not 8 to 32 characters, starting with a letter or digit, of letters, digits, `_`, `@` and `-`; or UserName is given without Password.
-pub const CLIENT_USER_PASSWORD_INVALID: ErrorSpec =
-    ErrorSpec::new("ClientUser.PasswordInvalid", 400, "The specified password format is invalid.");
+pub const CLIENT_USER_PASSWORD_INVALID: ErrorSpec = ErrorSpec::new(
+    "ClientUser.PasswordInvalid",
+    400,
+    "The specified password format is invalid.",
+);
 
 /// `ClientUser.NotExist` (HTTP 400): Modify names a UserName the instance has no account for. Not in the published pages; this is the answer the service family gives for a missing client account, and this project's choice.
-pub const CLIENT_USER_NOT_EXIST: ErrorSpec =
-    ErrorSpec::new("ClientUser.NotExist", 400, "The specified user does not exist.");
+pub const CLIENT_USER_NOT_EXIST: ErrorSpec = ErrorSpec::new(
+    "ClientUser.NotExist",
+    400,
+    "The specified user does not exist.",
+);
 
 /// `SAG.CidrEmpty` (HTTP 400): The instance has no client CIDR block configured, so no address can be assigned.
-pub const SAG_CIDR_EMPTY: ErrorSpec = ErrorSpec::new("SAG.CidrEmpty", 400, "You must specify the CIDR blocks of SAG.");
+pub const SAG_CIDR_EMPTY: ErrorSpec = ErrorSpec::new(
+    "SAG.CidrEmpty",
+    400,
+    "You must specify the CIDR blocks of SAG.",
+);
 
 /// `SAG.InstanceIdEmpty` (HTTP 400): SmartAGId is absent or empty.
-pub const SAG_INSTANCE_ID_EMPTY: ErrorSpec =
-    ErrorSpec::new("SAG.InstanceIdEmpty", 400, "You must specify the SAG instance ID.");
+pub const SAG_INSTANCE_ID_EMPTY: ErrorSpec = ErrorSpec::new(
+    "SAG.InstanceIdEmpty",
+    400,
+    "You must specify the SAG instance ID.",
+);
 
 /// `SAG.InstanceNoFound` (HTTP 400): No SAG APP instance with this SmartAGId exists in the region.
-pub const SAG_INSTANCE_NO_FOUND: ErrorSpec =
-    ErrorSpec::new("SAG.InstanceNoFound", 400, "The specified SAG instance does not exist.");
+pub const SAG_INSTANCE_NO_FOUND: ErrorSpec = ErrorSpec::new(
+    "SAG.InstanceNoFound",
+    400,
+    "The specified SAG instance does not exist.",
+);
 
 /// The protocol errors every operation can answer (authentication, throttling, server
 /// failures), each operation's code enum holding them as its `Protocol` variant.
@@ -254,7 +335,9 @@ impl ErrorCode for ProtocolCode {
             Self::SignatureDoesNotMatch => &SIGNATURE_DOES_NOT_MATCH,
             Self::IncompleteSignature => &INCOMPLETE_SIGNATURE,
             Self::MissingSecurityToken => &MISSING_SECURITY_TOKEN,
-            Self::InvalidSecurityTokenMismatchWithAccessKey => &INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY,
+            Self::InvalidSecurityTokenMismatchWithAccessKey => {
+                &INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY
+            }
             Self::InvalidAccessKeyIdNotFound => &INVALID_ACCESS_KEY_ID_NOT_FOUND,
             Self::SignatureNonceUsed => &SIGNATURE_NONCE_USED,
             Self::InvalidTimeStampExpired => &INVALID_TIME_STAMP_EXPIRED,

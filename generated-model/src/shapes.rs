@@ -22,7 +22,11 @@ pub struct User {
     pub bandwidth: i64,
 
     /// The IP address assigned to the client.
-    #[serde(rename = "ClientIp", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "ClientIp",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub client_ip: Option<String>,
 
     /// Whether the client is enabled: 0 enabled, 1 disabled.
@@ -30,11 +34,19 @@ pub struct User {
     pub state: i32,
 
     /// The maximum application acceleration bandwidth of the client account. Unit: Kbit/s.
-    #[serde(rename = "AccelerateBandwidth", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "AccelerateBandwidth",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub accelerate_bandwidth: Option<i64>,
 
     /// Whether the client IP address is static: 1 yes, 0 no.
-    #[serde(rename = "IsStaticIp", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "IsStaticIp",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub is_static_ip: Option<i64>,
 }
 

@@ -16,19 +16,26 @@ use alibaba_rpc_runtime::server;
 use alibaba_rpc_runtime::server::{Dispatch, DispatchFuture};
 use axum::Router;
 
-pub use alibaba_rpc_runtime::server::{
-    Authentication, CredentialStore, KeyMaterial, Reply, RequestContext, ServerConfig, ServerError,
-};
 pub use smartag_model::*;
+pub use alibaba_rpc_runtime::server::{
+    Authentication, CredentialStore, KeyMaterial, Reply, RequestContext, ServerConfig,
+    ServerError,
+};
 
 /// What an implementation of `CreateSmartAccessGatewayClientUser` may fail with: one of its declared codes, or an internal error.
-pub type CreateSmartAccessGatewayClientUserServerError = ServerError<CreateSmartAccessGatewayClientUserErrorCode>;
+pub type CreateSmartAccessGatewayClientUserServerError = ServerError<
+    CreateSmartAccessGatewayClientUserErrorCode,
+>;
 
 /// What an implementation of `ModifySmartAccessGatewayClientUser` may fail with: one of its declared codes, or an internal error.
-pub type ModifySmartAccessGatewayClientUserServerError = ServerError<ModifySmartAccessGatewayClientUserErrorCode>;
+pub type ModifySmartAccessGatewayClientUserServerError = ServerError<
+    ModifySmartAccessGatewayClientUserErrorCode,
+>;
 
 /// What an implementation of `DescribeSmartAccessGatewayClientUsers` may fail with: one of its declared codes, or an internal error.
-pub type DescribeSmartAccessGatewayClientUsersServerError = ServerError<DescribeSmartAccessGatewayClientUsersErrorCode>;
+pub type DescribeSmartAccessGatewayClientUsersServerError = ServerError<
+    DescribeSmartAccessGatewayClientUsersErrorCode,
+>;
 
 /// The operations of the API, one async method each. Requests arrive parsed and already
 /// validated against the spec; return the response, or one of the operation's declared
@@ -99,21 +106,36 @@ impl<A: SmartagApi> Dispatch for Dispatcher<A> {
         let future = match ctx.action.as_str() {
             "CreateSmartAccessGatewayClientUser" => {
                 let api = Arc::clone(&self.api);
-                server::invoke(ctx, &params, move |ctx, request| async move {
-                    A::create_smart_access_gateway_client_user(&api, ctx, request).await
-                })
+                server::invoke(
+                    ctx,
+                    &params,
+                    move |ctx, request| async move {
+                        A::create_smart_access_gateway_client_user(&api, ctx, request)
+                            .await
+                    },
+                )
             }
             "ModifySmartAccessGatewayClientUser" => {
                 let api = Arc::clone(&self.api);
-                server::invoke(ctx, &params, move |ctx, request| async move {
-                    A::modify_smart_access_gateway_client_user(&api, ctx, request).await
-                })
+                server::invoke(
+                    ctx,
+                    &params,
+                    move |ctx, request| async move {
+                        A::modify_smart_access_gateway_client_user(&api, ctx, request)
+                            .await
+                    },
+                )
             }
             "DescribeSmartAccessGatewayClientUsers" => {
                 let api = Arc::clone(&self.api);
-                server::invoke(ctx, &params, move |ctx, request| async move {
-                    A::describe_smart_access_gateway_client_users(&api, ctx, request).await
-                })
+                server::invoke(
+                    ctx,
+                    &params,
+                    move |ctx, request| async move {
+                        A::describe_smart_access_gateway_client_users(&api, ctx, request)
+                            .await
+                    },
+                )
             }
             _ => return None,
         };

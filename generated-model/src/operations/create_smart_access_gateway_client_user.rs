@@ -15,9 +15,10 @@ use alibaba_rpc_runtime::validate::{Pattern, Violations};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{
-    CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_EMPTY, CLIENT_USER_EMAIL_INVALID, CLIENT_USER_INVALID_CLIENT_IP,
-    CLIENT_USER_IP_EMPTY, CLIENT_USER_IP_INVALID, CLIENT_USER_NAME_EMPTY, CLIENT_USER_NAME_INVALID,
-    CLIENT_USER_PASSWORD_INVALID, CLIENT_USER_USER_EXIST, CLIENT_USER_USER_OVER_LIMIT, ProtocolCode, SAG_CIDR_EMPTY,
+    CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_EMPTY, CLIENT_USER_EMAIL_INVALID,
+    CLIENT_USER_INVALID_CLIENT_IP, CLIENT_USER_IP_EMPTY, CLIENT_USER_IP_INVALID,
+    CLIENT_USER_NAME_EMPTY, CLIENT_USER_NAME_INVALID, CLIENT_USER_PASSWORD_INVALID,
+    CLIENT_USER_USER_EXIST, CLIENT_USER_USER_OVER_LIMIT, ProtocolCode, SAG_CIDR_EMPTY,
     SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND,
 };
 
@@ -84,14 +85,22 @@ impl fmt::Debug for CreateSmartAccessGatewayClientUserRequest {
 impl CreateSmartAccessGatewayClientUserRequest {
     /// Starts a [`CreateSmartAccessGatewayClientUserRequestBuilder`]: set every required parameter (the builder does not offer `build()` before), then any optional ones.
     pub fn builder() -> CreateSmartAccessGatewayClientUserRequestBuilder {
-        CreateSmartAccessGatewayClientUserRequestBuilder { request: Default::default(), state: PhantomData }
+        CreateSmartAccessGatewayClientUserRequestBuilder {
+            request: Default::default(),
+            state: PhantomData,
+        }
     }
 }
 
 /// Builds a [`CreateSmartAccessGatewayClientUserRequest`]. Its type parameters stand for the required parameters, in order `RegionId`, `SmartAGId`, `UserMail`, `Bandwidth`: each is `Missing` until its setter is called, then `Set`; `build()` exists once all are set, so a forgotten required parameter is a compile error.
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `build()` is called"]
-pub struct CreateSmartAccessGatewayClientUserRequestBuilder<S1 = Missing, S2 = Missing, S3 = Missing, S4 = Missing> {
+pub struct CreateSmartAccessGatewayClientUserRequestBuilder<
+    S1 = Missing,
+    S2 = Missing,
+    S3 = Missing,
+    S4 = Missing,
+> {
     request: CreateSmartAccessGatewayClientUserRequest,
     state: PhantomData<(S1, S2, S3, S4)>,
 }
@@ -134,7 +143,10 @@ impl<S1, S2, S3, S4> CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, S3
     }
 
     /// Sets `Bandwidth` (required): The bandwidth of the client account. Unit: Kbit/s. At most 2,000 Kbit/s.
-    pub fn bandwidth(mut self, value: i64) -> CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, Set>
+    pub fn bandwidth(
+        mut self,
+        value: i64,
+    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, Set>
     where
         S4: Unset,
     {
@@ -184,14 +196,22 @@ impl<S1, S2, S3, S4> CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, S3
         self
     }
 
-    fn into_state<T1, T2, T3, T4>(self) -> CreateSmartAccessGatewayClientUserRequestBuilder<T1, T2, T3, T4> {
-        CreateSmartAccessGatewayClientUserRequestBuilder { request: self.request, state: PhantomData }
+    fn into_state<T1, T2, T3, T4>(
+        self,
+    ) -> CreateSmartAccessGatewayClientUserRequestBuilder<T1, T2, T3, T4> {
+        CreateSmartAccessGatewayClientUserRequestBuilder {
+            request: self.request,
+            state: PhantomData,
+        }
     }
 }
 
-impl<S1: Provided, S2: Provided, S3: Provided, S4: Provided>
-    CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, S4>
-{
+impl<
+    S1: Provided,
+    S2: Provided,
+    S3: Provided,
+    S4: Provided,
+> CreateSmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, S4> {
     /// The finished [`CreateSmartAccessGatewayClientUserRequest`]. Its constraints are checked when it is sent (or with `Operation::validate`).
     pub fn build(self) -> CreateSmartAccessGatewayClientUserRequest {
         self.request
@@ -232,32 +252,50 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
         if self.user_name.as_deref() == Some("") {
             problems.add(Code::ClientUserNameEmpty, "UserName");
         }
-        if self.user_name.as_deref().is_some_and(|value| {
-            !value.is_empty()
-                && ((!(7..=33).contains(&validate::char_len(value))) || (!USER_NAME_PATTERN_1.is_match(value)))
-        }) {
+        if self
+            .user_name
+            .as_deref()
+            .is_some_and(|value| {
+                !value.is_empty()
+                    && ((!(7..=33).contains(&validate::char_len(value)))
+                        || (!USER_NAME_PATTERN_1.is_match(value)))
+            })
+        {
             problems.add(Code::ClientUserNameInvalid, "UserName");
         }
         if self.password.as_deref() == Some("") {
             problems.add(Code::ClientUserPasswordInvalid, "Password");
         }
-        if self.password.as_deref().is_some_and(|value| {
-            !value.is_empty()
-                && ((!(8..=32).contains(&validate::char_len(value))) || (!PASSWORD_PATTERN_1.is_match(value)))
-        }) {
+        if self
+            .password
+            .as_deref()
+            .is_some_and(|value| {
+                !value.is_empty()
+                    && ((!(8..=32).contains(&validate::char_len(value)))
+                        || (!PASSWORD_PATTERN_1.is_match(value)))
+            })
+        {
             problems.add(Code::ClientUserPasswordInvalid, "Password");
         }
         if self.client_ip.as_deref() == Some("") {
             problems.add(Code::ClientUserIpEmpty, "ClientIp");
         }
-        if self.client_ip.as_deref().is_some_and(|value| !value.is_empty() && (!validate::is_private_ipv4(value))) {
+        if self
+            .client_ip
+            .as_deref()
+            .is_some_and(|value| {
+                !value.is_empty() && (!validate::is_private_ipv4(value))
+            })
+        {
             problems.add(Code::ClientUserInvalidClientIp, "ClientIp");
         }
-        if !(self.user_name.as_deref().is_none_or(str::is_empty)) && self.password.as_deref().is_none_or(str::is_empty)
+        if !(self.user_name.as_deref().is_none_or(str::is_empty))
+            && self.password.as_deref().is_none_or(str::is_empty)
         {
             problems.add(Code::ClientUserPasswordInvalid, "Password");
         }
-        if !(self.password.as_deref().is_none_or(str::is_empty)) && self.user_name.as_deref().is_none_or(str::is_empty)
+        if !(self.password.as_deref().is_none_or(str::is_empty))
+            && self.user_name.as_deref().is_none_or(str::is_empty)
         {
             problems.add(Code::ClientUserNameEmpty, "UserName");
         }
@@ -288,9 +326,16 @@ impl Operation for CreateSmartAccessGatewayClientUserRequest {
         );
         let value = Self {
             region_id: r.required("RegionId"),
-            smart_ag_id: r.required_with("SmartAGId", Some(Code::SagInstanceIdEmpty), None),
-            user_mail: r.required_with("UserMail", Some(Code::ClientUserEmailEmpty), None),
-            bandwidth: r.required_with("Bandwidth", None, Some(Code::ClientUserBandwidthInvalid)),
+            smart_ag_id: r
+                .required_with("SmartAGId", Some(Code::SagInstanceIdEmpty), None),
+            user_mail: r
+                .required_with("UserMail", Some(Code::ClientUserEmailEmpty), None),
+            bandwidth: r
+                .required_with(
+                    "Bandwidth",
+                    None,
+                    Some(Code::ClientUserBandwidthInvalid),
+                ),
             user_name: r.optional_with("UserName", true, None),
             password: r.optional_with("Password", true, None),
             client_ip: r.optional_with("ClientIp", true, None),
@@ -323,7 +368,11 @@ pub struct CreateSmartAccessGatewayClientUserResponse {
     pub bandwidth: i64,
 
     /// The IP address of the client.
-    #[serde(rename = "ClientIp", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "ClientIp",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub client_ip: Option<String>,
 }
 

@@ -62,7 +62,10 @@ pub struct DescribeSmartAccessGatewayClientUsersRequest {
 impl DescribeSmartAccessGatewayClientUsersRequest {
     /// Starts a [`DescribeSmartAccessGatewayClientUsersRequestBuilder`]: set every required parameter (the builder does not offer `build()` before), then any optional ones.
     pub fn builder() -> DescribeSmartAccessGatewayClientUsersRequestBuilder {
-        DescribeSmartAccessGatewayClientUsersRequestBuilder { request: Default::default(), state: PhantomData }
+        DescribeSmartAccessGatewayClientUsersRequestBuilder {
+            request: Default::default(),
+            state: PhantomData,
+        }
     }
 
     /// `PageNumber`, or 1, the value the server assumes when it is not given.
@@ -79,14 +82,20 @@ impl DescribeSmartAccessGatewayClientUsersRequest {
 /// Builds a [`DescribeSmartAccessGatewayClientUsersRequest`]. Its type parameters stand for the required parameters, in order `RegionId`, `SmartAGId`: each is `Missing` until its setter is called, then `Set`; `build()` exists once all are set, so a forgotten required parameter is a compile error.
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `build()` is called"]
-pub struct DescribeSmartAccessGatewayClientUsersRequestBuilder<S1 = Missing, S2 = Missing> {
+pub struct DescribeSmartAccessGatewayClientUsersRequestBuilder<
+    S1 = Missing,
+    S2 = Missing,
+> {
     request: DescribeSmartAccessGatewayClientUsersRequest,
     state: PhantomData<(S1, S2)>,
 }
 
 impl<S1, S2> DescribeSmartAccessGatewayClientUsersRequestBuilder<S1, S2> {
     /// Sets `RegionId` (required): The region where the SAG APP instance is deployed.
-    pub fn region_id(mut self, value: impl Into<String>) -> DescribeSmartAccessGatewayClientUsersRequestBuilder<Set, S2>
+    pub fn region_id(
+        mut self,
+        value: impl Into<String>,
+    ) -> DescribeSmartAccessGatewayClientUsersRequestBuilder<Set, S2>
     where
         S1: Unset,
     {
@@ -154,12 +163,20 @@ impl<S1, S2> DescribeSmartAccessGatewayClientUsersRequestBuilder<S1, S2> {
         self
     }
 
-    fn into_state<T1, T2>(self) -> DescribeSmartAccessGatewayClientUsersRequestBuilder<T1, T2> {
-        DescribeSmartAccessGatewayClientUsersRequestBuilder { request: self.request, state: PhantomData }
+    fn into_state<T1, T2>(
+        self,
+    ) -> DescribeSmartAccessGatewayClientUsersRequestBuilder<T1, T2> {
+        DescribeSmartAccessGatewayClientUsersRequestBuilder {
+            request: self.request,
+            state: PhantomData,
+        }
     }
 }
 
-impl<S1: Provided, S2: Provided> DescribeSmartAccessGatewayClientUsersRequestBuilder<S1, S2> {
+impl<
+    S1: Provided,
+    S2: Provided,
+> DescribeSmartAccessGatewayClientUsersRequestBuilder<S1, S2> {
     /// The finished [`DescribeSmartAccessGatewayClientUsersRequest`]. Its constraints are checked when it is sent (or with `Operation::validate`).
     pub fn build(self) -> DescribeSmartAccessGatewayClientUsersRequest {
         self.request
@@ -215,7 +232,8 @@ impl Operation for DescribeSmartAccessGatewayClientUsersRequest {
         );
         let value = Self {
             region_id: r.required("RegionId"),
-            smart_ag_id: r.required_with("SmartAGId", Some(Code::SagInstanceIdEmpty), None),
+            smart_ag_id: r
+                .required_with("SmartAGId", Some(Code::SagInstanceIdEmpty), None),
             user_name: r.optional("UserName"),
             user_mail: r.optional("UserMail"),
             page_number: r.optional("PageNumber"),
@@ -241,7 +259,9 @@ impl Paginated for DescribeSmartAccessGatewayClientUsersRequest {
         self.page_size = Some(self.page_size.map_or(100, |size| size.clamp(1, 100)));
     }
 
-    fn into_page(response: DescribeSmartAccessGatewayClientUsersResponse) -> (i64, Vec<User>) {
+    fn into_page(
+        response: DescribeSmartAccessGatewayClientUsersResponse,
+    ) -> (i64, Vec<User>) {
         (i64::from(response.total_count), response.users)
     }
 }
@@ -284,7 +304,10 @@ pub enum DescribeSmartAccessGatewayClientUsersErrorCode {
 }
 
 impl ErrorCode for DescribeSmartAccessGatewayClientUsersErrorCode {
-    const DECLARED: &'static [Self] = &[Self::SagInstanceIdEmpty, Self::SagInstanceNoFound];
+    const DECLARED: &'static [Self] = &[
+        Self::SagInstanceIdEmpty,
+        Self::SagInstanceNoFound,
+    ];
     fn spec(&self) -> &'static ErrorSpec {
         match self {
             Self::SagInstanceIdEmpty => &SAG_INSTANCE_ID_EMPTY,

@@ -15,8 +15,9 @@ use alibaba_rpc_runtime::validate::{Pattern, Violations};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{
-    CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_INVALID, CLIENT_USER_NAME_EMPTY, CLIENT_USER_NAME_INVALID,
-    CLIENT_USER_NOT_EXIST, ProtocolCode, SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND,
+    CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_INVALID, CLIENT_USER_NAME_EMPTY,
+    CLIENT_USER_NAME_INVALID, CLIENT_USER_NOT_EXIST, ProtocolCode, SAG_INSTANCE_ID_EMPTY,
+    SAG_INSTANCE_NO_FOUND,
 };
 
 /// Shorthand for this operation's code enum.
@@ -58,14 +59,22 @@ pub struct ModifySmartAccessGatewayClientUserRequest {
 impl ModifySmartAccessGatewayClientUserRequest {
     /// Starts a [`ModifySmartAccessGatewayClientUserRequestBuilder`]: set every required parameter (the builder does not offer `build()` before), then any optional ones.
     pub fn builder() -> ModifySmartAccessGatewayClientUserRequestBuilder {
-        ModifySmartAccessGatewayClientUserRequestBuilder { request: Default::default(), state: PhantomData }
+        ModifySmartAccessGatewayClientUserRequestBuilder {
+            request: Default::default(),
+            state: PhantomData,
+        }
     }
 }
 
 /// Builds a [`ModifySmartAccessGatewayClientUserRequest`]. Its type parameters stand for the required parameters, in order `RegionId`, `SmartAGId`, `UserName`, `Bandwidth`: each is `Missing` until its setter is called, then `Set`; `build()` exists once all are set, so a forgotten required parameter is a compile error.
 #[derive(Debug)]
 #[must_use = "a builder does nothing until `build()` is called"]
-pub struct ModifySmartAccessGatewayClientUserRequestBuilder<S1 = Missing, S2 = Missing, S3 = Missing, S4 = Missing> {
+pub struct ModifySmartAccessGatewayClientUserRequestBuilder<
+    S1 = Missing,
+    S2 = Missing,
+    S3 = Missing,
+    S4 = Missing,
+> {
     request: ModifySmartAccessGatewayClientUserRequest,
     state: PhantomData<(S1, S2, S3, S4)>,
 }
@@ -108,7 +117,10 @@ impl<S1, S2, S3, S4> ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, S3
     }
 
     /// Sets `Bandwidth` (required): The new bandwidth of the client account. Unit: Kbit/s. At most 2,000 Kbit/s.
-    pub fn bandwidth(mut self, value: i64) -> ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, Set>
+    pub fn bandwidth(
+        mut self,
+        value: i64,
+    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, Set>
     where
         S4: Unset,
     {
@@ -146,14 +158,22 @@ impl<S1, S2, S3, S4> ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, S3
         self
     }
 
-    fn into_state<T1, T2, T3, T4>(self) -> ModifySmartAccessGatewayClientUserRequestBuilder<T1, T2, T3, T4> {
-        ModifySmartAccessGatewayClientUserRequestBuilder { request: self.request, state: PhantomData }
+    fn into_state<T1, T2, T3, T4>(
+        self,
+    ) -> ModifySmartAccessGatewayClientUserRequestBuilder<T1, T2, T3, T4> {
+        ModifySmartAccessGatewayClientUserRequestBuilder {
+            request: self.request,
+            state: PhantomData,
+        }
     }
 }
 
-impl<S1: Provided, S2: Provided, S3: Provided, S4: Provided>
-    ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, S4>
-{
+impl<
+    S1: Provided,
+    S2: Provided,
+    S3: Provided,
+    S4: Provided,
+> ModifySmartAccessGatewayClientUserRequestBuilder<S1, S2, S3, S4> {
     /// The finished [`ModifySmartAccessGatewayClientUserRequest`]. Its constraints are checked when it is sent (or with `Operation::validate`).
     pub fn build(self) -> ModifySmartAccessGatewayClientUserRequest {
         self.request
@@ -181,7 +201,9 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
             problems.add(Code::ClientUserNameEmpty, "UserName");
         } else {
             let value: &str = &self.user_name;
-            if (!(7..=33).contains(&validate::char_len(value))) || (!USER_NAME_PATTERN_1.is_match(value)) {
+            if (!(7..=33).contains(&validate::char_len(value)))
+                || (!USER_NAME_PATTERN_1.is_match(value))
+            {
                 problems.add(Code::ClientUserNameInvalid, "UserName");
             }
         }
@@ -191,7 +213,11 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
                 problems.add(Code::ClientUserBandwidthInvalid, "Bandwidth");
             }
         }
-        if self.user_mail.as_deref().is_some_and(|value| !value.is_empty() && (!validate::is_email(value))) {
+        if self
+            .user_mail
+            .as_deref()
+            .is_some_and(|value| !value.is_empty() && (!validate::is_email(value)))
+        {
             problems.add(Code::ClientUserEmailInvalid, "Email");
         }
         problems.into_result()
@@ -219,9 +245,16 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
         );
         let value = Self {
             region_id: r.required("RegionId"),
-            smart_ag_id: r.required_with("SmartAGId", Some(Code::SagInstanceIdEmpty), None),
-            user_name: r.required_with("UserName", Some(Code::ClientUserNameEmpty), None),
-            bandwidth: r.required_with("Bandwidth", None, Some(Code::ClientUserBandwidthInvalid)),
+            smart_ag_id: r
+                .required_with("SmartAGId", Some(Code::SagInstanceIdEmpty), None),
+            user_name: r
+                .required_with("UserName", Some(Code::ClientUserNameEmpty), None),
+            bandwidth: r
+                .required_with(
+                    "Bandwidth",
+                    None,
+                    Some(Code::ClientUserBandwidthInvalid),
+                ),
             user_mail: r.optional("Email"),
             owner_id: r.optional("OwnerId"),
             resource_owner_id: r.optional("ResourceOwnerId"),
@@ -252,7 +285,11 @@ pub struct ModifySmartAccessGatewayClientUserResponse {
     pub bandwidth: i64,
 
     /// The IP address of the client.
-    #[serde(rename = "ClientIp", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "ClientIp",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub client_ip: Option<String>,
 }
 

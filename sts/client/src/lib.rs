@@ -27,14 +27,15 @@
 
 use alibaba_rpc_runtime::client::RpcClient;
 
+pub use alibaba_sts_model::*;
 pub use alibaba_rpc_runtime::client::{
-    AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DeadlineError,
-    DecodeError, Interceptor, OperationError, Pages, RetryBudget, RetryPolicy, SignatureVersion, TransportError,
-    TransportErrorKind, header, tls_config,
+    AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError,
+    Credentials, DeadlineError, DecodeError, Interceptor, OperationError, Pages,
+    RetryBudget, RetryPolicy, SignatureVersion, TransportError, TransportErrorKind,
+    header, tls_config,
 };
 pub use alibaba_rpc_runtime::errors::ApiError;
 pub use alibaba_rpc_runtime::validate::{Violation, Violations};
-pub use alibaba_sts_model::*;
 
 /// Why `AssumeRole` failed: an error answer with one of its codes ([`AssumeRoleErrorCode`]), an undeclared code, validation (nothing sent), transport or decoding.
 pub type AssumeRoleError = OperationError<AssumeRoleRequest>;
@@ -57,7 +58,9 @@ impl Client {
     /// # Errors
     /// When the HTTP client cannot be built from the configuration.
     pub fn new(config: ClientConfig) -> Result<Self, ConfigError> {
-        Ok(Self { rpc: RpcClient::new(config)? })
+        Ok(Self {
+            rpc: RpcClient::new(config)?,
+        })
     }
 
     /// Starts a configuration for this API: set a region (or an endpoint) and credentials.
@@ -80,7 +83,10 @@ impl Client {
     ///
     /// # Errors
     /// [`AssumeRoleError`]: the operation's code when the server answers an error, or validation (nothing sent), transport and decoding failures; its `attempts()` and `request_id()` say how many attempts were made and the last `RequestId`.
-    pub fn assume_role<'a>(&'a self, request: &'a AssumeRoleRequest) -> Call<'a, AssumeRoleRequest> {
+    pub fn assume_role<'a>(
+        &'a self,
+        request: &'a AssumeRoleRequest,
+    ) -> Call<'a, AssumeRoleRequest> {
         self.rpc.call(request)
     }
 
@@ -131,17 +137,24 @@ pub trait StsOperations: Send + Sync {
     fn assume_role_with_oidc(
         &self,
         request: &AssumeRoleWithOidcRequest,
-    ) -> impl Future<Output = Result<AssumeRoleWithOidcResponse, AssumeRoleWithOidcError>> + Send;
+    ) -> impl Future<
+        Output = Result<AssumeRoleWithOidcResponse, AssumeRoleWithOidcError>,
+    > + Send;
 
     /// `GetCallerIdentity`: Tells whom the signing credentials belong to.
     fn get_caller_identity(
         &self,
         request: &GetCallerIdentityRequest,
-    ) -> impl Future<Output = Result<GetCallerIdentityResponse, GetCallerIdentityError>> + Send;
+    ) -> impl Future<
+        Output = Result<GetCallerIdentityResponse, GetCallerIdentityError>,
+    > + Send;
 }
 
 impl StsOperations for Client {
-    async fn assume_role(&self, request: &AssumeRoleRequest) -> Result<AssumeRoleResponse, AssumeRoleError> {
+    async fn assume_role(
+        &self,
+        request: &AssumeRoleRequest,
+    ) -> Result<AssumeRoleResponse, AssumeRoleError> {
         self.rpc.call(request).await
     }
 

@@ -17,8 +17,11 @@ pub const MISSING_PARAMETER: ErrorSpec = ErrorSpec::new(
 );
 
 /// `InvalidParameter` (HTTP 400):
-pub const INVALID_PARAMETER: ErrorSpec =
-    ErrorSpec::new("InvalidParameter", 400, "The specified parameter \"{param}\" is not valid.");
+pub const INVALID_PARAMETER: ErrorSpec = ErrorSpec::new(
+    "InvalidParameter",
+    400,
+    "The specified parameter \"{param}\" is not valid.",
+);
 
 /// `SignatureDoesNotMatch` (HTTP 400):
 pub const SIGNATURE_DOES_NOT_MATCH: ErrorSpec = ErrorSpec::new(
@@ -28,8 +31,11 @@ pub const SIGNATURE_DOES_NOT_MATCH: ErrorSpec = ErrorSpec::new(
 );
 
 /// `IncompleteSignature` (HTTP 400):
-pub const INCOMPLETE_SIGNATURE: ErrorSpec =
-    ErrorSpec::new("IncompleteSignature", 400, "The request signature does not conform to Aliyun standards. {reason}");
+pub const INCOMPLETE_SIGNATURE: ErrorSpec = ErrorSpec::new(
+    "IncompleteSignature",
+    400,
+    "The request signature does not conform to Aliyun standards. {reason}",
+);
 
 /// `MissingSecurityToken` (HTTP 400):
 pub const MISSING_SECURITY_TOKEN: ErrorSpec = ErrorSpec::new(
@@ -46,32 +52,53 @@ pub const INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY: ErrorSpec = ErrorSpec
 );
 
 /// `InvalidAccessKeyId.NotFound` (HTTP 404):
-pub const INVALID_ACCESS_KEY_ID_NOT_FOUND: ErrorSpec =
-    ErrorSpec::new("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found.");
+pub const INVALID_ACCESS_KEY_ID_NOT_FOUND: ErrorSpec = ErrorSpec::new(
+    "InvalidAccessKeyId.NotFound",
+    404,
+    "Specified access key is not found.",
+);
 
 /// `SignatureNonceUsed` (HTTP 400):
-pub const SIGNATURE_NONCE_USED: ErrorSpec =
-    ErrorSpec::new("SignatureNonceUsed", 400, "Specified signature nonce was used already.");
+pub const SIGNATURE_NONCE_USED: ErrorSpec = ErrorSpec::new(
+    "SignatureNonceUsed",
+    400,
+    "Specified signature nonce was used already.",
+);
 
 /// `InvalidTimeStamp.Expired` (HTTP 400):
-pub const INVALID_TIME_STAMP_EXPIRED: ErrorSpec =
-    ErrorSpec::new("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired.");
+pub const INVALID_TIME_STAMP_EXPIRED: ErrorSpec = ErrorSpec::new(
+    "InvalidTimeStamp.Expired",
+    400,
+    "Specified time stamp or date value is expired.",
+);
 
 /// `InvalidTimeStamp.Format` (HTTP 400):
-pub const INVALID_TIME_STAMP_FORMAT: ErrorSpec =
-    ErrorSpec::new("InvalidTimeStamp.Format", 400, "Specified time stamp or date value is not well formatted.");
+pub const INVALID_TIME_STAMP_FORMAT: ErrorSpec = ErrorSpec::new(
+    "InvalidTimeStamp.Format",
+    400,
+    "Specified time stamp or date value is not well formatted.",
+);
 
 /// `InvalidAction.NotFound` (HTTP 404):
-pub const INVALID_ACTION_NOT_FOUND: ErrorSpec =
-    ErrorSpec::new("InvalidAction.NotFound", 404, "Specified api is not found, please check your url and method.");
+pub const INVALID_ACTION_NOT_FOUND: ErrorSpec = ErrorSpec::new(
+    "InvalidAction.NotFound",
+    404,
+    "Specified api is not found, please check your url and method.",
+);
 
 /// `InvalidVersion` (HTTP 400):
-pub const INVALID_VERSION: ErrorSpec =
-    ErrorSpec::new("InvalidVersion", 400, "Specified parameter Version is not valid.");
+pub const INVALID_VERSION: ErrorSpec = ErrorSpec::new(
+    "InvalidVersion",
+    400,
+    "Specified parameter Version is not valid.",
+);
 
 /// `RequestTooLarge` (HTTP 413):
-pub const REQUEST_TOO_LARGE: ErrorSpec =
-    ErrorSpec::new("RequestTooLarge", 413, "The request body is larger than the server accepts.");
+pub const REQUEST_TOO_LARGE: ErrorSpec = ErrorSpec::new(
+    "RequestTooLarge",
+    413,
+    "The request body is larger than the server accepts.",
+);
 
 /// `ServiceUnavailable` (HTTP 503):
 pub const SERVICE_UNAVAILABLE: ErrorSpec = ErrorSpec::new_retryable(
@@ -81,8 +108,11 @@ pub const SERVICE_UNAVAILABLE: ErrorSpec = ErrorSpec::new_retryable(
 );
 
 /// `Throttling` (HTTP 400):
-pub const THROTTLING: ErrorSpec =
-    ErrorSpec::new_retryable("Throttling", 400, "Request was denied due to request throttling.");
+pub const THROTTLING: ErrorSpec = ErrorSpec::new_retryable(
+    "Throttling",
+    400,
+    "Request was denied due to request throttling.",
+);
 
 /// `InternalError` (HTTP 500):
 pub const INTERNAL_ERROR: ErrorSpec = ErrorSpec::new_retryable(
@@ -92,48 +122,81 @@ pub const INTERNAL_ERROR: ErrorSpec = ErrorSpec::new_retryable(
 );
 
 /// `InvalidParameter.RoleArn` (HTTP 400): RoleArn is not of the form `acs:ram::<account id>:role/<role name>`.
-pub const INVALID_PARAMETER_ROLE_ARN: ErrorSpec =
-    ErrorSpec::new("InvalidParameter.RoleArn", 400, "The parameter RoleArn is wrongly formed.");
+pub const INVALID_PARAMETER_ROLE_ARN: ErrorSpec = ErrorSpec::new(
+    "InvalidParameter.RoleArn",
+    400,
+    "The parameter RoleArn is wrongly formed.",
+);
 
 /// `InvalidParameter.RoleSessionName` (HTTP 400): RoleSessionName is not 2 to 64 letters, digits, `.`, `@`, `-` or `_`.
-pub const INVALID_PARAMETER_ROLE_SESSION_NAME: ErrorSpec =
-    ErrorSpec::new("InvalidParameter.RoleSessionName", 400, "The parameter RoleSessionName is wrongly formed.");
+pub const INVALID_PARAMETER_ROLE_SESSION_NAME: ErrorSpec = ErrorSpec::new(
+    "InvalidParameter.RoleSessionName",
+    400,
+    "The parameter RoleSessionName is wrongly formed.",
+);
 
 /// `InvalidParameter.DurationSeconds` (HTTP 400): DurationSeconds is below 900 or above the role's maximum session duration (at most 43200).
-pub const INVALID_PARAMETER_DURATION_SECONDS: ErrorSpec =
-    ErrorSpec::new("InvalidParameter.DurationSeconds", 400, "The DurationSeconds is out of range.");
+pub const INVALID_PARAMETER_DURATION_SECONDS: ErrorSpec = ErrorSpec::new(
+    "InvalidParameter.DurationSeconds",
+    400,
+    "The DurationSeconds is out of range.",
+);
 
 /// `InvalidParameter.PolicyGrammar` (HTTP 400): Policy is not a policy document of 1 to 2048 characters.
-pub const INVALID_PARAMETER_POLICY_GRAMMAR: ErrorSpec =
-    ErrorSpec::new("InvalidParameter.PolicyGrammar", 400, "The parameter Policy has not passed grammar check.");
+pub const INVALID_PARAMETER_POLICY_GRAMMAR: ErrorSpec = ErrorSpec::new(
+    "InvalidParameter.PolicyGrammar",
+    400,
+    "The parameter Policy has not passed grammar check.",
+);
 
 /// `InvalidParameter.ExternalId` (HTTP 400): ExternalId is not 2 to 1224 characters of letters, digits and `=,.@:/-_`.
-pub const INVALID_PARAMETER_EXTERNAL_ID: ErrorSpec =
-    ErrorSpec::new("InvalidParameter.ExternalId", 400, "The parameter ExternalId is wrongly formed.");
+pub const INVALID_PARAMETER_EXTERNAL_ID: ErrorSpec = ErrorSpec::new(
+    "InvalidParameter.ExternalId",
+    400,
+    "The parameter ExternalId is wrongly formed.",
+);
 
 /// `EntityNotExist.Role` (HTTP 404): No RAM role has this ARN.
-pub const ENTITY_NOT_EXIST_ROLE: ErrorSpec =
-    ErrorSpec::new("EntityNotExist.Role", 404, "The specified Role not exists.");
+pub const ENTITY_NOT_EXIST_ROLE: ErrorSpec = ErrorSpec::new(
+    "EntityNotExist.Role",
+    404,
+    "The specified Role not exists.",
+);
 
 /// `NoPermission` (HTTP 403): The caller is not allowed to assume the role (its policy or the role's trust policy).
-pub const NO_PERMISSION: ErrorSpec =
-    ErrorSpec::new("NoPermission", 403, "You are not authorized to do this action. You should be authorized by RAM.");
+pub const NO_PERMISSION: ErrorSpec = ErrorSpec::new(
+    "NoPermission",
+    403,
+    "You are not authorized to do this action. You should be authorized by RAM.",
+);
 
 /// `InvalidParameter.OIDCToken` (HTTP 400): OIDCToken is not 4 to 20000 characters.
-pub const INVALID_PARAMETER_OIDC_TOKEN: ErrorSpec =
-    ErrorSpec::new("InvalidParameter.OIDCToken", 400, "The parameter OIDCToken is wrongly formed.");
+pub const INVALID_PARAMETER_OIDC_TOKEN: ErrorSpec = ErrorSpec::new(
+    "InvalidParameter.OIDCToken",
+    400,
+    "The parameter OIDCToken is wrongly formed.",
+);
 
 /// `AuthenticationFail.OIDCToken.Invalid` (HTTP 400): The token's signature, issuer or audience does not match the OIDC provider.
-pub const AUTHENTICATION_FAIL_OIDC_TOKEN_INVALID: ErrorSpec =
-    ErrorSpec::new("AuthenticationFail.OIDCToken.Invalid", 400, "The OIDC token is invalid.");
+pub const AUTHENTICATION_FAIL_OIDC_TOKEN_INVALID: ErrorSpec = ErrorSpec::new(
+    "AuthenticationFail.OIDCToken.Invalid",
+    400,
+    "The OIDC token is invalid.",
+);
 
 /// `AuthenticationFail.OIDCToken.Expired` (HTTP 400): The token's `exp` is in the past.
-pub const AUTHENTICATION_FAIL_OIDC_TOKEN_EXPIRED: ErrorSpec =
-    ErrorSpec::new("AuthenticationFail.OIDCToken.Expired", 400, "The OIDC token has expired.");
+pub const AUTHENTICATION_FAIL_OIDC_TOKEN_EXPIRED: ErrorSpec = ErrorSpec::new(
+    "AuthenticationFail.OIDCToken.Expired",
+    400,
+    "The OIDC token has expired.",
+);
 
 /// `EntityNotExist.OIDCProvider` (HTTP 404): No OIDC provider has this ARN.
-pub const ENTITY_NOT_EXIST_OIDC_PROVIDER: ErrorSpec =
-    ErrorSpec::new("EntityNotExist.OIDCProvider", 404, "The specified OIDC provider does not exist.");
+pub const ENTITY_NOT_EXIST_OIDC_PROVIDER: ErrorSpec = ErrorSpec::new(
+    "EntityNotExist.OIDCProvider",
+    404,
+    "The specified OIDC provider does not exist.",
+);
 
 /// The protocol errors every operation can answer (authentication, throttling, server
 /// failures), each operation's code enum holding them as its `Protocol` variant.
@@ -214,7 +277,9 @@ impl ErrorCode for ProtocolCode {
             Self::SignatureDoesNotMatch => &SIGNATURE_DOES_NOT_MATCH,
             Self::IncompleteSignature => &INCOMPLETE_SIGNATURE,
             Self::MissingSecurityToken => &MISSING_SECURITY_TOKEN,
-            Self::InvalidSecurityTokenMismatchWithAccessKey => &INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY,
+            Self::InvalidSecurityTokenMismatchWithAccessKey => {
+                &INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY
+            }
             Self::InvalidAccessKeyIdNotFound => &INVALID_ACCESS_KEY_ID_NOT_FOUND,
             Self::SignatureNonceUsed => &SIGNATURE_NONCE_USED,
             Self::InvalidTimeStampExpired => &INVALID_TIME_STAMP_EXPIRED,

@@ -7,15 +7,20 @@ use alibaba_rpc_runtime::errors::ProtocolErrors;
 use alibaba_rpc_runtime::operation::ServiceInfo;
 
 use crate::codes::{
-    INCOMPLETE_SIGNATURE, INTERNAL_ERROR, INVALID_ACCESS_KEY_ID_NOT_FOUND, INVALID_ACTION_NOT_FOUND, INVALID_PARAMETER,
-    INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY, INVALID_TIME_STAMP_EXPIRED, INVALID_TIME_STAMP_FORMAT,
-    INVALID_VERSION, MISSING_PARAMETER, MISSING_SECURITY_TOKEN, REQUEST_TOO_LARGE, SERVICE_UNAVAILABLE,
+    INCOMPLETE_SIGNATURE, INTERNAL_ERROR, INVALID_ACCESS_KEY_ID_NOT_FOUND,
+    INVALID_ACTION_NOT_FOUND, INVALID_PARAMETER,
+    INVALID_SECURITY_TOKEN_MISMATCH_WITH_ACCESS_KEY, INVALID_TIME_STAMP_EXPIRED,
+    INVALID_TIME_STAMP_FORMAT, INVALID_VERSION, MISSING_PARAMETER,
+    MISSING_SECURITY_TOKEN, REQUEST_TOO_LARGE, SERVICE_UNAVAILABLE,
     SIGNATURE_DOES_NOT_MATCH, SIGNATURE_NONCE_USED, THROTTLING,
 };
 
 /// The Sts service: product code, API version and endpoint pattern.
-pub static SERVICE: ServiceInfo =
-    ServiceInfo { product: "Sts", version: "2015-04-01", endpoint_pattern: "https://sts.{region}.aliyuncs.com" };
+pub static SERVICE: ServiceInfo = ServiceInfo {
+    product: "Sts",
+    version: "2015-04-01",
+    endpoint_pattern: "https://sts.{region}.aliyuncs.com",
+};
 
 /// The `HostId` a server of this API answers in its error envelopes.
 pub const HOST_ID: &str = "sts.aliyuncs.com";
@@ -41,4 +46,8 @@ pub static PROTOCOL_ERRORS: ProtocolErrors = ProtocolErrors {
 };
 
 /// The name (`Action`) of every operation of the API, in the spec's order.
-pub static OPERATIONS: &[&str] = &["AssumeRole", "AssumeRoleWithOIDC", "GetCallerIdentity"];
+pub static OPERATIONS: &[&str] = &[
+    "AssumeRole",
+    "AssumeRoleWithOIDC",
+    "GetCallerIdentity",
+];

@@ -47,11 +47,19 @@ impl ListItem for CredentialsShape {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct AssumedRoleUser {
     /// Its ARN, e.g. `acs:ram::123456789012****:role/adminrole/alice`.
-    #[serde(rename = "Arn", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "Arn",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub arn: Option<String>,
 
     /// Its ID, e.g. `34458433936495****:alice`.
-    #[serde(rename = "AssumedRoleId", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "AssumedRoleId",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub assumed_role_id: Option<String>,
 }
 
@@ -63,27 +71,51 @@ impl ListItem for AssumedRoleUser {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct OidcTokenInfo {
     /// The token's subject (`sub`).
-    #[serde(rename = "Subject", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "Subject",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub subject: Option<String>,
 
     /// The token's issuer (`iss`).
-    #[serde(rename = "Issuer", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "Issuer",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub issuer: Option<String>,
 
     /// The token's audiences (`aud`), separated by commas.
-    #[serde(rename = "ClientIds", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "ClientIds",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub client_ids: Option<String>,
 
     /// When the token expires.
-    #[serde(rename = "ExpirationTime", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "ExpirationTime",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub expiration_time: Option<String>,
 
     /// When the token was issued.
-    #[serde(rename = "IssuanceTime", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "IssuanceTime",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub issuance_time: Option<String>,
 
     /// The outcome of the token's verification.
-    #[serde(rename = "VerificationInfo", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "VerificationInfo",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub verification_info: Option<String>,
 }
 

@@ -16,10 +16,11 @@ use alibaba_rpc_runtime::server;
 use alibaba_rpc_runtime::server::{Dispatch, DispatchFuture};
 use axum::Router;
 
-pub use alibaba_rpc_runtime::server::{
-    Authentication, CredentialStore, KeyMaterial, Reply, RequestContext, ServerConfig, ServerError,
-};
 pub use alibaba_sts_model::*;
+pub use alibaba_rpc_runtime::server::{
+    Authentication, CredentialStore, KeyMaterial, Reply, RequestContext, ServerConfig,
+    ServerError,
+};
 
 /// What an implementation of `AssumeRole` may fail with: one of its declared codes, or an internal error.
 pub type AssumeRoleServerError = ServerError<AssumeRoleErrorCode>;
@@ -47,7 +48,9 @@ pub trait StsApi: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         request: AssumeRoleRequest,
-    ) -> impl Future<Output = Result<Reply<AssumeRoleResponse>, AssumeRoleServerError>> + Send;
+    ) -> impl Future<
+        Output = Result<Reply<AssumeRoleResponse>, AssumeRoleServerError>,
+    > + Send;
 
     /// `AssumeRoleWithOIDC`: Gets temporary credentials of a RAM role for the holder of an OIDC token.
     ///
@@ -56,14 +59,18 @@ pub trait StsApi: Send + Sync + 'static {
         &self,
         ctx: RequestContext,
         request: AssumeRoleWithOidcRequest,
-    ) -> impl Future<Output = Result<Reply<AssumeRoleWithOidcResponse>, AssumeRoleWithOidcServerError>> + Send;
+    ) -> impl Future<
+        Output = Result<Reply<AssumeRoleWithOidcResponse>, AssumeRoleWithOidcServerError>,
+    > + Send;
 
     /// `GetCallerIdentity`: Tells whom the signing credentials belong to.
     fn get_caller_identity(
         &self,
         ctx: RequestContext,
         request: GetCallerIdentityRequest,
-    ) -> impl Future<Output = Result<Reply<GetCallerIdentityResponse>, GetCallerIdentityServerError>> + Send;
+    ) -> impl Future<
+        Output = Result<Reply<GetCallerIdentityResponse>, GetCallerIdentityServerError>,
+    > + Send;
 }
 
 /// The axum `Router` serving `api`: every operation of the spec at `/`, with the protocol checks and error envelopes of [`ServerConfig`].
@@ -85,20 +92,30 @@ impl<A: StsApi> Dispatch for Dispatcher<A> {
                 server::invoke(
                     ctx,
                     &params,
-                    move |ctx, request| async move { A::assume_role(&api, ctx, request).await },
+                    move |ctx, request| async move {
+                        A::assume_role(&api, ctx, request).await
+                    },
                 )
             }
             "AssumeRoleWithOIDC" => {
                 let api = Arc::clone(&self.api);
-                server::invoke(ctx, &params, move |ctx, request| async move {
-                    A::assume_role_with_oidc(&api, ctx, request).await
-                })
+                server::invoke(
+                    ctx,
+                    &params,
+                    move |ctx, request| async move {
+                        A::assume_role_with_oidc(&api, ctx, request).await
+                    },
+                )
             }
             "GetCallerIdentity" => {
                 let api = Arc::clone(&self.api);
-                server::invoke(ctx, &params, move |ctx, request| async move {
-                    A::get_caller_identity(&api, ctx, request).await
-                })
+                server::invoke(
+                    ctx,
+                    &params,
+                    move |ctx, request| async move {
+                        A::get_caller_identity(&api, ctx, request).await
+                    },
+                )
             }
             _ => return None,
         };

@@ -15,8 +15,9 @@ use alibaba_rpc_runtime::validate::{Pattern, Violations};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{
-    ENTITY_NOT_EXIST_ROLE, INVALID_PARAMETER_DURATION_SECONDS, INVALID_PARAMETER_EXTERNAL_ID,
-    INVALID_PARAMETER_POLICY_GRAMMAR, INVALID_PARAMETER_ROLE_ARN, INVALID_PARAMETER_ROLE_SESSION_NAME, NO_PERMISSION,
+    ENTITY_NOT_EXIST_ROLE, INVALID_PARAMETER_DURATION_SECONDS,
+    INVALID_PARAMETER_EXTERNAL_ID, INVALID_PARAMETER_POLICY_GRAMMAR,
+    INVALID_PARAMETER_ROLE_ARN, INVALID_PARAMETER_ROLE_SESSION_NAME, NO_PERMISSION,
     ProtocolCode,
 };
 use crate::shapes::{AssumedRoleUser, CredentialsShape};
@@ -50,7 +51,10 @@ pub struct AssumeRoleRequest {
 impl AssumeRoleRequest {
     /// Starts a [`AssumeRoleRequestBuilder`]: set every required parameter (the builder does not offer `build()` before), then any optional ones.
     pub fn builder() -> AssumeRoleRequestBuilder {
-        AssumeRoleRequestBuilder { request: Default::default(), state: PhantomData }
+        AssumeRoleRequestBuilder {
+            request: Default::default(),
+            state: PhantomData,
+        }
     }
 
     /// `DurationSeconds`, or 3600, the value the server assumes when it is not given.
@@ -69,7 +73,10 @@ pub struct AssumeRoleRequestBuilder<S1 = Missing, S2 = Missing> {
 
 impl<S1, S2> AssumeRoleRequestBuilder<S1, S2> {
     /// Sets `RoleArn` (required): The ARN of the role, `acs:ram::<account id>:role/<role name>`.
-    pub fn role_arn(mut self, value: impl Into<String>) -> AssumeRoleRequestBuilder<Set, S2>
+    pub fn role_arn(
+        mut self,
+        value: impl Into<String>,
+    ) -> AssumeRoleRequestBuilder<Set, S2>
     where
         S1: Unset,
     {
@@ -78,7 +85,10 @@ impl<S1, S2> AssumeRoleRequestBuilder<S1, S2> {
     }
 
     /// Sets `RoleSessionName` (required): A name for the session (in ActionTrail logs), 2 to 64 letters, digits, `.`, `@`, `-`, `_`.
-    pub fn role_session_name(mut self, value: impl Into<String>) -> AssumeRoleRequestBuilder<S1, Set>
+    pub fn role_session_name(
+        mut self,
+        value: impl Into<String>,
+    ) -> AssumeRoleRequestBuilder<S1, Set>
     where
         S2: Unset,
     {
@@ -105,7 +115,10 @@ impl<S1, S2> AssumeRoleRequestBuilder<S1, S2> {
     }
 
     fn into_state<T1, T2>(self) -> AssumeRoleRequestBuilder<T1, T2> {
-        AssumeRoleRequestBuilder { request: self.request, state: PhantomData }
+        AssumeRoleRequestBuilder {
+            request: self.request,
+            state: PhantomData,
+        }
     }
 }
 
@@ -136,27 +149,37 @@ impl Operation for AssumeRoleRequest {
             }
         }
         if self.role_session_name.is_empty() {
-            problems.add(Code::Protocol(ProtocolCode::MissingParameter), "RoleSessionName");
+            problems
+                .add(Code::Protocol(ProtocolCode::MissingParameter), "RoleSessionName");
         } else {
             let value: &str = &self.role_session_name;
-            if (!(2..=64).contains(&validate::char_len(value))) || (!ROLE_SESSION_NAME_PATTERN_1.is_match(value)) {
+            if (!(2..=64).contains(&validate::char_len(value)))
+                || (!ROLE_SESSION_NAME_PATTERN_1.is_match(value))
+            {
                 problems.add(Code::InvalidParameterRoleSessionName, "RoleSessionName");
             }
         }
         if self
             .policy
             .as_deref()
-            .is_some_and(|value| !value.is_empty() && (!(1..=2048).contains(&validate::char_len(value))))
+            .is_some_and(|value| {
+                !value.is_empty() && (!(1..=2048).contains(&validate::char_len(value)))
+            })
         {
             problems.add(Code::InvalidParameterPolicyGrammar, "Policy");
         }
         if self.duration_seconds.is_some_and(|value| !(900..=43200).contains(&value)) {
             problems.add(Code::InvalidParameterDurationSeconds, "DurationSeconds");
         }
-        if self.external_id.as_deref().is_some_and(|value| {
-            !value.is_empty()
-                && ((!(2..=1224).contains(&validate::char_len(value))) || (!EXTERNAL_ID_PATTERN_1.is_match(value)))
-        }) {
+        if self
+            .external_id
+            .as_deref()
+            .is_some_and(|value| {
+                !value.is_empty()
+                    && ((!(2..=1224).contains(&validate::char_len(value)))
+                        || (!EXTERNAL_ID_PATTERN_1.is_match(value)))
+            })
+        {
             problems.add(Code::InvalidParameterExternalId, "ExternalId");
         }
         problems.into_result()
@@ -201,7 +224,11 @@ pub struct AssumeRoleResponse {
     pub credentials: CredentialsShape,
 
     /// The temporary identity.
-    #[serde(rename = "AssumedRoleUser", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "AssumedRoleUser",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub assumed_role_user: Option<AssumedRoleUser>,
 }
 

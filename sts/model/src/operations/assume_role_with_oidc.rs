@@ -15,10 +15,11 @@ use alibaba_rpc_runtime::validate::{Pattern, Violations};
 use serde::{Deserialize, Serialize};
 
 use crate::codes::{
-    AUTHENTICATION_FAIL_OIDC_TOKEN_EXPIRED, AUTHENTICATION_FAIL_OIDC_TOKEN_INVALID, ENTITY_NOT_EXIST_OIDC_PROVIDER,
-    ENTITY_NOT_EXIST_ROLE, INVALID_PARAMETER_DURATION_SECONDS, INVALID_PARAMETER_OIDC_TOKEN,
-    INVALID_PARAMETER_POLICY_GRAMMAR, INVALID_PARAMETER_ROLE_ARN, INVALID_PARAMETER_ROLE_SESSION_NAME, NO_PERMISSION,
-    ProtocolCode,
+    AUTHENTICATION_FAIL_OIDC_TOKEN_EXPIRED, AUTHENTICATION_FAIL_OIDC_TOKEN_INVALID,
+    ENTITY_NOT_EXIST_OIDC_PROVIDER, ENTITY_NOT_EXIST_ROLE,
+    INVALID_PARAMETER_DURATION_SECONDS, INVALID_PARAMETER_OIDC_TOKEN,
+    INVALID_PARAMETER_POLICY_GRAMMAR, INVALID_PARAMETER_ROLE_ARN,
+    INVALID_PARAMETER_ROLE_SESSION_NAME, NO_PERMISSION, ProtocolCode,
 };
 use crate::shapes::{AssumedRoleUser, CredentialsShape, OidcTokenInfo};
 
@@ -67,7 +68,10 @@ impl fmt::Debug for AssumeRoleWithOidcRequest {
 impl AssumeRoleWithOidcRequest {
     /// Starts a [`AssumeRoleWithOidcRequestBuilder`]: set every required parameter (the builder does not offer `build()` before), then any optional ones.
     pub fn builder() -> AssumeRoleWithOidcRequestBuilder {
-        AssumeRoleWithOidcRequestBuilder { request: Default::default(), state: PhantomData }
+        AssumeRoleWithOidcRequestBuilder {
+            request: Default::default(),
+            state: PhantomData,
+        }
     }
 
     /// `DurationSeconds`, or 3600, the value the server assumes when it is not given.
@@ -86,7 +90,10 @@ pub struct AssumeRoleWithOidcRequestBuilder<S1 = Missing, S2 = Missing, S3 = Mis
 
 impl<S1, S2, S3> AssumeRoleWithOidcRequestBuilder<S1, S2, S3> {
     /// Sets `RoleArn` (required): The ARN of the role, `acs:ram::<account id>:role/<role name>`.
-    pub fn role_arn(mut self, value: impl Into<String>) -> AssumeRoleWithOidcRequestBuilder<Set, S2, S3>
+    pub fn role_arn(
+        mut self,
+        value: impl Into<String>,
+    ) -> AssumeRoleWithOidcRequestBuilder<Set, S2, S3>
     where
         S1: Unset,
     {
@@ -95,7 +102,10 @@ impl<S1, S2, S3> AssumeRoleWithOidcRequestBuilder<S1, S2, S3> {
     }
 
     /// Sets `OIDCProviderArn` (required): The ARN of the OIDC provider, `acs:ram::<account id>:oidc-provider/<name>`.
-    pub fn oidc_provider_arn(mut self, value: impl Into<String>) -> AssumeRoleWithOidcRequestBuilder<S1, Set, S3>
+    pub fn oidc_provider_arn(
+        mut self,
+        value: impl Into<String>,
+    ) -> AssumeRoleWithOidcRequestBuilder<S1, Set, S3>
     where
         S2: Unset,
     {
@@ -104,7 +114,10 @@ impl<S1, S2, S3> AssumeRoleWithOidcRequestBuilder<S1, S2, S3> {
     }
 
     /// Sets `OIDCToken` (required): The OIDC token issued by the provider, as issued (not Base64-decoded), 4 to 20000 characters.
-    pub fn oidc_token(mut self, value: impl Into<String>) -> AssumeRoleWithOidcRequestBuilder<S1, S2, Set>
+    pub fn oidc_token(
+        mut self,
+        value: impl Into<String>,
+    ) -> AssumeRoleWithOidcRequestBuilder<S1, S2, Set>
     where
         S3: Unset,
     {
@@ -131,11 +144,18 @@ impl<S1, S2, S3> AssumeRoleWithOidcRequestBuilder<S1, S2, S3> {
     }
 
     fn into_state<T1, T2, T3>(self) -> AssumeRoleWithOidcRequestBuilder<T1, T2, T3> {
-        AssumeRoleWithOidcRequestBuilder { request: self.request, state: PhantomData }
+        AssumeRoleWithOidcRequestBuilder {
+            request: self.request,
+            state: PhantomData,
+        }
     }
 }
 
-impl<S1: Provided, S2: Provided, S3: Provided> AssumeRoleWithOidcRequestBuilder<S1, S2, S3> {
+impl<
+    S1: Provided,
+    S2: Provided,
+    S3: Provided,
+> AssumeRoleWithOidcRequestBuilder<S1, S2, S3> {
     /// The finished [`AssumeRoleWithOidcRequest`]. Its constraints are checked when it is sent (or with `Operation::validate`).
     pub fn build(self) -> AssumeRoleWithOidcRequest {
         self.request
@@ -164,7 +184,8 @@ impl Operation for AssumeRoleWithOidcRequest {
             }
         }
         if self.oidc_provider_arn.is_empty() {
-            problems.add(Code::Protocol(ProtocolCode::MissingParameter), "OIDCProviderArn");
+            problems
+                .add(Code::Protocol(ProtocolCode::MissingParameter), "OIDCProviderArn");
         }
         if self.oidc_token.is_empty() {
             problems.add(Code::Protocol(ProtocolCode::MissingParameter), "OIDCToken");
@@ -174,16 +195,23 @@ impl Operation for AssumeRoleWithOidcRequest {
                 problems.add(Code::InvalidParameterOidcToken, "OIDCToken");
             }
         }
-        if self.role_session_name.as_deref().is_some_and(|value| {
-            !value.is_empty()
-                && ((!(2..=64).contains(&validate::char_len(value))) || (!ROLE_SESSION_NAME_PATTERN_1.is_match(value)))
-        }) {
+        if self
+            .role_session_name
+            .as_deref()
+            .is_some_and(|value| {
+                !value.is_empty()
+                    && ((!(2..=64).contains(&validate::char_len(value)))
+                        || (!ROLE_SESSION_NAME_PATTERN_1.is_match(value)))
+            })
+        {
             problems.add(Code::InvalidParameterRoleSessionName, "RoleSessionName");
         }
         if self
             .policy
             .as_deref()
-            .is_some_and(|value| !value.is_empty() && (!(1..=2048).contains(&validate::char_len(value))))
+            .is_some_and(|value| {
+                !value.is_empty() && (!(1..=2048).contains(&validate::char_len(value)))
+            })
         {
             problems.add(Code::InvalidParameterPolicyGrammar, "Policy");
         }
@@ -234,11 +262,19 @@ pub struct AssumeRoleWithOidcResponse {
     pub credentials: CredentialsShape,
 
     /// The temporary identity.
-    #[serde(rename = "AssumedRoleUser", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "AssumedRoleUser",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub assumed_role_user: Option<AssumedRoleUser>,
 
     /// What STS read from the token.
-    #[serde(rename = "OIDCTokenInfo", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "OIDCTokenInfo",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub oidc_token_info: Option<OidcTokenInfo>,
 }
 
@@ -299,8 +335,12 @@ impl ErrorCode for AssumeRoleWithOidcErrorCode {
             Self::InvalidParameterDurationSeconds => &INVALID_PARAMETER_DURATION_SECONDS,
             Self::InvalidParameterPolicyGrammar => &INVALID_PARAMETER_POLICY_GRAMMAR,
             Self::InvalidParameterOidcToken => &INVALID_PARAMETER_OIDC_TOKEN,
-            Self::AuthenticationFailOidcTokenInvalid => &AUTHENTICATION_FAIL_OIDC_TOKEN_INVALID,
-            Self::AuthenticationFailOidcTokenExpired => &AUTHENTICATION_FAIL_OIDC_TOKEN_EXPIRED,
+            Self::AuthenticationFailOidcTokenInvalid => {
+                &AUTHENTICATION_FAIL_OIDC_TOKEN_INVALID
+            }
+            Self::AuthenticationFailOidcTokenExpired => {
+                &AUTHENTICATION_FAIL_OIDC_TOKEN_EXPIRED
+            }
             Self::EntityNotExistRole => &ENTITY_NOT_EXIST_ROLE,
             Self::EntityNotExistOidcProvider => &ENTITY_NOT_EXIST_OIDC_PROVIDER,
             Self::NoPermission => &NO_PERMISSION,

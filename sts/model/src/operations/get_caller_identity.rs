@@ -23,7 +23,10 @@ pub struct GetCallerIdentityRequest {}
 impl GetCallerIdentityRequest {
     /// Starts a [`GetCallerIdentityRequestBuilder`]: set every required parameter (the builder does not offer `build()` before), then any optional ones.
     pub fn builder() -> GetCallerIdentityRequestBuilder {
-        GetCallerIdentityRequestBuilder { request: Default::default(), state: PhantomData }
+        GetCallerIdentityRequestBuilder {
+            request: Default::default(),
+            state: PhantomData,
+        }
     }
 }
 
@@ -80,27 +83,51 @@ pub struct GetCallerIdentityResponse {
     pub request_id: String,
 
     /// The ID of the Alibaba Cloud account.
-    #[serde(rename = "AccountId", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "AccountId",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub account_id: Option<String>,
 
     /// The ID of the RAM user, when the caller is one.
-    #[serde(rename = "UserId", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "UserId",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub user_id: Option<String>,
 
     /// The ID of the RAM role, when the caller is one.
-    #[serde(rename = "RoleId", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "RoleId",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub role_id: Option<String>,
 
     /// The caller's ARN.
-    #[serde(rename = "Arn", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "Arn",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub arn: Option<String>,
 
     /// `Account`, `RAMUser` or `AssumedRoleUser`.
-    #[serde(rename = "IdentityType", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "IdentityType",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub identity_type: Option<String>,
 
     /// The ID of the principal.
-    #[serde(rename = "PrincipalId", default, skip_serializing_if = "::core::option::Option::is_none")]
+    #[serde(
+        rename = "PrincipalId",
+        default,
+        skip_serializing_if = "::core::option::Option::is_none"
+    )]
     pub principal_id: Option<String>,
 }
 
