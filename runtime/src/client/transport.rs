@@ -445,16 +445,16 @@ pub(crate) async fn attempt<Op: Operation>(
     let sending = {
         // The one place an attempt reads the credentials it is signed with: once per attempt, so
         // a refreshed value is used (fixed credentials are borrowed as they are).
-        let provided = match config.credentials.fixed_credentials() {
-            _ if Op::ANONYMOUS => None,
-            Some(_) => None,
-            None => Some(config.credentials.provide_credentials().await.map_err(|e| {
+        let fixed = config.credentials.fixed_credentials();
+        let provided = if Op::ANONYMOUS || fixed.is_some() {
+            None
+        } else {
+            Some(config.credentials.provide_credentials().await.map_err(|e| {
                 tracing::debug!(attempt, error = %e, "no credentials to sign with");
                 AttemptError::Credentials(e)
-            })?),
+            })?)
         };
-        let credentials =
-            if Op::ANONYMOUS { None } else { provided.as_ref().or(config.credentials.fixed_credentials()) };
+        let credentials = if Op::ANONYMOUS { None } else { fixed.or(provided.as_ref()) };
         http.execute(request::<Op>(http, config, credentials, op_params, &spec)?)
     };
     let sent = Instant::now();
