@@ -62,14 +62,9 @@ struct Shared {
 /// concurrency limit, tracing of HTTP traffic, or compression; they see every request before
 /// the pipeline does.
 pub fn router<D: Dispatch>(dispatch: D, config: ServerConfig, errors: &'static ProtocolErrors) -> Router {
-    let nonces = match config.custom_replay_cache() {
-        Some(cache) => Replay::Custom(cache.clone()),
-        None => Replay::Memory(MemoryReplayCache::new(config.nonce_capacity())),
-    };
-    let shared = Arc::new(Shared { dispatch: Box::new(dispatch), config, errors, nonces });
     // Every path and method reaches the one pipeline (the protocol ignores the path and answers
     // an unsupported method itself), so there is no route table to match.
-    Router::new().fallback_service(Pipeline(shared))
+    Router::new().fallback_service(Pipeline::new(dispatch, config, errors))
 }
 
 /// The pipeline as a tower service rather than an axum handler: a handler's future would be
@@ -77,6 +72,16 @@ pub fn router<D: Dispatch>(dispatch: D, config: ServerConfig, errors: &'static P
 /// (see [`handle`]).
 #[derive(Clone)]
 struct Pipeline(Arc<Shared>);
+
+impl Pipeline {
+    fn new<D: Dispatch>(dispatch: D, config: ServerConfig, errors: &'static ProtocolErrors) -> Pipeline {
+        let nonces = match config.custom_replay_cache() {
+            Some(cache) => Replay::Custom(cache.clone()),
+            None => Replay::Memory(MemoryReplayCache::new(config.nonce_capacity())),
+        };
+        Pipeline(Arc::new(Shared { dispatch: Box::new(dispatch), config, errors, nonces }))
+    }
+}
 
 impl tower::Service<Request> for Pipeline {
     type Response = Response;
@@ -269,9 +274,9 @@ enum Caller<'s> {
     /// Nobody (an anonymous operation), the AccessKeyId a request names when authentication is
     /// off (unverified), or the verified one whose nonce the router's own memory accepted.
     Known(Option<String>),
-    /// Verified, the installed replay cache's answer about the nonce still to come (boxed: the
+    /// Verified, the installed replay cache's answer about the nonce still to come (the
     /// router's own memory, the common case, answers at once).
-    Pending(BoxFuture<'s, Result<String, ErrorReply>>),
+    Pending(auth::PendingNonce<'s>),
 }
 
 /// Step 4 but for waiting: signature version, `Action`, `Version`, no repeated parameter,
@@ -347,7 +352,7 @@ fn admit<'s>(
                     record_key(&span, &key_id);
                     Caller::Known(Some(key_id))
                 }
-                Remembered::Pending(pending) => Caller::Pending(Box::pin(pending.finish())),
+                Remembered::Pending(pending) => Caller::Pending(pending),
             }
         }
         None => Caller::Known(claimed_key(scheme, &incoming, &sent)),
@@ -420,13 +425,8 @@ mod tests {
             [Authentication::disabled(), Authentication::signature(std::collections::HashMap::<String, String>::new())]
         {
             let config = ServerConfig::builder(&SERVICE).authentication(authentication).build();
-            let shared = Arc::new(Shared {
-                dispatch: Box::new(NoOperations),
-                config,
-                errors: &ERRORS,
-                nonces: Replay::Memory(MemoryReplayCache::new(1)),
-            });
-            let future = tower::Service::call(&mut Pipeline(shared), Request::new(axum::body::Body::empty()));
+            let mut pipeline = Pipeline::new(NoOperations, config, &ERRORS);
+            let future = tower::Service::call(&mut pipeline, Request::new(axum::body::Body::empty()));
             // The boxed future's own size (what is allocated), not the box's.
             let size = std::mem::size_of_val(&*future);
             assert!(size <= 1000, "the request future is {size} bytes");

@@ -10,6 +10,9 @@
 mod v1;
 mod v3;
 
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use time::OffsetDateTime;
 
 use super::credentials::{CredentialStore, KeyMaterial};
@@ -106,13 +109,15 @@ pub(crate) struct PendingNonce<'a> {
     field: &'static str,
 }
 
-impl PendingNonce<'_> {
-    /// The verified AccessKeyId once the cache has answered that the nonce is fresh, else the
-    /// refusal.
-    pub(crate) async fn finish(self) -> Result<String, ErrorReply> {
-        let checked = self.check.await;
-        self.verifier.nonce_answer(self.field, checked)?;
-        Ok(self.key_id)
+/// Resolves to the verified AccessKeyId once the cache has answered that the nonce is fresh,
+/// else to the refusal.
+impl Future for PendingNonce<'_> {
+    type Output = Result<String, ErrorReply>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let checked = std::task::ready!(self.check.as_mut().poll(cx));
+        let answer = self.verifier.nonce_answer(self.field, checked);
+        Poll::Ready(answer.map(|()| std::mem::take(&mut self.key_id)))
     }
 }
 
