@@ -120,7 +120,7 @@ pub struct Presigned {
 /// generated client sends it (common parameters in the client's order, then the operation's, then
 /// `Signature`).
 pub fn signed_v1_query() -> String {
-    use alibaba_rpc_runtime::encoding::percent_encode_into;
+    use alibaba_rpc_runtime::encoding::encode_query;
     use alibaba_rpc_runtime::signature::v1::common as p;
     use alibaba_rpc_runtime::signature::{sign, string_to_sign};
 
@@ -138,16 +138,7 @@ pub fn signed_v1_query() -> String {
     ];
     params.extend(fixture::QUERY);
     let signature = sign(fixture::ACCESS_KEY_SECRET, &string_to_sign("POST", params.iter().copied()));
-    let mut query = String::with_capacity(512);
-    for (name, value) in params.iter().copied().chain(std::iter::once((p::SIGNATURE, signature.as_str()))) {
-        if !query.is_empty() {
-            query.push('&');
-        }
-        percent_encode_into(&mut query, name);
-        query.push('=');
-        percent_encode_into(&mut query, value);
-    }
-    query
+    encode_query(params.iter().copied().chain(std::iter::once((p::SIGNATURE, signature.as_str()))))
 }
 
 /// `count` requests to `host` (`host:port`), each signed with `signing` and a nonce of its own.

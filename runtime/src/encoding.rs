@@ -25,6 +25,26 @@ pub fn percent_encode_into(out: &mut String, s: &str) {
     }
 }
 
+/// `pairs` in the order given, names and values percent-encoded ([`percent_encode`]), empty
+/// values kept as `name=`, joined by `&`: a query string as the SDKs send it.
+///
+/// ```
+/// use alibaba_rpc_runtime::encoding::encode_query;
+/// assert_eq!(encode_query([("b", "x y"), ("a", "")]), "b=x%20y&a=");
+/// ```
+pub fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut out = String::with_capacity(256);
+    for (name, value) in pairs {
+        if !out.is_empty() {
+            out.push('&');
+        }
+        percent_encode_into(&mut out, name);
+        out.push('=');
+        percent_encode_into(&mut out, value);
+    }
+    out
+}
+
 /// Appends the lowercase hex of `bytes` to `out`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

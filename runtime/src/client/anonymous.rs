@@ -10,7 +10,7 @@
 //!   `x-acs-version`, `x-acs-date`, `x-acs-signature-nonce` and `x-acs-content-sha256` headers; no
 //!   `authorization`, no token.
 
-use crate::encoding::percent_encode_into;
+use crate::encoding::encode_query;
 use crate::flatten::WireParam;
 use crate::signature::v1::common as p;
 use crate::signature::v3::{self, headers as h};
@@ -37,32 +37,21 @@ pub(crate) fn unsigned_parts(
                 (p::SIGNATURE_NONCE, nonce),
                 (p::TIMESTAMP, date),
             ];
-            let mut query = String::with_capacity(256);
-            let all = common.into_iter().chain(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
-            for (name, value) in all {
-                if !query.is_empty() {
-                    query.push('&');
-                }
-                percent_encode_into(&mut query, name);
-                query.push('=');
-                percent_encode_into(&mut query, value);
-            }
+            let query = encode_query(
+                common.into_iter().chain(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str()))),
+            );
             SignedParts { query, headers: Vec::new() }
         }
         SignatureVersion::V3 => {
-            let host = &config.host;
-            let content_sha256 = v3::hash_payload(b"");
-            let headers = [
-                (h::HOST, host.as_str()),
-                (h::ACTION, action),
-                (h::VERSION, version),
-                (h::DATE, date),
-                (h::SIGNATURE_NONCE, nonce),
-                (h::CONTENT_SHA256, content_sha256.as_str()),
-            ]
-            .into_iter()
-            .map(|(name, value)| WireHeader { name, value: WireValue::Owned(value.to_owned()), sensitive: false })
-            .collect();
+            let plain = |name, value| WireHeader { name, value, sensitive: false };
+            let headers = vec![
+                plain(h::HOST, WireValue::Prebuilt(config.prebuilt.host.clone())),
+                plain(h::ACTION, WireValue::Owned(action.to_owned())),
+                plain(h::VERSION, WireValue::Static(version)),
+                plain(h::DATE, WireValue::Owned(date.to_owned())),
+                plain(h::SIGNATURE_NONCE, WireValue::Owned(nonce.to_owned())),
+                plain(h::CONTENT_SHA256, WireValue::Static(v3::EMPTY_BODY_SHA256)),
+            ];
             let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
             SignedParts { query, headers }
         }

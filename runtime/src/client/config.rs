@@ -74,8 +74,6 @@ pub struct ClientConfig {
     pub(crate) service: &'static ServiceInfo,
     pub(crate) region: String,
     pub(crate) endpoint: Url,
-    /// The `host` header of the endpoint (what version 3 signs), made once.
-    pub(crate) host: String,
     /// Header values every attempt sends, validated once here instead of once per attempt.
     pub(crate) prebuilt: PrebuiltHeaders,
     pub(crate) credentials: Arc<dyn ProvideCredentials>,
@@ -285,7 +283,6 @@ impl ClientConfigBuilder {
         Ok(ClientConfig {
             service: self.service,
             region,
-            host,
             prebuilt,
             endpoint,
             credentials,
@@ -303,7 +300,7 @@ impl ClientConfigBuilder {
 /// (cloning one is a reference count, not a copy).
 #[derive(Clone)]
 pub(crate) struct PrebuiltHeaders {
-    /// `host`: the endpoint's `host[:port]`.
+    /// `host`: the endpoint's `host[:port]` (what version 3 signs).
     pub(crate) host: HeaderValue,
     /// `user-agent`.
     pub(crate) user_agent: HeaderValue,

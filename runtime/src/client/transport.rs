@@ -23,7 +23,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 
-use crate::encoding::percent_encode_into;
+use crate::encoding::encode_query;
 use crate::errors::{ApiError, ErrorBody};
 use crate::flatten::WireParam;
 use crate::operation::Operation;
@@ -402,16 +402,7 @@ fn build_query(
 
     let signature = v1::sign(creds.access_key_secret.expose(), &v1::string_to_sign("POST", params.iter().copied()));
 
-    let mut query = String::with_capacity(512);
-    for (name, value) in params.iter().copied().chain(std::iter::once((p::SIGNATURE, signature.as_str()))) {
-        if !query.is_empty() {
-            query.push('&');
-        }
-        percent_encode_into(&mut query, name);
-        query.push('=');
-        percent_encode_into(&mut query, value);
-    }
-    query
+    encode_query(params.iter().copied().chain(std::iter::once((p::SIGNATURE, signature.as_str()))))
 }
 
 /// What the caller asks of one attempt besides the request itself.

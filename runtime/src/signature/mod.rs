@@ -14,7 +14,7 @@ pub mod v3;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
-use crate::encoding::percent_encode_into;
+use crate::encoding::encode_query;
 
 pub use v1::{SIGNATURE_PARAM, canonicalized_query, sign, string_to_sign, verify};
 
@@ -44,16 +44,7 @@ impl std::fmt::Display for SignatureVersion {
 pub fn canonical_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut pairs: Vec<(&str, &str)> = pairs.into_iter().collect();
     pairs.sort_unstable();
-    let mut out = String::with_capacity(pairs.iter().map(|(n, v)| n.len() + v.len() + 2).sum());
-    for (i, (name, value)) in pairs.into_iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        percent_encode_into(&mut out, name);
-        out.push('=');
-        percent_encode_into(&mut out, value);
-    }
-    out
+    encode_query(pairs)
 }
 
 /// Formats `t` as the protocol's UTC timestamp, `YYYY-MM-DDThh:mm:ssZ`.
