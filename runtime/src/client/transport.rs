@@ -13,7 +13,8 @@
 //!   `user-agent` are not (a proxy may rewrite them), and no `content-type` is sent (the body is
 //!   empty). Then `authorization: ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…`.
 //! - **Version 1.0** (`HMAC-SHA1`): every protocol field is a query parameter, as the legacy
-//!   Python and Go SDKs send them, `SecurityToken` among them.
+//!   Python and Go SDKs send them, `SecurityToken` among them, in the canonical order, with
+//!   `Signature` last.
 //!
 //! The `authorization` and `x-acs-security-token` header values are marked sensitive, and nothing
 //! here logs a header, the query, or a signature.
@@ -23,7 +24,6 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 
-use crate::encoding::encode_query;
 use crate::errors::{ApiError, ErrorBody};
 use crate::flatten::WireParam;
 use crate::operation::Operation;
@@ -373,8 +373,8 @@ fn v3_authorization(
 }
 
 /// Version 1.0: common parameters, the operation's parameters, and the signature over all of them
-/// for `POST`. Names and values are encoded with [`percent_encode`](crate::encoding::percent_encode), so the bytes sent are the
-/// bytes signed.
+/// for `POST`, sent in the canonical order ([`v1::signed_query`]): the bytes sent are the bytes
+/// signed, encoded once.
 fn build_query(
     action: &str,
     version: &str,
@@ -400,9 +400,7 @@ fn build_query(
     }
     params.extend(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
 
-    let signature = v1::sign(creds.access_key_secret.expose(), &v1::string_to_sign("POST", params.iter().copied()));
-
-    encode_query(params.iter().copied().chain(std::iter::once((p::SIGNATURE, signature.as_str()))))
+    v1::signed_query("POST", creds.access_key_secret.expose(), params)
 }
 
 /// What the caller asks of one attempt besides the request itself.
@@ -725,10 +723,11 @@ mod tests {
         parts.headers.iter().find(|h| h.name == name).map(|h| h.value.as_str())
     }
 
-    /// Version 1.0 queries, byte for byte as the client sent them before version 3 existed
-    /// (recorded from that code), with and without a security token.
+    /// Version 1.0 queries: every parameter in the canonical order, then the signature, which is
+    /// the one the client computed before version 3 existed (recorded from that code), with and
+    /// without a security token.
     #[test]
-    fn v1_query_is_byte_identical_to_before() {
+    fn v1_query_is_the_canonical_query_and_the_recorded_signature() {
         let nonce = "be0f3689699f7df44d827051f09f5be2";
         let ts = "2026-11-23T01:09:05Z";
         let with_token = build_query(
@@ -745,10 +744,11 @@ mod tests {
         );
         assert_eq!(
             with_token,
-            "Action=CreateSmartAccessGatewayClientUser&Version=2018-03-13&Format=JSON&AccessKeyId=testid\
-&SignatureMethod=HMAC-SHA1&SignatureType=&SignatureVersion=1.0&SignatureNonce=be0f3689699f7df44d827051f09f5be2\
-&Timestamp=2026-11-23T01%3A09%3A05Z&SecurityToken=tok%2Fen%2B%3D&RegionId=cn-shanghai&UserName=space%20user%2A~\
-&Password=p%40ss%20w%2Brd%2F%26%3DZz9&Signature=G1MQ%2FP2CA0wvGAJo20yRGfwxb5U%3D"
+            "AccessKeyId=testid&Action=CreateSmartAccessGatewayClientUser&Format=JSON\
+&Password=p%40ss%20w%2Brd%2F%26%3DZz9&RegionId=cn-shanghai&SecurityToken=tok%2Fen%2B%3D&SignatureMethod=HMAC-SHA1\
+&SignatureNonce=be0f3689699f7df44d827051f09f5be2&SignatureType=&SignatureVersion=1.0\
+&Timestamp=2026-11-23T01%3A09%3A05Z&UserName=space%20user%2A~&Version=2018-03-13\
+&Signature=G1MQ%2FP2CA0wvGAJo20yRGfwxb5U%3D"
         );
         let mut params = vector_params();
         params.rotate_left(1); // the order `to_params` gave, RegionId last
@@ -762,10 +762,10 @@ mod tests {
         );
         assert_eq!(
             plain,
-            "Action=CreateSmartAccessGatewayClientUser&Version=2018-03-13&Format=JSON&AccessKeyId=testid\
-&SignatureMethod=HMAC-SHA1&SignatureType=&SignatureVersion=1.0&SignatureNonce=be0f3689699f7df44d827051f09f5be2\
-&Timestamp=2026-11-23T01%3A09%3A05Z&SmartAGId=sag-1&UserMail=a%40b.c&Bandwidth=20&UserName=space%20user%2A~\
-&RegionId=cn-shanghai&Signature=Szk4BM%2BDeJ9LpcoUG51spfu2Xpw%3D"
+            "AccessKeyId=testid&Action=CreateSmartAccessGatewayClientUser&Bandwidth=20&Format=JSON\
+&RegionId=cn-shanghai&SignatureMethod=HMAC-SHA1&SignatureNonce=be0f3689699f7df44d827051f09f5be2&SignatureType=\
+&SignatureVersion=1.0&SmartAGId=sag-1&Timestamp=2026-11-23T01%3A09%3A05Z&UserMail=a%40b.c\
+&UserName=space%20user%2A~&Version=2018-03-13&Signature=Szk4BM%2BDeJ9LpcoUG51spfu2Xpw%3D"
         );
     }
 
@@ -886,8 +886,8 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             signed_parts(&v1, Some(&creds), "A", &params, &none),
         );
         assert!(a.headers.is_empty());
-        assert!(a.query.starts_with("Action=A&Version=2018-03-13&"), "{}", a.query);
-        assert!(a.query.contains("&Signature="), "{}", a.query);
+        assert!(a.query.starts_with("AccessKeyId=id&Action=A&"), "{}", a.query);
+        assert!(a.query.contains("&Version=2018-03-13&Signature="), "{}", a.query);
         let nonce = |q: &str| q.split('&').find(|p| p.starts_with("SignatureNonce=")).map(str::to_owned);
         assert!(nonce(&a.query).is_some());
         assert_ne!(nonce(&a.query), nonce(&b.query), "a fresh nonce per attempt");
