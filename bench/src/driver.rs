@@ -255,9 +255,10 @@ impl RawCaller {
 
 impl Caller for RawCaller {
     async fn call(&mut self) -> Result<Step> {
-        let Some(Presigned { url, headers }) = self.presigned.pop() else { return Ok(Step::Exhausted) };
+        let Some(Presigned { url, headers, body }) = self.presigned.pop() else { return Ok(Step::Exhausted) };
         let mut request = reqwest::Request::new(reqwest::Method::POST, url);
         *request.headers_mut() = headers;
+        *request.body_mut() = body.map(reqwest::Body::from);
         let response = self.http.execute(request).await.context("raw reqwest: sending")?;
         let status = response.status();
         let body = response.bytes().await.context("raw reqwest: reading")?;

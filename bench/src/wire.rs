@@ -4,7 +4,8 @@
 //! Every request is `POST /?PageNumber=1&PageSize=10&RegionId=…&SmartAGId=…` with an empty body
 //! and the version 3 protocol headers (`host`, `x-acs-action`, `x-acs-version`); signed ones add
 //! `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256` and `authorization`, exactly as
-//! the generated client sends them.
+//! the generated client sends them. The client rows' version 1.0 requests are `POST /` with every
+//! parameter in a form body, as the generated client sends those.
 
 use alibaba_rpc_runtime::signature::v3::{self, EMPTY_BODY_SHA256, headers as h};
 use alibaba_rpc_runtime::signature::{canonical_query, new_nonce, now_timestamp};
@@ -106,19 +107,21 @@ impl Signing {
     }
 }
 
-/// One request signed before the window: its whole URL (under version 1.0 the signature is in
-/// the query) and its headers.
+/// One request signed before the window: its whole URL, its headers and its body (under version
+/// 1.0 the parameters and the signature are a form body).
 #[derive(Debug, Clone)]
 pub struct Presigned {
-    /// `http://host:port/?…`.
+    /// `http://host:port/?…` (version 3) or `http://host:port/` (version 1.0).
     pub url: reqwest::Url,
     /// The headers to send.
     pub headers: HeaderMap,
+    /// The form body (version 1.0), or `None`.
+    pub body: Option<String>,
 }
 
-/// The query of a request to `host` signed with version 1.0 now, with a fresh nonce, as the
-/// generated client sends it (common parameters in the client's order, then the operation's, then
-/// `Signature`).
+/// The parameters of a request signed with version 1.0 now, with a fresh nonce, encoded as a
+/// query or form body: the common parameters, then the operation's, then `Signature`, through the
+/// documented steps (string to sign, then signature) rather than the client's own code.
 pub fn signed_v1_query() -> String {
     use alibaba_rpc_runtime::encoding::encode_query;
     use alibaba_rpc_runtime::signature::v1::common as p;
@@ -147,13 +150,13 @@ pub fn signed_v1_query() -> String {
 /// When `host` is not a valid header value or URL authority.
 pub fn presigned_batch(host: &str, signing: Signing, count: usize) -> Result<Vec<Presigned>> {
     let v3_url: reqwest::Url = format!("http://{host}{}", path_and_query()).parse().context("URL")?;
+    let v1_url: reqwest::Url = format!("http://{host}/").parse().context("URL")?;
+    let mut form = HeaderMap::with_capacity(1);
+    form.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
     (0..count)
         .map(|_| match signing {
-            Signing::V3 => Ok(Presigned { url: v3_url.clone(), headers: signed_headers(host)? }),
-            Signing::V1 => {
-                let url = format!("http://{host}/?{}", signed_v1_query()).parse().context("URL")?;
-                Ok(Presigned { url, headers: HeaderMap::new() })
-            }
+            Signing::V3 => Ok(Presigned { url: v3_url.clone(), headers: signed_headers(host)?, body: None }),
+            Signing::V1 => Ok(Presigned { url: v1_url.clone(), headers: form.clone(), body: Some(signed_v1_query()) }),
         })
         .collect()
 }

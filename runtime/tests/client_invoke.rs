@@ -16,10 +16,11 @@ use client_support::*;
 fn assert_wire_form(req: &client_support::Recorded, action: &str, with_token: bool) {
     assert_eq!(req.method, axum::http::Method::POST);
     assert_eq!(req.path, "/");
-    assert!(req.body.is_empty(), "body must be empty");
-    if let Some(len) = req.headers.get("content-length") {
-        assert_eq!(len, "0");
-    }
+    // Version 1.0: every parameter in the form body, none in the query.
+    assert_eq!(req.raw_query, "", "no query");
+    assert_eq!(req.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(req.header("content-length"), Some(req.body.len().to_string().as_str()));
+    let form = req.form();
 
     let params = req.params();
     let expect = [
@@ -46,16 +47,21 @@ fn assert_wire_form(req: &client_support::Recorded, action: &str, with_token: bo
     assert_eq!(names.len(), 14 + usize::from(with_token), "{names:?}");
 
     // SignatureType is present with an empty value on the wire.
-    assert!(req.raw_query.split('&').any(|pair| pair == "SignatureType="), "{}", req.raw_query);
+    assert!(form.split('&').any(|pair| pair == "SignatureType="), "{form}");
 
-    // The bytes on the wire are the canonical encoding of each name and value.
-    for pair in req.raw_query.split('&') {
+    // The bytes on the wire are the canonical encoding of each name and value, in the canonical
+    // order, the signature last.
+    let mut names = Vec::new();
+    for pair in form.split('&') {
         let (raw_name, raw_value) = pair.split_once('=').expect("name=value");
-        let decoded = client_support::Recorded { raw_query: pair.to_string(), ..req.clone() }.params();
+        names.push(raw_name);
+        let decoded = alibaba_rpc_runtime::params::Params::parse_urlencoded(pair.as_bytes());
         let (name, value) = decoded.iter().next().expect("one pair");
         assert_eq!(raw_name, percent_encode(name));
         assert_eq!(raw_value, percent_encode(value), "value of {name}");
     }
+    assert_eq!(names.pop(), Some("Signature"), "{form}");
+    assert!(names.is_sorted(), "{form}");
 
     // Timestamp: UTC, YYYY-MM-DDThh:mm:ssZ, close to now.
     let ts = params.get("Timestamp").expect("Timestamp");

@@ -40,7 +40,7 @@ pub(crate) fn unsigned_parts(
             let query = encode_query(
                 common.into_iter().chain(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str()))),
             );
-            SignedParts { query, headers: Vec::new() }
+            SignedParts { query, form: String::new(), headers: Vec::new() }
         }
         SignatureVersion::V3 => {
             let plain = |name, value| WireHeader { name, value, sensitive: false };
@@ -53,7 +53,7 @@ pub(crate) fn unsigned_parts(
                 plain(h::CONTENT_SHA256, WireValue::Static(v3::EMPTY_BODY_SHA256)),
             ];
             let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
-            SignedParts { query, headers }
+            SignedParts { query, form: String::new(), headers }
         }
     }
 }

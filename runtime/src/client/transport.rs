@@ -1,9 +1,10 @@
 //! One attempt: signing (version 1.0 or 3), the HTTP exchange, and reading the answer.
 //!
-//! Both versions send `POST <endpoint>/?<query>` with an empty body, `accept: application/json`
-//! and the configured `user-agent`; they differ in where the protocol fields travel:
+//! Both versions send `POST` to the endpoint with `accept: application/json` and the configured
+//! `user-agent`; they differ in where the parameters and the protocol fields travel:
 //!
-//! - **Version 3** (`ACS3-HMAC-SHA256`, the default): the query holds the operation's parameters
+//! - **Version 3** (`ACS3-HMAC-SHA256`, the default): `POST /?<query>` with an empty body, as the
+//!   Python Tea SDK sends it. The query holds the operation's parameters
 //!   only, in the canonical encoding and order ([`canonical_query`]), so the bytes sent are the
 //!   bytes signed. The protocol fields are headers: `host` (the endpoint's `host[:port]`, set
 //!   explicitly so the value signed is the value sent), `x-acs-action`, `x-acs-version`,
@@ -12,9 +13,12 @@
 //!   SDK sends them). **Signed: `host` and every `x-acs-*` header sent** — `accept` and
 //!   `user-agent` are not (a proxy may rewrite them), and no `content-type` is sent (the body is
 //!   empty). Then `authorization: ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…`.
-//! - **Version 1.0** (`HMAC-SHA1`): every protocol field is a query parameter, as the legacy
-//!   Python and Go SDKs send them, `SecurityToken` among them, in the canonical order, with
-//!   `Signature` last.
+//! - **Version 1.0** (`HMAC-SHA1`): every parameter, the protocol fields among them
+//!   (`SecurityToken` too), travels in an `application/x-www-form-urlencoded` body in the
+//!   canonical order, `Signature` last, to `POST /`. The legacy SDKs put the same pairs in the
+//!   query; Alibaba Cloud (and this crate's server) merges query and form parameters and signs
+//!   both alike. A body keeps the password and the signature out of URLs (and out of the logs of
+//!   proxies), and spares parsing a long URL: reqwest parses every request's URL twice more.
 //!
 //! The `authorization` and `x-acs-security-token` header values are marked sensitive, and nothing
 //! here logs a header, the query, or a signature.
@@ -37,11 +41,13 @@ use super::error::{DecodeError, InvokeError, TransportError, TransportErrorKind}
 use super::interceptor::{AfterReceive, BeforeSend};
 use super::retry::server_delay;
 
+/// The `content-type` of a version 1.0 request's form body.
+const FORM: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
 /// Largest response body read; anything beyond is cut off (no API response comes near it).
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Characters of a body kept in error messages.
 const EXCERPT_CHARS: usize = 256;
-/// The body of every request: empty (all parameters travel in the query).
+/// The body of a version 3 request: empty (all parameters travel in the query).
 const BODY: &[u8] = b"";
 
 /// Why one attempt failed, before the retry decision.
@@ -102,13 +108,15 @@ impl AttemptError {
     }
 }
 
-/// What one attempt puts on the wire besides the endpoint, the method and the body: the encoded
-/// query and the headers that carry (or are covered by) the signature.
+/// What one attempt puts on the wire besides the endpoint and the method: the encoded query or
+/// form body, and the headers that carry (or are covered by) the signature.
 ///
 /// Deliberately not `Debug`: it holds the `authorization` header and the security token.
 pub(crate) struct SignedParts {
     /// The query string, already percent-encoded (empty: no query).
     pub(crate) query: String,
+    /// An `application/x-www-form-urlencoded` body, already encoded (empty: no body).
+    pub(crate) form: String,
     /// Headers to send, lowercase names, in the order sent.
     pub(crate) headers: Vec<WireHeader>,
 }
@@ -206,7 +214,8 @@ pub(crate) fn signed_parts(
     };
     match config.signature_version {
         SignatureVersion::V1 => SignedParts {
-            query: build_query(action, config.service.version, credentials, &nonce, &now, op_params),
+            query: String::new(),
+            form: build_query(action, config.service.version, credentials, &nonce, &now, op_params),
             headers: Vec::new(),
         },
         SignatureVersion::V3 => {
@@ -305,7 +314,7 @@ fn build_v3_with(
         v3_authorization(&creds.access_key_id, creds.access_key_secret.expose(), &query, &mut signed, hashed_payload)
     };
     headers.push(WireHeader { name: h::AUTHORIZATION, value: WireValue::Owned(authorization), sensitive: true });
-    SignedParts { query, headers }
+    SignedParts { query, form: String::new(), headers }
 }
 
 /// The version 3 `authorization` value of `POST /?<canonical_query>` with the `signed` headers
@@ -481,11 +490,14 @@ fn request<Op: Operation>(
     };
     let parts = signed_parts(config, credentials, Op::ACTION, op_params, extra);
 
+    // The endpoint has no query of its own (checked when configured).
     let mut url = config.endpoint.clone();
-    url.set_query((!parts.query.is_empty()).then_some(parts.query.as_str()));
+    if !parts.query.is_empty() {
+        url.set_query(Some(&parts.query));
+    }
     tracing::debug!(attempt = spec.attempt, signature_version = %config.signature_version, "sending request");
 
-    match build_request(url, spec.timeout, extra, &config.prebuilt.user_agent, parts.headers) {
+    match build_request(url, spec.timeout, extra, &config.prebuilt.user_agent, parts.headers, parts.form) {
         Ok(request) => Ok(request),
         // A header value that is not valid (a credential with control characters): reqwest's
         // builder reports it without sending anything or showing the value.
@@ -587,10 +599,10 @@ fn answer<Op: Operation>(
     }
 }
 
-/// The request of one attempt: `POST url` with an empty body, the call's (and interceptors')
-/// headers, `accept`, `user-agent` and the protocol's headers, all appended in that order (so
-/// nothing replaces what came before). The one value that is not a valid header value is handed
-/// back with its name (and the URL) instead.
+/// The request of one attempt: `POST url` with the `form` body (none when empty), the call's (and
+/// interceptors') headers, `accept`, `user-agent`, the form's `content-type` and the protocol's
+/// headers, all appended in that order (so nothing replaces what came before). The one value
+/// that is not a valid header value is handed back with its name (and the URL) instead.
 #[allow(clippy::result_large_err)]
 fn build_request(
     url: Url,
@@ -598,16 +610,22 @@ fn build_request(
     extra: &HeaderMap,
     user_agent: &HeaderValue,
     protocol: Vec<WireHeader>,
+    form: String,
 ) -> Result<reqwest::Request, (Url, &'static str, String)> {
     let mut request = reqwest::Request::new(reqwest::Method::POST, url);
     *request.timeout_mut() = Some(timeout);
     let headers = request.headers_mut();
-    headers.reserve(extra.len() + protocol.len() + 2);
+    headers.reserve(extra.len() + protocol.len() + 3);
     for (name, value) in extra {
         headers.append(name.clone(), value.clone());
     }
     headers.append(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
     headers.append(reqwest::header::USER_AGENT, user_agent.clone());
+    if !form.is_empty() {
+        headers.append(reqwest::header::CONTENT_TYPE, FORM);
+        *request.body_mut() = Some(form.into());
+    }
+    let headers = request.headers_mut();
     for header in protocol {
         match header.value.into_header_value() {
             Ok(mut value) => {
@@ -886,11 +904,12 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             signed_parts(&v1, Some(&creds), "A", &params, &none),
         );
         assert!(a.headers.is_empty());
-        assert!(a.query.starts_with("AccessKeyId=id&Action=A&"), "{}", a.query);
-        assert!(a.query.contains("&Version=2018-03-13&Signature="), "{}", a.query);
+        assert_eq!(a.query, "", "version 1.0 sends its parameters in the form body");
+        assert!(a.form.starts_with("AccessKeyId=id&Action=A&"), "{}", a.form);
+        assert!(a.form.contains("&Version=2018-03-13&Signature="), "{}", a.form);
         let nonce = |q: &str| q.split('&').find(|p| p.starts_with("SignatureNonce=")).map(str::to_owned);
-        assert!(nonce(&a.query).is_some());
-        assert_ne!(nonce(&a.query), nonce(&b.query), "a fresh nonce per attempt");
+        assert!(nonce(&a.form).is_some());
+        assert_ne!(nonce(&a.form), nonce(&b.form), "a fresh nonce per attempt");
 
         let v3 = config(SignatureVersion::V3);
         let (a, b) = (
@@ -898,6 +917,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             signed_parts(&v3, Some(&creds), "A", &params, &none),
         );
         assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (n.as_ref(), v.as_str()))));
+        assert_eq!(a.form, "", "version 3 sends an empty body");
         assert_eq!(header(&a, "host"), Some("127.0.0.1:8080"));
         assert_eq!(header(&a, "x-acs-action"), Some("A"));
         assert_eq!(header(&a, "x-acs-version"), Some("2018-03-13"));

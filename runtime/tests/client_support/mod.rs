@@ -138,12 +138,22 @@ pub struct Recorded {
 }
 
 impl Recorded {
-    /// The query, decoded.
+    /// The parameters, decoded, as a server reads them: the query's, then those of an
+    /// `application/x-www-form-urlencoded` body.
     pub fn params(&self) -> Params {
-        Params::parse_urlencoded(self.raw_query.as_bytes())
+        let mut params = Params::parse_urlencoded(self.raw_query.as_bytes());
+        if self.header("content-type") == Some("application/x-www-form-urlencoded") {
+            params.append_urlencoded(&self.body);
+        }
+        params
     }
 
-    /// The first value of `name` in the decoded query.
+    /// The form body as text (empty without one).
+    pub fn form(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("a form body is ASCII")
+    }
+
+    /// The first value of `name` in the decoded parameters.
     pub fn param(&self, name: &str) -> Option<String> {
         self.params().get(name).map(str::to_owned)
     }
