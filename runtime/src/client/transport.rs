@@ -150,8 +150,8 @@ impl WireValue {
         }
     }
 
-    /// The header value, without copying the text; the text back when it is not a valid header
-    /// value (a credential with control characters).
+    /// The header value, without copying the text; when it is not a valid header value (a
+    /// credential with control characters), text the request builder refuses the same way.
     fn into_header_value(self) -> Result<HeaderValue, String> {
         match self {
             WireValue::Static(value) if value.bytes().all(|b| (32..127).contains(&b) || b == b'\t') => {
@@ -159,13 +159,9 @@ impl WireValue {
                 Ok(HeaderValue::from_static(value))
             }
             WireValue::Static(value) => HeaderValue::from_str(value).map_err(|_| value.to_owned()),
-            // The bytes `HeaderValue` accepts (its own check, done first so that the text can be
-            // handed back when it fails).
-            WireValue::Owned(value) if value.bytes().all(|b| (b >= 32 && b != 127) || b == b'\t') => {
-                // Cannot fail (checked just above); a value the request builder rejects if it did.
-                HeaderValue::try_from(value).map_err(|_| "\n".to_owned())
-            }
-            WireValue::Owned(value) => Err(value),
+            // Checked once, by `HeaderValue`; what is handed back on failure is a stand-in the
+            // request builder rejects just the same (the value itself is never shown).
+            WireValue::Owned(value) => HeaderValue::try_from(value).map_err(|_| "\n".to_owned()),
             WireValue::Prebuilt(value) => Ok(value),
         }
     }
@@ -497,7 +493,12 @@ fn request<Op: Operation>(
     }
     tracing::debug!(attempt = spec.attempt, signature_version = %config.signature_version, "sending request");
 
-    match build_request(url, spec.timeout, extra, &config.prebuilt.user_agent, parts.headers, parts.form) {
+    // The client this runtime built has the configuration's timeout already: an attempt sets its
+    // own only when it differs (a call's timeout, a deadline) or the HTTP client is the
+    // application's, sparing reqwest a map of extensions per request.
+    let own_timeout = config.control.http_client.is_some() || spec.timeout != config.timeout;
+    let timeout = own_timeout.then_some(spec.timeout);
+    match build_request(url, timeout, extra, &config.prebuilt.user_agent, parts.headers, parts.form) {
         Ok(request) => Ok(request),
         // A header value that is not valid (a credential with control characters): reqwest's
         // builder reports it without sending anything or showing the value.
@@ -599,21 +600,24 @@ fn answer<Op: Operation>(
     }
 }
 
-/// The request of one attempt: `POST url` with the `form` body (none when empty), the call's (and
+/// The request of one attempt: `POST url` with the `form` body (none when empty), `timeout` (none:
+/// the HTTP client's), the call's (and
 /// interceptors') headers, `accept`, `user-agent`, the form's `content-type` and the protocol's
 /// headers, all appended in that order (so nothing replaces what came before). The one value
 /// that is not a valid header value is handed back with its name (and the URL) instead.
 #[allow(clippy::result_large_err)]
 fn build_request(
     url: Url,
-    timeout: Duration,
+    timeout: Option<Duration>,
     extra: &HeaderMap,
     user_agent: &HeaderValue,
     protocol: Vec<WireHeader>,
     form: String,
 ) -> Result<reqwest::Request, (Url, &'static str, String)> {
     let mut request = reqwest::Request::new(reqwest::Method::POST, url);
-    *request.timeout_mut() = Some(timeout);
+    if timeout.is_some() {
+        *request.timeout_mut() = timeout;
+    }
     let headers = request.headers_mut();
     headers.reserve(extra.len() + protocol.len() + 3);
     for (name, value) in extra {
