@@ -600,11 +600,11 @@ fn answer<Op: Operation>(
     }
 }
 
-/// The request of one attempt: `POST url` with the `form` body (none when empty), `timeout` (none:
-/// the HTTP client's), the call's (and
-/// interceptors') headers, `accept`, `user-agent`, the form's `content-type` and the protocol's
-/// headers, all appended in that order (so nothing replaces what came before). The one value
-/// that is not a valid header value is handed back with its name (and the URL) instead.
+/// The request of one attempt: `POST url` with the `form` body (none when empty) and `timeout`
+/// (none: the HTTP client's); the call's (and interceptors') headers, `accept`, `user-agent`, the
+/// form's `content-type` and the protocol's headers, all appended in that order (so nothing
+/// replaces what came before). The one value that is not a valid header value is handed back with
+/// its name (and the URL) instead.
 #[allow(clippy::result_large_err)]
 fn build_request(
     url: Url,
