@@ -5,8 +5,8 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 /// Everything except `A-Z a-z 0-9 - _ . ~` is encoded.
 const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-/// Whether `byte` is kept as it is by [`percent_encode`] (`A-Z a-z 0-9 - _ . ~`, the bytes
-/// [`RFC3986`] leaves out).
+/// Whether `byte` is kept as it is by [`percent_encode`]: `A-Z a-z 0-9 - _ . ~`, RFC 3986's
+/// unreserved bytes.
 pub fn is_unreserved(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~')
 }
