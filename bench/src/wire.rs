@@ -152,7 +152,10 @@ pub fn presigned_batch(host: &str, signing: Signing, count: usize) -> Result<Vec
     let v3_url: reqwest::Url = format!("http://{host}{}", path_and_query()).parse().context("URL")?;
     let v1_url: reqwest::Url = format!("http://{host}/").parse().context("URL")?;
     let mut form = HeaderMap::with_capacity(1);
-    form.insert(reqwest::header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+    form.insert(
+        reqwest::header::CONTENT_TYPE,
+        HeaderValue::from_static(alibaba_rpc_runtime::encoding::FORM_URLENCODED),
+    );
     (0..count)
         .map(|_| match signing {
             Signing::V3 => Ok(Presigned { url: v3_url.clone(), headers: signed_headers(host)?, body: None }),

@@ -5,11 +5,10 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 /// Everything except `A-Z a-z 0-9 - _ . ~` is encoded.
 const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
-/// Whether `byte` is kept as it is by [`percent_encode`]: `A-Z a-z 0-9 - _ . ~`, RFC 3986's
-/// unreserved bytes.
-pub fn is_unreserved(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~')
-}
+/// The media type of a body of percent-encoded `name=value` pairs joined by `&` (what
+/// [`encode_query`] writes): the form the server reads parameters from, and the client sends
+/// version 1.0 parameters in.
+pub const FORM_URLENCODED: &str = "application/x-www-form-urlencoded";
 
 /// Percent-encodes `s` in Alibaba's RFC 3986 form: keeps `A-Z a-z 0-9 - _ . ~`, turns every
 /// other byte of the UTF-8 encoding into `%XY` with uppercase hex (space is `%20`, `*` is `%2A`).
@@ -85,19 +84,6 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(percent_encode(input), expected, "{input:?}");
         }
-    }
-
-    /// [`super::is_unreserved`] and the encoder's set agree on every byte.
-    #[test]
-    fn unreserved_bytes_are_the_ones_the_encoder_keeps() {
-        for byte in 0..=u8::MAX {
-            let encoded = percent_encode_bytes(&[byte]);
-            assert_eq!(super::is_unreserved(byte), encoded == [byte], "{byte:#04x}");
-        }
-    }
-
-    fn percent_encode_bytes(bytes: &[u8]) -> Vec<u8> {
-        percent_encoding::percent_encode(bytes, super::RFC3986).to_string().into_bytes()
     }
 
     #[test]

@@ -42,7 +42,7 @@ use super::interceptor::{AfterReceive, BeforeSend};
 use super::retry::server_delay;
 
 /// The `content-type` of a version 1.0 request's form body.
-const FORM: HeaderValue = HeaderValue::from_static("application/x-www-form-urlencoded");
+const FORM: HeaderValue = HeaderValue::from_static(crate::encoding::FORM_URLENCODED);
 /// Largest response body read; anything beyond is cut off (no API response comes near it).
 const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
 /// Characters of a body kept in error messages.
@@ -211,7 +211,7 @@ pub(crate) fn signed_parts(
     match config.signature_version {
         SignatureVersion::V1 => SignedParts {
             query: String::new(),
-            form: build_query(action, config.service.version, credentials, &nonce, &now, op_params),
+            form: build_v1(action, config.service.version, credentials, &nonce, &now, op_params),
             headers: Vec::new(),
         },
         SignatureVersion::V3 => {
@@ -380,7 +380,7 @@ fn v3_authorization(
 /// Version 1.0: common parameters, the operation's parameters, and the signature over all of them
 /// for `POST`, sent in the canonical order ([`v1::signed_query`]): the bytes sent are the bytes
 /// signed, encoded once.
-fn build_query(
+fn build_v1(
     action: &str,
     version: &str,
     creds: &Credentials,
@@ -618,6 +618,10 @@ fn build_request(
     if timeout.is_some() {
         *request.timeout_mut() = timeout;
     }
+    let has_form = !form.is_empty();
+    if has_form {
+        *request.body_mut() = Some(form.into());
+    }
     let headers = request.headers_mut();
     headers.reserve(extra.len() + protocol.len() + 3);
     for (name, value) in extra {
@@ -625,11 +629,9 @@ fn build_request(
     }
     headers.append(reqwest::header::ACCEPT, HeaderValue::from_static("application/json"));
     headers.append(reqwest::header::USER_AGENT, user_agent.clone());
-    if !form.is_empty() {
+    if has_form {
         headers.append(reqwest::header::CONTENT_TYPE, FORM);
-        *request.body_mut() = Some(form.into());
     }
-    let headers = request.headers_mut();
     for header in protocol {
         match header.value.into_header_value() {
             Ok(mut value) => {
@@ -752,7 +754,7 @@ mod tests {
     fn v1_query_is_the_canonical_query_and_the_recorded_signature() {
         let nonce = "be0f3689699f7df44d827051f09f5be2";
         let ts = "2026-11-23T01:09:05Z";
-        let with_token = build_query(
+        let with_token = build_v1(
             "CreateSmartAccessGatewayClientUser",
             "2018-03-13",
             &Credentials::new("testid", "testsecret").with_security_token("tok/en+="),
@@ -774,7 +776,7 @@ mod tests {
         );
         let mut params = vector_params();
         params.rotate_left(1); // the order `to_params` gave, RegionId last
-        let plain = build_query(
+        let plain = build_v1(
             "CreateSmartAccessGatewayClientUser",
             "2018-03-13",
             &Credentials::new("testid", "testsecret"),
@@ -965,7 +967,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
     /// The request of shared/wire-protocol.md as the official Python SDK sends it.
     #[test]
     fn python_sdk_vector() {
-        let query = build_query(
+        let query = build_v1(
             "CreateSmartAccessGatewayClientUser",
             "2018-03-13",
             &Credentials::new("testid", "testsecret"),
@@ -989,9 +991,9 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
     #[test]
     fn security_token_is_signed_and_sent() {
         let creds = Credentials::new("testid", "testsecret").with_security_token("tok/en+=");
-        let query = build_query("A", "V", &creds, "n", "t", &[]);
+        let query = build_v1("A", "V", &creds, "n", "t", &[]);
         assert!(query.contains("&SecurityToken=tok%2Fen%2B%3D&"), "{query}");
-        let plain = build_query("A", "V", &Credentials::new("testid", "testsecret"), "n", "t", &[]);
+        let plain = build_v1("A", "V", &Credentials::new("testid", "testsecret"), "n", "t", &[]);
         let sig = |q: &str| q.rsplit_once("&Signature=").map(|(_, s)| s.to_string());
         assert_ne!(sig(&query), sig(&plain));
     }

@@ -247,7 +247,7 @@ fn is_form(headers: &HeaderMap) -> bool {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(crate::encoding::FORM_URLENCODED))
 }
 
 #[cfg(test)]
