@@ -9,8 +9,10 @@ use serde::Deserialize;
 pub struct RawSpec {
     pub service: RawService,
     pub generation: RawGeneration,
+    /// Rejected with a diagnostic: the protocol errors are the runtime's (kept here so that the
+    /// loader can say so at the section's line rather than "unknown field").
     #[serde(default)]
-    pub protocol_errors: Vec<RawError>,
+    pub protocol_errors: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     pub errors: Vec<RawError>,
     #[serde(default)]
@@ -85,7 +87,7 @@ pub struct RawOutput {
     pub cli: Option<String>,
 }
 
-/// An error code, in `errors:` or `protocol_errors:`.
+/// An error code of the spec's operations, in `errors:`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawError {
@@ -96,8 +98,6 @@ pub struct RawError {
     pub when: String,
     #[serde(default)]
     pub retryable: bool,
-    #[serde(default)]
-    pub role: Option<String>,
     /// Why the service of this project never answers the code (it is still declared, for
     /// clients of the real API); absent when the service can answer it.
     #[serde(default)]

@@ -1,29 +1,12 @@
 //! A small valid spec that the tests break one way at a time.
 
-/// A minimal spec with every protocol role, one error, one shape and one paged operation.
+/// A minimal spec: one error, one shape and one paged operation.
 pub const BASE: &str = r#"service:
   product: Demo
   version: "2020-01-01"
   protocol: rpc
   endpoint: "https://demo.{region}.example.com"
   host_id: demo.example.com
-protocol_errors:
-  - { code: MissingParameter, status: 400, role: missing_parameter, message: 'The input parameter "{param}" is missing.' }
-  - { code: InvalidParameter, status: 400, role: invalid_parameter, message: 'The parameter "{param}" is invalid.' }
-  - { code: SignatureDoesNotMatch, status: 400, role: signature_does_not_match, message: "server string to sign is:{string_to_sign}" }
-  - { code: InvalidAccessKeyId.NotFound, status: 404, role: invalid_access_key_id, message: not found }
-  - { code: SignatureNonceUsed, status: 400, role: signature_nonce_used, message: used }
-  - { code: InvalidTimeStamp.Expired, status: 400, role: invalid_timestamp_expired, message: expired }
-  - { code: InvalidTimeStamp.Format, status: 400, role: invalid_timestamp_format, message: format }
-  - { code: InvalidAction.NotFound, status: 404, role: invalid_action, message: no action }
-  - { code: InvalidVersion, status: 400, role: invalid_version, message: version }
-  - { code: RequestTooLarge, status: 413, role: request_too_large, message: too large }
-  - { code: ServiceUnavailable, status: 503, role: request_timeout, retryable: true, message: unavailable }
-  - { code: Throttling, status: 400, role: throttling, retryable: true, message: throttled }
-  - { code: InternalError, status: 500, role: internal_error, retryable: true, message: internal }
-  - { code: IncompleteSignature, status: 400, role: incomplete_signature, message: "bad signature {reason}" }
-  - { code: MissingSecurityToken, status: 400, role: missing_security_token, message: "no token ({param})" }
-  - { code: InvalidSecurityToken.MismatchWithAccessKey, status: 400, role: invalid_security_token, message: "wrong token ({param})" }
 errors:
   - { code: Thing.SizeInvalid, status: 400, message: The size is invalid. }
 shapes:

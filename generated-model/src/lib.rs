@@ -14,9 +14,8 @@ pub mod operations;
 pub mod protocol;
 pub mod shapes;
 
-pub use codes::ProtocolCode;
 pub use operations::*;
-pub use protocol::{HOST_ID, OPERATIONS, PROTOCOL_ERRORS, SERVICE};
+pub use protocol::{HOST_ID, OPERATIONS, SERVICE};
 pub use shapes::*;
 pub use alibaba_rpc_runtime::operation::Operation;
-pub use alibaba_rpc_runtime::errors::ErrorCode;
+pub use alibaba_rpc_runtime::errors::{ErrorCode, ProtocolCode};

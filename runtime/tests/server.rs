@@ -379,7 +379,7 @@ async fn oversized_body() {
         .body(Body::from(body.clone()))
         .unwrap_or_default();
     let a = send(&app, request).await;
-    assert_eq!(a.expect_error(413, "RequestTooLarge"), "The request body is larger than the server accepts.");
+    assert_eq!(a.expect_error(413, "RequestTooLarge"), "The request is larger than the server accepts.");
 
     // Streamed without a length.
     let chunks: Vec<Result<String, std::io::Error>> =

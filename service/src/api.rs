@@ -9,13 +9,14 @@
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
+use smartag_server::ErrorCode as _;
 use smartag_server::{
     CreateSmartAccessGatewayClientUserErrorCode as CreateCode, CreateSmartAccessGatewayClientUserRequest,
     CreateSmartAccessGatewayClientUserResponse, CreateSmartAccessGatewayClientUserServerError,
     DescribeSmartAccessGatewayClientUsersErrorCode as DescribeCode, DescribeSmartAccessGatewayClientUsersRequest,
     DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError,
     ModifySmartAccessGatewayClientUserErrorCode as ModifyCode, ModifySmartAccessGatewayClientUserRequest,
-    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, PROTOCOL_ERRORS, Reply,
+    ModifySmartAccessGatewayClientUserResponse, ModifySmartAccessGatewayClientUserServerError, ProtocolCode, Reply,
     RequestContext, ServerError, SmartagApi, User,
 };
 
@@ -53,13 +54,13 @@ async fn blocking<T: Send + 'static, C: smartag_server::ErrorCode>(
     tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(ServerError::internal(e)))
 }
 
-/// A store failure as the API answers it: `ServiceUnavailable` (503, the protocol's
-/// `request_timeout` error, retryable) while the database cannot be reached, else an internal
+/// A store failure as the API answers it: `ServiceUnavailable` (503, the protocol error of a
+/// request the server cannot answer in time, retryable) while the database cannot be reached, else an internal
 /// error (500).
 pub fn store_error<C: smartag_server::ErrorCode>(error: StoreError) -> ServerError<C> {
     if error.is_unavailable() {
         tracing::warn!(error = %crate::admin::error_chain(&error), "the database is unavailable");
-        if let Some(code) = C::from_code(PROTOCOL_ERRORS.request_timeout.code) {
+        if let Some(code) = C::from_code(ProtocolCode::ServiceUnavailable.code()) {
             return ServerError::api(code);
         }
     }

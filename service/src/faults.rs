@@ -25,7 +25,7 @@ use smartag_server::{
     CreateSmartAccessGatewayClientUserServerError, DescribeSmartAccessGatewayClientUsersRequest,
     DescribeSmartAccessGatewayClientUsersResponse, DescribeSmartAccessGatewayClientUsersServerError, ErrorCode,
     ModifySmartAccessGatewayClientUserRequest, ModifySmartAccessGatewayClientUserResponse,
-    ModifySmartAccessGatewayClientUserServerError, OPERATIONS, PROTOCOL_ERRORS, Reply, RequestContext, ServerError,
+    ModifySmartAccessGatewayClientUserServerError, OPERATIONS, ProtocolCode, Reply, RequestContext, ServerError,
     SmartagApi,
 };
 
@@ -48,12 +48,12 @@ pub enum FaultError {
 }
 
 impl FaultError {
-    /// The protocol error answered (from the generated protocol error table).
+    /// The protocol error answered.
     fn spec(self) -> &'static alibaba_rpc_runtime::errors::ErrorSpec {
         match self {
-            FaultError::Throttling => &PROTOCOL_ERRORS.throttling,
-            FaultError::ServiceUnavailable => &PROTOCOL_ERRORS.request_timeout,
-            FaultError::InternalError => &PROTOCOL_ERRORS.internal_error,
+            FaultError::Throttling => ProtocolCode::Throttling.spec(),
+            FaultError::ServiceUnavailable => ProtocolCode::ServiceUnavailable.spec(),
+            FaultError::InternalError => ProtocolCode::InternalError.spec(),
         }
     }
 

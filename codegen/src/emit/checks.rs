@@ -82,7 +82,7 @@ fn constraint_groups(p: &Param, api: &Api) -> Vec<(TokenStream, TokenStream)> {
 pub(super) fn variant(api: &Api, error: &ErrorRef) -> TokenStream {
     let v = to_ident(&error.variant);
     if api.is_protocol(&error.code) {
-        quote! { Code::Protocol(crate::codes::ProtocolCode::#v) }
+        quote! { Code::Protocol(::__runtime::errors::ProtocolCode::#v) }
     } else {
         quote! { Code::#v }
     }

@@ -138,13 +138,13 @@ fn scalar_name(s: Scalar) -> &'static str {
 /// The spec's rules of a parameter as sentences, each with the code it raises.
 fn constraints(api: &Api, p: &Param) -> Vec<String> {
     let mut out = Vec::new();
-    if p.required && Some(&p.missing_error.code) != api.role("missing_parameter").map(|e| &e.code) {
+    if p.required && p.missing_error.code != api.missing_parameter.code {
         out.push(format!("absent or empty, it raises {}", p.missing_error.code));
     }
     if let Some(empty) = &p.empty_error {
         out.push(format!("sent empty, it raises {}", empty.code));
     }
-    if Some(&p.type_error.code) != api.role("invalid_parameter").map(|e| &e.code) {
+    if p.type_error.code != api.invalid_parameter.code {
         out.push(format!("a value that is not of its type raises {}", p.type_error.code));
     }
     let bounds = |min: Option<i64>, max: Option<i64>, unit: &str| match (min, max) {

@@ -3,11 +3,10 @@
 //! codes. Shared by the client and the server, so one definition of "valid" serves both.
 
 use proc_macro2::{Literal, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 use super::request::{operation_impl, paginated_impl};
 use super::{Part, checks, docs, ident as to_ident, inner_docs, lit, request, types};
-use crate::ir::check::PROTOCOL_ROLES;
 use crate::ir::names;
 use crate::ir::{Api, ErrorDef, Operation};
 
@@ -61,12 +60,11 @@ fn lib(api: &Api) -> TokenStream {
         pub mod protocol;
         pub mod shapes;
 
-        pub use codes::ProtocolCode;
         pub use operations::*;
-        pub use protocol::{HOST_ID, OPERATIONS, PROTOCOL_ERRORS, SERVICE};
+        pub use protocol::{HOST_ID, OPERATIONS, SERVICE};
         pub use shapes::*;
         pub use __runtime::operation::Operation;
-        pub use __runtime::errors::ErrorCode;
+        pub use __runtime::errors::{ErrorCode, ProtocolCode};
 
         #enums
     }
@@ -82,7 +80,7 @@ fn code_doc(e: &ErrorDef) -> TokenStream {
 }
 
 fn codes(api: &Api) -> TokenStream {
-    let consts = api.protocol_errors.iter().chain(&api.errors).map(|e| {
+    let consts = api.errors.iter().map(|e| {
         let (name, code, message) = (to_ident(&e.constant), lit(&e.code), lit(&e.message));
         let status = Literal::u16_unsuffixed(e.status);
         let doc = code_doc(e);
@@ -92,58 +90,23 @@ fn codes(api: &Api) -> TokenStream {
             pub const #name: ::__runtime::errors::ErrorSpec = ::__runtime::errors::ErrorSpec::#new(#code, #status, #message);
         }
     });
-    let variants = api.protocol_errors.iter().map(|e| {
-        let (v, doc) = (to_ident(&e.variant), code_doc(e));
-        quote! { #doc #v }
-    });
-    let declared = api.protocol_errors.iter().map(|e| to_ident(&e.variant));
-    let arms = api.protocol_errors.iter().map(|e| {
-        let (v, c) = (to_ident(&e.variant), to_ident(&e.constant));
-        quote! { Self::#v => &#c }
-    });
     quote! {
-        //! Every error code of the API, declared once: its wire code, HTTP status, message and
-        //! retryability. Each operation's code enum refers to these; [`ProtocolCode`] holds the
-        //! protocol errors every operation can answer.
+        //! Every error code of the API's operations, declared once: its wire code, HTTP status,
+        //! message and retryability. Each operation's code enum refers to these, and holds the
+        //! protocol errors every operation can answer as its `Protocol` variant: the runtime's
+        //! [`ProtocolCode`](crate::ProtocolCode), the same for every product.
 
         #( #consts )*
-
-        /// The protocol errors every operation can answer (authentication, throttling, server
-        /// failures), each operation's code enum holding them as its `Protocol` variant.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum ProtocolCode {
-            #( #variants, )*
-        }
-
-        impl ::__runtime::errors::ErrorCode for ProtocolCode {
-            const DECLARED: &'static [Self] = &[ #( Self::#declared ),* ];
-
-            fn spec(&self) -> &'static ::__runtime::errors::ErrorSpec {
-                match self { #( #arms, )* }
-            }
-        }
-
-        impl ::core::fmt::Display for ProtocolCode {
-            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                f.write_str(::__runtime::errors::ErrorCode::code(self))
-            }
-        }
     }
 }
 
 fn protocol(api: &Api) -> TokenStream {
     let s = &api.service;
     let (product, version, endpoint, host) = (lit(&s.product), lit(&s.version), lit(&s.endpoint), lit(&s.host_id));
-    let roles = PROTOCOL_ROLES.iter().filter_map(|(role, _)| {
-        let e = api.role(role)?;
-        let field = format_ident!("{}", role);
-        let constant = to_ident(&e.constant);
-        Some(quote! { #field: crate::codes::#constant })
-    });
     let service_doc = docs(&format!("The {} service: product code, API version and endpoint pattern.", s.product));
     let actions = api.operations.iter().map(|op| lit(&op.name));
     quote! {
-        //! Service metadata and the protocol errors every operation shares.
+        //! Service metadata: product, version, endpoint, and the operations' names.
 
         #service_doc
         pub static SERVICE: ::__runtime::operation::ServiceInfo = ::__runtime::operation::ServiceInfo {
@@ -154,11 +117,6 @@ fn protocol(api: &Api) -> TokenStream {
 
         /// The `HostId` a server of this API answers in its error envelopes.
         pub const HOST_ID: &str = #host;
-
-        /// The code, HTTP status and message the protocol layer answers for each failure it detects.
-        pub static PROTOCOL_ERRORS: ::__runtime::errors::ProtocolErrors = ::__runtime::errors::ProtocolErrors {
-            #( #roles, )*
-        };
 
         /// The name (`Action`) of every operation of the API, in the spec's order.
         pub static OPERATIONS: &[&str] = &[ #( #actions ),* ];
@@ -264,7 +222,7 @@ fn error_codes(api: &Api, op: &Operation, n: &Names) -> TokenStream {
         pub enum #code {
             #( #variants, )*
             /// A protocol error, which every operation can answer.
-            Protocol(crate::codes::ProtocolCode),
+            Protocol(::__runtime::errors::ProtocolCode),
         }
 
         impl ::__runtime::errors::ErrorCode for #code {
@@ -282,8 +240,8 @@ fn error_codes(api: &Api, op: &Operation, n: &Names) -> TokenStream {
             }
         }
 
-        impl ::core::convert::From<crate::codes::ProtocolCode> for #code {
-            fn from(code: crate::codes::ProtocolCode) -> Self {
+        impl ::core::convert::From<::__runtime::errors::ProtocolCode> for #code {
+            fn from(code: ::__runtime::errors::ProtocolCode) -> Self {
                 Self::Protocol(code)
             }
         }

@@ -86,7 +86,7 @@ fn lib(api: &Api) -> TokenStream {
             ::__runtime::server::router(
                 Dispatcher { api: ::std::sync::Arc::new(api) },
                 config,
-                &::__model::PROTOCOL_ERRORS,
+                &::__runtime::errors::ProtocolErrors::STANDARD,
             )
         }
 

@@ -1,31 +1,11 @@
 //! The checks that build nothing: each looks at one piece of the raw spec (or at names already
 //! decided) and reports what is wrong through the [`Checker`], at the piece's `line:column`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 use crate::diagnostics::{Diagnostic, did_you_mean};
 use crate::raw::{RawBounds, RawError, RawGeneration, RawService};
 use crate::source_map::SourceMap;
-
-/// The protocol roles the runtime needs a code for, with what each is for.
-pub const PROTOCOL_ROLES: &[(&str, &str)] = &[
-    ("missing_parameter", "a required parameter is absent"),
-    ("invalid_parameter", "a parameter cannot be read as its type"),
-    ("signature_does_not_match", "a wrong signature (version 1.0)"),
-    ("incomplete_signature", "a wrong or malformed signature (version 3)"),
-    ("missing_security_token", "an STS key used without its security token"),
-    ("invalid_security_token", "a security token that is not the key's"),
-    ("invalid_access_key_id", "an unknown AccessKeyId"),
-    ("signature_nonce_used", "a replayed SignatureNonce"),
-    ("invalid_timestamp_expired", "a Timestamp outside the window"),
-    ("invalid_timestamp_format", "a malformed Timestamp"),
-    ("invalid_action", "an unknown Action"),
-    ("invalid_version", "a wrong Version"),
-    ("request_too_large", "an oversized request"),
-    ("request_timeout", "a request the server could not answer in time"),
-    ("throttling", "a request refused for load"),
-    ("internal_error", "an unexpected server failure"),
-];
 
 /// Placeholders a message template may use.
 const PLACEHOLDERS: &[&str] = &["param", "string_to_sign", "reason"];
@@ -171,8 +151,8 @@ fn is_code(code: &str) -> bool {
     code.starts_with(|c: char| c.is_ascii_alphabetic()) && code.split('.').all(word)
 }
 
-/// One error declaration (its code, status, message and role), apart from duplicates.
-pub fn error(c: &mut Checker<'_>, e: &RawError, path: &str, section: &str) {
+/// One error declaration (its code, status and message), apart from duplicates.
+pub fn error(c: &mut Checker<'_>, e: &RawError, path: &str) {
     if !is_code(&e.code) {
         c.report(
             &format!("{path}.code"),
@@ -188,13 +168,6 @@ pub fn error(c: &mut Checker<'_>, e: &RawError, path: &str, section: &str) {
         );
     }
     placeholders(c, &format!("{path}.message"), &e.message);
-    if section == "errors" && e.role.is_some() {
-        c.report(
-            &format!("{path}.role"),
-            format!("`{}` has a role, but roles belong to protocol errors", e.code),
-            Some("move it under `protocol_errors:` or drop `role`".into()),
-        );
-    }
     if e.not_produced.as_deref().is_some_and(|r| r.trim().is_empty()) {
         c.report(
             &format!("{path}.not_produced"),
@@ -222,39 +195,6 @@ fn placeholders(c: &mut Checker<'_>, path: &str, message: &str) {
             );
         }
         rest = &after[end + 1..];
-    }
-}
-
-/// Every protocol role is played, by one code each, and no unknown role is named.
-pub fn roles(c: &mut Checker<'_>, raw: &[RawError]) {
-    let known: BTreeSet<&str> = PROTOCOL_ROLES.iter().map(|(r, _)| *r).collect();
-    let mut taken: HashMap<&str, usize> = HashMap::new();
-    for (i, e) in raw.iter().enumerate() {
-        let Some(role) = e.role.as_deref() else { continue };
-        let path = format!("protocol_errors[{i}].role");
-        if !known.contains(role) {
-            c.report(
-                &path,
-                format!("unknown protocol role `{role}`"),
-                did_you_mean(role, known.iter().copied())
-                    .or_else(|| Some(format!("roles are: {}", known.iter().copied().collect::<Vec<_>>().join(", ")))),
-            );
-        } else if let Some(prev) = taken.insert(role, i) {
-            c.report(
-                &path,
-                format!("role `{role}` is already played by protocol_errors[{prev}]"),
-                Some("give each role to one code".into()),
-            );
-        }
-    }
-    for (role, what) in PROTOCOL_ROLES {
-        if !taken.contains_key(role) {
-            c.report(
-                "protocol_errors",
-                format!("no protocol error has the role `{role}` ({what})"),
-                Some(format!("add `role: {role}` to the code the server answers for {what}")),
-            );
-        }
     }
 }
 

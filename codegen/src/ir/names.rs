@@ -247,6 +247,16 @@ pub fn pattern_static(field: &str, index: usize) -> String {
 mod tests {
     use super::*;
 
+    /// The generated checks spell a protocol code `ProtocolCode::{variant(code)}`; the runtime's
+    /// hand-written enum must name every code the same way.
+    #[test]
+    fn protocol_variants_match_the_runtime() {
+        use alibaba_rpc_runtime::errors::{ErrorCode as _, ProtocolCode};
+        for code in ProtocolCode::DECLARED {
+            assert_eq!(variant(code.code()), format!("{code:?}"), "{}", code.code());
+        }
+    }
+
     #[test]
     fn escapes_keywords_and_cases() {
         assert_eq!(snake("SmartAGId"), "smart_ag_id");

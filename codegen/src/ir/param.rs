@@ -1,6 +1,8 @@
 //! Request parameters: type, the errors of absence, emptiness and unreadable values, constraints
 //! and default, each checked and resolved into a [`Param`].
 
+use alibaba_rpc_runtime::errors::ProtocolCode;
+
 use super::check::{self, Checker};
 use super::names;
 use super::types::{
@@ -33,16 +35,6 @@ impl<'a> ErrorScope<'a> {
                 None
             }
         }
-    }
-
-    /// The code of a protocol role, the default of the parameter errors. A missing role is
-    /// reported by [`check::roles`]; the IR is then never used.
-    fn role(&self, role: &str) -> ErrorRef {
-        self.declared
-            .iter()
-            .find(|e| e.role.as_deref() == Some(role))
-            .map(|e| ErrorRef { code: e.code.clone(), variant: e.variant.clone() })
-            .unwrap_or(ErrorRef { code: String::new(), variant: String::new() })
     }
 }
 
@@ -142,7 +134,7 @@ pub fn resolve(
             }
             e
         }
-        None => Some(scope.role("missing_parameter")),
+        None => Some(ErrorRef::protocol(ProtocolCode::MissingParameter)),
     };
     let empty_error = p.empty_error.as_ref().and_then(|code| {
         let e = scope.error(c, &format!("{pp}.empty_error"), code);
@@ -157,7 +149,7 @@ pub fn resolve(
     });
     let type_error = match &p.type_error {
         Some(code) => scope.error(c, &format!("{pp}.type_error"), code),
-        None => Some(scope.role("invalid_parameter")),
+        None => Some(ErrorRef::protocol(ProtocolCode::InvalidParameter)),
     };
     let rust = names::snake(p.rust_name.as_deref().unwrap_or(&p.name));
     let mut constraints = Vec::new();

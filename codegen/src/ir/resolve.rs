@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use alibaba_rpc_runtime::errors::{ErrorCode as _, ProtocolCode};
+
 use super::check::{self, Checker, TypeNames};
 use super::names;
 use super::param;
@@ -43,12 +45,19 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap<'_>) -> Result<A
         cli_dir: g.output.cli.clone(),
     };
 
-    let mut seen_codes = HashMap::new();
-    let mut variants = HashMap::new();
-    let protocol_errors = errors(&mut c, &raw.protocol_errors, "protocol_errors", &mut seen_codes, &mut variants);
-    let mut variants = HashMap::new();
-    let errors = errors(&mut c, &raw.errors, "errors", &mut seen_codes, &mut variants);
-    check::roles(&mut c, &raw.protocol_errors);
+    if raw.protocol_errors.is_some() {
+        c.report(
+            "protocol_errors",
+            "a spec does not declare protocol errors: every product answers the same ones",
+            Some(
+                "delete this section; the runtime declares them once (`alibaba_rpc_runtime::errors::ProtocolCode`), \
+                 and the spec's `errors:` holds its operations' own codes"
+                    .into(),
+            ),
+        );
+    }
+    let protocol_errors = protocol_errors();
+    let errors = errors(&mut c, &raw.errors, &protocol_errors);
 
     let mut types = TypeNames::new(names::RESERVED_TYPES);
     let enums = enums(&mut c, &raw, &mut types);
@@ -118,15 +127,8 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap<'_>) -> Result<A
     }
     let trait_name = names::trait_name(&service.product);
     let operations_trait_name = names::operations_trait_name(&service.product);
-    // Every role is played (checked above), so these find their code.
-    let role = |role: &str| {
-        protocol_errors
-            .iter()
-            .find(|e| e.role.as_deref() == Some(role))
-            .map(|e| ErrorRef { code: e.code.clone(), variant: e.variant.clone() })
-            .unwrap_or(ErrorRef { code: String::new(), variant: String::new() })
-    };
-    let (missing_parameter, invalid_parameter) = (role("missing_parameter"), role("invalid_parameter"));
+    let (missing_parameter, invalid_parameter) =
+        (ErrorRef::protocol(ProtocolCode::MissingParameter), ErrorRef::protocol(ProtocolCode::InvalidParameter));
     Ok(Api {
         service,
         generation,
@@ -142,27 +144,52 @@ pub(crate) fn resolve(raw: RawSpec, file: &str, map: &SourceMap<'_>) -> Result<A
     })
 }
 
-/// One section of error declarations; `seen` holds the codes of both sections, `variants` the
-/// variant names of this one.
-fn errors(
-    c: &mut Checker<'_>,
-    raw: &[RawError],
-    section: &str,
-    seen: &mut HashMap<String, ()>,
-    variants: &mut HashMap<String, String>,
-) -> Vec<ErrorDef> {
+/// The protocol errors, as the runtime declares them, named as the generator names any code (the
+/// runtime's variants are spelled the same way: see the test `protocol_variants_match_the_runtime`).
+fn protocol_errors() -> Vec<ErrorDef> {
+    ProtocolCode::DECLARED
+        .iter()
+        .map(|code| {
+            let spec = code.spec();
+            ErrorDef {
+                code: spec.code.to_owned(),
+                constant: names::error_constant(spec.code),
+                variant: names::variant(spec.code),
+                status: spec.status,
+                message: spec.message.to_owned(),
+                when: String::new(),
+                retryable: spec.retryable,
+                not_produced: None,
+            }
+        })
+        .collect()
+}
+
+/// The spec's error declarations (`errors:`), each distinct from the others and from the
+/// protocol errors.
+fn errors(c: &mut Checker<'_>, raw: &[RawError], protocol: &[ErrorDef]) -> Vec<ErrorDef> {
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut variants: HashMap<String, String> = HashMap::new();
     let mut out = Vec::new();
     for (i, e) in raw.iter().enumerate() {
-        let path = format!("{section}[{i}]");
-        if seen.insert(e.code.clone(), ()).is_some() {
+        let path = format!("errors[{i}]");
+        if protocol.iter().any(|p| p.code == e.code) {
             c.report(
                 &format!("{path}.code"),
-                format!("duplicate error code `{}`", e.code),
-                Some("each code is declared once, in `errors:` or `protocol_errors:`".into()),
+                format!("`{}` is a protocol error, which every operation answers already", e.code),
+                Some("delete this entry; the runtime declares it (`alibaba_rpc_runtime::errors::ProtocolCode`)".into()),
             );
             continue;
         }
-        check::error(c, e, &path, section);
+        if let Some(prev) = seen.insert(&e.code, i) {
+            c.report(
+                &format!("{path}.code"),
+                format!("duplicate error code `{}`", e.code),
+                Some(format!("it is already declared as errors[{prev}]; each code is declared once")),
+            );
+            continue;
+        }
+        check::error(c, e, &path);
         let variant = names::variant(&e.code);
         if names::RESERVED_VARIANTS.contains(&variant.as_str()) {
             c.report(
@@ -189,7 +216,6 @@ fn errors(
             message: e.message.clone(),
             when: e.when.clone(),
             retryable: e.retryable,
-            role: e.role.clone(),
             not_produced: e.not_produced.clone(),
         });
     }

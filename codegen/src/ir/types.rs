@@ -8,7 +8,8 @@ pub struct Api {
     pub service: Service,
     /// Crate names and output directories.
     pub generation: Generation,
-    /// Protocol errors shared by all operations, in spec order.
+    /// The protocol errors every operation answers, as the runtime declares them
+    /// (`alibaba_rpc_runtime::errors::ProtocolCode`).
     pub protocol_errors: Vec<ErrorDef>,
     /// Operation error codes, in spec order.
     pub errors: Vec<ErrorDef>,
@@ -22,11 +23,11 @@ pub struct Api {
     pub trait_name: String,
     /// The name of the client's operations trait, e.g. `EcsOperations` for the product `Ecs`.
     pub operations_trait_name: String,
-    /// The protocol code for a required parameter not given (role `missing_parameter`): what a
+    /// The protocol code for a required parameter not given (`MissingParameter`): what a
     /// parameter raises unless the spec gives it a `missing_error`.
     pub missing_parameter: ErrorRef,
-    /// The protocol code for a value that does not parse as its type (role
-    /// `invalid_parameter`), unless the spec gives the parameter a `type_error`.
+    /// The protocol code for a value that does not parse as its type (`InvalidParameter`),
+    /// unless the spec gives the parameter a `type_error`.
     pub invalid_parameter: ErrorRef,
 }
 
@@ -92,8 +93,6 @@ pub struct ErrorDef {
     pub when: String,
     /// Whether a retry may succeed.
     pub retryable: bool,
-    /// The runtime role of a protocol error.
-    pub role: Option<String>,
     /// Why this project's service never answers it, when it does not.
     pub not_produced: Option<String>,
 }
@@ -105,6 +104,14 @@ pub struct ErrorRef {
     pub code: String,
     /// Rust variant name (of the operation's code enum).
     pub variant: String,
+}
+
+impl ErrorRef {
+    /// A protocol error, named as the runtime's `ProtocolCode` names it.
+    pub fn protocol(code: alibaba_rpc_runtime::errors::ProtocolCode) -> ErrorRef {
+        use alibaba_rpc_runtime::errors::ErrorCode as _;
+        ErrorRef { code: code.code().to_owned(), variant: super::names::variant(code.code()) }
+    }
 }
 
 /// A scalar wire type.
@@ -457,10 +464,5 @@ impl Api {
     /// Whether `code` is a protocol error (one every operation answers).
     pub fn is_protocol(&self, code: &str) -> bool {
         self.protocol_errors.iter().any(|e| e.code == code)
-    }
-
-    /// The protocol error playing a runtime role.
-    pub fn role(&self, role: &str) -> Option<&ErrorDef> {
-        self.protocol_errors.iter().find(|e| e.role.as_deref() == Some(role))
     }
 }

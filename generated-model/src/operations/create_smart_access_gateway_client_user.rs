@@ -4,7 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec, ProtocolCode};
 use alibaba_rpc_runtime::extract::Reader;
 use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
 use alibaba_rpc_runtime::operation::Operation;
@@ -18,7 +18,7 @@ use crate::codes::{
     CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_EMPTY, CLIENT_USER_EMAIL_INVALID,
     CLIENT_USER_INVALID_CLIENT_IP, CLIENT_USER_IP_EMPTY, CLIENT_USER_IP_INVALID,
     CLIENT_USER_NAME_EMPTY, CLIENT_USER_NAME_INVALID, CLIENT_USER_PASSWORD_INVALID,
-    CLIENT_USER_USER_EXIST, CLIENT_USER_USER_OVER_LIMIT, ProtocolCode, SAG_CIDR_EMPTY,
+    CLIENT_USER_USER_EXIST, CLIENT_USER_USER_OVER_LIMIT, SAG_CIDR_EMPTY,
     SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND,
 };
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec, ProtocolCode};
 use alibaba_rpc_runtime::extract::Reader;
 use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
 use alibaba_rpc_runtime::operation::{Operation, Paginated};
@@ -13,7 +13,7 @@ use alibaba_rpc_runtime::typestate::{Missing, Provided, Set, Unset};
 use alibaba_rpc_runtime::validate::Violations;
 use serde::{Deserialize, Serialize};
 
-use crate::codes::{ProtocolCode, SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND};
+use crate::codes::{SAG_INSTANCE_ID_EMPTY, SAG_INSTANCE_NO_FOUND};
 use crate::shapes::User;
 
 /// Shorthand for this operation's code enum.

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec, ProtocolCode};
 use alibaba_rpc_runtime::extract::Reader;
 use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
 use alibaba_rpc_runtime::operation::Operation;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codes::{
     CLIENT_USER_BANDWIDTH_INVALID, CLIENT_USER_EMAIL_INVALID, CLIENT_USER_NAME_EMPTY,
-    CLIENT_USER_NAME_INVALID, CLIENT_USER_NOT_EXIST, ProtocolCode, SAG_INSTANCE_ID_EMPTY,
+    CLIENT_USER_NAME_INVALID, CLIENT_USER_NOT_EXIST, SAG_INSTANCE_ID_EMPTY,
     SAG_INSTANCE_NO_FOUND,
 };
 

@@ -28,15 +28,15 @@
 //! ```
 //! use std::time::Duration;
 //! use alibaba_rpc_runtime::server::{Authentication, Dispatch, ServerConfig, router};
-//! # use alibaba_rpc_runtime::errors::ProtocolErrors;
+//! use alibaba_rpc_runtime::errors::ProtocolErrors;
 //! # use alibaba_rpc_runtime::operation::ServiceInfo;
-//! # fn app<D: Dispatch>(dispatch: D, service: &'static ServiceInfo, errors: &'static ProtocolErrors) -> axum::Router {
+//! # fn app<D: Dispatch>(dispatch: D, service: &'static ServiceInfo) -> axum::Router {
 //! let config = ServerConfig::builder(service)
 //!     .authentication(Authentication::disabled())
 //!     .body_limit(64 * 1024)
 //!     .request_timeout(Duration::from_secs(5))
 //!     .build();
-//! router(dispatch, config, errors)
+//! router(dispatch, config, &ProtocolErrors::STANDARD)
 //!     // e.g. at most 256 requests in flight, whatever the protocol says
 //!     .layer(tower::limit::ConcurrencyLimitLayer::new(256))
 //! # }

@@ -49,7 +49,8 @@ struct Shared {
 }
 
 /// The axum router serving `dispatch` with the protocol checks and error envelopes of `config`,
-/// answering the protocol errors of `errors` (the generated `PROTOCOL_ERRORS`).
+/// answering the protocol errors of `errors` (`&ProtocolErrors::STANDARD`, the gateway's, unless
+/// the application must answer a protocol failure differently).
 ///
 /// Every path and method reaches the protocol handler: GET and POST are served (POST with a
 /// form body merges it after the query); any other method is answered with `invalid_action`.

@@ -29,64 +29,8 @@ use tower::ServiceExt as _;
 pub static SERVICE: ServiceInfo =
     ServiceInfo { product: "Test", version: "2018-03-13", endpoint_pattern: "https://test.{region}.example.com" };
 
-const fn spec(code: &'static str, status: u16, message: &'static str) -> ErrorSpec {
-    ErrorSpec::new(code, status, message)
-}
-
-pub static ERRORS: ProtocolErrors = ProtocolErrors {
-    missing_parameter: spec(
-        "MissingParameter",
-        400,
-        "The input parameter \"{param}\" that is mandatory for processing this request is not supplied.",
-    ),
-    invalid_parameter: spec("InvalidParameter", 400, "The specified parameter \"{param}\" is not valid."),
-    signature_does_not_match: spec(
-        "SignatureDoesNotMatch",
-        400,
-        "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}",
-    ),
-    incomplete_signature: spec(
-        "IncompleteSignature",
-        400,
-        "The request signature does not conform to Aliyun standards. {reason}",
-    ),
-    missing_security_token: spec(
-        "MissingSecurityToken",
-        400,
-        "The security token of the temporary AccessKey is not supplied ({param}).",
-    ),
-    invalid_security_token: spec(
-        "InvalidSecurityToken.MismatchWithAccessKey",
-        400,
-        "The security token does not belong to the AccessKey ({param}).",
-    ),
-    invalid_access_key_id: spec("InvalidAccessKeyId.NotFound", 404, "Specified access key is not found."),
-    signature_nonce_used: spec("SignatureNonceUsed", 400, "Specified signature nonce was used already."),
-    invalid_timestamp_expired: spec("InvalidTimeStamp.Expired", 400, "Specified time stamp or date value is expired."),
-    invalid_timestamp_format: spec(
-        "InvalidTimeStamp.Format",
-        400,
-        "Specified time stamp or date value is not well formatted.",
-    ),
-    invalid_action: spec(
-        "InvalidAction.NotFound",
-        404,
-        "Specified api is not found, please check your url and method.",
-    ),
-    invalid_version: spec("InvalidVersion", 400, "Specified parameter Version is not valid."),
-    request_too_large: spec("RequestTooLarge", 413, "The request body is larger than the server accepts."),
-    request_timeout: spec(
-        "ServiceUnavailable",
-        503,
-        "The request has failed due to a temporary failure of the server.",
-    ),
-    throttling: spec("Throttling", 400, "Request was denied due to request throttling."),
-    internal_error: spec(
-        "InternalError",
-        500,
-        "The request processing has failed due to some unknown error, exception or failure.",
-    ),
-};
+/// The gateway's protocol errors, as every generated server answers them.
+pub static ERRORS: ProtocolErrors = ProtocolErrors::STANDARD;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EchoCode {

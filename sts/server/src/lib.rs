@@ -11,6 +11,7 @@
 
 use std::sync::Arc;
 
+use alibaba_rpc_runtime::errors::ProtocolErrors;
 use alibaba_rpc_runtime::params::Params;
 use alibaba_rpc_runtime::server;
 use alibaba_rpc_runtime::server::{Dispatch, DispatchFuture};
@@ -77,7 +78,7 @@ pub trait StsApi: Send + Sync + 'static {
 ///
 /// Serve it with `into_make_service_with_connect_info::<std::net::SocketAddr>()` so that [`RequestContext::remote_addr`] is known.
 pub fn router<A: StsApi>(api: A, config: ServerConfig) -> Router {
-    server::router(Dispatcher { api: Arc::new(api) }, config, &PROTOCOL_ERRORS)
+    server::router(Dispatcher { api: Arc::new(api) }, config, &ProtocolErrors::STANDARD)
 }
 
 struct Dispatcher<A> {

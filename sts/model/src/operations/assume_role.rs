@@ -4,7 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec, ProtocolCode};
 use alibaba_rpc_runtime::extract::Reader;
 use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
 use alibaba_rpc_runtime::operation::Operation;
@@ -18,7 +18,6 @@ use crate::codes::{
     ENTITY_NOT_EXIST_ROLE, INVALID_PARAMETER_DURATION_SECONDS,
     INVALID_PARAMETER_EXTERNAL_ID, INVALID_PARAMETER_POLICY_GRAMMAR,
     INVALID_PARAMETER_ROLE_ARN, INVALID_PARAMETER_ROLE_SESSION_NAME, NO_PERMISSION,
-    ProtocolCode,
 };
 use crate::shapes::{AssumedRoleUser, CredentialsShape};
 

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec, ProtocolCode};
 use alibaba_rpc_runtime::extract::Reader;
 use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
 use alibaba_rpc_runtime::operation::Operation;
@@ -19,7 +19,7 @@ use crate::codes::{
     ENTITY_NOT_EXIST_OIDC_PROVIDER, ENTITY_NOT_EXIST_ROLE,
     INVALID_PARAMETER_DURATION_SECONDS, INVALID_PARAMETER_OIDC_TOKEN,
     INVALID_PARAMETER_POLICY_GRAMMAR, INVALID_PARAMETER_ROLE_ARN,
-    INVALID_PARAMETER_ROLE_SESSION_NAME, NO_PERMISSION, ProtocolCode,
+    INVALID_PARAMETER_ROLE_SESSION_NAME, NO_PERMISSION,
 };
 use crate::shapes::{AssumedRoleUser, CredentialsShape, OidcTokenInfo};
 

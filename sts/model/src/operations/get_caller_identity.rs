@@ -4,15 +4,13 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec};
+use alibaba_rpc_runtime::errors::{ErrorCode, ErrorSpec, ProtocolCode};
 use alibaba_rpc_runtime::extract::Reader;
 use alibaba_rpc_runtime::flatten::{Flattener, WireParam};
 use alibaba_rpc_runtime::operation::Operation;
 use alibaba_rpc_runtime::params::Params;
 use alibaba_rpc_runtime::validate::Violations;
 use serde::{Deserialize, Serialize};
-
-use crate::codes::ProtocolCode;
 
 /// Shorthand for this operation's code enum.
 type Code = GetCallerIdentityErrorCode;

@@ -1,13 +1,18 @@
 //! Error codes and the error envelope of the protocol.
 //!
-//! The runtime never hard-codes an error code of the API: per-operation code enums are generated
-//! from the spec and implement [`ErrorCode`], and the protocol-level errors the server answers
-//! itself come from a generated [`ProtocolErrors`] table.
+//! The error codes of an operation are the spec's: per-operation code enums are generated from it
+//! and implement [`ErrorCode`]. The protocol errors, which every operation of every product can
+//! answer (a missing parameter, a wrong signature, throttling), are a fact of the protocol and are
+//! declared here once, in [`protocol`]: [`ProtocolCode`] and the server's [`ProtocolErrors`] table.
 
 use serde::{Deserialize, Serialize};
 
+pub mod protocol;
+
+pub use protocol::{ProtocolCode, ProtocolErrors};
+
 /// An error code of an operation, as the spec declares it. Implemented by the generated
-/// per-operation code enums (and the generated `ProtocolCode`): an implementation lists the codes
+/// per-operation code enums (and by [`ProtocolCode`]): an implementation lists the codes
 /// it declares ([`ErrorCode::DECLARED`]) and gives each one's [`ErrorSpec`]; everything else is
 /// defined here, once.
 pub trait ErrorCode: Copy + Eq + std::fmt::Debug + Send + Sync + 'static {
@@ -115,46 +120,6 @@ impl ErrorSpec {
     pub fn render(&self, vars: &[(&str, &str)]) -> String {
         render_message(self.message, vars)
     }
-}
-
-/// The errors the protocol layer answers by itself, each from the spec (where each protocol
-/// error carries the `role` naming its field here). The generated model fills one
-/// `pub static PROTOCOL_ERRORS: ProtocolErrors`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProtocolErrors {
-    /// A required parameter is absent (`{param}` names it).
-    pub missing_parameter: ErrorSpec,
-    /// A parameter has a value the server does not accept (`{param}` names it).
-    pub invalid_parameter: ErrorSpec,
-    /// The signature does not match (`{string_to_sign}` is the server's string to sign).
-    pub signature_does_not_match: ErrorSpec,
-    /// A version 3 signature that does not match or does not conform (`{reason}` says which,
-    /// with the server's string to sign when there is one).
-    pub incomplete_signature: ErrorSpec,
-    /// An STS AccessKey used without its security token (`{param}` names where it belongs).
-    pub missing_security_token: ErrorSpec,
-    /// A security token that is not the one issued with the AccessKey (`{param}` names it).
-    pub invalid_security_token: ErrorSpec,
-    /// The `AccessKeyId` is unknown.
-    pub invalid_access_key_id: ErrorSpec,
-    /// The `SignatureNonce` was used already.
-    pub signature_nonce_used: ErrorSpec,
-    /// The `Timestamp` is outside the accepted window.
-    pub invalid_timestamp_expired: ErrorSpec,
-    /// The `Timestamp` is not `YYYY-MM-DDThh:mm:ssZ`.
-    pub invalid_timestamp_format: ErrorSpec,
-    /// The `Action` is not an operation of the API.
-    pub invalid_action: ErrorSpec,
-    /// The `Version` is not the API's.
-    pub invalid_version: ErrorSpec,
-    /// The request body is over the server's limit.
-    pub request_too_large: ErrorSpec,
-    /// The server did not answer in time.
-    pub request_timeout: ErrorSpec,
-    /// The request was refused for load reasons.
-    pub throttling: ErrorSpec,
-    /// An unexpected server failure (no details disclosed).
-    pub internal_error: ErrorSpec,
 }
 
 /// An error answered by a server: the HTTP status and the envelope.
