@@ -91,7 +91,7 @@ fn null_pipeline() -> axum::Router {
     let config = smartag_server::ServerConfig::builder(&smartag_server::SERVICE)
         .authentication(smartag_server::Authentication::disabled())
         .build();
-    alibaba_rpc_runtime::server::router(Null, config, &smartag_server::PROTOCOL_ERRORS)
+    alibaba_rpc_runtime::server::router(Null, config, &alibaba_rpc_runtime::errors::ProtocolErrors::STANDARD)
 }
 
 /// Microseconds per request, and allocations (and reallocations) per request inside the router

@@ -9,6 +9,7 @@
 //!   client callers (the generated client, raw reqwest with pre-signed requests);
 //! - [`service`]: the real service over SQLite at 1k, 10k and 100k users per instance, and its
 //!   in-process baselines (hashing, store creates, raw SQLite inserts);
+//! - [`cpu`]: the CPU time the client (this process) and the server child use over a window;
 //! - [`stats`] and [`report`]: medians, spreads, ratios and `BENCHMARKS.md`;
 //! - [`build_cost`]: clean-build time and crate count of an application using the generated client
 //!   next to one using raw reqwest (`--build-cost`, its own section of `BENCHMARKS.md`).
@@ -16,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod build_cost;
+pub mod cpu;
 pub mod driver;
 pub mod fixture;
 pub mod generator_scaling;

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use smartag_bench::build_cost;
 use smartag_bench::driver::{self, Caller, GeneratedCaller, HyperCaller, Pool, RawCaller};
 use smartag_bench::report::{self, ClientRow, Generator, Machine, Report, ServerRow, Settings};
 use smartag_bench::stats::{Rounds, Sample, Window};
 use smartag_bench::wire::Signing;
 use smartag_bench::{Auth, Side, wire};
+use smartag_bench::{build_cost, cpu};
 
 mod sdk_section;
 mod service_section;
@@ -165,6 +165,11 @@ struct Server {
 }
 
 impl Server {
+    /// The server process's id, to read its CPU time.
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     fn start(side: Side, auth: Auth) -> Result<Server> {
         Server::spawn(&["serve", "--side", side.label(), "--auth", auth.label()])
     }
@@ -330,8 +335,13 @@ fn per_caller(rate: f64, duration: f64, concurrency: usize) -> usize {
 }
 
 fn progress(what: &str, round: usize, rounds: usize, side: &str, s: &Sample) {
+    let cpu = if s.client_cpu_us.is_nan() {
+        String::new()
+    } else {
+        format!("  cpu/call client {:.1} µs server {:.1} µs", s.client_cpu_us, s.server_cpu_us)
+    };
     eprintln!(
-        "  {what} round {}/{rounds} {side}: {:>8.0} /s  p50 {:.3} ms  p99 {:.3} ms{}",
+        "  {what} round {}/{rounds} {side}: {:>8.0} /s  p50 {:.3} ms  p99 {:.3} ms{cpu}{}",
         round + 1,
         s.rate,
         s.p50_ms,
@@ -359,9 +369,9 @@ async fn server_rows(settings: &Settings) -> Result<Vec<ServerRow>> {
             let mut rounds = Rounds::default();
             for round in 0..settings.rounds {
                 for side in order(round) {
-                    let addr = if side == Side::A { a.addr } else { b.addr };
+                    let server = if side == Side::A { &a } else { &b };
                     let estimate = estimates.entry((side, concurrency)).or_insert(FIRST_ESTIMATE);
-                    let sample = server_window(addr, auth, concurrency, settings, estimate).await?;
+                    let sample = server_window(server, auth, concurrency, settings, estimate).await?;
                     progress(&what, round, settings.rounds, side.label(), &sample);
                     match side {
                         Side::A => rounds.a.push(sample),
@@ -387,12 +397,13 @@ fn pools(host: &str, auth: Auth, rate: f64, duration: f64, concurrency: usize) -
 
 /// Warm-up then one timed window against `addr` with `concurrency` connections.
 async fn server_window(
-    addr: SocketAddr,
+    server: &Server,
     auth: Auth,
     concurrency: usize,
     settings: &Settings,
     estimate: &mut f64,
 ) -> Result<Sample> {
+    let (addr, server_pid) = (server.addr, server.pid());
     let host = addr.to_string();
     let path = wire::path_and_query();
     let mut callers = Vec::with_capacity(concurrency);
@@ -404,7 +415,9 @@ async fn server_window(
     for (caller, pool) in callers.iter_mut().zip(pools(&host, auth, *estimate, settings.window_secs, concurrency)?) {
         caller.pool = pool;
     }
+    let meter = cpu::Meter::start(Some(server_pid));
     let (_, measured) = driver::window(callers, secs(settings.window_secs)).await?;
+    let measured = measured.with_cpu(meter.stop());
     *estimate = estimate.max(measured.rate());
     Ok(measured.sample())
 }
@@ -412,12 +425,14 @@ async fn server_window(
 async fn warm_and_measure<C: Caller>(
     callers: Vec<C>,
     settings: &Settings,
+    server_pid: u32,
     refill: impl FnOnce(&mut [C], f64) -> Result<()>,
 ) -> Result<Window> {
     let (mut callers, warm) = driver::window(callers, secs(settings.warmup_secs)).await?;
     refill(&mut callers, warm.rate())?;
+    let meter = cpu::Meter::start(Some(server_pid));
     let (_, measured) = driver::window(callers, secs(settings.window_secs)).await?;
-    Ok(measured)
+    Ok(measured.with_cpu(meter.stop()))
 }
 
 /// The client rows: for each signature version and concurrency, the generated client (A) and raw
@@ -446,7 +461,7 @@ async fn client_rows(settings: &Settings) -> Result<Vec<ClientRow>> {
                         Side::A => {
                             let client = driver::generated_client_signing(&endpoint, signing)?;
                             let callers = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
-                            warm_and_measure(callers, settings, |_, _| Ok(())).await?
+                            warm_and_measure(callers, settings, server.pid(), |_, _| Ok(())).await?
                         }
                         Side::B => {
                             let http = driver::raw_http_client();
@@ -457,7 +472,7 @@ async fn client_rows(settings: &Settings) -> Result<Vec<ClientRow>> {
                             let callers = (0..concurrency)
                                 .map(|_| Ok(RawCaller::new(http.clone(), batch(*estimate, settings.warmup_secs)?)))
                                 .collect::<Result<Vec<_>>>()?;
-                            let measured = warm_and_measure(callers, settings, |callers, rate| {
+                            let measured = warm_and_measure(callers, settings, server.pid(), |callers, rate| {
                                 *estimate = estimate.max(rate);
                                 for caller in callers.iter_mut() {
                                     caller.presigned = batch(*estimate, settings.window_secs)?;

@@ -220,6 +220,42 @@ fn p99(s: &Sample) -> f64 {
     s.p99_ms
 }
 
+fn client_cpu(s: &Sample) -> f64 {
+    s.client_cpu_us
+}
+
+fn server_cpu(s: &Sample) -> f64 {
+    s.server_cpu_us
+}
+
+/// The CPU table of a section: per row (`label`), both processes' CPU microseconds per call on
+/// each side, and A/B. `whose` says which process the section is about.
+fn render_cpu<'a>(out: &mut String, key: &str, rows: impl Iterator<Item = (String, &'a Rounds)>, whose: &str) {
+    let _ = writeln!(
+        out,
+        "CPU time per call (user + system, from `/proc/<pid>/stat` over each timed window; median (min–max) \
+         of the rounds; lower is better, so an A/B above 1 is what A costs more). {whose} On a shared machine \
+         this is steadier than calls per second: another tenant's load lowers a side's throughput but hardly \
+         what one call costs.\n"
+    );
+    let _ =
+        writeln!(out, "| {key} | client µs A | client µs B | client A/B | server µs A | server µs B | server A/B |");
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    for (label, r) in rows {
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} | {} | {} | {} | {} |",
+            spread(r.a_spread(client_cpu), 1),
+            spread(r.b_spread(client_cpu), 1),
+            ratio(r, client_cpu),
+            spread(r.a_spread(server_cpu), 1),
+            spread(r.b_spread(server_cpu), 1),
+            ratio(r, server_cpu),
+        );
+    }
+    let _ = writeln!(out);
+}
+
 /// `median (min–max)` with `digits` decimals.
 fn spread(s: Option<Spread>, digits: usize) -> String {
     match s {
@@ -529,6 +565,12 @@ fn render_server(out: &mut String, report: &Report) {
         );
     }
     let _ = writeln!(out);
+    render_cpu(
+        out,
+        "auth, concurrency",
+        report.server.iter().map(|row| (format!("{}, {}", row.auth.label(), row.concurrency), &row.rounds)),
+        "The server columns are the pipelines' cost; the client is the load driver, the same on both sides.",
+    );
 }
 
 fn render_client(out: &mut String, report: &Report) {
@@ -575,6 +617,13 @@ fn render_client(out: &mut String, report: &Report) {
         );
     }
     let _ = writeln!(out);
+    render_cpu(
+        out,
+        "signature, concurrency",
+        report.client.iter().map(|row| (format!("{}, {}", row.signing, row.concurrency), &row.rounds)),
+        "The client columns are the clients' cost (this process makes the calls and nothing else during a \
+         window); the server is the same process for both sides of a row.",
+    );
     if report
         .server
         .iter()
@@ -729,7 +778,7 @@ mod tests {
     use super::*;
 
     fn sample(rate: f64, p50_ms: f64) -> Sample {
-        Sample { rate, p50_ms, p99_ms: p50_ms * 2.0, ended_early: false }
+        Sample { rate, p50_ms, p99_ms: p50_ms * 2.0, ended_early: false, client_cpu_us: 90.0, server_cpu_us: 60.0 }
     }
 
     #[test]

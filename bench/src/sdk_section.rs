@@ -60,6 +60,8 @@ fn python_window(python: &Path, root: &Path, sdk: &str, addr: SocketAddr, settin
         .with_context(|| format!("the {sdk} SDK's output: {}", String::from_utf8_lossy(&out.stdout)))?;
     let number = |key: &str| line.get(key).and_then(serde_json::Value::as_f64).with_context(|| format!("no {key}"));
     Ok(Sample {
+        client_cpu_us: f64::NAN,
+        server_cpu_us: f64::NAN,
         rate: number("calls")? / number("seconds")?,
         p50_ms: number("p50_ms")?,
         p99_ms: number("p99_ms")?,

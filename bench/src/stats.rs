@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::cpu::CpuUse;
+
 /// What one timed window measured.
 #[derive(Debug, Clone)]
 pub struct Window {
@@ -10,13 +12,28 @@ pub struct Window {
     elapsed: Duration,
     /// Whether a caller ran out of pre-built requests before the window's end.
     pub ended_early: bool,
+    /// The CPU time the client and the server used over the window, where measured.
+    pub cpu: CpuUse,
 }
 
 impl Window {
     /// A window of `latencies_us` over `elapsed`.
     pub fn new(mut latencies_us: Vec<u32>, elapsed: Duration, ended_early: bool) -> Window {
         latencies_us.sort_unstable();
-        Window { latencies_us, elapsed, ended_early }
+        Window { latencies_us, elapsed, ended_early, cpu: CpuUse::default() }
+    }
+
+    /// The window with the CPU time measured over it.
+    pub fn with_cpu(self, cpu: CpuUse) -> Window {
+        Window { cpu, ..self }
+    }
+
+    /// CPU microseconds per completed call of `used`; NaN when not measured or no call completed.
+    fn per_call_us(&self, used: Option<Duration>) -> f64 {
+        match used {
+            Some(used) if self.calls() > 0 => used.as_secs_f64() * 1e6 / self.calls() as f64,
+            _ => f64::NAN,
+        }
     }
 
     /// Completed calls.
@@ -42,6 +59,8 @@ impl Window {
             p50_ms: self.latency_ms(0.50),
             p99_ms: self.latency_ms(0.99),
             ended_early: self.ended_early,
+            client_cpu_us: self.per_call_us(self.cpu.client),
+            server_cpu_us: self.per_call_us(self.cpu.server),
         }
     }
 }
@@ -66,6 +85,10 @@ pub struct Sample {
     pub p99_ms: f64,
     /// Whether the window ended early (pre-signed requests ran out).
     pub ended_early: bool,
+    /// The client process's CPU microseconds per call (NaN where not measured).
+    pub client_cpu_us: f64,
+    /// The server process's CPU microseconds per call (NaN where not measured).
+    pub server_cpu_us: f64,
 }
 
 /// Median, minimum and maximum of a set of values.
