@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::{Future, ready};
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -263,42 +264,77 @@ impl Replay {
 #[derive(Debug)]
 pub struct MemoryReplayCache {
     capacity: usize,
+    /// The keys of the fingerprints: random per cache, so that no one can choose two nonces
+    /// whose fingerprints collide.
+    keys: [RandomState; 2],
     inner: Mutex<Inner>,
 }
 
+/// The live nonces, as fingerprints (see [`MemoryReplayCache::fingerprint`]): no allocation per
+/// nonce, and about 40 bytes of memory each.
 #[derive(Debug, Default)]
 struct Inner {
-    /// The live keys (see [`key`]).
-    entries: HashSet<Arc<str>>,
-    /// (expiry, sequence number) → key, for eviction in expiry order; the sequence number keeps
-    /// entries with the same expiry apart.
-    by_expiry: BTreeMap<(i64, u64), Arc<str>>,
-    next_seq: u64,
-}
-
-/// One string per `(AccessKeyId, nonce)`, unambiguous: the key id's length, `:`, the key id,
-/// the nonce.
-fn key(access_key_id: &str, nonce: &str) -> String {
-    format!("{}:{access_key_id}{nonce}", access_key_id.len())
+    /// The live fingerprints.
+    entries: HashSet<u128, BuildFingerprintHasher>,
+    /// The fingerprints by expiry (unix seconds), for eviction in expiry order: one list per
+    /// distinct second, so remembering a nonce appends to the list of its second.
+    by_expiry: BTreeMap<i64, Vec<u128>>,
 }
 
 impl Inner {
     /// Forgets every entry whose expiry is at or before `now`.
     fn evict_expired(&mut self, now: i64) {
         while let Some(entry) = self.by_expiry.first_entry() {
-            if entry.key().0 > now {
+            if *entry.key() > now {
                 break;
             }
-            let key = entry.remove();
-            self.entries.remove(&key);
+            for fingerprint in entry.remove() {
+                self.entries.remove(&fingerprint);
+            }
         }
+    }
+}
+
+/// Hashes a fingerprint, already uniformly random, by taking its low 64 bits.
+#[derive(Debug, Default, Clone, Copy)]
+struct BuildFingerprintHasher;
+
+/// The hasher of [`BuildFingerprintHasher`].
+#[derive(Debug)]
+struct FingerprintHasher(u64);
+
+impl BuildHasher for BuildFingerprintHasher {
+    type Hasher = FingerprintHasher;
+
+    fn build_hasher(&self) -> FingerprintHasher {
+        FingerprintHasher(0)
+    }
+}
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // The set only hashes `u128`s (`write_u128`); other input is folded in all the same.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(5) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        // Truncation intended: the low half of a uniformly random value.
+        self.0 = value as u64;
     }
 }
 
 impl MemoryReplayCache {
     /// An empty cache holding at most `capacity` live nonces.
     pub fn new(capacity: usize) -> MemoryReplayCache {
-        MemoryReplayCache { capacity, inner: Mutex::new(Inner::default()) }
+        MemoryReplayCache { capacity, keys: [RandomState::new(), RandomState::new()], inner: Mutex::default() }
     }
 
     /// The most live nonces held at once.
@@ -320,23 +356,31 @@ impl MemoryReplayCache {
     /// already (a replay) or the cache is full of live nonces, evicting expired ones first.
     /// The synchronous form of [`ReplayCache::check_and_remember`].
     pub fn check_and_insert(&self, access_key_id: &str, nonce: &str, expires: i64, now: i64) -> NonceOutcome {
+        let fingerprint = self.fingerprint(access_key_id, nonce);
         // The map stays consistent even if a holder panicked mid-way (every mutation is
         // completed before anything can panic), so a poisoned lock is still usable.
         let mut inner = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
         inner.evict_expired(now);
-        let key = key(access_key_id, nonce);
-        if inner.entries.contains(key.as_str()) {
+        if inner.entries.contains(&fingerprint) {
             return NonceOutcome::Used;
         }
         if inner.entries.len() >= self.capacity {
             return NonceOutcome::Full;
         }
-        let seq = inner.next_seq;
-        inner.next_seq = inner.next_seq.wrapping_add(1);
-        let key: Arc<str> = Arc::from(key);
-        inner.by_expiry.insert((expires, seq), Arc::clone(&key));
-        inner.entries.insert(key);
+        inner.entries.insert(fingerprint);
+        inner.by_expiry.entry(expires).or_default().push(fingerprint);
         NonceOutcome::Fresh
+    }
+
+    /// The 128-bit fingerprint of `(access_key_id, nonce)`: two independently keyed SipHash
+    /// values of the pair (led by the key id's length, so the pair is unambiguous). A fresh
+    /// nonce is mistaken for a replay only if its fingerprint equals a live one's: with a million
+    /// live nonces, a probability of 10^6 / 2^128 (below 10^-32) per request. The keys are random
+    /// per cache, so no one can choose nonces to collide.
+    fn fingerprint(&self, access_key_id: &str, nonce: &str) -> u128 {
+        let [high, low] = &self.keys;
+        let pair = (access_key_id.len(), access_key_id, nonce);
+        (u128::from(high.hash_one(pair)) << 64) | u128::from(low.hash_one(pair))
     }
 }
 
@@ -394,6 +438,33 @@ mod tests {
         let cache = MemoryReplayCache::new(10);
         assert_eq!(cache.check_and_insert("ab", "c", 100, 0), NonceOutcome::Fresh);
         assert_eq!(cache.check_and_insert("a", "bc", 100, 0), NonceOutcome::Fresh);
+    }
+
+    #[test]
+    fn fingerprints_are_keyed_per_cache() {
+        let (one, two) = (MemoryReplayCache::new(1), MemoryReplayCache::new(1));
+        assert_eq!(one.fingerprint("k", "n"), one.fingerprint("k", "n"));
+        assert_ne!(one.fingerprint("k", "n"), two.fingerprint("k", "n"));
+        assert_ne!(one.fingerprint("k", "n"), one.fingerprint("k", "m"));
+        assert_ne!(one.fingerprint("kn", ""), one.fingerprint("k", "n"));
+    }
+
+    #[test]
+    fn eviction_walks_the_seconds_in_order() {
+        let cache = MemoryReplayCache::new(1000);
+        for second in [30, 10, 20, 10, 30] {
+            for i in 0..100 {
+                let nonce = format!("{second}-{i}-{}", cache.len());
+                assert_eq!(cache.check_and_insert("k", &nonce, second, 0), NonceOutcome::Fresh);
+            }
+        }
+        assert_eq!(cache.len(), 500);
+        assert_eq!(cache.check_and_insert("k", "late", 40, 10), NonceOutcome::Fresh);
+        assert_eq!(cache.len(), 301);
+        assert_eq!(cache.check_and_insert("k", "later", 40, 25), NonceOutcome::Fresh);
+        assert_eq!(cache.len(), 202);
+        assert_eq!(cache.check_and_insert("k", "late", 40, 30), NonceOutcome::Used);
+        assert_eq!(cache.len(), 2);
     }
 
     #[test]
