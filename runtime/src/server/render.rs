@@ -115,12 +115,27 @@ fn with_request_id_first(json: &mut Vec<u8>, request_id: &str) -> bool {
     // The value replaced lies between the prefix's quote and the closing one. A RequestId is an
     // uppercase UUID, which needs no escaping; anything else is written as serde_json quotes it.
     if request_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
-        json.splice(range, request_id.bytes());
+        replace_range(json, range, request_id.as_bytes());
     } else {
         let Ok(id) = serde_json::to_vec(request_id) else { return false };
-        json.splice(range.start - 1..range.end + 1, id);
+        replace_range(json, range.start - 1..range.end + 1, &id);
     }
     true
+}
+
+/// `bytes[range]` replaced by `with`: the tail moved once (`memmove`), the new bytes copied in.
+/// What `Vec::splice` does, without feeding the new bytes through an iterator one at a time.
+fn replace_range(bytes: &mut Vec<u8>, range: std::ops::Range<usize>, with: &[u8]) {
+    let (old_len, end) = (bytes.len(), range.end);
+    let new_end = range.start + with.len();
+    if new_end > end {
+        bytes.resize(old_len + (new_end - end), 0);
+        bytes.copy_within(end..old_len, new_end);
+    } else {
+        bytes.copy_within(end..old_len, new_end);
+        bytes.truncate(old_len - (end - new_end));
+    }
+    bytes[range.start..new_end].copy_from_slice(with);
 }
 
 /// An error answer: the envelope with `status`.
@@ -288,6 +303,22 @@ mod tests {
         let mut bytes = br#"{"RequestId":"old","A":1}"#.to_vec();
         assert!(with_request_id_first(&mut bytes, "a\"b"));
         assert_eq!(String::from_utf8_lossy(&bytes), r#"{"RequestId":"a\"b","A":1}"#);
+    }
+
+    #[test]
+    fn replace_range_is_splice() {
+        let base: Vec<u8> = (0..12).collect();
+        for start in 0..=base.len() {
+            for end in start..=base.len() {
+                for len in 0..6 {
+                    let with: Vec<u8> = (100..100 + len).collect();
+                    let (mut ours, mut std) = (base.clone(), base.clone());
+                    replace_range(&mut ours, start..end, &with);
+                    std.splice(start..end, with.iter().copied());
+                    assert_eq!(ours, std, "{start}..{end} with {len} bytes");
+                }
+            }
+        }
     }
 
     #[test]
