@@ -113,6 +113,70 @@ async fn two_replicas_keep_every_invariant_under_concurrent_creates() {
     }
     let counts = replicas[1].user_counts().await.expect("counts");
     assert!(counts.contains(&(REGION.into(), "sag-crowded".into(), 80)), "{counts:?}");
+    // Every create was answered after a commit, and the waiting ones shared transactions.
+    for replica in &replicas {
+        let stats = replica.writer_stats();
+        assert_eq!((stats.submitted, stats.committed), (180, 180), "{stats:?}");
+        assert!(stats.transactions < stats.committed, "no create was grouped: {stats:?}");
+    }
+}
+
+/// Creates into one instance that wait at the same time are committed together, each answered
+/// as if alone: refusals (a name taken within the same batch, the quota reached) touch no other
+/// create of the batch, addresses are handed out in order, and a lone create is a batch of one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_creates_share_one_commit_and_are_answered_one_by_one() {
+    let url = fresh_database("group_commit").await;
+    let store = PgStore::connect(&url).await.expect("connect");
+    let small = instance("sag-small", "10.30.0.0/24", 30);
+    let lone = store.create_user(new_user("lone-user", &small, None)).await.expect("a lone create");
+    assert_eq!(lone.client_ip, "10.30.0.2");
+    assert_eq!(store.writer_stats().transactions, 1);
+
+    // Another session holds the instance's lock, so the first batch waits on it and every other
+    // create queues behind that batch: the grouping does not depend on timing.
+    let (mut holder, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("a session");
+    tokio::spawn(connection);
+    let lock = holder.transaction().await.expect("begin");
+    lock.execute("SELECT 1 FROM instances WHERE region = $1 AND instance_id = $2 FOR UPDATE", &[&REGION, &"sag-small"])
+        .await
+        .expect("the instance's lock");
+    let mut tasks = tokio::task::JoinSet::new();
+    // 40 creates for 29 places left, every tenth name sent twice.
+    for i in 0..40usize {
+        let store = store.clone();
+        let name = format!("member{:02}", if i % 10 == 9 { i - 1 } else { i });
+        let user = new_user(&name, &small, None);
+        tasks.spawn(async move { store.create_user(user).await });
+    }
+    tokio::time::timeout(HANG_GUARD, async {
+        while store.writer_stats().submitted < 41 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("every create queued");
+    lock.commit().await.expect("the lock released");
+    let mut won = Vec::new();
+    let mut refused = 0;
+    while let Some(joined) = tokio::time::timeout(HANG_GUARD, tasks.join_next()).await.expect("hang guard") {
+        match joined.expect("task") {
+            Ok(user) => won.push(user),
+            Err(CreateUserError::UserExist { .. } | CreateUserError::UserOverLimit { .. }) => refused += 1,
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!((won.len(), refused), (29, 11));
+    let mut ips: Vec<u8> =
+        won.iter().map(|u| u.client_ip.rsplit('.').next().and_then(|d| d.parse().ok()).expect("an IPv4")).collect();
+    ips.sort_unstable();
+    assert_eq!(ips, (3..32).collect::<Vec<u8>>(), "the lowest free addresses, each once");
+    let stats = store.writer_stats();
+    assert_eq!((stats.submitted, stats.committed), (41, 41), "{stats:?}");
+    // The lone create, the batch that waited for the lock, and the rest of the 40 (at most 64 a batch).
+    assert!(stats.transactions <= 3, "the waiting creates shared commits: {stats:?}");
+    let (total, _) = store.list_users(all_of("sag-small")).await.expect("list");
+    assert_eq!(total, 30);
 }
 
 /// The replay cache is shared: a nonce remembered through one replica is refused through the

@@ -230,6 +230,10 @@ pub enum StoreError {
     /// The writer thread stopped (it panicked); the write was not made.
     #[error("the database writer thread has stopped")]
     WriterGone,
+    /// The transaction of a batch of PostgreSQL Creates failed with this error: every Create of
+    /// the batch failed with it.
+    #[error(transparent)]
+    Shared(Arc<StoreError>),
     /// The database cannot be reached now (PostgreSQL down or restarting, no pooled connection
     /// within the wait timeout, the connection lost): the request may be retried later.
     #[error("the database is unavailable while {context}: {detail}")]
@@ -284,7 +288,11 @@ impl StoreError {
     /// Whether the failure is the database being unreachable for now (answered
     /// `ServiceUnavailable`, 503, retryable) rather than a fault of the request or the data.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Unavailable { .. })
+        match self {
+            StoreError::Unavailable { .. } => true,
+            StoreError::Shared(error) => error.is_unavailable(),
+            _ => false,
+        }
     }
 }
 

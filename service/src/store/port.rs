@@ -152,12 +152,12 @@ pub enum AnyStore {
 }
 
 impl AnyStore {
-    /// The SQLite writer's counters; `None` on PostgreSQL (no writer thread: each request runs its
-    /// own transaction on a pooled connection).
-    pub fn writer_stats(&self) -> Option<WriterStats> {
+    /// The writer's counters: the SQLite writer thread's (every write), or the PostgreSQL
+    /// store's writer of Creates (its group commit).
+    pub fn writer_stats(&self) -> WriterStats {
         match self {
-            AnyStore::Sqlite(store) => Some(store.writer_stats()),
-            AnyStore::Postgres(_) => None,
+            AnyStore::Sqlite(store) => store.writer_stats(),
+            AnyStore::Postgres(store) => store.writer_stats(),
         }
     }
 

@@ -12,6 +12,9 @@
 //!   UPDATE`, a row lock like `FOR UPDATE`) in its transaction, so creates of one instance are
 //!   serialised across processes: `max_users` is never exceeded and no address is handed out
 //!   twice ([`write`]).
+//! - Creates are committed in groups ([`group`]): the Creates of a process waiting at the same
+//!   time share one transaction and one WAL flush, each answered after that commit, so Creates
+//!   into one instance are not limited to one `fsync` each.
 //! - Reads are index lookups as on SQLite (keyset paging on the per-instance sequence number;
 //!   [`read`]); total and page come from one snapshot.
 //! - The schema is versioned in `schema_migrations` and migrated at [`PgStore::connect`] in one
@@ -22,6 +25,7 @@
 //!   asks for it (`sslmode=require`); `sslmode=prefer` (the default) uses it when the server
 //!   offers it; `sslmode=disable` never. The password of the URL never appears in logs, `Debug` output or errors.
 
+mod group;
 mod nonce;
 mod read;
 mod schema;
@@ -85,6 +89,8 @@ pub struct PgStore {
     url: String,
     call_timeout: Duration,
     nonce_calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Group commit of Creates ([`group`]).
+    creates: std::sync::Arc<group::Group>,
 }
 
 impl fmt::Debug for PgStore {
@@ -139,8 +145,13 @@ impl PgStore {
             .recycle_timeout(Some(options.connect_timeout))
             .build()
             .map_err(|e| StoreError::DatabaseUrl { url: redacted.clone(), problem: e.to_string() })?;
-        let store =
-            PgStore { pool, url: redacted, call_timeout: options.call_timeout, nonce_calls: std::sync::Arc::default() };
+        let store = PgStore {
+            pool,
+            url: redacted,
+            call_timeout: options.call_timeout,
+            nonce_calls: std::sync::Arc::default(),
+            creates: std::sync::Arc::new(group::Group::new()),
+        };
         store.call("migrating the schema", |mut client| async move { schema::migrate(&mut client).await }).await?;
         Ok(store)
     }
@@ -157,18 +168,34 @@ impl PgStore {
         F: FnOnce(Client) -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let work = async {
-            let client = self.pool.get().await.map_err(|e| pool_error(context, e))?;
-            f(client).await
-        };
-        match tokio::time::timeout(self.call_timeout, work).await {
-            Ok(result) => result,
-            Err(_) => Err(StoreError::Unavailable {
-                context,
-                detail: format!("no answer from the database within {:?}", self.call_timeout),
-            }
-            .into()),
+        call(&self.pool, self.call_timeout, context, f).await
+    }
+
+    /// What the writer of Creates has done so far: with group commit, fewer transactions than
+    /// committed Creates under concurrency.
+    pub fn writer_stats(&self) -> super::WriterStats {
+        self.creates.stats()
+    }
+}
+
+/// Runs `f` on a connection of `pool`, the whole bounded by `call_timeout`.
+async fn call<T, E, F, Fut>(pool: &Pool, call_timeout: Duration, context: &'static str, f: F) -> Result<T, E>
+where
+    E: From<StoreError>,
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let work = async {
+        let client = pool.get().await.map_err(|e| pool_error(context, e))?;
+        f(client).await
+    };
+    match tokio::time::timeout(call_timeout, work).await {
+        Ok(result) => result,
+        Err(_) => Err(StoreError::Unavailable {
+            context,
+            detail: format!("no answer from the database within {call_timeout:?}"),
         }
+        .into()),
     }
 }
 
@@ -282,7 +309,8 @@ pub fn redact_url(url: &str) -> String {
 
 impl UserStore for PgStore {
     async fn create_user(&self, user: NewUser) -> Result<UserRecord, CreateUserError> {
-        self.call("creating a user", |mut client| async move { write::create_one(&mut client, user).await }).await
+        let target = group::Target { pool: self.pool.clone(), call_timeout: self.call_timeout };
+        self.creates.create(&target, user).await
     }
 
     async fn create_users(&self, users: Vec<NewUser>) -> Result<Vec<Result<UserRecord, CreateUserError>>, StoreError> {

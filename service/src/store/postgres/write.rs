@@ -1,4 +1,6 @@
-//! Creating, modifying and deleting users, each in its own transaction on a pooled connection.
+//! Creating, modifying and deleting users on a pooled connection: Creates in batches, one
+//! transaction each ([`create_many`], fed by the group commit of [`super::group`]); a Modify or a
+//! delete in a transaction of its own.
 //!
 //! A Create locks its instance's row first (creating the row if the instance had no user yet):
 //! every check it makes afterwards — name taken? quota reached? address free? — sees every
@@ -41,38 +43,38 @@ const SET_FLOOR: &str = "UPDATE instances SET alloc_cidr = $3, alloc_floor = $4 
 /// A transaction or savepoint.
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
 
-/// Creates `user` in a transaction of its own.
-pub(super) async fn create_one(client: &mut Client, user: NewUser) -> Result<UserRecord, CreateUserError> {
-    let tx = client.transaction().await.map_err(pg("starting the create transaction"))?;
-    let record = create(&tx, user).await?;
-    tx.commit().await.map_err(pg("committing the new user"))?;
-    Ok(record)
-}
-
-/// Creates `users` in order in one transaction, each in a savepoint (one user's error is rolled
-/// back alone); one answer per user.
+/// Creates `users` in one transaction, each in a savepoint (one user's refusal is rolled back
+/// alone); one answer per user, in the order given. The users of one instance are created in the
+/// order given; the instances are visited in one global order (region, then instance ID), so two
+/// transactions never hold each other's instance lock: batches of different replicas cannot
+/// deadlock.
 pub(super) async fn create_many(
     client: &mut Client,
     users: Vec<NewUser>,
 ) -> Result<Vec<Result<UserRecord, CreateUserError>>, StoreError> {
+    let mut order: Vec<(usize, NewUser)> = users.into_iter().enumerate().collect();
+    // Stable: the users of one instance keep their order.
+    order.sort_by(|(_, a), (_, b)| (&a.region, &a.instance.id).cmp(&(&b.region, &b.instance.id)));
     let mut tx = client.transaction().await.map_err(pg("starting the create transaction"))?;
-    let mut results = Vec::with_capacity(users.len());
-    for user in users {
+    let mut results: Vec<Option<Result<UserRecord, CreateUserError>>> = (0..order.len()).map(|_| None).collect();
+    for (index, user) in order {
         let savepoint = tx.savepoint("create_user").await.map_err(pg("starting a savepoint"))?;
-        match create(&savepoint, user).await {
+        let result = match create(&savepoint, user).await {
             Ok(record) => {
                 savepoint.commit().await.map_err(pg("releasing a savepoint"))?;
-                results.push(Ok(record));
+                Ok(record)
             }
             Err(CreateUserError::Store(error)) => return Err(error),
             Err(error) => {
                 savepoint.rollback().await.map_err(pg("rolling back a savepoint"))?;
-                results.push(Err(error));
+                Err(error)
             }
-        }
+        };
+        results[index] = Some(result);
     }
     tx.commit().await.map_err(pg("committing the new users"))?;
-    Ok(results)
+    // Every index was filled once above.
+    Ok(results.into_iter().map(|r| r.unwrap_or(Err(CreateUserError::Store(StoreError::WriterGone)))).collect())
 }
 
 async fn exists(
