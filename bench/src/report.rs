@@ -242,18 +242,14 @@ fn render_cpu<'a>(out: &mut String, key: &str, rows: impl Iterator<Item = (Strin
         writeln!(out, "| {key} | client µs A | client µs B | client A/B | server µs A | server µs B | server A/B |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
     for (label, r) in rows {
-        let _ = writeln!(
-            out,
-            "| {label} | {} | {} | {} | {} | {} | {} |",
-            spread(r.a_spread(client_cpu), 1),
-            spread(r.b_spread(client_cpu), 1),
-            ratio(r, client_cpu),
-            spread(r.a_spread(server_cpu), 1),
-            spread(r.b_spread(server_cpu), 1),
-            ratio(r, server_cpu),
-        );
+        let _ = writeln!(out, "| {label} | {} | {} |", sides(r, client_cpu, 1), sides(r, server_cpu, 1),);
     }
     let _ = writeln!(out);
+}
+
+/// Three cells of `field`: A's spread, B's spread and their ratio.
+fn sides(r: &Rounds, field: fn(&Sample) -> f64, digits: usize) -> String {
+    format!("{} | {} | {}", spread(r.a_spread(field), digits), spread(r.b_spread(field), digits), ratio(r, field))
 }
 
 /// `median (min–max)` with `digits` decimals.
@@ -471,17 +467,7 @@ fn render_sdk(out: &mut String, rows: &[SdkRow]) {
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
     for row in rows {
         let r = &row.rounds;
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} | {} | {} | {} | {} |",
-            row.sdk,
-            spread(r.a_spread(rate), 0),
-            spread(r.b_spread(rate), 0),
-            ratio(r, rate),
-            spread(r.a_spread(p50), 3),
-            spread(r.b_spread(p50), 3),
-            ratio(r, p50),
-        );
+        let _ = writeln!(out, "| {} | {} | {} |", row.sdk, sides(r, rate, 0), sides(r, p50, 3),);
     }
     let _ = writeln!(out);
 }
