@@ -13,6 +13,8 @@ use anyhow::{Context, Result, bail};
 
 /// Where the section starts in `BENCHMARKS.md`.
 pub const BEGIN: &str = "<!-- build-cost:begin (cargo xtask bench -- --build-cost) -->";
+/// The section's heading.
+const HEADING: &str = "## Build cost for users";
 /// Where the section ends in `BENCHMARKS.md`.
 pub const END: &str = "<!-- build-cost:end -->";
 
@@ -156,7 +158,9 @@ fn children_cpu_secs() -> Option<f64> {
 pub fn render(rows: &[AppBuild], machine: &str, date: &str, notes: &str) -> String {
     let mut s = String::new();
     s.push_str(BEGIN);
-    s.push_str("\n## Build cost for users\n\n");
+    s.push('\n');
+    s.push_str(HEADING);
+    s.push_str("\n\n");
     s.push_str(&format!(
         "A fresh application (`cargo new`, edition 2024, tokio with `macros` + `rt-multi-thread`) that calls \
          `DescribeSmartAccessGatewayClientUsers` once, built with `cargo build --release` in a fresh target \
@@ -186,6 +190,21 @@ pub fn section(text: &str) -> Option<&str> {
     Some(text[start..end].trim_end())
 }
 
+/// The section a full run must keep from the report it replaces: `Ok(None)` when `text` has none,
+/// an error when it has one whose markers are damaged (a heading or an end marker without the
+/// begin marker), so that a 15-minute run does not silently drop the section.
+pub fn kept_section(text: &str) -> Result<Option<&str>> {
+    match section(text) {
+        Some(found) => Ok(Some(found)),
+        None if text.contains(END) || text.contains(HEADING) => bail!(
+            "the report's build-cost section has lost a marker: put `{BEGIN}` on the line before \
+             `{HEADING}` and `{END}` after the section's last line (or delete the section and run \
+             `cargo xtask bench -- --build-cost`)"
+        ),
+        None => Ok(None),
+    }
+}
+
 /// The notes kept between the table and [`END`] (hand-written measurements such as the test
 /// command's), so that re-measuring keeps them.
 pub fn notes(text: &str) -> &str {
@@ -210,6 +229,17 @@ mod tests {
 
     fn row() -> AppBuild {
         AppBuild { label: "x".into(), crates: 3, units: 4, wall_secs: 5.0, cpu_secs: Some(6.0) }
+    }
+
+    #[test]
+    fn a_section_without_its_begin_marker_is_an_error_not_a_loss() {
+        let section = render(&[row()], "m", "d", "");
+        let text = format!("# Title\n\n{section}");
+        assert_eq!(kept_section(&text).ok().flatten(), Some(section.trim_end()));
+        assert!(matches!(kept_section("# Title\n"), Ok(None)));
+        let damaged = text.replace(BEGIN, "");
+        let err = kept_section(&damaged).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err.contains(BEGIN) && err.contains(HEADING), "{err}");
     }
 
     #[test]

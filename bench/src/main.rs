@@ -219,6 +219,9 @@ fn run(cli: &Cli) -> Result<()> {
         generator_runs: if cli.quick { 3 } else { 10 },
     };
     let out = cli.out.clone().unwrap_or_else(|| workspace_root().join("BENCHMARKS.md"));
+    // Read before measuring: a damaged section stops the run now, not after 15 minutes.
+    let previous = std::fs::read_to_string(&out).unwrap_or_default();
+    let kept = build_cost::kept_section(&previous).with_context(|| format!("reading {}", out.display()))?;
     let mut machine = machine();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command =
@@ -293,7 +296,7 @@ fn run(cli: &Cli) -> Result<()> {
     };
     let mut text = report::render(&report);
     // The build-cost section is measured by `--build-cost` only: keep it.
-    if let Some(section) = std::fs::read_to_string(&out).ok().as_deref().and_then(build_cost::section) {
+    if let Some(section) = kept {
         text = build_cost::splice(&text, &format!("{section}\n"));
     }
     println!("{text}");

@@ -535,19 +535,13 @@ fn render_server(out: &mut String, report: &Report) {
         let r = &row.rounds;
         let _ = writeln!(
             out,
-            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {}{} | {} | {} | {} | {} |",
             row.auth.label(),
             early(r),
             row.concurrency,
-            spread(r.a_spread(rate), 0),
-            spread(r.b_spread(rate), 0),
-            ratio(r, rate),
-            spread(r.a_spread(p50), 3),
-            spread(r.b_spread(p50), 3),
-            ratio(r, p50),
-            spread(r.a_spread(p99), 3),
-            spread(r.b_spread(p99), 3),
-            ratio(r, p99),
+            sides(r, rate, 0),
+            sides(r, p50, 3),
+            sides(r, p99, 3),
         );
     }
     let _ = writeln!(out);
@@ -589,17 +583,13 @@ fn render_client(out: &mut String, report: &Report) {
         let r = &row.rounds;
         let _ = writeln!(
             out,
-            "| {} | {} | {}{} | {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {}{} | {} | {} |",
             row.signing,
             row.server,
             row.concurrency,
             early(r),
-            spread(r.a_spread(rate), 0),
-            spread(r.b_spread(rate), 0),
-            ratio(r, rate),
-            spread(r.a_spread(p50), 3),
-            spread(r.b_spread(p50), 3),
-            ratio(r, p50),
+            sides(r, rate, 0),
+            sides(r, p50, 3),
         );
     }
     let _ = writeln!(out);
