@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use futures::{Stream, TryStreamExt as _, stream};
+use futures_util::{Stream, TryStreamExt as _, stream};
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::RpcClient;

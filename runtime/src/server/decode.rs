@@ -7,8 +7,8 @@ use axum::body::{Body, Bytes, HttpBody as _};
 use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
-use futures::StreamExt as _;
-use futures::future::BoxFuture;
+use futures_util::StreamExt as _;
+use futures_util::future::BoxFuture;
 
 use super::error::ErrorReply;
 use super::render::WireFormat;

@@ -20,8 +20,8 @@ use std::task::{Context, Poll};
 use axum::Router;
 use axum::extract::Request;
 use axum::response::Response;
-use futures::FutureExt as _;
-use futures::future::BoxFuture;
+use futures_util::FutureExt as _;
+use futures_util::future::BoxFuture;
 use time::OffsetDateTime;
 use tracing::Instrument as _;
 
