@@ -206,6 +206,19 @@ pub struct StoresReport {
     pub rows: Vec<StoreRow>,
     /// The replica rows.
     pub replica_rows: Vec<ReplicaRow>,
+    /// The PostgreSQL store's Creates in-process (hash ready), per number of concurrent tasks.
+    pub pg_creates: Vec<PgCreateRow>,
+}
+
+/// PostgreSQL store Creates with the hash ready (no HTTP, no argon2) from some concurrent tasks.
+#[derive(Debug, Clone)]
+pub struct PgCreateRow {
+    /// Concurrent tasks.
+    pub tasks: usize,
+    /// Creates per second, per round.
+    pub rates: Vec<f64>,
+    /// Creates per committed transaction, per round.
+    pub per_commit: Vec<f64>,
 }
 
 fn rate(s: &Sample) -> f64 {
@@ -443,6 +456,38 @@ fn render_stores(out: &mut String, stores: &StoresReport) {
             ratio_cell(&row.one, &row.three, rate),
             spread(Spread::of(row.one.iter().map(p50)), 2),
             spread(Spread::of(row.three.iter().map(p50)), 2),
+        );
+    }
+    let _ = writeln!(out);
+    render_pg_creates(out, stores);
+}
+
+/// The PostgreSQL store's group commit: Creates straight into the store from 1 and more tasks.
+fn render_pg_creates(out: &mut String, stores: &StoresReport) {
+    let Some(single) = stores.pg_creates.iter().find(|row| row.tasks == 1) else { return };
+    let single = Spread::of(single.rates.iter().copied());
+    let _ = writeln!(
+        out,
+        "PostgreSQL store Creates in-process, into the {} database: the password hash ready (no HTTP, no argon2id), \
+         from concurrent tasks for {:.1} s per round. One task commits each Create alone (one WAL flush each); with \
+         more, the store's writer takes every Create waiting into one transaction (group commit). *Per commit* is \
+         the Creates per committed transaction.\n",
+        stores.sizes.first().map_or_else(String::new, |&s| size_label(s)),
+        stores.window_secs,
+    );
+    let _ = writeln!(out, "| tasks | Creates/s | per commit | vs 1 task |\n|---:|---:|---:|---:|");
+    for row in &stores.pg_creates {
+        let rate = Spread::of(row.rates.iter().copied());
+        let versus = match (rate, single) {
+            (Some(rate), Some(single)) if single.median > 0.0 => format!("**{:.1}×**", rate.median / single.median),
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {versus} |",
+            row.tasks,
+            spread(rate, 0),
+            spread(Spread::of(row.per_commit.iter().copied()), 1),
         );
     }
     let _ = writeln!(out);
@@ -816,6 +861,10 @@ mod tests {
                     one: vec![sample(1000.0, 2.0); 2],
                     three: vec![sample(900.0, 2.5), sample(1100.0, 2.5)],
                 }],
+                pg_creates: vec![
+                    PgCreateRow { tasks: 1, rates: vec![50.0, 60.0], per_commit: vec![1.0, 1.0] },
+                    PgCreateRow { tasks: 8, rates: vec![300.0, 250.0], per_commit: vec![6.0, 7.0] },
+                ],
             }),
         };
         let text = render(&report);
@@ -844,5 +893,6 @@ mod tests {
             text.contains("| Describe page 1 | 1000 (1000–1000) | 1000 (900–1100) | **1.00×** | 2.00 (2.00–2.00) |"),
             "{text}"
         );
+        assert!(text.contains("| 8 | 275 (250–300) | 6.5 (6.0–7.0) | **5.0×** |"), "{text}");
     }
 }

@@ -377,6 +377,47 @@ pub fn store_create_rate(store: &Store, threads: usize, prefix: &str, duration: 
     })
 }
 
+/// PostgreSQL store Creates per second (hash ready, no HTTP) from `tasks` concurrent tasks into
+/// `store`, and the Creates per committed transaction over the window (group commit: above 1 when
+/// Creates waited together); names start with `prefix`.
+///
+/// # Errors
+/// When a create fails or a task panics.
+pub async fn pg_store_create_rate(
+    store: &PgStore,
+    tasks: usize,
+    prefix: &str,
+    duration: Duration,
+) -> Result<(f64, f64)> {
+    let before = store.writer_stats();
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..tasks)
+        .map(|task| {
+            let (store, stop, prefix) = (store.clone(), Arc::clone(&stop), prefix.to_owned());
+            tokio::spawn(async move {
+                let mut done = 0u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let user = new_user(format!("{prefix}-{task}-{done:08}"), "store@example.com".into())?;
+                    UserStore::create_user(&store, user).await.context("PostgreSQL store create")?;
+                    done += 1;
+                }
+                Ok::<u64, anyhow::Error>(done)
+            })
+        })
+        .collect();
+    tokio::time::sleep(duration).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut total = 0;
+    for handle in handles {
+        total += handle.await.context("a create task panicked")??;
+    }
+    let rate = total as f64 / started.elapsed().as_secs_f64();
+    let after = store.writer_stats();
+    let transactions = after.transactions.saturating_sub(before.transactions).max(1);
+    Ok((rate, after.committed.saturating_sub(before.committed) as f64 / transactions as f64))
+}
+
 /// A fresh raw SQLite database in WAL mode with `synchronous=FULL` (the store's settings) and a
 /// table shaped like the users table.
 ///

@@ -11,9 +11,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use postgres_harness::PgCluster;
 use smartag_bench::driver;
-use smartag_bench::report::{ReplicaRow, Settings, StoreRow, StoresReport};
+use smartag_bench::report::{PgCreateRow, ReplicaRow, Settings, StoreRow, StoresReport};
 use smartag_bench::service::{self, CALLERS, Op, OpCaller};
 use smartag_bench::stats::Sample;
+use smartag_service::store::postgres::PgStore;
 
 /// The instance sizes of the store rows.
 pub const SIZES: [usize; 2] = [1_000, 100_000];
@@ -23,6 +24,8 @@ const OPS: [Op; 3] = [Op::FirstPage, Op::ByName, Op::Create];
 const REPLICA_OPS: [Op; 2] = [Op::FirstPage, Op::Create];
 /// Service processes in the replica rows.
 pub const REPLICAS: usize = 3;
+/// Concurrent tasks of the in-process PostgreSQL Create rows (1: each Create committed alone).
+const PG_CREATE_TASKS: [usize; 3] = [1, 8, 64];
 /// Concurrent callers in the replica rows (spread evenly over the processes).
 pub const REPLICA_CALLERS: usize = 12;
 const MAX_ROUNDS: usize = 3;
@@ -77,6 +80,7 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
     // The fixtures: one SQLite file and one PostgreSQL database per size, plus the replicas' database.
     let mut fill_secs = Vec::new();
     let mut servers = Vec::new();
+    let mut first_url = None;
     for size in SIZES {
         let path = service::fixture_path(dir.path(), size);
         std::fs::create_dir_all(path.parent().context("fixture folder")?).context("creating a fixture folder")?;
@@ -86,6 +90,7 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
         let started = Instant::now();
         service::fill_postgres(&url, size).await?;
         fill_secs.push(started.elapsed().as_secs_f64());
+        first_url.get_or_insert_with(|| url.clone());
         eprintln!("stores: {size} users filled into PostgreSQL in {:.1} s", started.elapsed().as_secs_f64());
         let data = path.display().to_string();
         let sqlite = spawn(&["serve-service", "--data", &data, "--config", &config])?;
@@ -120,6 +125,30 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
         rows.push(row);
     }
     drop(servers);
+
+    // Group commit: Creates straight into the store of the smallest database.
+    let url = first_url.context("no fixture database")?;
+    let store = PgStore::connect(&url).await.context("connecting to the PostgreSQL fixture")?;
+    let mut pg_creates: Vec<PgCreateRow> =
+        PG_CREATE_TASKS.iter().map(|&tasks| PgCreateRow { tasks, rates: Vec::new(), per_commit: Vec::new() }).collect();
+    for round in 0..timing.rounds {
+        let count = pg_creates.len();
+        for step in 0..count {
+            // Rotate which number of tasks goes first.
+            let row = &mut pg_creates[(step + round) % count];
+            let prefix = format!("pg-r{round}-t{}", row.tasks);
+            let (rate, per_commit) = service::pg_store_create_rate(&store, row.tasks, &prefix, timing.window).await?;
+            eprintln!(
+                "  stores PostgreSQL store create, {} task(s), round {}/{}: {rate:.1} /s, {per_commit:.1} per commit",
+                row.tasks,
+                round + 1,
+                timing.rounds
+            );
+            row.rates.push(rate);
+            row.per_commit.push(per_commit);
+        }
+    }
+    drop(store);
 
     // One vs three processes on one database of 1k users.
     let url = cluster.create_database("replicas").context("creating the replicas' database")?;
@@ -160,5 +189,6 @@ pub async fn run<G>(settings: &Settings, spawn: impl Fn(&[&str]) -> Result<(Sock
         postgres_fill_secs: fill_secs,
         rows,
         replica_rows,
+        pg_creates,
     })
 }
