@@ -179,6 +179,107 @@ async fn waiting_creates_share_one_commit_and_are_answered_one_by_one() {
     assert_eq!(total, 30);
 }
 
+/// One batch over two instances, each locked once with its counters kept in memory: allocated and
+/// static addresses interleave in queue order, a name taken earlier in the same batch and an
+/// exhausted block are refused without touching the others, and each instance's row (sequence,
+/// allocation cursor, count) is written back as one Create at a time would have left it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_batch_over_two_instances_leaves_each_as_single_creates_would() {
+    let url = fresh_database("batch_instances").await;
+    let store = PgStore::connect(&url).await.expect("connect");
+    // Client addresses .2 to .6 (.1 is the gateway).
+    let tiny = instance("sag-tiny", "10.40.0.0/29", 10);
+    let wide = instance("sag-wide", "10.41.0.0/24", 10);
+    for (name, limits) in [("tiny-first", &tiny), ("wide-first", &wide)] {
+        let first = store.create_user(new_user(name, limits, None)).await.expect("a first create");
+        assert!(first.client_ip.ends_with(".2"), "{first:?}");
+    }
+    let (mut holder, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("a session");
+    tokio::spawn(connection);
+    let lock = holder.transaction().await.expect("begin");
+    lock.execute("SELECT 1 FROM instances WHERE region = $1 FOR UPDATE", &[&REGION]).await.expect("the locks");
+    // Queued one at a time (each is handed to the writer before the next is sent), so the
+    // batches keep this order while the first of them waits for the locks.
+    let queue: [(&str, &InstanceLimits, Option<&str>); 10] = [
+        ("wide-a", &wide, None),
+        ("tiny-a", &tiny, None),
+        ("wide-b", &wide, None),
+        ("tiny-b", &tiny, Some("10.40.0.4")),
+        ("tiny-c", &tiny, None),
+        ("tiny-c", &tiny, None),
+        ("wide-c", &wide, Some("10.41.0.3")),
+        ("tiny-d", &tiny, None),
+        ("tiny-e", &tiny, None),
+        ("wide-d", &wide, None),
+    ];
+    let mut tasks = Vec::new();
+    for (index, (name, limits, ip)) in queue.into_iter().enumerate() {
+        let (store_for_task, user) = (store.clone(), new_user(name, limits, ip));
+        tasks.push(tokio::spawn(async move { store_for_task.create_user(user).await }));
+        tokio::time::timeout(HANG_GUARD, async {
+            while store.writer_stats().submitted < 3 + index as u64 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        })
+        .await
+        .expect("queued");
+    }
+    lock.commit().await.expect("the locks released");
+    let mut answers = Vec::new();
+    for task in tasks {
+        let answer = tokio::time::timeout(HANG_GUARD, task).await.expect("hang guard").expect("task");
+        answers.push(match answer {
+            Ok(user) => format!("{} {}", user.user_name, user.client_ip),
+            Err(CreateUserError::UserExist { user_name, .. }) => format!("{user_name} exists"),
+            Err(CreateUserError::UserOverLimit { .. }) => "over limit".to_owned(),
+            Err(CreateUserError::IpInvalid(rejection)) => format!("ip invalid: {rejection:?}"),
+            Err(other) => panic!("unexpected {other:?}"),
+        });
+    }
+    assert_eq!(
+        answers,
+        [
+            "wide-a 10.41.0.3",
+            "tiny-a 10.40.0.3",
+            "wide-b 10.41.0.4",
+            "tiny-b 10.40.0.4",
+            "tiny-c 10.40.0.5",
+            "tiny-c exists",
+            "ip invalid: InUse { ip: 10.41.0.3 }",
+            "tiny-d 10.40.0.6",
+            "over limit",
+            "wide-d 10.41.0.5",
+        ]
+    );
+    let stats = store.writer_stats();
+    assert_eq!((stats.submitted, stats.committed), (12, 12), "{stats:?}");
+    // The two first creates, then one or two batches: the writer may take "wide-a" alone into
+    // the transaction that waits for the locks, or with some of the next.
+    assert!((3..=4).contains(&stats.transactions), "{stats:?}");
+    // The instances' rows as single creates would have left them.
+    let rows = holder
+        .query("SELECT instance_id, user_count, next_seq, alloc_floor FROM instances ORDER BY instance_id", &[])
+        .await
+        .expect("the instances");
+    let rows: Vec<(String, i64, i64, Option<i64>)> =
+        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
+    let ip = |text: &str| i64::from(u32::from(text.parse::<std::net::Ipv4Addr>().expect("ip")));
+    assert_eq!(
+        rows,
+        [("sag-tiny".to_owned(), 5, 6, Some(ip("10.40.0.7"))), ("sag-wide".to_owned(), 4, 5, Some(ip("10.41.0.6"))),]
+    );
+    // And the next creates go on from there, in another store as in another replica.
+    let other = PgStore::connect(&url).await.expect("connect again");
+    assert!(matches!(
+        other.create_user(new_user("tiny-f", &tiny, None)).await,
+        Err(CreateUserError::UserOverLimit { .. })
+    ));
+    let next = other.create_user(new_user("wide-e", &wide, None)).await.expect("wide-e");
+    assert_eq!(next.client_ip, "10.41.0.6");
+    let (total, users) = other.list_users(all_of("sag-tiny")).await.expect("list");
+    assert_eq!((total, users.len()), (5, 5));
+}
+
 /// The replay cache is shared: a nonce remembered through one replica is refused through the
 /// other until it expires, then accepted again; of racing replicas exactly one wins.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -2,8 +2,8 @@
 //! commits, and a commit waits for its WAL flush, so one transaction per Create serialises the
 //! Creates of an instance on one `fsync` each. Here the Creates of this process that are waiting
 //! at the same time are committed together: one writer task takes every queued Create (up to
-//! [`MAX_BATCH`]), runs them in one transaction (each in a savepoint, so one caller's refusal does
-//! not touch the others: [`super::write::create_many`]), and answers each caller after the commit
+//! [`MAX_BATCH`]), runs them in one transaction (a refused Create writes nothing, so one caller's
+//! refusal does not touch the others: [`super::write::create_many`]), and answers each caller after the commit
 //! that holds its user, as the SQLite store's writer does.
 //!
 //! The task is started by the first Create and again by a Create after it stopped (its runtime
