@@ -130,6 +130,8 @@ impl Held {
         self.changed = true;
     }
 
+    /// Writes the sequence number and the cursor to the instance's row (nothing when no Create
+    /// of the batch changed them; the user count is the trigger's).
     async fn write_back(self, tx: &Tx<'_>) -> Result<(), StoreError> {
         if !self.changed {
             return Ok(());
