@@ -208,6 +208,8 @@ pub struct StoresReport {
     pub replica_rows: Vec<ReplicaRow>,
     /// The PostgreSQL store's Creates in-process (hash ready), per number of concurrent tasks.
     pub pg_creates: Vec<PgCreateRow>,
+    /// Timed window of each of those rounds, seconds.
+    pub pg_create_window_secs: f64,
 }
 
 /// PostgreSQL store Creates with the hash ready (no HTTP, no argon2) from some concurrent tasks.
@@ -473,7 +475,7 @@ fn render_pg_creates(out: &mut String, stores: &StoresReport) {
          more, the store's writer takes every Create waiting into one transaction (group commit). *Per commit* is \
          the Creates per committed transaction.\n",
         stores.sizes.first().map_or_else(String::new, |&s| size_label(s)),
-        stores.window_secs,
+        stores.pg_create_window_secs,
     );
     let _ = writeln!(out, "| tasks | Creates/s | per commit | vs 1 task |\n|---:|---:|---:|---:|");
     for row in &stores.pg_creates {
@@ -865,6 +867,7 @@ mod tests {
                     PgCreateRow { tasks: 1, rates: vec![50.0, 60.0], per_commit: vec![1.0, 1.0] },
                     PgCreateRow { tasks: 8, rates: vec![300.0, 250.0], per_commit: vec![6.0, 7.0] },
                 ],
+                pg_create_window_secs: 1.0,
             }),
         };
         let text = render(&report);
