@@ -38,6 +38,7 @@ pub(super) struct Target {
 
 /// The queue of Creates and its writer task, shared by the clones of one store.
 pub(super) struct Group {
+    target: Target,
     sender: Mutex<Option<mpsc::UnboundedSender<Pending>>>,
     counters: Arc<Counters>,
 }
@@ -50,21 +51,21 @@ struct Counters {
 }
 
 impl Group {
-    /// No writer yet (the first Create starts it).
-    pub(super) fn new() -> Group {
-        Group { sender: Mutex::new(None), counters: Arc::default() }
+    /// No writer yet (the first Create starts it); its batches run on `target`.
+    pub(super) fn new(target: Target) -> Group {
+        Group { target, sender: Mutex::new(None), counters: Arc::default() }
     }
 
     /// Creates `user` in the next batch of the writer (started on this runtime if it is not
     /// running) and waits for its answer.
-    pub(super) async fn create(&self, target: &Target, user: NewUser) -> Result<UserRecord, CreateUserError> {
+    pub(super) async fn create(&self, user: NewUser) -> Result<UserRecord, CreateUserError> {
         let (reply, answer) = oneshot::channel();
         self.counters.submitted.fetch_add(1, Ordering::Relaxed);
-        self.enqueue(target, Pending { user, reply })?;
+        self.enqueue(Pending { user, reply })?;
         answer.await.unwrap_or(Err(CreateUserError::Store(StoreError::WriterGone)))
     }
 
-    fn enqueue(&self, target: &Target, pending: Pending) -> Result<(), StoreError> {
+    fn enqueue(&self, pending: Pending) -> Result<(), StoreError> {
         let mut sender = self.sender.lock().unwrap_or_else(PoisonError::into_inner);
         let pending = match sender.as_ref() {
             Some(running) => match running.send(pending) {
@@ -76,7 +77,7 @@ impl Group {
         // No writer, or it stopped with the runtime it ran on: start one here.
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| StoreError::WriterGone)?;
         let (new_sender, jobs) = mpsc::unbounded_channel();
-        runtime.spawn(run(target.clone(), jobs, Arc::clone(&self.counters)));
+        runtime.spawn(run(self.target.clone(), jobs, Arc::clone(&self.counters)));
         new_sender.send(pending).map_err(|_| StoreError::WriterGone)?;
         *sender = Some(new_sender);
         Ok(())

@@ -145,12 +145,13 @@ impl PgStore {
             .recycle_timeout(Some(options.connect_timeout))
             .build()
             .map_err(|e| StoreError::DatabaseUrl { url: redacted.clone(), problem: e.to_string() })?;
+        let creates = group::Group::new(group::Target { pool: pool.clone(), call_timeout: options.call_timeout });
         let store = PgStore {
             pool,
             url: redacted,
             call_timeout: options.call_timeout,
             nonce_calls: std::sync::Arc::default(),
-            creates: std::sync::Arc::new(group::Group::new()),
+            creates: std::sync::Arc::new(creates),
         };
         store.call("migrating the schema", |mut client| async move { schema::migrate(&mut client).await }).await?;
         Ok(store)
@@ -309,8 +310,7 @@ pub fn redact_url(url: &str) -> String {
 
 impl UserStore for PgStore {
     async fn create_user(&self, user: NewUser) -> Result<UserRecord, CreateUserError> {
-        let target = group::Target { pool: self.pool.clone(), call_timeout: self.call_timeout };
-        self.creates.create(&target, user).await
+        self.creates.create(user).await
     }
 
     async fn create_users(&self, users: Vec<NewUser>) -> Result<Vec<Result<UserRecord, CreateUserError>>, StoreError> {
