@@ -30,6 +30,30 @@ pub fn percent_encode_into(out: &mut String, s: &str) {
     }
 }
 
+/// [`percent_encode_into`] `out`, and the encoding of that encoding into `twice` (every `%` of it
+/// written `%25`): what a version 1.0 string to sign holds of a canonicalized query, written in
+/// the same pass as the query itself.
+///
+/// ```
+/// let (mut once, mut twice) = (String::new(), Vec::new());
+/// alibaba_rpc_runtime::encoding::percent_encode_twice(&mut once, &mut twice, "a b:~");
+/// assert_eq!((once.as_str(), twice.as_slice()), ("a%20b%3A~", &b"a%2520b%253A~"[..]));
+/// ```
+pub fn percent_encode_twice(out: &mut String, twice: &mut Vec<u8>, s: &str) {
+    for chunk in utf8_percent_encode(s, RFC3986) {
+        out.push_str(chunk);
+        // A chunk is either a run of bytes kept as they are (`%` is never among them) or one
+        // byte's `%XY`.
+        match chunk.as_bytes() {
+            [b'%', hex @ ..] => {
+                twice.extend_from_slice(b"%25");
+                twice.extend_from_slice(hex);
+            }
+            kept => twice.extend_from_slice(kept),
+        }
+    }
+}
+
 /// `pairs` in the order given, names and values percent-encoded ([`percent_encode`]), empty
 /// values kept as `name=`, joined by `&`: a query string as the SDKs send it.
 ///
@@ -52,11 +76,16 @@ pub fn encode_query<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> 
 
 /// Appends the lowercase hex of `bytes` to `out`.
 pub fn push_hex(out: &mut String, bytes: &[u8]) {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     out.reserve(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    let mut digits = [0u8; 64];
+    for chunk in bytes.chunks(32) {
+        let digits = &mut digits[..chunk.len() * 2];
+        // The buffer holds exactly two digits per byte, and hex digits are ASCII.
+        if hex::encode_to_slice(chunk, digits).is_ok()
+            && let Ok(text) = std::str::from_utf8(digits)
+        {
+            out.push_str(text);
+        }
     }
 }
 
@@ -91,5 +120,9 @@ mod tests {
         let mut out = String::from("x");
         super::push_hex(&mut out, &[0x00, 0x0f, 0xa5, 0xff]);
         assert_eq!(out, "x000fa5ff");
+        let long: Vec<u8> = (0..=255).collect();
+        let mut out = String::new();
+        super::push_hex(&mut out, &long);
+        assert_eq!(out, hex::encode(&long), "longer than one buffer");
     }
 }

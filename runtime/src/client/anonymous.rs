@@ -13,11 +13,10 @@
 use crate::encoding::encode_query;
 use crate::flatten::WireParam;
 use crate::signature::v1::common as p;
-use crate::signature::v3::{self, headers as h};
 use crate::signature::{SignatureVersion, canonical_query};
 
 use super::config::ClientConfig;
-use super::transport::{SignedParts, WireHeader, WireValue};
+use super::transport::{EMPTY_BODY_SHA256, SignedParts, WireHeader, WireValue, names};
 
 /// The unsigned parts of one attempt of anonymous `action` (empty body).
 pub(crate) fn unsigned_parts(
@@ -45,12 +44,12 @@ pub(crate) fn unsigned_parts(
         SignatureVersion::V3 => {
             let plain = |name, value| WireHeader { name, value, sensitive: false };
             let headers = vec![
-                plain(h::HOST, WireValue::Prebuilt(config.prebuilt.host.clone())),
-                plain(h::ACTION, WireValue::Owned(action.to_owned())),
-                plain(h::VERSION, WireValue::Static(version)),
-                plain(h::DATE, WireValue::Owned(date.to_owned())),
-                plain(h::SIGNATURE_NONCE, WireValue::Owned(nonce.to_owned())),
-                plain(h::CONTENT_SHA256, WireValue::Static(v3::EMPTY_BODY_SHA256)),
+                plain(names::HOST, WireValue::Prebuilt(config.prebuilt.host.clone())),
+                plain(names::ACTION, WireValue::Owned(action.to_owned())),
+                plain(names::VERSION, WireValue::Static(version)),
+                plain(names::DATE, WireValue::Owned(date.to_owned())),
+                plain(names::SIGNATURE_NONCE, WireValue::Owned(nonce.to_owned())),
+                plain(names::CONTENT_SHA256, WireValue::Prebuilt(EMPTY_BODY_SHA256)),
             ];
             let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
             SignedParts { query, form: String::new(), headers }
@@ -108,7 +107,7 @@ mod tests {
             "2026-01-01T00:00:00Z",
             &params(),
         );
-        let names: Vec<&str> = parts.headers.iter().map(|h| h.name).collect();
+        let names: Vec<&str> = parts.headers.iter().map(|h| h.name.as_str()).collect();
         assert_eq!(
             names,
             ["host", "x-acs-action", "x-acs-version", "x-acs-date", "x-acs-signature-nonce", "x-acs-content-sha256"]

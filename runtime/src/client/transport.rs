@@ -123,7 +123,7 @@ pub(crate) struct SignedParts {
 
 /// One header of [`SignedParts`].
 pub(crate) struct WireHeader {
-    pub(crate) name: &'static str,
+    pub(crate) name: HeaderName,
     pub(crate) value: WireValue,
     /// Secret-derived (`authorization`, the security token): marked sensitive for `http`.
     pub(crate) sensitive: bool,
@@ -167,22 +167,34 @@ impl WireValue {
     }
 }
 
-/// The [`HeaderName`] of one of the protocol's header names, without parsing it again per attempt.
-fn header_name(name: &'static str) -> HeaderName {
-    match name {
-        h::HOST => reqwest::header::HOST,
-        h::AUTHORIZATION => reqwest::header::AUTHORIZATION,
-        h::ACTION => const { HeaderName::from_static(h::ACTION) },
-        h::VERSION => const { HeaderName::from_static(h::VERSION) },
-        h::DATE => const { HeaderName::from_static(h::DATE) },
-        h::SIGNATURE_NONCE => const { HeaderName::from_static(h::SIGNATURE_NONCE) },
-        h::CONTENT_SHA256 => const { HeaderName::from_static(h::CONTENT_SHA256) },
-        h::SECURITY_TOKEN => const { HeaderName::from_static(h::SECURITY_TOKEN) },
-        h::ACCESS_KEY_ID => const { HeaderName::from_static(h::ACCESS_KEY_ID) },
-        // Every name the protocol sends is one of the above; all are lowercase constants.
-        other => HeaderName::from_static(other),
-    }
+/// The protocol's header names ([`v3::headers`]) as [`HeaderName`]s, made at compile time: an
+/// attempt moves them into its request without parsing or matching text.
+pub(crate) mod names {
+    use crate::signature::v3::headers as h;
+    use reqwest::header::HeaderName;
+
+    /// `host`.
+    pub(crate) const HOST: HeaderName = reqwest::header::HOST;
+    /// `authorization`.
+    pub(crate) const AUTHORIZATION: HeaderName = reqwest::header::AUTHORIZATION;
+    /// `x-acs-action`.
+    pub(crate) const ACTION: HeaderName = HeaderName::from_static(h::ACTION);
+    /// `x-acs-version`.
+    pub(crate) const VERSION: HeaderName = HeaderName::from_static(h::VERSION);
+    /// `x-acs-date`.
+    pub(crate) const DATE: HeaderName = HeaderName::from_static(h::DATE);
+    /// `x-acs-signature-nonce`.
+    pub(crate) const SIGNATURE_NONCE: HeaderName = HeaderName::from_static(h::SIGNATURE_NONCE);
+    /// `x-acs-content-sha256`.
+    pub(crate) const CONTENT_SHA256: HeaderName = HeaderName::from_static(h::CONTENT_SHA256);
+    /// `x-acs-security-token`.
+    pub(crate) const SECURITY_TOKEN: HeaderName = HeaderName::from_static(h::SECURITY_TOKEN);
+    /// `x-acs-accesskey-id`.
+    pub(crate) const ACCESS_KEY_ID: HeaderName = HeaderName::from_static(h::ACCESS_KEY_ID);
 }
+
+/// The `x-acs-content-sha256` value of an empty body, a constant.
+pub(crate) const EMPTY_BODY_SHA256: HeaderValue = HeaderValue::from_static(v3::EMPTY_BODY_SHA256);
 
 /// Headers only the protocol sets: a call's or an interceptor's header of one of these names is
 /// dropped (the client's own value is sent).
@@ -277,39 +289,38 @@ fn build_v3_with(
     body: &[u8],
     extra_signed: &[(&str, &str)],
 ) -> SignedParts {
-    let content_sha256 = if body.is_empty() {
-        WireValue::Static(v3::EMPTY_BODY_SHA256)
-    } else {
-        WireValue::Owned(v3::hash_payload(body))
-    };
+    let content_sha256 =
+        if body.is_empty() { WireValue::Prebuilt(EMPTY_BODY_SHA256) } else { WireValue::Owned(v3::hash_payload(body)) };
     let plain = |name, value| WireHeader { name, value, sensitive: false };
     let mut headers: Vec<WireHeader> = Vec::with_capacity(9);
     headers.extend([
-        plain(h::HOST, WireValue::Prebuilt(host.clone())),
-        plain(h::ACTION, WireValue::Static(action)),
-        plain(h::VERSION, WireValue::Static(version)),
-        plain(h::DATE, WireValue::Owned(date)),
-        plain(h::SIGNATURE_NONCE, WireValue::Owned(nonce)),
-        plain(h::CONTENT_SHA256, content_sha256),
+        plain(names::HOST, WireValue::Prebuilt(host.clone())),
+        plain(names::ACTION, WireValue::Static(action)),
+        plain(names::VERSION, WireValue::Static(version)),
+        plain(names::DATE, WireValue::Owned(date)),
+        plain(names::SIGNATURE_NONCE, WireValue::Owned(nonce)),
+        plain(names::CONTENT_SHA256, content_sha256),
     ]);
     if let Some(token) = &creds.security_token {
         headers.push(WireHeader {
-            name: h::SECURITY_TOKEN,
+            name: names::SECURITY_TOKEN,
             value: WireValue::Owned(token.expose().to_owned()),
             sensitive: true,
         });
-        headers.push(plain(h::ACCESS_KEY_ID, WireValue::Owned(creds.access_key_id.clone())));
+        headers.push(plain(names::ACCESS_KEY_ID, WireValue::Owned(creds.access_key_id.clone())));
     }
     let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
     let authorization = {
         let mut signed: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + extra_signed.len());
-        signed.extend(headers.iter().map(|header| (header.name, header.value.as_str())));
+        signed.extend(headers.iter().map(|header| (header.name.as_str(), header.value.as_str())));
         signed.extend_from_slice(extra_signed);
-        let hashed_payload =
-            headers.iter().find(|header| header.name == h::CONTENT_SHA256).map_or("", |header| header.value.as_str());
+        let hashed_payload = headers
+            .iter()
+            .find(|header| header.name == names::CONTENT_SHA256)
+            .map_or("", |header| header.value.as_str());
         v3_authorization(&creds.access_key_id, creds.access_key_secret.expose(), &query, &mut signed, hashed_payload)
     };
-    headers.push(WireHeader { name: h::AUTHORIZATION, value: WireValue::Owned(authorization), sensitive: true });
+    headers.push(WireHeader { name: names::AUTHORIZATION, value: WireValue::Owned(authorization), sensitive: true });
     SignedParts { query, form: String::new(), headers }
 }
 
@@ -379,7 +390,8 @@ fn v3_authorization(
 
 /// Version 1.0: common parameters, the operation's parameters, and the signature over all of them
 /// for `POST`, sent in the canonical order ([`v1::signed_query`]): the bytes sent are the bytes
-/// signed, encoded once.
+/// signed, encoded once. The common parameters are listed in that order already, so only the
+/// operation's few are sorted, then merged in.
 fn build_v1(
     action: &str,
     version: &str,
@@ -388,24 +400,35 @@ fn build_v1(
     timestamp: &str,
     op_params: &[WireParam],
 ) -> String {
-    let mut params: Vec<(&str, &str)> = Vec::with_capacity(11 + op_params.len());
-    params.extend([
-        (p::ACTION, action),
-        (p::VERSION, version),
-        (p::FORMAT, "JSON"),
-        (p::ACCESS_KEY_ID, creds.access_key_id.as_str()),
-        (p::SIGNATURE_METHOD, p::SIGNATURE_METHOD_HMAC_SHA1),
-        (p::SIGNATURE_TYPE, ""),
-        (p::SIGNATURE_VERSION, p::SIGNATURE_VERSION_1_0),
-        (p::SIGNATURE_NONCE, nonce),
-        (p::TIMESTAMP, timestamp),
-    ]);
-    if let Some(token) = &creds.security_token {
-        params.push((p::SECURITY_TOKEN, token.expose()));
+    let token = creds.security_token.as_ref().map(|token| (p::SECURITY_TOKEN, token.expose()));
+    let common = [
+        Some((p::ACCESS_KEY_ID, creds.access_key_id.as_str())),
+        Some((p::ACTION, action)),
+        Some((p::FORMAT, "JSON")),
+        token,
+        Some((p::SIGNATURE_METHOD, p::SIGNATURE_METHOD_HMAC_SHA1)),
+        Some((p::SIGNATURE_NONCE, nonce)),
+        Some((p::SIGNATURE_TYPE, "")),
+        Some((p::SIGNATURE_VERSION, p::SIGNATURE_VERSION_1_0)),
+        Some((p::TIMESTAMP, timestamp)),
+        Some((p::VERSION, version)),
+    ];
+    let mut own: Vec<(&str, &str)> = op_params
+        .iter()
+        .map(|(name, value)| (name.as_ref(), value.as_str()))
+        .filter(|(name, _)| *name != v1::SIGNATURE_PARAM)
+        .collect();
+    own.sort_unstable();
+    let mut own = own.into_iter().peekable();
+    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(common.len() + own.len());
+    for pair in common.into_iter().flatten() {
+        while let Some(earlier) = own.next_if(|mine| *mine < pair) {
+            pairs.push(earlier);
+        }
+        pairs.push(pair);
     }
-    params.extend(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
-
-    v1::signed_query("POST", creds.access_key_secret.expose(), params)
+    pairs.extend(own);
+    v1::signed_sorted_query("POST", creds.access_key_secret.expose(), &pairs)
 }
 
 /// What the caller asks of one attempt besides the request itself.
@@ -564,7 +587,7 @@ fn answer<Op: Operation>(
                 excerpt(&body),
             )));
         }
-        match serde_json::from_slice::<Op::Response>(&body) {
+        match decode_json::<Op::Response>(&body) {
             Ok(response) => {
                 tracing::debug!(
                     attempt,
@@ -613,7 +636,7 @@ fn build_request(
     user_agent: &HeaderValue,
     protocol: Vec<WireHeader>,
     form: String,
-) -> Result<reqwest::Request, (Url, &'static str, String)> {
+) -> Result<reqwest::Request, (Url, HeaderName, String)> {
     let mut request = reqwest::Request::new(reqwest::Method::POST, url);
     if timeout.is_some() {
         *request.timeout_mut() = timeout;
@@ -636,7 +659,7 @@ fn build_request(
         match header.value.into_header_value() {
             Ok(mut value) => {
                 value.set_sensitive(header.sensitive);
-                headers.append(header_name(header.name), value);
+                headers.append(header.name, value);
             }
             Err(value) => return Err((request.url().clone(), header.name, value)),
         }
@@ -672,10 +695,21 @@ async fn read_body(response: &mut reqwest::Response) -> Result<(Vec<u8>, bool), 
     Ok((body, false))
 }
 
+/// A JSON body decoded as `T`. A body that is UTF-8 as a whole (every well-formed answer) is
+/// checked once and read as text, so the parser does not check each of its strings again (a
+/// Describe page holds about a hundred: a tenth of a call's instructions, callgrind); any other
+/// body is handed to the byte parser, which says where the bad bytes are.
+pub(crate) fn decode_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
+}
+
 /// An [`ApiError`] from a non-2xx answer: the envelope when the body is one, otherwise a synthetic
 /// error with code `HTTP<status>` and the start of the body as message.
 pub(crate) fn api_error(status: reqwest::StatusCode, header_request_id: Option<String>, body: &[u8]) -> ApiError {
-    match serde_json::from_slice::<ErrorBody>(body) {
+    match decode_json::<ErrorBody>(body) {
         Ok(mut envelope) if !envelope.code.is_empty() => {
             if envelope.request_id.is_empty() {
                 envelope.request_id = header_request_id.unwrap_or_default();
@@ -793,6 +827,67 @@ mod tests {
         );
     }
 
+    /// A body read as text decodes as the byte parser decodes it; a body that is not UTF-8 still
+    /// gets the byte parser's error, which says where.
+    #[test]
+    fn json_bodies_decode_as_text_or_report_where_they_break() {
+        #[derive(serde::Deserialize, Debug, PartialEq)]
+        struct Answer {
+            #[serde(rename = "Name")]
+            name: String,
+        }
+        let body = r#"{"Name":"用户 \"q\" \u00e9"}"#.as_bytes();
+        let text: Answer = decode_json(body).unwrap();
+        assert_eq!(text, serde_json::from_slice::<Answer>(body).unwrap());
+        assert_eq!(text.name, "用户 \"q\" é");
+        let broken = b"{\"Name\":\"ab\xff\"}";
+        let error = decode_json::<Answer>(broken).unwrap_err().to_string();
+        assert!(error.contains("line 1 column"), "{error}");
+    }
+
+    /// The merge of the (pre-sorted) common parameters with the operation's gives exactly the
+    /// canonical order a full sort gives, whatever the operation's names: before, between and
+    /// after the common ones, repeated, equal to one of them, with and without a security token.
+    #[test]
+    fn v1_merge_is_the_full_sort() {
+        use proptest::prelude::*;
+        let check = |params: &[(String, String)], token: bool| {
+            let mut creds = Credentials::new("id", "s3cr&t");
+            if token {
+                creds = creds.with_security_token("tok");
+            }
+            let op: Vec<WireParam> = params.iter().map(|(n, v)| (n.clone().into(), v.clone())).collect();
+            let merged = build_v1("Act", "2018-03-13", &creds, "nonce", "2026-01-01T00:00:00Z", &op);
+            let mut all = vec![
+                ("Action", "Act"),
+                ("Version", "2018-03-13"),
+                ("Format", "JSON"),
+                ("AccessKeyId", "id"),
+                ("SignatureMethod", "HMAC-SHA1"),
+                ("SignatureType", ""),
+                ("SignatureVersion", "1.0"),
+                ("SignatureNonce", "nonce"),
+                ("Timestamp", "2026-01-01T00:00:00Z"),
+            ];
+            if token {
+                all.push(("SecurityToken", "tok"));
+            }
+            all.extend(params.iter().map(|(n, v)| (n.as_str(), v.as_str())));
+            assert_eq!(merged, v1::signed_query("POST", "s3cr&t", all), "{params:?}");
+        };
+        const NAMES: [&str; 10] =
+            ["A", "Action", "Format", "Page", "RegionId", "Se", "SignatureZ", "Signature", "Tag.1", "Zed"];
+        for token in [false, true] {
+            check(&[], token);
+            check(&NAMES.iter().map(|n| (n.to_string(), "v".to_string())).collect::<Vec<_>>(), token);
+        }
+        let name = proptest::sample::select(&NAMES[..])
+            .prop_map(str::to_owned)
+            .boxed()
+            .prop_union("[A-Za-z.0-9]{1,12}".boxed());
+        proptest!(|(params in proptest::collection::vec((name, "\\PC{0,6}"), 0..8), token: bool)| check(&params, token));
+    }
+
     /// The version 3 Smartag vector of shared/wire-protocol.md, through the client's own header
     /// set: the six headers it signs without STS are exactly the vector's six.
     #[test]
@@ -812,7 +907,7 @@ mod tests {
             "Bandwidth=20&RegionId=cn-shanghai&SmartAGId=sag-1&UserMail=a%40b.c&UserName=space%20user%2A~"
         );
         let sent: Vec<(&str, &str, bool)> =
-            parts.headers.iter().map(|h| (h.name, h.value.as_str(), h.sensitive)).collect();
+            parts.headers.iter().map(|h| (h.name.as_str(), h.value.as_str(), h.sensitive)).collect();
         assert_eq!(
             sent,
             [
@@ -849,7 +944,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
         assert_eq!(header(&parts, "x-acs-security-token"), Some("tok/en+="));
         assert_eq!(header(&parts, "x-acs-accesskey-id"), Some("testid"));
         assert!(!parts.query.contains("SecurityToken") && !parts.query.contains("tok"), "{}", parts.query);
-        let sensitive: Vec<&str> = parts.headers.iter().filter(|h| h.sensitive).map(|h| h.name).collect();
+        let sensitive: Vec<&str> = parts.headers.iter().filter(|h| h.sensitive).map(|h| h.name.as_str()).collect();
         assert_eq!(sensitive, ["x-acs-security-token", "authorization"]);
         let auth = Authorization::parse(header(&parts, "authorization").unwrap_or_default()).unwrap();
         assert_eq!(auth.credential, "testid");

@@ -6,7 +6,7 @@
 //! by name, each name and value percent-encoded. The signature is
 //! `Base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign))`.
 
-use crate::encoding::percent_encode_into;
+use crate::encoding::{percent_encode_into, percent_encode_twice};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
@@ -70,7 +70,7 @@ pub fn string_to_sign<'a>(method: &str, params: impl IntoIterator<Item = (&'a st
 /// The query of a request signed with `secret`: the canonicalized query of `params` (which is
 /// also a query to send: sorted, every name and value percent-encoded), then
 /// `&Signature=<percent-encoded signature>` — what [`string_to_sign`] and [`sign`] give, computed
-/// with one encoding pass: the string to sign is hashed as it is written, never built.
+/// with one encoding pass that writes the query and the string to sign side by side.
 ///
 /// ```
 /// use alibaba_rpc_runtime::signature::v1::{sign, signed_query, string_to_sign};
@@ -81,13 +81,32 @@ pub fn string_to_sign<'a>(method: &str, params: impl IntoIterator<Item = (&'a st
 /// assert_eq!(query, format!("AccessKeyId=testid&Action=DescribeRegions&Note=a%20b&Signature={encoded}"));
 /// ```
 pub fn signed_query<'a>(method: &str, secret: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut query = canonicalized_query(params);
+    let mut pairs: Vec<(&str, &str)> = params.into_iter().filter(|(name, _)| *name != SIGNATURE_PARAM).collect();
+    pairs.sort_unstable();
+    signed_sorted_query(method, secret, &pairs)
+}
+
+/// [`signed_query`] of `pairs` already in the canonical order (sorted by name, then value; no
+/// `Signature`).
+pub(crate) fn signed_sorted_query(method: &str, secret: &str, pairs: &[(&str, &str)]) -> String {
+    let mut query = String::with_capacity(384);
+    let mut to_sign = Vec::with_capacity(method.len() + 5 + 448);
+    to_sign.extend_from_slice(method.as_bytes());
+    to_sign.extend_from_slice(b"&%2F&");
+    for (i, (name, value)) in pairs.iter().enumerate() {
+        if i > 0 {
+            query.push('&');
+            to_sign.extend_from_slice(b"%26");
+        }
+        percent_encode_twice(&mut query, &mut to_sign, name);
+        query.push('=');
+        to_sign.extend_from_slice(b"%3D");
+        percent_encode_twice(&mut query, &mut to_sign, value);
+    }
     let Ok(mut mac) = keyed(secret) else {
         return query;
     };
-    mac.update(method.as_bytes());
-    mac.update(b"&%2F&");
-    percent_encode_to(&mut mac, &query);
+    mac.update(&to_sign);
     let signature = BASE64.encode(mac.finalize().into_bytes());
     query.reserve(SIGNATURE_PARAM.len() + 2 + signature.len() * 5 / 4);
     if !query.is_empty() {
@@ -97,24 +116,6 @@ pub fn signed_query<'a>(method: &str, secret: &str, params: impl IntoIterator<It
     query.push('=');
     percent_encode_into(&mut query, &signature);
     query
-}
-
-/// Feeds `mac` the [`percent_encode`](crate::encoding::percent_encode)d bytes of `query`, a
-/// query already percent-encoded: its only bytes to escape again are `%`, `&` and `=` (found with
-/// `memchr`), the rest goes in as it is.
-fn percent_encode_to(mac: &mut Hmac<Sha1>, query: &str) {
-    let bytes = query.as_bytes();
-    let mut run = 0;
-    for i in memchr::memchr3_iter(b'%', b'&', b'=', bytes) {
-        mac.update(&bytes[run..i]);
-        mac.update(match bytes[i] {
-            b'%' => b"%25",
-            b'&' => b"%26",
-            _ => b"%3D",
-        });
-        run = i + 1;
-    }
-    mac.update(&bytes[run..]);
 }
 
 /// HMAC-SHA1 keyed by `secret + "&"`. HMAC takes keys of any length, so this never fails.
