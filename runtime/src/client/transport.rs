@@ -340,7 +340,15 @@ fn v3_authorization(
 
     // Stable: a repeated header keeps its values in the order sent.
     signed.sort_by(|a, b| a.0.cmp(b.0));
-    let mut names = String::with_capacity(signed.iter().map(|(name, _)| name.len() + 1).sum());
+    // The authorization value is written up to its signed header names, which the canonical
+    // request needs too: it hashes them from there.
+    let names_len: usize = signed.iter().map(|(name, _)| name.len() + 1).sum();
+    let mut authorization = String::with_capacity(v3::ALGORITHM.len() + access_key_id.len() + names_len + 64 + 40);
+    authorization.push_str(v3::ALGORITHM);
+    authorization.push_str(" Credential=");
+    authorization.push_str(access_key_id);
+    authorization.push_str(",SignedHeaders=");
+    let names_start = authorization.len();
     let mut canonical = Sha256::new();
     canonical.update(b"POST\n/\n");
     canonical.update(canonical_query.as_bytes());
@@ -357,26 +365,20 @@ fn v3_authorization(
             canonical.update(value.trim().as_bytes());
         }
         canonical.update(b"\n");
-        if !names.is_empty() {
-            names.push(';');
+        if authorization.len() > names_start {
+            authorization.push(';');
         }
-        names.push_str(name);
+        authorization.push_str(name);
         rest = &rest[same..];
     }
     canonical.update(b"\n");
-    canonical.update(names.as_bytes());
+    canonical.update(&authorization.as_bytes()[names_start..]);
     canonical.update(b"\n");
     canonical.update(hashed_payload.as_bytes());
     let mut hashed_request = [0u8; 64];
     // 32 bytes always fit 64 hex digits.
     let _ = hex::encode_to_slice(canonical.finalize(), &mut hashed_request);
 
-    let mut authorization = String::with_capacity(v3::ALGORITHM.len() + access_key_id.len() + names.len() + 64 + 40);
-    authorization.push_str(v3::ALGORITHM);
-    authorization.push_str(" Credential=");
-    authorization.push_str(access_key_id);
-    authorization.push_str(",SignedHeaders=");
-    authorization.push_str(&names);
     authorization.push_str(",Signature=");
     // HMAC takes keys of any length.
     if let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
@@ -413,21 +415,27 @@ fn build_v1(
         Some((p::TIMESTAMP, timestamp)),
         Some((p::VERSION, version)),
     ];
-    let mut own: Vec<(&str, &str)> = op_params
-        .iter()
-        .map(|(name, value)| (name.as_ref(), value.as_str()))
-        .filter(|(name, _)| *name != v1::SIGNATURE_PARAM)
-        .collect();
-    own.sort_unstable();
-    let mut own = own.into_iter().peekable();
-    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(common.len() + own.len());
-    for pair in common.into_iter().flatten() {
-        while let Some(earlier) = own.next_if(|mine| *mine < pair) {
-            pairs.push(earlier);
+    let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(common.len() + op_params.len());
+    pairs.extend(
+        op_params
+            .iter()
+            .map(|(name, value)| (name.as_ref(), value.as_str()))
+            .filter(|(name, _)| *name != v1::SIGNATURE_PARAM),
+    );
+    pairs.sort_unstable();
+    // Merged from the back, in place: `pairs[..own]` holds the operation's pairs not yet moved.
+    let mut own = pairs.len();
+    pairs.resize(own + common.iter().flatten().count(), ("", ""));
+    let mut slot = pairs.len();
+    for &pair in common.iter().rev().flatten() {
+        while own > 0 && pairs[own - 1] > pair {
+            own -= 1;
+            slot -= 1;
+            pairs[slot] = pairs[own];
         }
-        pairs.push(pair);
+        slot -= 1;
+        pairs[slot] = pair;
     }
-    pairs.extend(own);
     v1::signed_sorted_query("POST", creds.access_key_secret.expose(), &pairs)
 }
 
