@@ -99,7 +99,8 @@ impl SmartagApi for InMemory {
 }
 
 /// The generated router over [`InMemory`], with the service's `HostId` and, when `auth` is on,
-/// signature verification with the one bench key (every other setting the default).
+/// signature verification with the one bench key, and room for [`fixture::NONCE_CAPACITY`]
+/// nonces (every other setting the default).
 pub fn router(auth: Auth) -> axum::Router {
     let authentication = match auth {
         Auth::Off => Authentication::disabled(),
@@ -111,6 +112,7 @@ pub fn router(auth: Auth) -> axum::Router {
     let config = ServerConfig::builder(&smartag_server::SERVICE)
         .host_id(fixture::HOST_ID)
         .authentication(authentication)
+        .nonce_capacity(fixture::NONCE_CAPACITY)
         .build();
     smartag_server::router(InMemory::new(), config)
 }

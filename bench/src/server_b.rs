@@ -24,7 +24,8 @@ use axum::routing::any;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::{Auth, fixture};
+use crate::Auth;
+use crate::fixture::{self, NONCE_CAPACITY};
 
 /// The parameters of Describe, as the query carries them.
 #[derive(Debug, Deserialize)]
@@ -143,7 +144,6 @@ struct AppState {
     keys: Option<Keys>,
 }
 
-const NONCE_CAPACITY: usize = 1_000_000;
 const WINDOW_SECONDS: i64 = 15 * 60;
 
 /// The hand-written router: Describe at `/`, authenticated when `auth` is on.
