@@ -33,13 +33,7 @@ pub fn percent_encode_into(out: &mut String, s: &str) {
 /// [`percent_encode_into`] `out`, and the encoding of that encoding into `twice` (every `%` of it
 /// written `%25`): what a version 1.0 string to sign holds of a canonicalized query, written in
 /// the same pass as the query itself.
-///
-/// ```
-/// let (mut once, mut twice) = (String::new(), Vec::new());
-/// alibaba_rpc_runtime::encoding::percent_encode_twice(&mut once, &mut twice, "a b:~");
-/// assert_eq!((once.as_str(), twice.as_slice()), ("a%20b%3A~", &b"a%2520b%253A~"[..]));
-/// ```
-pub fn percent_encode_twice(out: &mut String, twice: &mut Vec<u8>, s: &str) {
+pub(crate) fn percent_encode_twice(out: &mut String, twice: &mut Vec<u8>, s: &str) {
     for chunk in utf8_percent_encode(s, RFC3986) {
         out.push_str(chunk);
         // A chunk is either a run of bytes kept as they are (`%` is never among them) or one
@@ -113,6 +107,13 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(percent_encode(input), expected, "{input:?}");
         }
+    }
+
+    #[test]
+    fn encoding_twice_escapes_the_first_encoding_again() {
+        let (mut once, mut twice) = (String::new(), Vec::new());
+        super::percent_encode_twice(&mut once, &mut twice, "a b:~");
+        assert_eq!((once.as_str(), twice.as_slice()), ("a%20b%3A~", &b"a%2520b%253A~"[..]));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::signature::v1::common as p;
 use crate::signature::{SignatureVersion, canonical_query};
 
 use super::config::ClientConfig;
-use super::transport::{EMPTY_BODY_SHA256, SignedParts, WireHeader, WireValue, names};
+use super::transport::{EMPTY_BODY_HASH_VALUE, SignedParts, WireHeader, WireValue, names};
 
 /// The unsigned parts of one attempt of anonymous `action` (empty body).
 pub(crate) fn unsigned_parts(
@@ -49,7 +49,7 @@ pub(crate) fn unsigned_parts(
                 plain(names::VERSION, WireValue::Static(version)),
                 plain(names::DATE, WireValue::Owned(date.to_owned())),
                 plain(names::SIGNATURE_NONCE, WireValue::Owned(nonce.to_owned())),
-                plain(names::CONTENT_SHA256, WireValue::Prebuilt(EMPTY_BODY_SHA256)),
+                plain(names::CONTENT_SHA256, WireValue::Prebuilt(EMPTY_BODY_HASH_VALUE)),
             ];
             let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
             SignedParts { query, form: String::new(), headers }

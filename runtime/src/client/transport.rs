@@ -193,8 +193,8 @@ pub(crate) mod names {
     pub(crate) const ACCESS_KEY_ID: HeaderName = HeaderName::from_static(h::ACCESS_KEY_ID);
 }
 
-/// The `x-acs-content-sha256` value of an empty body, a constant.
-pub(crate) const EMPTY_BODY_SHA256: HeaderValue = HeaderValue::from_static(v3::EMPTY_BODY_SHA256);
+/// The `x-acs-content-sha256` header value of an empty body ([`v3::EMPTY_BODY_SHA256`]), a constant.
+pub(crate) const EMPTY_BODY_HASH_VALUE: HeaderValue = HeaderValue::from_static(v3::EMPTY_BODY_SHA256);
 
 /// Headers only the protocol sets: a call's or an interceptor's header of one of these names is
 /// dropped (the client's own value is sent).
@@ -289,8 +289,11 @@ fn build_v3_with(
     body: &[u8],
     extra_signed: &[(&str, &str)],
 ) -> SignedParts {
-    let content_sha256 =
-        if body.is_empty() { WireValue::Prebuilt(EMPTY_BODY_SHA256) } else { WireValue::Owned(v3::hash_payload(body)) };
+    let content_sha256 = if body.is_empty() {
+        WireValue::Prebuilt(EMPTY_BODY_HASH_VALUE)
+    } else {
+        WireValue::Owned(v3::hash_payload(body))
+    };
     let plain = |name, value| WireHeader { name, value, sensitive: false };
     let mut headers: Vec<WireHeader> = Vec::with_capacity(9);
     headers.extend([
