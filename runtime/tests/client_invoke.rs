@@ -401,3 +401,74 @@ async fn a_call_future_fits_the_allocators_thread_cache() {
     let size = std::mem::size_of_val(&*future);
     assert!(size <= 1000, "the call future is {size} bytes");
 }
+
+/// A server on 127.0.0.1 that answers one request with `200` and `pieces` as a chunked body, each
+/// piece written (and flushed) on its own after a pause, so the client reads it in several parts.
+async fn chunked_server(pieces: Vec<Vec<u8>>) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        stream.set_nodelay(true).unwrap();
+        // The whole request: its head, then the form body of `content-length` bytes.
+        let mut request = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            request.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&request);
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text[..end]
+                    .lines()
+                    .find_map(|line| {
+                        line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                    })
+                    .map_or(0, |v| v.parse::<usize>().unwrap());
+                if request.len() >= end + 4 + length {
+                    break;
+                }
+            }
+        }
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
+        stream.write_all(head.as_bytes()).await.unwrap();
+        for piece in pieces {
+            stream.write_all(format!("{:x}\r\n", piece.len()).as_bytes()).await.unwrap();
+            stream.write_all(&piece).await.unwrap();
+            stream.write_all(b"\r\n").await.unwrap();
+            stream.flush().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let _ = stream.write_all(b"0\r\n\r\n").await;
+        let _ = stream.flush().await;
+        // Held open until the client has read everything.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test]
+async fn an_answer_in_several_pieces_is_read_whole() {
+    let body = r#"{"RequestId":"req-pieces","UserName":"space user*~","Bandwidth":20}"#.as_bytes();
+    let pieces = vec![body[..10].to_vec(), body[10..40].to_vec(), body[40..].to_vec()];
+    let endpoint = chunked_server(pieces).await;
+    let client = client(&endpoint, RetryPolicy::none(), credentials());
+    let response = client.invoke(&FakeCreate::valid()).await.unwrap();
+    assert_eq!(response, FakeResponse { request_id: "req-pieces".into(), user_name: USER_NAME.into(), bandwidth: 20 });
+}
+
+#[tokio::test]
+async fn an_answer_beyond_the_limit_is_cut_off_and_reported() {
+    // 8 MiB (the limit) in two pieces, then more: the client stops at the limit.
+    let mut body = br#"{"RequestId":"req-big","UserName":""#.to_vec();
+    body.resize(4 * 1024 * 1024, b'x');
+    let pieces = vec![body, vec![b'y'; 4 * 1024 * 1024], vec![b'z'; 1024]];
+    let endpoint = chunked_server(pieces).await;
+    let client = client(&endpoint, RetryPolicy::none(), credentials());
+    let err = client.invoke(&FakeCreate::valid()).await.unwrap_err();
+    let InvokeError::Decode(decode) = &err else {
+        panic!("expected a decode error, got {err:?}");
+    };
+    assert!(decode.message().contains("exceeds 8388608 bytes"), "{}", decode.message());
+    assert!(decode.excerpt().starts_with(r#"{"RequestId":"req-big""#), "{}", decode.excerpt());
+}

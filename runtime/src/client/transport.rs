@@ -25,6 +25,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 
@@ -679,7 +680,7 @@ fn build_request(
 }
 
 /// A whole answer: status, headers, body (at most [`MAX_BODY_BYTES`]) and whether it was cut off.
-type Exchanged = (StatusCode, HeaderMap, Vec<u8>, bool);
+type Exchanged = (StatusCode, HeaderMap, Bytes, bool);
 
 /// Awaits the answer to the request `sending` sends and reads all of it; or the failure, with
 /// the status when the failure came while reading the body.
@@ -692,18 +693,29 @@ async fn exchange(
     Ok((status, std::mem::take(response.headers_mut()), body, truncated))
 }
 
-/// Reads at most [`MAX_BODY_BYTES`]; the flag says whether the body was cut off.
-async fn read_body(response: &mut reqwest::Response) -> Result<(Vec<u8>, bool), reqwest::Error> {
-    let mut body = Vec::with_capacity(response.content_length().map_or(0, |n| n.min(64 * 1024) as usize));
-    while let Some(chunk) = response.chunk().await? {
+/// Reads at most [`MAX_BODY_BYTES`]; the flag says whether the body was cut off. An answer that
+/// arrives in one piece (a small one, as API answers are) is kept as it came, not copied; only a
+/// body in several pieces is gathered into one buffer.
+async fn read_body(response: &mut reqwest::Response) -> Result<(Bytes, bool), reqwest::Error> {
+    let Some(first) = response.chunk().await? else { return Ok((Bytes::new(), false)) };
+    if first.len() > MAX_BODY_BYTES {
+        return Ok((first.slice(..MAX_BODY_BYTES), true));
+    }
+    let Some(second) = response.chunk().await? else { return Ok((first, false)) };
+    let expected = response.content_length().map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let mut body = BytesMut::with_capacity(expected.min(64 * 1024).max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         let room = MAX_BODY_BYTES - body.len();
         if chunk.len() > room {
             body.extend_from_slice(&chunk[..room]);
-            return Ok((body, true));
+            return Ok((body.freeze(), true));
         }
         body.extend_from_slice(&chunk);
+        next = response.chunk().await?;
     }
-    Ok((body, false))
+    Ok((body.freeze(), false))
 }
 
 /// A JSON body decoded as `T`. A body that is UTF-8 as a whole (every well-formed answer) is
