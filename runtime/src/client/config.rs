@@ -14,6 +14,7 @@ use super::credentials::{Credentials, ProvideCredentials};
 use super::error::ConfigError;
 use super::options::CallControl;
 use super::retry::RetryPolicy;
+use super::signing_key::FixedKey;
 
 /// Default time allowed to establish a connection (TCP + TLS).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -77,6 +78,8 @@ pub struct ClientConfig {
     /// Header values every attempt sends, validated once here instead of once per attempt.
     pub(crate) prebuilt: PrebuiltHeaders,
     pub(crate) credentials: Arc<dyn ProvideCredentials>,
+    /// The HMAC of fixed credentials' secret, keyed once (`None` for a provider of changing ones).
+    pub(crate) fixed_key: Option<FixedKey>,
     pub(crate) signature_version: SignatureVersion,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
@@ -280,12 +283,16 @@ impl ClientConfigBuilder {
             })?,
             user_agent: HeaderValue::from_str(&user_agent).map_err(|_| ConfigError::InvalidUserAgent)?,
         };
+        let fixed_key = credentials
+            .fixed_credentials()
+            .and_then(|fixed| FixedKey::new(&fixed.access_key_secret, self.signature_version));
         Ok(ClientConfig {
             service: self.service,
             region,
             prebuilt,
             endpoint,
             credentials,
+            fixed_key,
             signature_version: self.signature_version,
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,

@@ -55,6 +55,7 @@ mod interceptor;
 mod options;
 mod paging;
 pub mod retry;
+mod signing_key;
 mod sleep;
 mod tls;
 mod transport;

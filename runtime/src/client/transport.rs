@@ -26,8 +26,11 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
+use hmac::Hmac;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
+use sha1::Sha1;
+use sha2::Sha256;
 
 use crate::errors::{ApiError, ErrorBody};
 use crate::flatten::WireParam;
@@ -222,21 +225,40 @@ pub(crate) fn signed_parts(
         return super::anonymous::unsigned_parts(config, action, &nonce, &now, op_params);
     };
     match config.signature_version {
-        SignatureVersion::V1 => SignedParts {
-            query: String::new(),
-            form: build_v1(action, config.service.version, credentials, &nonce, &now, op_params),
-            headers: Vec::new(),
-        },
+        SignatureVersion::V1 => {
+            let fresh;
+            let key = match config.fixed_key.as_ref().and_then(|fixed| fixed.v1(&credentials.access_key_secret)) {
+                Some(key) => Some(key),
+                None => {
+                    fresh = v1::keyed(credentials.access_key_secret.expose());
+                    fresh.as_ref()
+                }
+            };
+            SignedParts {
+                query: String::new(),
+                form: build_v1_with(action, config.service.version, credentials, key, &nonce, &now, op_params),
+                headers: Vec::new(),
+            }
+        }
         SignatureVersion::V3 => {
             let extra_signed: Vec<(&str, &str)> = extra
                 .iter()
                 .filter(|(name, _)| name.as_str().starts_with("x-acs-"))
                 .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
                 .collect();
+            let fresh;
+            let key = match config.fixed_key.as_ref().and_then(|fixed| fixed.v3(&credentials.access_key_secret)) {
+                Some(key) => Some(key),
+                None => {
+                    fresh = v3::keyed(credentials.access_key_secret.expose());
+                    fresh.as_ref()
+                }
+            };
             build_v3_with(
                 action,
                 config.service.version,
                 credentials,
+                key,
                 &config.prebuilt.host,
                 nonce,
                 now,
@@ -272,17 +294,20 @@ fn build_v3(
     body: &[u8],
 ) -> SignedParts {
     let host = HeaderValue::from_str(host).expect("a valid host in tests");
-    build_v3_with(action, version, creds, &host, nonce.to_owned(), date.to_owned(), op_params, body, &[])
+    let key = v3::keyed(creds.access_key_secret.expose());
+    build_v3_with(action, version, creds, key.as_ref(), &host, nonce.to_owned(), date.to_owned(), op_params, body, &[])
 }
 
 /// Version 3: the canonical query of the operation's parameters, the `host` and `x-acs-*` headers
 /// (all signed, `extra_signed` among them — they are sent by the caller, not returned here), and
-/// the `authorization` header, for `POST` with `body`.
+/// the `authorization` header, for `POST` with `body`, signed with `key` (the HMAC keyed by the
+/// secret of `creds`).
 #[allow(clippy::too_many_arguments)]
 fn build_v3_with(
     action: &'static str,
     version: &'static str,
     creds: &Credentials,
+    key: Option<&Hmac<Sha256>>,
     host: &HeaderValue,
     nonce: String,
     date: String,
@@ -322,36 +347,56 @@ fn build_v3_with(
             .iter()
             .find(|header| header.name == names::CONTENT_SHA256)
             .map_or("", |header| header.value.as_str());
-        v3_authorization(&creds.access_key_id, creds.access_key_secret.expose(), &query, &mut signed, hashed_payload)
+        v3_authorization(&creds.access_key_id, key, &query, &mut signed, hashed_payload)
     };
     headers.push(WireHeader { name: names::AUTHORIZATION, value: WireValue::Owned(authorization), sensitive: true });
     SignedParts { query, form: String::new(), headers }
 }
 
 /// The version 3 `authorization` value of `POST /?<canonical_query>` with the `signed` headers
-/// (lowercase names, each name's values in the order sent): what
+/// (lowercase names, each name's values in the order sent), signed with `key` (the HMAC keyed by
+/// the secret; without one — never, HMAC takes any key — the value has no signature): what
 /// [`v3::sign_request_with`] computes, hashed as it is written instead of building the canonical
 /// request and the string to sign as strings first.
 fn v3_authorization(
     access_key_id: &str,
-    secret: &str,
+    key: Option<&Hmac<Sha256>>,
     canonical_query: &str,
     signed: &mut [(&str, &str)],
     hashed_payload: &str,
 ) -> String {
-    use hmac::{Hmac, Mac};
-    use sha2::{Digest as _, Sha256};
+    use hmac::Mac as _;
+    use sha2::Digest as _;
 
     // Stable: a repeated header keeps its values in the order sent.
     signed.sort_by(|a, b| a.0.cmp(b.0));
     // The authorization value is written up to its signed header names, which the canonical
-    // request needs too: it hashes them from there.
-    let names_len: usize = signed.iter().map(|(name, _)| name.len() + 1).sum();
-    let mut authorization = String::with_capacity(v3::ALGORITHM.len() + access_key_id.len() + names_len + 64 + 40);
+    // request needs too: it hashes them from there. It is sized exactly, so the header value takes
+    // the text over without another allocation.
+    const CREDENTIAL: &str = " Credential=";
+    const SIGNED_HEADERS: &str = ",SignedHeaders=";
+    const SIGNATURE: &str = ",Signature=";
+    // Each name once (a repeated header is one name), `;` between them.
+    let names_len: usize = signed
+        .iter()
+        .enumerate()
+        .filter(|&(i, (name, _))| i == 0 || signed[i - 1].0 != *name)
+        .map(|(_, (name, _))| name.len() + 1)
+        .sum::<usize>()
+        .saturating_sub(1);
+    let mut authorization = String::with_capacity(
+        v3::ALGORITHM.len()
+            + CREDENTIAL.len()
+            + access_key_id.len()
+            + SIGNED_HEADERS.len()
+            + names_len
+            + SIGNATURE.len()
+            + 64,
+    );
     authorization.push_str(v3::ALGORITHM);
-    authorization.push_str(" Credential=");
+    authorization.push_str(CREDENTIAL);
     authorization.push_str(access_key_id);
-    authorization.push_str(",SignedHeaders=");
+    authorization.push_str(SIGNED_HEADERS);
     let names_start = authorization.len();
     let mut canonical = Sha256::new();
     canonical.update(b"POST\n/\n");
@@ -383,9 +428,8 @@ fn v3_authorization(
     // 32 bytes always fit 64 hex digits.
     let _ = hex::encode_to_slice(canonical.finalize(), &mut hashed_request);
 
-    authorization.push_str(",Signature=");
-    // HMAC takes keys of any length.
-    if let Ok(mut mac) = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
+    authorization.push_str(SIGNATURE);
+    if let Some(mut mac) = key.cloned() {
         mac.update(v3::ALGORITHM.as_bytes());
         mac.update(b"\n");
         mac.update(&hashed_request);
@@ -394,14 +438,30 @@ fn v3_authorization(
     authorization
 }
 
-/// Version 1.0: common parameters, the operation's parameters, and the signature over all of them
-/// for `POST`, sent in the canonical order ([`v1::signed_query`]): the bytes sent are the bytes
-/// signed, encoded once. The common parameters are listed in that order already, so only the
-/// operation's few are sorted, then merged in.
+/// [`build_v1_with`], keyed here.
+#[cfg(test)]
 fn build_v1(
     action: &str,
     version: &str,
     creds: &Credentials,
+    nonce: &str,
+    timestamp: &str,
+    op_params: &[WireParam],
+) -> String {
+    let key = v1::keyed(creds.access_key_secret.expose());
+    build_v1_with(action, version, creds, key.as_ref(), nonce, timestamp, op_params)
+}
+
+/// Version 1.0: common parameters, the operation's parameters, and the signature over all of them
+/// for `POST`, sent in the canonical order ([`v1::signed_query`]): the bytes sent are the bytes
+/// signed, encoded once. The common parameters are listed in that order already, so only the
+/// operation's few are sorted, then merged in.
+/// `key` is the HMAC keyed by the secret of `creds`.
+fn build_v1_with(
+    action: &str,
+    version: &str,
+    creds: &Credentials,
+    key: Option<&Hmac<Sha1>>,
     nonce: &str,
     timestamp: &str,
     op_params: &[WireParam],
@@ -440,7 +500,7 @@ fn build_v1(
         slot -= 1;
         pairs[slot] = pair;
     }
-    v1::signed_sorted_query("POST", creds.access_key_secret.expose(), &pairs)
+    v1::signed_sorted_query("POST", key, &pairs)
 }
 
 /// What the caller asks of one attempt besides the request itself.
@@ -1074,12 +1134,19 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             let reference =
                 v3::sign_request_with("testid", "testsecret", "POST", &query, headers, EMPTY_BODY_SHA256).authorization;
             let mut signed = headers.to_vec();
-            let streamed = v3_authorization("testid", "testsecret", &query, &mut signed, EMPTY_BODY_SHA256);
+            let key = v3::keyed("testsecret");
+            let streamed = v3_authorization("testid", key.as_ref(), &query, &mut signed, EMPTY_BODY_SHA256);
             assert_eq!(streamed, reference, "{headers:?}");
+            // Sized exactly: the header value takes the text over without a copy.
+            assert_eq!(streamed.capacity(), streamed.len(), "{headers:?}");
         }
         let with_body =
             v3::sign_request_with("id", "s", "POST", "", &[("host", "h")], &v3::hash_payload(b"body")).authorization;
-        assert_eq!(v3_authorization("id", "s", "", &mut [("host", "h")], &v3::hash_payload(b"body")), with_body);
+        let key = v3::keyed("s");
+        assert_eq!(
+            v3_authorization("id", key.as_ref(), "", &mut [("host", "h")], &v3::hash_payload(b"body")),
+            with_body
+        );
     }
 
     /// The request of shared/wire-protocol.md as the official Python SDK sends it.

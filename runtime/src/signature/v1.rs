@@ -83,12 +83,14 @@ pub fn string_to_sign<'a>(method: &str, params: impl IntoIterator<Item = (&'a st
 pub fn signed_query<'a>(method: &str, secret: &str, params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
     let mut pairs: Vec<(&str, &str)> = params.into_iter().filter(|(name, _)| *name != SIGNATURE_PARAM).collect();
     pairs.sort_unstable();
-    signed_sorted_query(method, secret, &pairs)
+    signed_sorted_query(method, keyed(secret).as_ref(), &pairs)
 }
 
 /// [`signed_query`] of `pairs` already in the canonical order (sorted by name, then value; no
-/// `Signature`).
-pub(crate) fn signed_sorted_query(method: &str, secret: &str, pairs: &[(&str, &str)]) -> String {
+/// `Signature`), with the HMAC already keyed by the secret ([`keyed`]; cloned, not consumed, so a
+/// client keys its fixed secret once). Without a key (never: HMAC takes keys of any length) the
+/// query goes unsigned.
+pub(crate) fn signed_sorted_query(method: &str, key: Option<&Hmac<Sha1>>, pairs: &[(&str, &str)]) -> String {
     let mut query = String::with_capacity(384);
     let mut to_sign = Vec::with_capacity(method.len() + 5 + 448);
     to_sign.extend_from_slice(method.as_bytes());
@@ -103,7 +105,7 @@ pub(crate) fn signed_sorted_query(method: &str, secret: &str, pairs: &[(&str, &s
         to_sign.extend_from_slice(b"%3D");
         percent_encode_twice(&mut query, &mut to_sign, value);
     }
-    let Ok(mut mac) = keyed(secret) else {
+    let Some(mut mac) = key.cloned() else {
         return query;
     };
     mac.update(&to_sign);
@@ -118,10 +120,10 @@ pub(crate) fn signed_sorted_query(method: &str, secret: &str, pairs: &[(&str, &s
     query
 }
 
-/// HMAC-SHA1 keyed by `secret + "&"`. HMAC takes keys of any length, so this never fails.
-fn keyed(secret: &str) -> Result<Hmac<Sha1>, hmac::digest::InvalidLength> {
+/// HMAC-SHA1 keyed by `secret + "&"`. HMAC takes keys of any length, so this is never `None`.
+pub(crate) fn keyed(secret: &str) -> Option<Hmac<Sha1>> {
     let key = [secret.as_bytes(), b"&"].concat();
-    <Hmac<Sha1> as Mac>::new_from_slice(&key)
+    <Hmac<Sha1> as Mac>::new_from_slice(&key).ok()
 }
 
 /// `Base64(HMAC-SHA1(key = secret + "&", string_to_sign))`.
@@ -140,11 +142,11 @@ pub fn verify(secret: &str, string_to_sign: &str, signature: &str) -> bool {
 /// which HMAC never does (it takes keys of any length); [`verify`] never accepts an empty MAC.
 fn mac(secret: &str, data: &str) -> Vec<u8> {
     match keyed(secret) {
-        Ok(mut mac) => {
+        Some(mut mac) => {
             mac.update(data.as_bytes());
             mac.finalize().into_bytes().to_vec()
         }
-        Err(_) => Vec::new(),
+        None => Vec::new(),
     }
 }
 

@@ -167,14 +167,19 @@ pub fn verify(secret: &str, string_to_sign: &str, signature: &str) -> bool {
 }
 
 fn mac(secret: &str, data: &str) -> Vec<u8> {
-    match <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()) {
-        Ok(mut mac) => {
+    match keyed(secret) {
+        Some(mut mac) => {
             mac.update(data.as_bytes());
             mac.finalize().into_bytes().to_vec()
         }
         // HMAC takes keys of any length; an empty MAC never verifies.
-        Err(_) => Vec::new(),
+        None => Vec::new(),
     }
+}
+
+/// HMAC-SHA256 keyed by `secret`. HMAC takes keys of any length, so this is never `None`.
+pub(crate) fn keyed(secret: &str) -> Option<Hmac<Sha256>> {
+    <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes()).ok()
 }
 
 /// The `Authorization` header value:
