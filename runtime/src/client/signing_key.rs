@@ -9,6 +9,7 @@
 //!
 //! [`ProvideCredentials::fixed_credentials`]: super::ProvideCredentials::fixed_credentials
 
+use std::borrow::Cow;
 use std::fmt;
 
 use hmac::Hmac;
@@ -61,6 +62,22 @@ impl FixedKey {
     }
 }
 
+/// The version 1.0 HMAC to sign with `secret`: `fixed`'s when it was keyed with that secret,
+/// otherwise keyed now.
+pub(crate) fn v1_key<'a>(fixed: Option<&'a FixedKey>, secret: &Secret) -> Option<Cow<'a, Hmac<Sha1>>> {
+    prekeyed_or(fixed.and_then(|fixed| fixed.v1(secret)), || v1::keyed(secret.expose()))
+}
+
+/// The version 3 HMAC to sign with `secret`: `fixed`'s when it was keyed with that secret,
+/// otherwise keyed now.
+pub(crate) fn v3_key<'a>(fixed: Option<&'a FixedKey>, secret: &Secret) -> Option<Cow<'a, Hmac<Sha256>>> {
+    prekeyed_or(fixed.and_then(|fixed| fixed.v3(secret)), || v3::keyed(secret.expose()))
+}
+
+fn prekeyed_or<'a, M: Clone>(prekeyed: Option<&'a M>, key_now: impl FnOnce() -> Option<M>) -> Option<Cow<'a, M>> {
+    prekeyed.map(Cow::Borrowed).or_else(|| key_now().map(Cow::Owned))
+}
+
 /// The keyed state is as good as the secret to anyone who reads it: never shown.
 impl fmt::Debug for FixedKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -95,6 +112,26 @@ mod tests {
         assert_eq!(tag(key.v3(&secret).unwrap(), data), tag(&fresh, data));
         assert!(key.v3(&other).is_none());
         assert!(key.v1(&secret).is_none());
+    }
+
+    #[test]
+    fn an_attempt_borrows_the_fixed_key_or_keys_its_own_secret() {
+        let secret = Secret::new("testsecret");
+        let rotated = Secret::new("rotatedsecret");
+        let data = b"ACS3-HMAC-SHA256\nhash";
+
+        let fixed = FixedKey::new(&secret, SignatureVersion::V3);
+        let borrowed = v3_key(fixed.as_ref(), &secret).unwrap();
+        assert!(matches!(borrowed, Cow::Borrowed(_)));
+        let own = v3_key(fixed.as_ref(), &rotated).unwrap();
+        assert!(matches!(own, Cow::Owned(_)), "another secret is keyed afresh");
+        assert_eq!(tag(&*own, data), tag(&v3::keyed("rotatedsecret").unwrap(), data));
+        assert!(matches!(v3_key(None, &secret), Some(Cow::Owned(_))));
+
+        let fixed = FixedKey::new(&secret, SignatureVersion::V1);
+        assert!(matches!(v1_key(fixed.as_ref(), &secret), Some(Cow::Borrowed(_))));
+        let own = v1_key(fixed.as_ref(), &rotated).unwrap();
+        assert_eq!(tag(&*own, data), tag(&v1::keyed("rotatedsecret").unwrap(), data));
     }
 
     #[test]

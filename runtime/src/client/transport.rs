@@ -44,6 +44,7 @@ use super::credentials::{Credentials, CredentialsError, ProvideCredentials};
 use super::error::{DecodeError, InvokeError, TransportError, TransportErrorKind};
 use super::interceptor::{AfterReceive, BeforeSend};
 use super::retry::server_delay;
+use super::signing_key;
 
 /// The `content-type` of a version 1.0 request's form body.
 const FORM: HeaderValue = HeaderValue::from_static(crate::encoding::FORM_URLENCODED);
@@ -226,17 +227,18 @@ pub(crate) fn signed_parts(
     };
     match config.signature_version {
         SignatureVersion::V1 => {
-            let fresh;
-            let key = match config.fixed_key.as_ref().and_then(|fixed| fixed.v1(&credentials.access_key_secret)) {
-                Some(key) => Some(key),
-                None => {
-                    fresh = v1::keyed(credentials.access_key_secret.expose());
-                    fresh.as_ref()
-                }
-            };
+            let key = signing_key::v1_key(config.fixed_key.as_ref(), &credentials.access_key_secret);
             SignedParts {
                 query: String::new(),
-                form: build_v1_with(action, config.service.version, credentials, key, &nonce, &now, op_params),
+                form: build_v1_with(
+                    action,
+                    config.service.version,
+                    credentials,
+                    key.as_deref(),
+                    &nonce,
+                    &now,
+                    op_params,
+                ),
                 headers: Vec::new(),
             }
         }
@@ -246,19 +248,12 @@ pub(crate) fn signed_parts(
                 .filter(|(name, _)| name.as_str().starts_with("x-acs-"))
                 .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
                 .collect();
-            let fresh;
-            let key = match config.fixed_key.as_ref().and_then(|fixed| fixed.v3(&credentials.access_key_secret)) {
-                Some(key) => Some(key),
-                None => {
-                    fresh = v3::keyed(credentials.access_key_secret.expose());
-                    fresh.as_ref()
-                }
-            };
+            let key = signing_key::v3_key(config.fixed_key.as_ref(), &credentials.access_key_secret);
             build_v3_with(
                 action,
                 config.service.version,
                 credentials,
-                key,
+                key.as_deref(),
                 &config.prebuilt.host,
                 nonce,
                 now,
