@@ -472,3 +472,28 @@ async fn an_answer_beyond_the_limit_is_cut_off_and_reported() {
     assert!(decode.message().contains("exceeds 8388608 bytes"), "{}", decode.message());
     assert!(decode.excerpt().starts_with(r#"{"RequestId":"req-big""#), "{}", decode.excerpt());
 }
+
+/// Under version 1.0 too, consecutive calls of one client (whose headers are copied from a
+/// template of their names) each send their own form and signature.
+#[tokio::test]
+async fn consecutive_calls_each_send_their_own_form() {
+    let server = FakeServer::start(vec![Reply::ok()]).await;
+    let client = client(&server.endpoint(), RetryPolicy::none(), credentials());
+    let actions = [
+        "CreateSmartAccessGatewayClientUser",
+        "DescribeSmartAccessGatewayClientUsers",
+        "CreateSmartAccessGatewayClientUser",
+    ];
+    client.invoke(&FakeCreate::valid()).await.unwrap();
+    client.invoke(&FakeDescribe::valid()).await.unwrap();
+    client.invoke(&FakeCreate::valid()).await.unwrap();
+    let requests = server.requests();
+    assert_eq!(requests.len(), actions.len());
+    let mut signatures = HashSet::new();
+    for (req, action) in requests.iter().zip(actions) {
+        assert_wire_form(req, action, false);
+        assert_eq!(req.header("accept"), Some("application/json"));
+        assert!(req.header("user-agent").is_some_and(|ua| ua.starts_with("alibaba-rpc-rust/")));
+        assert!(signatures.insert(req.param("Signature")));
+    }
+}

@@ -227,3 +227,48 @@ async fn credential_that_is_not_a_header_value_sends_nothing() {
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains(SECRET) && !shown.contains("ACS3"), "{shown}");
 }
+
+/// One client's attempts share the shape of their headers (the client copies a template of their
+/// names); every request still carries its own action, date, nonce and signature, and a call's
+/// extra header goes with that call only.
+#[tokio::test]
+async fn consecutive_calls_each_carry_their_own_headers() {
+    use reqwest::header::{HeaderName, HeaderValue};
+
+    let server = FakeServer::start(vec![Reply::ok()]).await;
+    let client = client_v3(&server.endpoint(), RetryPolicy::none(), credentials());
+    client.invoke(&FakeCreate::valid()).await.unwrap();
+    client.invoke(&FakeDescribe::valid()).await.unwrap();
+    client
+        .call(&FakeDescribe::valid())
+        .header(HeaderName::from_static("x-acs-app-trace"), HeaderValue::from_static("trace-1"))
+        .await
+        .unwrap();
+    client.invoke(&FakeCreate::valid()).await.unwrap();
+    client.invoke(&FakeDescribe::valid()).await.unwrap();
+
+    let requests = server.requests();
+    let actions = [
+        "CreateSmartAccessGatewayClientUser",
+        "DescribeSmartAccessGatewayClientUsers",
+        "DescribeSmartAccessGatewayClientUsers",
+        "CreateSmartAccessGatewayClientUser",
+        "DescribeSmartAccessGatewayClientUsers",
+    ];
+    assert_eq!(requests.len(), actions.len());
+    let mut signatures = HashSet::new();
+    let mut nonces = HashSet::new();
+    for (i, (req, action)) in requests.iter().zip(actions).enumerate() {
+        if i == 2 {
+            assert_eq!(req.header("x-acs-app-trace"), Some("trace-1"));
+            let (auth, _) = req.verify_v3(SECRET).unwrap_or_else(|e| panic!("{e}"));
+            assert!(auth.signed_headers.iter().any(|h| h == "x-acs-app-trace"), "{:?}", auth.signed_headers);
+            continue;
+        }
+        assert_eq!(req.header("x-acs-app-trace"), None, "request {i}");
+        assert_eq!(req.headers.len(), 9, "request {i}: {:?}", req.headers);
+        let (_, nonce, signature) = assert_v3_wire_form(req, &server, action, false);
+        assert!(nonces.insert(nonce), "request {i}");
+        assert!(signatures.insert(signature), "request {i}");
+    }
+}

@@ -1,11 +1,11 @@
 //! Client configuration and its builder.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use reqwest::Url;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::operation::ServiceInfo;
 use crate::signature::SignatureVersion;
@@ -282,6 +282,7 @@ impl ClientConfigBuilder {
                 reason: "its host is not a valid `host` header value".to_string(),
             })?,
             user_agent: HeaderValue::from_str(&user_agent).map_err(|_| ConfigError::InvalidUserAgent)?,
+            template: OnceLock::new(),
         };
         let fixed_key = credentials
             .fixed_credentials()
@@ -311,6 +312,10 @@ pub(crate) struct PrebuiltHeaders {
     pub(crate) host: HeaderValue,
     /// `user-agent`.
     pub(crate) user_agent: HeaderValue,
+    /// The names of an attempt's headers when the call adds none (the same for every such attempt
+    /// of one configuration), in the order sent, each with an empty value: the first such attempt
+    /// sets it, and the next ones copy it and put their values in place (`transport::build_request`).
+    pub(crate) template: OnceLock<HeaderMap>,
 }
 
 /// What the builder was given: fixed credentials (checked at build time) or a provider.
