@@ -859,10 +859,20 @@ pub(crate) fn api_error(status: reqwest::StatusCode, header_request_id: Option<S
     }
 }
 
-/// `RequestId` of a JSON object body, if any.
+/// `RequestId` of a JSON object body, if any (for answers without the `x-acs-request-id` header).
+/// Read into a struct of that one field: the rest of the body is skipped, not built into a tree.
 fn body_request_id(body: &[u8]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    value.get("RequestId").and_then(serde_json::Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned)
+    #[derive(serde::Deserialize)]
+    struct RequestIdOnly<'a> {
+        #[serde(rename = "RequestId", borrow, default)]
+        request_id: Option<std::borrow::Cow<'a, str>>,
+    }
+    // Objects only: a struct would also take its fields from an array, by position.
+    if body.trim_ascii_start().first() != Some(&b'{') {
+        return None;
+    }
+    let only: RequestIdOnly<'_> = serde_json::from_slice(body).ok()?;
+    only.request_id.filter(|id| !id.is_empty()).map(std::borrow::Cow::into_owned)
 }
 
 /// The start of a body, lossily decoded, at most [`EXCERPT_CHARS`] characters (`…` if cut).
@@ -1260,6 +1270,22 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
         let e = api_error(reqwest::StatusCode::NOT_FOUND, None, br#"{"RequestId":"r-9"}"#);
         assert_eq!(e.code, "HTTP404");
         assert_eq!(e.request_id, "r-9");
+    }
+
+    #[test]
+    fn a_body_request_id_is_the_top_level_field_only() {
+        let id = |body: &str| body_request_id(body.as_bytes());
+        assert_eq!(
+            id(r#"{"Users":{"User":[{"RequestId":"inner"}]},"RequestId":"req-1","TotalCount":3}"#).as_deref(),
+            Some("req-1")
+        );
+        assert_eq!(id(r#" {"RequestId":"a\"b\u0041"}"#).as_deref(), Some("a\"bA"), "escapes are decoded");
+        assert_eq!(id(r#"{"Users":{"RequestId":"inner"}}"#), None);
+        assert_eq!(id(r#"{"RequestId":""}"#), None);
+        assert_eq!(id(r#"["req-1"]"#), None, "an array is not an envelope");
+        assert_eq!(id(r#"{"RequestId":7}"#), None);
+        assert_eq!(id("<html>502</html>"), None);
+        assert_eq!(id(""), None);
     }
 
     #[test]
