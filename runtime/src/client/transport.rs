@@ -386,14 +386,9 @@ fn v3_authorization(
     const CREDENTIAL: &str = " Credential=";
     const SIGNED_HEADERS: &str = ",SignedHeaders=";
     const SIGNATURE: &str = ",Signature=";
-    // Each name once (a repeated header is one name), `;` between them.
-    let names_len: usize = signed
-        .iter()
-        .enumerate()
-        .filter(|&(i, (name, _))| i == 0 || signed[i - 1].0 != *name)
-        .map(|(_, (name, _))| name.len() + 1)
-        .sum::<usize>()
-        .saturating_sub(1);
+    // A repeated header is one name (its values a run of the sorted list), `;` between names.
+    let same_name = |a: &(&str, &str), b: &(&str, &str)| a.0 == b.0;
+    let names_len = signed.chunk_by(same_name).map(|run| run[0].0.len() + 1).sum::<usize>().saturating_sub(1);
     let mut authorization = String::with_capacity(
         v3::ALGORITHM.len()
             + CREDENTIAL.len()
@@ -412,12 +407,11 @@ fn v3_authorization(
     canonical.update(b"POST\n/\n");
     canonical.update(canonical_query.as_bytes());
     canonical.update(b"\n");
-    let mut rest = &signed[..];
-    while let Some(&(name, _)) = rest.first() {
-        let same = rest.iter().take_while(|(n, _)| *n == name).count();
+    for run in signed.chunk_by(same_name) {
+        let name = run[0].0;
         canonical.update(name.as_bytes());
         canonical.update(b":");
-        for (i, (_, value)) in rest[..same].iter().enumerate() {
+        for (i, (_, value)) in run.iter().enumerate() {
             if i > 0 {
                 canonical.update(b",");
             }
@@ -428,7 +422,6 @@ fn v3_authorization(
             authorization.push(';');
         }
         authorization.push_str(name);
-        rest = &rest[same..];
     }
     canonical.update(b"\n");
     canonical.update(&authorization.as_bytes()[names_start..]);
