@@ -133,6 +133,8 @@ impl ClientConfigBuilder {
     /// let mine = reqwest::Client::builder()
     ///     .tls_backend_preconfigured(tls_config()?) // the runtime's rustls (ring), or your own
     ///     .redirect(reqwest::redirect::Policy::none())
+    ///     // The runtime retries; reqwest's default policy would copy every request in case.
+    ///     .retry(reqwest::retry::never().max_retries_per_request(0))
     ///     .pool_max_idle_per_host(4)
     ///     .build()?;
     /// let config = ClientConfig::builder(&SERVICE)
@@ -245,7 +247,12 @@ impl ClientConfig {
             .timeout(self.timeout)
             .user_agent(self.user_agent.as_str())
             // A redirect would resend (or turn into a GET) a signed request: report it instead.
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            // The runtime retries by its own classifier chain. reqwest's default policy retries
+            // only HTTP/2 and HTTP/3 refusals, which a client speaking HTTP/1.1 never meets, yet
+            // it copies every request (its headers and extensions) in case it has to; with no
+            // retry allowed it keeps no copy.
+            .retry(reqwest::retry::never().max_retries_per_request(0));
         if let Some(read) = self.control.read_timeout {
             builder = builder.read_timeout(read);
         }
