@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use smartag_bench::driver::{self, Caller, GeneratedCaller, HyperCaller, Pool, RawCaller};
+use smartag_bench::driver::{self, GeneratedCaller, HyperCaller, Pool, RawCaller};
 use smartag_bench::report::{self, ClientRow, Generator, Machine, Report, ServerRow, Settings};
-use smartag_bench::stats::{Rounds, Sample, Window};
+use smartag_bench::stats::{Rounds, Sample};
 use smartag_bench::wire::Signing;
 use smartag_bench::{Auth, Side, wire};
 use smartag_bench::{build_cost, cpu};
@@ -216,6 +216,8 @@ fn run(cli: &Cli) -> Result<()> {
         rounds: cli.rounds.unwrap_or(if cli.quick { 2 } else { 5 }).max(1),
         warmup_secs: if cli.quick { 0.3 } else { 0.5 },
         window_secs: cli.window_secs.unwrap_or(if cli.quick { 1.0 } else { 3.0 }).max(0.1),
+        client_rounds: 2 * cli.rounds.unwrap_or(if cli.quick { 2 } else { 5 }).max(1),
+        client_window_secs: cli.window_secs.unwrap_or(if cli.quick { 1.0 } else { 3.0 }).max(0.2) / 2.0,
         generator_runs: if cli.quick { 3 } else { 10 },
     };
     let out = cli.out.clone().unwrap_or_else(|| workspace_root().join("BENCHMARKS.md"));
@@ -425,26 +427,12 @@ async fn server_window(
     Ok(measured.sample())
 }
 
-async fn warm_and_measure<C: Caller>(
-    callers: Vec<C>,
-    settings: &Settings,
-    server_pid: u32,
-    refill: impl FnOnce(&mut [C], f64) -> Result<()>,
-) -> Result<Window> {
-    let (mut callers, warm) = driver::window(callers, secs(settings.warmup_secs)).await?;
-    refill(&mut callers, warm.rate())?;
-    let meter = cpu::Meter::start(Some(server_pid));
-    let (_, measured) = driver::window(callers, secs(settings.window_secs)).await?;
-    Ok(measured.with_cpu(meter.stop()))
-}
-
 /// The client rows: for each signature version and concurrency, the generated client (A) and raw
 /// reqwest with pre-signed requests (B) against one fresh server process. Version 3 goes to side
 /// B's server (the hand-written handler, which verifies version 3 only), version 1.0 to side A's
 /// (the generated router, which verifies both).
 async fn client_rows(settings: &Settings) -> Result<Vec<ClientRow>> {
     let mut rows = Vec::new();
-    let mut raw_estimates: HashMap<(Signing, usize), f64> = HashMap::new();
     for signing in [Signing::V3, Signing::V1] {
         for concurrency in CONCURRENCY {
             let server_side = match signing {
@@ -452,53 +440,69 @@ async fn client_rows(settings: &Settings) -> Result<Vec<ClientRow>> {
                 Signing::V1 => Side::A,
             };
             let server = Server::start(server_side, Auth::On)?;
-            let addr = server.addr;
-            let host = addr.to_string();
-            let endpoint = format!("http://{addr}");
             let what = format!("client {} c={concurrency}", signing.label());
-            eprintln!("{what}: server {} (auth on) on {addr}", server_side.label());
-            let mut rounds = Rounds::default();
-            for round in 0..settings.rounds {
-                for side in order(round) {
-                    let window = match side {
-                        Side::A => {
-                            let client = driver::generated_client_signing(&endpoint, signing)?;
-                            let callers = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
-                            warm_and_measure(callers, settings, server.pid(), |_, _| Ok(())).await?
-                        }
-                        Side::B => {
-                            let http = driver::raw_http_client();
-                            let estimate = raw_estimates.entry((signing, concurrency)).or_insert(FIRST_ESTIMATE);
-                            let batch = |rate: f64, secs: f64| {
-                                wire::presigned_batch(&host, signing, per_caller(rate, secs, concurrency))
-                            };
-                            let callers = (0..concurrency)
-                                .map(|_| Ok(RawCaller::new(http.clone(), batch(*estimate, settings.warmup_secs)?)))
-                                .collect::<Result<Vec<_>>>()?;
-                            let measured = warm_and_measure(callers, settings, server.pid(), |callers, rate| {
-                                *estimate = estimate.max(rate);
-                                for caller in callers.iter_mut() {
-                                    caller.presigned = batch(*estimate, settings.window_secs)?;
-                                }
-                                Ok(())
-                            })
-                            .await?;
-                            *estimate = estimate.max(measured.rate());
-                            measured
-                        }
-                    };
-                    let sample = window.sample();
-                    progress(&what, round, settings.rounds, side.label(), &sample);
-                    match side {
-                        Side::A => rounds.a.push(sample),
-                        Side::B => rounds.b.push(sample),
-                    }
-                }
-            }
+            eprintln!("{what}: server {} (auth on) on {}", server_side.label(), server.addr);
+            let rounds = client_row(&server, signing, concurrency, settings, &what).await?;
             rows.push(ClientRow { signing: signing.label(), server: server_side.label(), concurrency, rounds });
         }
     }
     Ok(rows)
+}
+
+/// One client row against `server`. Each side keeps its client (and its connections) for the
+/// whole row and warms up once; then the two sides take turns in short windows (A B, B A, …), so
+/// that each round's pair is measured under the same outside load and a load that changes during
+/// the row shows in every pair alike.
+async fn client_row(
+    server: &Server,
+    signing: Signing,
+    concurrency: usize,
+    settings: &Settings,
+    what: &str,
+) -> Result<Rounds> {
+    let host = server.addr.to_string();
+    let window = secs(settings.client_window_secs);
+    let client = driver::generated_client_signing(&format!("http://{host}"), signing)?;
+    let mut generated: Vec<GeneratedCaller> = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
+    let http = driver::raw_http_client();
+    let batch = |rate: f64, secs: f64| wire::presigned_batch(&host, signing, per_caller(rate, secs, concurrency));
+    let mut estimate = FIRST_ESTIMATE;
+    let mut raw = (0..concurrency)
+        .map(|_| Ok(RawCaller::new(http.clone(), batch(estimate, settings.warmup_secs)?)))
+        .collect::<Result<Vec<_>>>()?;
+    (generated, _) = driver::window(generated, secs(settings.warmup_secs)).await?;
+    let warm;
+    (raw, warm) = driver::window(raw, secs(settings.warmup_secs)).await?;
+    estimate = estimate.max(warm.rate());
+    let mut rounds = Rounds::default();
+    for round in 0..settings.client_rounds {
+        for side in order(round) {
+            let sample = match side {
+                Side::A => {
+                    let meter = cpu::Meter::start(Some(server.pid()));
+                    let measured;
+                    (generated, measured) = driver::window(generated, window).await?;
+                    measured.with_cpu(meter.stop()).sample()
+                }
+                Side::B => {
+                    for caller in &mut raw {
+                        caller.presigned = batch(estimate, settings.client_window_secs)?;
+                    }
+                    let meter = cpu::Meter::start(Some(server.pid()));
+                    let measured;
+                    (raw, measured) = driver::window(raw, window).await?;
+                    estimate = estimate.max(measured.rate());
+                    measured.with_cpu(meter.stop()).sample()
+                }
+            };
+            progress(what, round, settings.client_rounds, side.label(), &sample);
+            match side {
+                Side::A => rounds.a.push(sample),
+                Side::B => rounds.b.push(sample),
+            }
+        }
+    }
+    Ok(rounds)
 }
 
 /// Times the generator on the workspace's spec, `runs` times.

@@ -32,6 +32,11 @@ pub struct Settings {
     pub warmup_secs: f64,
     /// Each timed window, seconds.
     pub window_secs: f64,
+    /// Rounds per client row: twice `rounds`, of half-length windows (each side warms up once per
+    /// row and keeps its connections; the sides then take turns).
+    pub client_rounds: usize,
+    /// Each timed window of a client row, seconds.
+    pub client_window_secs: f64,
     /// Generator runs.
     pub generator_runs: usize,
 }
@@ -275,13 +280,13 @@ fn spread(s: Option<Spread>, digits: usize) -> String {
     }
 }
 
-/// The ratio of the medians, `×`, with the per-round ratios' range.
+/// The median of the per-round ratios A/B, `×`, with their range. A round's two windows are
+/// measured back to back, so each ratio is taken under one outside load; the median of those
+/// follows a load that changes during a row better than the ratio of the two sides' medians.
 fn ratio(rounds: &Rounds, field: fn(&Sample) -> f64) -> String {
-    let (Some(a), Some(b)) = (rounds.a_spread(field), rounds.b_spread(field)) else { return "–".to_owned() };
-    let per_round = rounds.ratio_spread(field);
-    match per_round {
-        Some(r) => format!("**{:.2}×** ({:.2}–{:.2})", a.median / b.median, r.min, r.max),
-        None => format!("**{:.2}×**", a.median / b.median),
+    match rounds.ratio_spread(field) {
+        Some(r) => format!("**{:.2}×** ({:.2}–{:.2})", r.median, r.min, r.max),
+        None => "–".to_owned(),
     }
 }
 
@@ -313,16 +318,17 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(
         out,
         "| rounds per row | {} (each: {:.1} s warm-up, then a {:.1} s window; A and B back to back, alternating \
-         which goes first) |",
-        s.rounds, s.warmup_secs, s.window_secs
+         which goes first); client rows: one {:.1} s warm-up per side, then {} rounds of {:.1} s windows |",
+        s.rounds, s.warmup_secs, s.window_secs, s.warmup_secs, s.client_rounds, s.client_window_secs
     );
     let sections: Vec<String> = report.section_secs.iter().map(|(name, secs)| format!("{name} {secs:.0} s")).collect();
     let _ = writeln!(out, "| whole run | {:.0} s ({}) |\n", report.total_secs, sections.join(", "));
     let _ = writeln!(
         out,
-        "Each cell is the **median over rounds (min–max)**. Ratios are **A/B of the medians**, with the range \
-         of the per-round ratios in brackets. For throughput a ratio below 1 means A is slower; for latency a \
-         ratio above 1 means A is slower.\n"
+        "Each cell is the **median over rounds (min–max)**. Ratios are the **median of the per-round ratios \
+         A/B** (a round's A and B are measured back to back, under the same outside load), with their range in \
+         brackets. For throughput a ratio below 1 means A is slower; for latency a ratio above 1 means A is \
+         slower.\n"
     );
 
     if !report.server.is_empty() {
@@ -610,7 +616,9 @@ fn render_client(out: &mut String, report: &Report) {
          defaults but the signature version (it validates, signs with a fresh nonce, sends, and decodes every \
          call inside the window). B is a default `reqwest::Client` executing requests signed before the window \
          (URL and headers ready, as the client would send them) and decoding the answer with serde into a \
-         hand-written struct. Concurrent calls share one client (one connection pool) in both.\n\n\
+         hand-written struct. Concurrent calls share one client (one connection pool) in both. Each side \
+         keeps its client and its connections for the whole row and warms up once; then the two take turns in \
+         short windows (A B, B A, A B, …), so that each round's pair is measured under the same outside load.\n\n\
          What A does that B does not, per call: validate the request and flatten its parameters, make a nonce \
          and a timestamp, build the canonical query, sign (version 3: one SHA-256 over the canonical request, \
          hashed as it is written, and one HMAC; version 1.0: one HMAC-SHA1), build the request, and run the \
@@ -813,7 +821,14 @@ mod tests {
             date: "2026-01-01 00:00:00 UTC".into(),
             total_secs: 1.0,
             section_secs: vec![("server", 1.0)],
-            settings: Settings { rounds: 2, warmup_secs: 0.1, window_secs: 0.5, generator_runs: 1 },
+            settings: Settings {
+                rounds: 2,
+                warmup_secs: 0.1,
+                window_secs: 0.5,
+                client_rounds: 4,
+                client_window_secs: 0.25,
+                generator_runs: 1,
+            },
             server: vec![ServerRow { auth: Auth::On, concurrency: 32, rounds: rounds.clone() }],
             client: vec![ClientRow { signing: "v3", server: "B", concurrency: 1, rounds: rounds.clone() }],
             sdk: vec![SdkRow { sdk: "Test SDK", rounds }],
