@@ -511,10 +511,11 @@ fn render_sdk(out: &mut String, rows: &[SdkRow]) {
          process of its own (`bench/python/sdk_calls.py`, from the interop tests' `.venv`), configured as the \
          interop tests configure it, and times its own window after its own warm-up, so interpreter start-up is \
          not counted. In each round the client and the SDKs run back to back in a rotating order; A's window of \
-         a round is compared with every SDK of that round. The target is A ≥ 10× each SDK. The last row is \
-         not an SDK but the floor of any reqwest-based client: raw reqwest sending version 3 requests signed \
-         before its window, one at a time, to the same server in the same rounds; A/B there is the client's own \
-         share of a sequential call.\n"
+         a round is compared with every SDK of that round. The target is A ≥ 10× each SDK. The last two rows \
+         are not SDKs: raw reqwest sending version 3 requests signed before its window, one at a time, to the \
+         same server in the same rounds (the floor of any reqwest-based client; A/B there is the client's own \
+         share of a sequential call), and the server section's bare hyper driver doing the same (one \
+         keep-alive connection, the answer read but not decoded: the floor of any client).\n"
     );
     let _ = writeln!(out, "| B | A calls/s | B calls/s | calls/s A/B | A p50 ms | B p50 ms | p50 A/B |");
     let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
@@ -523,6 +524,20 @@ fn render_sdk(out: &mut String, rows: &[SdkRow]) {
         let _ = writeln!(out, "| {} | {} | {} |", row.sdk, sides(r, rate, 0), sides(r, p50, 3),);
     }
     let _ = writeln!(out);
+    // The floor (last row) against the first SDK (the Tea SDK's default), round by round: the
+    // most any client reaches against this server here, in multiples of that SDK.
+    if let (Some(sdk), Some(floor)) = (rows.first(), rows.last())
+        && rows.len() > 1
+        && let Some(times) = Spread::of(floor.rounds.b.iter().zip(&sdk.rounds.b).map(|(f, s)| f.rate / s.rate))
+    {
+        let _ = writeln!(
+            out,
+            "With no client work at all, the bare driver of the last row made **{:.2}×** ({:.2}–{:.2}) the calls \
+             of the first SDK in the same rounds: the most any client reaches against this server on this \
+             machine, sequentially.\n",
+            times.median, times.min, times.max
+        );
+    }
 }
 
 fn render_scaling(out: &mut String, rows: &[crate::generator_scaling::ScalingRow]) {

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use smartag_bench::driver::{self, GeneratedCaller, RawCaller};
+use smartag_bench::driver::{self, GeneratedCaller, HyperCaller, Pool, RawCaller};
 use smartag_bench::report::{SdkRow, Settings};
 use smartag_bench::stats::{Rounds, Sample};
 use smartag_bench::wire::{self, Signing};
@@ -96,40 +96,65 @@ async fn raw_window(addr: SocketAddr, settings: &Settings) -> Result<Sample> {
     Ok(measured.sample())
 }
 
-/// Measures the section against `addr` (side A with authentication on); rows in [`SDKS`] order.
+/// The label of the floor row: the bench's bare hyper driver sending pre-signed requests.
+pub const FLOOR: &str = "bare hyper HTTP/1.1 driver, requests signed before the window (the floor of any client against \
+                         this server, not an SDK)";
+
+/// One timed window of the bare hyper driver (one keep-alive connection, pre-signed version 3
+/// requests, the answer read but not decoded), one call at a time: what a sequential caller
+/// costs this server and the loopback with no client work at all.
+async fn floor_window(addr: SocketAddr, settings: &Settings) -> Result<Sample> {
+    let host = addr.to_string();
+    let batch = |secs: f64| wire::signed_batch(&host, (20_000.0 * secs) as usize + 100).map(Pool::once_each);
+    let caller = HyperCaller::connect(addr, &wire::path_and_query(), batch(settings.warmup_secs)?).await?;
+    let (mut callers, _) =
+        driver::window(vec![caller], std::time::Duration::from_secs_f64(settings.warmup_secs)).await?;
+    for caller in &mut callers {
+        caller.pool = batch(settings.window_secs)?;
+    }
+    let (_, measured) = driver::window(callers, std::time::Duration::from_secs_f64(settings.window_secs)).await?;
+    Ok(measured.sample())
+}
+
+/// Measures the section against `addr` (side A with authentication on); rows in [`SDKS`] order,
+/// then raw reqwest, then the bare hyper floor.
 pub async fn run(root: &Path, addr: SocketAddr, settings: &Settings) -> Result<Vec<SdkRow>> {
     let python = {
         let root = root.to_path_buf();
         tokio::task::spawn_blocking(move || python(&root)).await.context("pip task")??
     };
-    // One row per SDK, then the raw reqwest reference.
-    let mut rounds: Vec<Rounds> = vec![Rounds::default(); SDKS.len() + 1];
+    // One row per SDK, then the raw reqwest reference, then the floor.
+    let references = 2;
+    let mut rounds: Vec<Rounds> = vec![Rounds::default(); SDKS.len() + references];
     for round in 0..settings.rounds {
-        // Slot 0 is the generated client, slot 1 raw reqwest, slot k + 2 the k-th SDK; the order
-        // rotates every round.
-        let slots = SDKS.len() + 2;
+        // Slot 0 is the generated client, slot 1 raw reqwest, slot 2 the floor, slot k + 3 the
+        // k-th SDK; the order rotates every round.
+        let slots = SDKS.len() + references + 1;
         let mut client = None;
-        let mut samples: Vec<Option<Sample>> = vec![None; SDKS.len() + 1];
+        let mut samples: Vec<Option<Sample>> = vec![None; SDKS.len() + references];
         for k in 0..slots {
             let slot = (k + round) % slots;
-            if slot == 0 {
-                let sample = client_window(addr, settings).await?;
-                eprintln!("  sdk round {}/{}: generated client {:.0} calls/s", round + 1, settings.rounds, sample.rate);
-                client = Some(sample);
-                continue;
+            let (name, index, sample) = match slot {
+                0 => {
+                    let sample = client_window(addr, settings).await?;
+                    client = Some(sample);
+                    ("generated client", None, sample)
+                }
+                1 => ("raw reqwest", Some(SDKS.len()), raw_window(addr, settings).await?),
+                2 => ("bare hyper", Some(SDKS.len() + 1), floor_window(addr, settings).await?),
+                _ => {
+                    let (sdk, _) = SDKS[slot - 3];
+                    let (python, root, settings) = (python.clone(), root.to_path_buf(), *settings);
+                    let sample =
+                        tokio::task::spawn_blocking(move || python_window(&python, &root, sdk, addr, &settings))
+                            .await??;
+                    (sdk, Some(slot - 3), sample)
+                }
+            };
+            eprintln!("  sdk round {}/{}: {name} {:.0} calls/s", round + 1, settings.rounds, sample.rate);
+            if let Some(index) = index {
+                samples[index] = Some(sample);
             }
-            if slot == 1 {
-                let sample = raw_window(addr, settings).await?;
-                eprintln!("  sdk round {}/{}: raw reqwest {:.0} calls/s", round + 1, settings.rounds, sample.rate);
-                samples[SDKS.len()] = Some(sample);
-                continue;
-            }
-            let (sdk, _) = SDKS[slot - 2];
-            let (python, root, settings) = (python.clone(), root.to_path_buf(), *settings);
-            let sample =
-                tokio::task::spawn_blocking(move || python_window(&python, &root, sdk, addr, &settings)).await??;
-            eprintln!("  sdk round {}/{}: {sdk} {:.0} calls/s", round + 1, settings.rounds, sample.rate);
-            samples[slot - 2] = Some(sample);
         }
         let client = client.context("the client's window did not run")?;
         for (rounds, sample) in rounds.iter_mut().zip(samples) {
@@ -137,6 +162,6 @@ pub async fn run(root: &Path, addr: SocketAddr, settings: &Settings) -> Result<V
             rounds.b.push(sample.context("an SDK's window did not run")?);
         }
     }
-    let labels = SDKS.iter().map(|(_, label)| *label).chain(std::iter::once(RAW));
+    let labels = SDKS.iter().map(|(_, label)| *label).chain([RAW, FLOOR]);
     Ok(labels.zip(rounds).map(|(sdk, rounds)| SdkRow { sdk, rounds }).collect())
 }
