@@ -43,7 +43,8 @@ struct Cli {
     /// Rounds per row (default 5, or 2 with --quick).
     #[arg(long)]
     rounds: Option<usize>,
-    /// Seconds per timed window (default 3, or 1 with --quick).
+    /// Seconds per timed window (default 3, or 1 with --quick; at least 0.2). The client rows take
+    /// twice as many rounds of half-length windows.
     #[arg(long)]
     window_secs: Option<f64>,
     /// Run only this section; the report is printed, and written only with --out.
@@ -212,12 +213,15 @@ fn workspace_root() -> PathBuf {
 
 fn run(cli: &Cli) -> Result<()> {
     let started = Instant::now();
+    let rounds = cli.rounds.unwrap_or(if cli.quick { 2 } else { 5 }).max(1);
+    let window_secs = cli.window_secs.unwrap_or(if cli.quick { 1.0 } else { 3.0 }).max(0.2);
     let settings = Settings {
-        rounds: cli.rounds.unwrap_or(if cli.quick { 2 } else { 5 }).max(1),
+        rounds,
         warmup_secs: if cli.quick { 0.3 } else { 0.5 },
-        window_secs: cli.window_secs.unwrap_or(if cli.quick { 1.0 } else { 3.0 }).max(0.1),
-        client_rounds: 2 * cli.rounds.unwrap_or(if cli.quick { 2 } else { 5 }).max(1),
-        client_window_secs: cli.window_secs.unwrap_or(if cli.quick { 1.0 } else { 3.0 }).max(0.2) / 2.0,
+        window_secs,
+        // The client rows split the same time into twice as many pairs (see `client_row`).
+        client_rounds: 2 * rounds,
+        client_window_secs: window_secs / 2.0,
         generator_runs: if cli.quick { 3 } else { 10 },
     };
     let out = cli.out.clone().unwrap_or_else(|| workspace_root().join("BENCHMARKS.md"));
