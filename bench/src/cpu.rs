@@ -1,6 +1,9 @@
 //! CPU time of a process (this one, or a server child), read from `/proc/<pid>/stat` around a
 //! timed window. CPU time per call is steadier than calls per second on a shared machine: a
 //! neighbour's load lowers a side's throughput, but hardly what one call costs.
+//!
+//! Also the share of the machine's CPU time the hypervisor gave to other guests (`steal` in
+//! `/proc/stat`) over a window: how much of a window's noise came from outside this machine.
 
 use std::time::Duration;
 
@@ -39,12 +42,39 @@ fn parse_stat(stat: &str) -> Option<Duration> {
     Some(Duration::from_millis(ticks * 1000 / USER_HZ))
 }
 
-/// The CPU time two processes use over one window.
+/// The machine's CPU time so far, all CPUs, in `USER_HZ` ticks: (stolen by the hypervisor, all
+/// of it); `None` where `/proc/stat` cannot be read.
+pub fn machine_ticks() -> Option<(u64, u64)> {
+    parse_proc_stat(&std::fs::read_to_string("/proc/stat").ok()?)
+}
+
+/// The first line of `/proc/stat`: `cpu user nice system idle iowait irq softirq steal guest
+/// guest_nice`. The total is the first eight (guest time is already counted in user time).
+fn parse_proc_stat(stat: &str) -> Option<(u64, u64)> {
+    let line = stat.lines().next()?;
+    let mut fields = line.split_ascii_whitespace();
+    if fields.next()? != "cpu" {
+        return None;
+    }
+    let ticks: Vec<u64> = fields.take(8).map(|f| f.parse().ok()).collect::<Option<_>>()?;
+    let steal = *ticks.get(7)?;
+    Some((steal, ticks.iter().sum()))
+}
+
+/// The share of the machine's CPU time stolen between two [`machine_ticks`] readings, per cent.
+pub fn stolen_pct(start: Option<(u64, u64)>, end: Option<(u64, u64)>) -> Option<f64> {
+    let ((steal0, total0), (steal1, total1)) = (start?, end?);
+    let total = total1.checked_sub(total0).filter(|&t| t > 0)?;
+    Some(steal1.checked_sub(steal0)? as f64 * 100.0 / total as f64)
+}
+
+/// The CPU time two processes use over one window, and the machine's stolen share.
 #[derive(Debug, Clone, Copy)]
 pub struct Meter {
     client: Option<Duration>,
     server: Option<Duration>,
     server_process: Option<Process>,
+    machine: Option<(u64, u64)>,
 }
 
 /// What a [`Meter`] measured: CPU time used by the client (this process) and by the server.
@@ -54,13 +84,20 @@ pub struct CpuUse {
     pub client: Option<Duration>,
     /// The server child's CPU time over the window.
     pub server: Option<Duration>,
+    /// The share of the machine's CPU time stolen by the hypervisor over the window, per cent.
+    pub stolen_pct: Option<f64>,
 }
 
 impl Meter {
     /// Starts measuring this process and, when given, the server child `server_pid`.
     pub fn start(server_pid: Option<u32>) -> Meter {
         let server_process = server_pid.map(Process::Child);
-        Meter { client: used(Process::This), server: server_process.and_then(used), server_process }
+        Meter {
+            client: used(Process::This),
+            server: server_process.and_then(used),
+            server_process,
+            machine: machine_ticks(),
+        }
     }
 
     /// The CPU time used since [`Meter::start`].
@@ -69,7 +106,11 @@ impl Meter {
             let end = used(process?)?;
             end.checked_sub(start?)
         };
-        CpuUse { client: since(self.client, Some(Process::This)), server: since(self.server, self.server_process) }
+        CpuUse {
+            client: since(self.client, Some(Process::This)),
+            server: since(self.server, self.server_process),
+            stolen_pct: stolen_pct(self.machine, machine_ticks()),
+        }
     }
 }
 
@@ -85,6 +126,20 @@ mod tests {
         assert_eq!(parse_stat(line), Some(Duration::from_millis(3250)));
         assert_eq!(parse_stat("4242 (short) S 1"), None);
         assert_eq!(parse_stat("no parenthesis"), None);
+    }
+
+    #[test]
+    fn reads_the_stolen_share_from_the_first_line_of_proc_stat() {
+        let before = "cpu  100 0 50 800 10 0 5 20 7 0\ncpu0 50 0 25 400 5 0 2 10 3 0\n";
+        let after = "cpu  150 0 70 900 10 0 5 40 9 0\ncpu0 75 0 35 450 5 0 2 20 4 0\n";
+        assert_eq!(parse_proc_stat(before), Some((20, 985)));
+        assert_eq!(parse_proc_stat(after), Some((40, 1175)));
+        // 20 of the 190 ticks between the two readings were stolen.
+        let pct = stolen_pct(parse_proc_stat(before), parse_proc_stat(after)).unwrap();
+        assert!((pct - 20.0 * 100.0 / 190.0).abs() < 1e-9, "{pct}");
+        assert_eq!(stolen_pct(parse_proc_stat(after), parse_proc_stat(after)), None, "no time passed");
+        assert_eq!(parse_proc_stat("intr 1 2 3\n"), None);
+        assert_eq!(parse_proc_stat("cpu 1 2 3\n"), None, "a kernel without the steal column");
     }
 
     #[test]

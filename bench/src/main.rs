@@ -229,6 +229,7 @@ fn run(cli: &Cli) -> Result<()> {
     let previous = std::fs::read_to_string(&out).unwrap_or_default();
     let kept = build_cost::kept_section(&previous).with_context(|| format!("reading {}", out.display()))?;
     let mut machine = machine();
+    let machine_ticks = cpu::machine_ticks();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let command =
         format!("cargo run --release -p smartag-bench --{}", args.iter().map(|a| format!(" {a}")).collect::<String>());
@@ -285,6 +286,7 @@ fn run(cli: &Cli) -> Result<()> {
     drop(runtime);
 
     machine.load_after = loadavg();
+    machine.stolen_pct = cpu::stolen_pct(machine_ticks, cpu::machine_ticks());
     let report = Report {
         machine,
         command,
@@ -347,7 +349,10 @@ fn progress(what: &str, round: usize, rounds: usize, side: &str, s: &Sample) {
     let cpu = if s.client_cpu_us.is_nan() {
         String::new()
     } else {
-        format!("  cpu/call client {:.1} µs server {:.1} µs", s.client_cpu_us, s.server_cpu_us)
+        format!(
+            "  cpu/call client {:.1} µs server {:.1} µs  stolen {:.1} %",
+            s.client_cpu_us, s.server_cpu_us, s.stolen_pct
+        )
     };
     eprintln!(
         "  {what} round {}/{rounds} {side}: {:>8.0} /s  p50 {:.3} ms  p99 {:.3} ms{cpu}{}",
@@ -567,6 +572,7 @@ fn machine() -> Machine {
         kernel: read_trimmed("/proc/sys/kernel/osrelease").unwrap_or_else(|| "unknown".to_owned()),
         load_before: loadavg(),
         load_after: String::new(),
+        stolen_pct: None,
     }
 }
 

@@ -21,6 +21,9 @@ pub struct Machine {
     pub load_before: String,
     /// /proc/loadavg when it ended.
     pub load_after: String,
+    /// The share of the machine's CPU time the hypervisor gave to other guests during the run,
+    /// per cent (`None` where `/proc/stat` has no steal column).
+    pub stolen_pct: Option<f64>,
 }
 
 /// The durations and counts of a run.
@@ -248,6 +251,10 @@ fn server_cpu(s: &Sample) -> f64 {
     s.server_cpu_us
 }
 
+fn stolen(s: &Sample) -> f64 {
+    s.stolen_pct
+}
+
 /// The CPU table of a section: per row (`label`), both processes' CPU microseconds per call on
 /// each side, and A/B. `whose` says which process the section is about.
 fn render_cpu<'a>(out: &mut String, key: &str, rows: impl Iterator<Item = (String, &'a Rounds)>, whose: &str) {
@@ -256,13 +263,25 @@ fn render_cpu<'a>(out: &mut String, key: &str, rows: impl Iterator<Item = (Strin
         "CPU time per call (user + system, from `/proc/<pid>/stat` over each timed window; median (min–max) \
          of the rounds; lower is better, so an A/B above 1 is what A costs more). {whose} On a shared machine \
          this is steadier than calls per second: another tenant's load lowers a side's throughput but hardly \
-         what one call costs.\n"
+         what one call costs. *Stolen* is the share of the machine's CPU time the hypervisor gave to other \
+         guests during each side's windows (`steal` in `/proc/stat`): the part of a window's noise that came \
+         from outside this machine.\n"
     );
-    let _ =
-        writeln!(out, "| {key} | client µs A | client µs B | client A/B | server µs A | server µs B | server A/B |");
-    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|");
+    let _ = writeln!(
+        out,
+        "| {key} | client µs A | client µs B | client A/B | server µs A | server µs B | server A/B | stolen % A | \
+         stolen % B |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (label, r) in rows {
-        let _ = writeln!(out, "| {label} | {} | {} |", sides(r, client_cpu, 1), sides(r, server_cpu, 1),);
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} | {} | {} |",
+            sides(r, client_cpu, 1),
+            sides(r, server_cpu, 1),
+            spread(r.a_spread(stolen), 1),
+            spread(r.b_spread(stolen), 1),
+        );
     }
     let _ = writeln!(out);
 }
@@ -315,6 +334,12 @@ pub fn render(report: &Report) -> String {
     let _ = writeln!(out, "| rustc | {} |", m.rustc);
     let _ = writeln!(out, "| kernel | {} |", m.kernel);
     let _ = writeln!(out, "| load average before / after | {} / {} |", m.load_before, m.load_after);
+    if let Some(stolen) = m.stolen_pct {
+        let _ = writeln!(
+            out,
+            "| CPU time stolen by the hypervisor (other guests) during the run | {stolen:.1} % of the machine's |"
+        );
+    }
     let _ = writeln!(
         out,
         "| rounds per row | {} (each: {:.1} s warm-up, then a {:.1} s window; A and B back to back, alternating \
@@ -824,14 +849,22 @@ mod tests {
     use super::*;
 
     fn sample(rate: f64, p50_ms: f64) -> Sample {
-        Sample { rate, p50_ms, p99_ms: p50_ms * 2.0, ended_early: false, client_cpu_us: 90.0, server_cpu_us: 60.0 }
+        Sample {
+            rate,
+            p50_ms,
+            p99_ms: p50_ms * 2.0,
+            ended_early: false,
+            client_cpu_us: 90.0,
+            server_cpu_us: 60.0,
+            stolen_pct: 1.5,
+        }
     }
 
     #[test]
     fn renders_every_row_with_ratios() {
         let rounds = Rounds { a: vec![sample(50.0, 2.0), sample(60.0, 2.0)], b: vec![sample(100.0, 1.0); 2] };
         let report = Report {
-            machine: Machine { nproc: 2, cpu: "Test CPU".into(), ..Machine::default() },
+            machine: Machine { nproc: 2, cpu: "Test CPU".into(), stolen_pct: Some(3.25), ..Machine::default() },
             command: "cargo run --release -p smartag-bench --".into(),
             date: "2026-01-01 00:00:00 UTC".into(),
             total_secs: 1.0,
@@ -904,6 +937,8 @@ mod tests {
         assert!(text.contains("| on | 32 | 55 (50–60) | 100 (100–100) | **0.55×** (0.50–0.60) |"), "{text}");
         assert!(text.contains("| v3 | B | 1 | 55 (50–60) |"), "{text}");
         assert!(text.contains("Test CPU"));
+        assert!(text.contains("during the run | 3.2 % of the machine's |"), "{text}");
+        assert!(text.contains("| **1.00×** (1.00–1.00) | 1.5 (1.5–1.5) | 1.5 (1.5–1.5) |"), "{text}");
         assert!(text.contains("3 operations → 9 files, 1000 lines"), "{text}");
         assert!(text.contains("| Test SDK | 55 (50–60) | 100 (100–100) | **0.55×** (0.50–0.60) |"), "{text}");
         assert!(text.contains("| 30 | 11.0 (10.0–12.0) | 0.37 | 40 | 6000 | 200 | 6.0 | 0.200 |"), "{text}");

@@ -62,6 +62,7 @@ fn python_window(python: &Path, root: &Path, sdk: &str, addr: SocketAddr, settin
     Ok(Sample {
         client_cpu_us: f64::NAN,
         server_cpu_us: f64::NAN,
+        stolen_pct: f64::NAN,
         rate: number("calls")? / number("seconds")?,
         p50_ms: number("p50_ms")?,
         p99_ms: number("p99_ms")?,

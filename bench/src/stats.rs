@@ -61,6 +61,7 @@ impl Window {
             ended_early: self.ended_early,
             client_cpu_us: self.per_call_us(self.cpu.client),
             server_cpu_us: self.per_call_us(self.cpu.server),
+            stolen_pct: self.cpu.stolen_pct.unwrap_or(f64::NAN),
         }
     }
 }
@@ -89,6 +90,9 @@ pub struct Sample {
     pub client_cpu_us: f64,
     /// The server process's CPU microseconds per call (NaN where not measured).
     pub server_cpu_us: f64,
+    /// The share of the machine's CPU time stolen by the hypervisor during the window, per cent
+    /// (NaN where not measured).
+    pub stolen_pct: f64,
 }
 
 /// Median, minimum and maximum of a set of values.
