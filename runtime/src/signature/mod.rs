@@ -38,6 +38,18 @@ impl std::fmt::Display for SignatureVersion {
     }
 }
 
+/// The HMAC of `data` with the already keyed `key`, or nothing without a key (never: HMAC
+/// takes keys of any length; a verifier never accepts an empty MAC).
+pub(crate) fn tag<M: hmac::Mac>(key: Option<M>, data: &[u8]) -> Vec<u8> {
+    match key {
+        Some(mut mac) => {
+            mac.update(data);
+            mac.finalize().into_bytes().to_vec()
+        }
+        None => Vec::new(),
+    }
+}
+
 /// `pairs` sorted by name in byte order (ties by value), names and values percent-encoded
 /// ([`percent_encode`](crate::encoding::percent_encode)), empty values kept as `name=`, joined by `&`: the canonical query of both
 /// signature versions (version 1.0 first drops `Signature`).

@@ -141,13 +141,7 @@ pub fn verify(secret: &str, string_to_sign: &str, signature: &str) -> bool {
 /// The raw HMAC-SHA1 of `data` keyed by `secret + "&"`. Empty only if the key were rejected,
 /// which HMAC never does (it takes keys of any length); [`verify`] never accepts an empty MAC.
 fn mac(secret: &str, data: &str) -> Vec<u8> {
-    match keyed(secret) {
-        Some(mut mac) => {
-            mac.update(data.as_bytes());
-            mac.finalize().into_bytes().to_vec()
-        }
-        None => Vec::new(),
-    }
+    super::tag(keyed(secret), data.as_bytes())
 }
 
 #[cfg(test)]

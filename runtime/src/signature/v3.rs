@@ -166,15 +166,9 @@ pub fn verify(secret: &str, string_to_sign: &str, signature: &str) -> bool {
     }
 }
 
+/// The raw HMAC-SHA256 of `data` keyed by `secret`.
 fn mac(secret: &str, data: &str) -> Vec<u8> {
-    match keyed(secret) {
-        Some(mut mac) => {
-            mac.update(data.as_bytes());
-            mac.finalize().into_bytes().to_vec()
-        }
-        // HMAC takes keys of any length; an empty MAC never verifies.
-        None => Vec::new(),
-    }
+    super::tag(keyed(secret), data.as_bytes())
 }
 
 /// HMAC-SHA256 keyed by `secret`. HMAC takes keys of any length, so this is never `None`.
