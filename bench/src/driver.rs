@@ -121,6 +121,38 @@ pub async fn window<C: Caller>(callers: Vec<C>, duration: Duration) -> Result<(V
     Ok((callers, Window::new(latencies, finished - started, ended_early)))
 }
 
+/// One timed window of `callers` (see [`window`]) with the CPU time this process and the server
+/// child `server_pid` (when given) use over it, and the machine's stolen share.
+///
+/// # Errors
+/// The first failed call.
+pub async fn measure<C: Caller>(
+    callers: Vec<C>,
+    duration: Duration,
+    server_pid: Option<u32>,
+) -> Result<(Vec<C>, Window)> {
+    let meter = crate::cpu::Meter::start(server_pid);
+    let (callers, measured) = window(callers, duration).await?;
+    Ok((callers, measured.with_cpu(meter.stop())))
+}
+
+/// A warm-up window of `callers`, then `refill` (given the warm-up's rate) hands them fresh
+/// requests, then one [`measure`]d window.
+///
+/// # Errors
+/// The first failed call, or `refill`'s error.
+pub async fn warm_and_measure<C: Caller>(
+    callers: Vec<C>,
+    warmup: Duration,
+    duration: Duration,
+    server_pid: Option<u32>,
+    refill: impl FnOnce(&mut [C], f64) -> Result<()>,
+) -> Result<Window> {
+    let (mut callers, warm) = window(callers, warmup).await?;
+    refill(&mut callers, warm.rate())?;
+    Ok(measure(callers, duration, server_pid).await?.1)
+}
+
 /// A caller on its own HTTP/1.1 keep-alive connection.
 pub struct HyperCaller {
     sender: SendRequest<Empty<Bytes>>,

@@ -424,14 +424,22 @@ async fn server_window(
     for pool in pools(&host, auth, *estimate, settings.warmup_secs, concurrency)? {
         callers.push(HyperCaller::connect(addr, &path, pool).await?);
     }
-    let (mut callers, warm) = driver::window(callers, secs(settings.warmup_secs)).await?;
-    *estimate = estimate.max(warm.rate());
-    for (caller, pool) in callers.iter_mut().zip(pools(&host, auth, *estimate, settings.window_secs, concurrency)?) {
-        caller.pool = pool;
-    }
-    let meter = cpu::Meter::start(Some(server_pid));
-    let (_, measured) = driver::window(callers, secs(settings.window_secs)).await?;
-    let measured = measured.with_cpu(meter.stop());
+    let refill = |callers: &mut [HyperCaller], rate: f64| {
+        *estimate = estimate.max(rate);
+        for (caller, pool) in callers.iter_mut().zip(pools(&host, auth, *estimate, settings.window_secs, concurrency)?)
+        {
+            caller.pool = pool;
+        }
+        Ok(())
+    };
+    let measured = driver::warm_and_measure(
+        callers,
+        secs(settings.warmup_secs),
+        secs(settings.window_secs),
+        Some(server_pid),
+        refill,
+    )
+    .await?;
     *estimate = estimate.max(measured.rate());
     Ok(measured.sample())
 }
@@ -488,20 +496,18 @@ async fn client_row(
         for side in order(round) {
             let sample = match side {
                 Side::A => {
-                    let meter = cpu::Meter::start(Some(server.pid()));
                     let measured;
-                    (generated, measured) = driver::window(generated, window).await?;
-                    measured.with_cpu(meter.stop()).sample()
+                    (generated, measured) = driver::measure(generated, window, Some(server.pid())).await?;
+                    measured.sample()
                 }
                 Side::B => {
                     for caller in &mut raw {
                         caller.presigned = batch(estimate, settings.client_window_secs)?;
                     }
-                    let meter = cpu::Meter::start(Some(server.pid()));
                     let measured;
-                    (raw, measured) = driver::window(raw, window).await?;
+                    (raw, measured) = driver::measure(raw, window, Some(server.pid())).await?;
                     estimate = estimate.max(measured.rate());
-                    measured.with_cpu(meter.stop()).sample()
+                    measured.sample()
                 }
             };
             progress(what, round, settings.client_rounds, side.label(), &sample);

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use smartag_bench::driver::{self, GeneratedCaller, HyperCaller, Pool, RawCaller};
+use smartag_bench::driver::{self, Caller, GeneratedCaller, HyperCaller, Pool, RawCaller};
 use smartag_bench::report::{SdkRow, Settings};
-use smartag_bench::stats::{Rounds, Sample};
+use smartag_bench::stats::{Rounds, Sample, Window};
 use smartag_bench::wire::{self, Signing};
 
 /// The SDKs measured: (`--sdk` of the script, label in the report).
@@ -74,9 +74,23 @@ fn python_window(python: &Path, root: &Path, sdk: &str, addr: SocketAddr, settin
 async fn client_window(addr: SocketAddr, settings: &Settings) -> Result<Sample> {
     let client = driver::generated_client(&format!("http://{addr}"))?;
     let callers = vec![GeneratedCaller::new(client)];
-    let (callers, _) = driver::window(callers, std::time::Duration::from_secs_f64(settings.warmup_secs)).await?;
-    let (_, measured) = driver::window(callers, std::time::Duration::from_secs_f64(settings.window_secs)).await?;
-    Ok(measured.sample())
+    Ok(warm_and_measure(callers, settings, |_, _| Ok(())).await?.sample())
+}
+
+/// A warm-up and one timed window of one sequential caller, as every row of this section runs.
+async fn warm_and_measure<C: Caller>(
+    callers: Vec<C>,
+    settings: &Settings,
+    refill: impl FnOnce(&mut [C], f64) -> Result<()>,
+) -> Result<Window> {
+    let secs = std::time::Duration::from_secs_f64;
+    driver::warm_and_measure(callers, secs(settings.warmup_secs), secs(settings.window_secs), None, refill).await
+}
+
+/// Pre-signed requests for `secs` of sequential calls: enough for 20,000 calls/s, well above
+/// what one sequential caller makes here.
+fn sequential_calls(secs: f64) -> usize {
+    (20_000.0 * secs) as usize + 100
 }
 
 /// The label of the reference row: raw reqwest sending pre-signed requests, sequentially.
@@ -86,14 +100,15 @@ const RAW: &str = "raw reqwest, requests signed before the window (reference, no
 /// any reqwest-based client pays against this server, signing aside.
 async fn raw_window(addr: SocketAddr, settings: &Settings) -> Result<Sample> {
     let host = addr.to_string();
-    // Enough for 20,000 calls/s, well above what one sequential caller makes here.
-    let batch = |secs: f64| wire::presigned_batch(&host, Signing::V3, (20_000.0 * secs) as usize + 100);
+    let batch = |secs: f64| wire::presigned_batch(&host, Signing::V3, sequential_calls(secs));
     let callers = vec![RawCaller::new(driver::raw_http_client(), batch(settings.warmup_secs)?)];
-    let (mut callers, _) = driver::window(callers, std::time::Duration::from_secs_f64(settings.warmup_secs)).await?;
-    for caller in &mut callers {
-        caller.presigned = batch(settings.window_secs)?;
-    }
-    let (_, measured) = driver::window(callers, std::time::Duration::from_secs_f64(settings.window_secs)).await?;
+    let measured = warm_and_measure(callers, settings, |callers, _| {
+        for caller in callers {
+            caller.presigned = batch(settings.window_secs)?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(measured.sample())
 }
 
@@ -106,14 +121,15 @@ pub const FLOOR: &str = "bare hyper HTTP/1.1 driver, requests signed before the 
 /// costs this server and the loopback with no client work at all.
 async fn floor_window(addr: SocketAddr, settings: &Settings) -> Result<Sample> {
     let host = addr.to_string();
-    let batch = |secs: f64| wire::signed_batch(&host, (20_000.0 * secs) as usize + 100).map(Pool::once_each);
+    let batch = |secs: f64| wire::signed_batch(&host, sequential_calls(secs)).map(Pool::once_each);
     let caller = HyperCaller::connect(addr, &wire::path_and_query(), batch(settings.warmup_secs)?).await?;
-    let (mut callers, _) =
-        driver::window(vec![caller], std::time::Duration::from_secs_f64(settings.warmup_secs)).await?;
-    for caller in &mut callers {
-        caller.pool = batch(settings.window_secs)?;
-    }
-    let (_, measured) = driver::window(callers, std::time::Duration::from_secs_f64(settings.window_secs)).await?;
+    let measured = warm_and_measure(vec![caller], settings, |callers, _| {
+        for caller in callers {
+            caller.pool = batch(settings.window_secs)?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok(measured.sample())
 }
 
