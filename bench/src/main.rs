@@ -219,9 +219,6 @@ fn run(cli: &Cli) -> Result<()> {
         rounds,
         warmup_secs: if cli.quick { 0.3 } else { 0.5 },
         window_secs,
-        // The client rows split the same time into twice as many pairs (see `client_row`).
-        client_rounds: 2 * rounds,
-        client_window_secs: window_secs / 2.0,
         generator_runs: if cli.quick { 3 } else { 10 },
     };
     let out = cli.out.clone().unwrap_or_else(|| workspace_root().join("BENCHMARKS.md"));
@@ -478,7 +475,7 @@ async fn client_row(
     what: &str,
 ) -> Result<Rounds> {
     let host = server.addr.to_string();
-    let window = secs(settings.client_window_secs);
+    let window = secs(settings.client_window_secs());
     let client = driver::generated_client_signing(&format!("http://{host}"), signing)?;
     let mut generated: Vec<GeneratedCaller> = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
     let http = driver::raw_http_client();
@@ -492,7 +489,7 @@ async fn client_row(
     (raw, warm) = driver::window(raw, secs(settings.warmup_secs)).await?;
     estimate = estimate.max(warm.rate());
     let mut rounds = Rounds::default();
-    for round in 0..settings.client_rounds {
+    for round in 0..settings.client_rounds() {
         for side in order(round) {
             let sample = match side {
                 Side::A => {
@@ -502,7 +499,7 @@ async fn client_row(
                 }
                 Side::B => {
                     for caller in &mut raw {
-                        caller.presigned = batch(estimate, settings.client_window_secs)?;
+                        caller.presigned = batch(estimate, settings.client_window_secs())?;
                     }
                     let measured;
                     (raw, measured) = driver::measure(raw, window, Some(server.pid())).await?;
@@ -510,7 +507,7 @@ async fn client_row(
                     measured.sample()
                 }
             };
-            progress(what, round, settings.client_rounds, side.label(), &sample);
+            progress(what, round, settings.client_rounds(), side.label(), &sample);
             match side {
                 Side::A => rounds.a.push(sample),
                 Side::B => rounds.b.push(sample),

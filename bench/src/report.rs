@@ -35,13 +35,21 @@ pub struct Settings {
     pub warmup_secs: f64,
     /// Each timed window, seconds.
     pub window_secs: f64,
-    /// Rounds per client row: twice `rounds`, of half-length windows (each side warms up once per
-    /// row and keeps its connections; the sides then take turns).
-    pub client_rounds: usize,
-    /// Each timed window of a client row, seconds.
-    pub client_window_secs: f64,
     /// Generator runs.
     pub generator_runs: usize,
+}
+
+impl Settings {
+    /// Rounds per client row: twice `rounds`, of half-length windows, the same time in all (each
+    /// side warms up once per row and keeps its connections; the sides then take turns).
+    pub fn client_rounds(&self) -> usize {
+        2 * self.rounds
+    }
+
+    /// Each timed window of a client row, seconds.
+    pub fn client_window_secs(&self) -> f64 {
+        self.window_secs / 2.0
+    }
 }
 
 /// One server row: authentication and concurrency; A = generated router, B = hand-written axum.
@@ -344,7 +352,12 @@ pub fn render(report: &Report) -> String {
         out,
         "| rounds per row | {} (each: {:.1} s warm-up, then a {:.1} s window; A and B back to back, alternating \
          which goes first); client rows: one {:.1} s warm-up per side, then {} rounds of {:.1} s windows |",
-        s.rounds, s.warmup_secs, s.window_secs, s.warmup_secs, s.client_rounds, s.client_window_secs
+        s.rounds,
+        s.warmup_secs,
+        s.window_secs,
+        s.warmup_secs,
+        s.client_rounds(),
+        s.client_window_secs()
     );
     let sections: Vec<String> = report.section_secs.iter().map(|(name, secs)| format!("{name} {secs:.0} s")).collect();
     let _ = writeln!(out, "| whole run | {:.0} s ({}) |\n", report.total_secs, sections.join(", "));
@@ -869,14 +882,7 @@ mod tests {
             date: "2026-01-01 00:00:00 UTC".into(),
             total_secs: 1.0,
             section_secs: vec![("server", 1.0)],
-            settings: Settings {
-                rounds: 2,
-                warmup_secs: 0.1,
-                window_secs: 0.5,
-                client_rounds: 4,
-                client_window_secs: 0.25,
-                generator_runs: 1,
-            },
+            settings: Settings { rounds: 2, warmup_secs: 0.1, window_secs: 0.5, generator_runs: 1 },
             server: vec![ServerRow { auth: Auth::On, concurrency: 32, rounds: rounds.clone() }],
             client: vec![ClientRow { signing: "v3", server: "B", concurrency: 1, rounds: rounds.clone() }],
             sdk: vec![SdkRow { sdk: "Test SDK", rounds }],
