@@ -37,7 +37,7 @@
 //! #     type Response = Resp;
 //! #     type ErrorCode = Code;
 //! #     fn validate(&self) -> Result<(), Violations> { Ok(()) }
-//! #     fn to_params(&self) -> Vec<alibaba_rpc_runtime::flatten::WireParam> { Vec::new() }
+//! #     fn to_params(&self) -> Vec<alibaba_rpc_runtime::flatten::WireParam<'_>> { Vec::new() }
 //! #     fn from_params(_: &Params) -> Result<Self, Violations> { Ok(DescribeThingsRequest) }
 //! # }
 //!

@@ -458,7 +458,7 @@ fn check_operation<R: Operation + PartialEq>(params: &Params) -> Result<(), Stri
     if let Err(v) = request.validate() {
         return Err(format!("{}: from_params accepted what validate refuses: {v:?}", R::ACTION));
     }
-    let again = Params::from_pairs(request.to_params().into_iter().map(|(k, v)| (k.into_owned(), v)));
+    let again = Params::from_pairs(request.to_params().into_iter().map(|(k, v)| (k.into_owned(), v.into_owned())));
     match R::from_params(&again) {
         Ok(back) if back == request => Ok(()),
         Ok(_) => Err(format!("{}: to_params → from_params changed the request", R::ACTION)),

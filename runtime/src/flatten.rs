@@ -7,14 +7,16 @@ use std::borrow::Cow;
 use crate::params::{Params, WireValue};
 
 /// One parameter as sent: its wire name (static for a plain parameter, built for an element of
-/// a repeat list such as `InstanceId.2`) and its value.
-pub type WireParam = (Cow<'static, str>, String);
+/// a repeat list such as `InstanceId.2`) and its value, borrowed from the request where the
+/// request holds it as text (strings; enums and booleans borrow their static wire text), so
+/// writing a request's parameters copies none of its strings.
+pub type WireParam<'a> = (Cow<'static, str>, Cow<'a, str>);
 
 /// A structure sent inside a repeat list, such as a tag (`Tag.N.Key`, `Tag.N.Value`):
 /// implemented by the generated request structures.
 pub trait FlatStruct: Sized {
     /// Writes the fields under `prefix` (e.g. `Tag.1`), each as `prefix.Field`.
-    fn flatten(&self, prefix: &str, out: &mut Flattener);
+    fn flatten<'a>(&'a self, prefix: &str, out: &mut Flattener<'a>);
 
     /// Reads one structure back from its fields; `None` when a required field is absent or a
     /// field does not parse.
@@ -59,58 +61,59 @@ impl<'a> FlatFields<'a> {
     }
 }
 
-/// Collects the parameters of one request, in the order written.
+/// Collects the parameters of one request, in the order written, borrowing their values from
+/// the request (`'a`).
 #[derive(Debug, Default)]
-pub struct Flattener {
-    out: Vec<WireParam>,
+pub struct Flattener<'a> {
+    out: Vec<WireParam<'a>>,
 }
 
-impl Flattener {
+impl<'a> Flattener<'a> {
     /// An empty list with room for `capacity` parameters.
-    pub fn with_capacity(capacity: usize) -> Flattener {
+    pub fn with_capacity(capacity: usize) -> Flattener<'a> {
         Flattener { out: Vec::with_capacity(capacity) }
     }
 
     /// A parameter that is always sent.
-    pub fn put<T: WireValue>(&mut self, name: &'static str, value: &T) {
+    pub fn put<T: WireValue>(&mut self, name: &'static str, value: &'a T) {
         self.out.push((Cow::Borrowed(name), value.to_wire()));
     }
 
     /// A parameter sent only when set.
-    pub fn put_opt<T: WireValue>(&mut self, name: &'static str, value: &Option<T>) {
+    pub fn put_opt<T: WireValue>(&mut self, name: &'static str, value: &'a Option<T>) {
         if let Some(value) = value {
             self.put(name, value);
         }
     }
 
     /// A parameter under a name built at run time (a field of a structure in a repeat list).
-    pub fn put_named<T: WireValue>(&mut self, name: String, value: &T) {
+    pub fn put_named<T: WireValue>(&mut self, name: String, value: &'a T) {
         self.out.push((Cow::Owned(name), value.to_wire()));
     }
 
     /// [`Flattener::put_named`] for an optional field, left out when unset.
-    pub fn put_named_opt<T: WireValue>(&mut self, name: String, value: &Option<T>) {
+    pub fn put_named_opt<T: WireValue>(&mut self, name: String, value: &'a Option<T>) {
         if let Some(value) = value {
             self.put_named(name, value);
         }
     }
 
     /// A repeat list of values: `name.1`, `name.2`, … (nothing when empty).
-    pub fn put_list<T: WireValue>(&mut self, name: &str, values: &[T]) {
+    pub fn put_list<T: WireValue>(&mut self, name: &str, values: &'a [T]) {
         for (i, value) in values.iter().enumerate() {
             self.put_named(format!("{name}.{}", i + 1), value);
         }
     }
 
     /// A repeat list of structures: each one's fields under `name.1`, `name.2`, …
-    pub fn put_structs<T: FlatStruct>(&mut self, name: &str, values: &[T]) {
+    pub fn put_structs<T: FlatStruct>(&mut self, name: &str, values: &'a [T]) {
         for (i, value) in values.iter().enumerate() {
             value.flatten(&format!("{name}.{}", i + 1), self);
         }
     }
 
     /// The parameters, in the order written.
-    pub fn finish(self) -> Vec<WireParam> {
+    pub fn finish(self) -> Vec<WireParam<'a>> {
         self.out
     }
 }
@@ -125,7 +128,7 @@ mod tests {
     }
 
     impl FlatStruct for Tag {
-        fn flatten(&self, prefix: &str, out: &mut Flattener) {
+        fn flatten<'a>(&'a self, prefix: &str, out: &mut Flattener<'a>) {
             out.put_named(format!("{prefix}.Key"), &self.key);
             out.put_named_opt(format!("{prefix}.Value"), &self.value);
         }
@@ -151,19 +154,27 @@ mod tests {
 
     #[test]
     fn flattens_as_the_official_sdks() {
+        let region = "cn-hangzhou".to_owned();
+        let instances = ["i-1".to_owned(), "i-2".to_owned()];
+        let tags = [Tag { key: "env".into(), value: Some("prod".into()) }, Tag { key: "team".into(), value: None }];
         let mut out = Flattener::with_capacity(4);
-        out.put("RegionId", &"cn-hangzhou".to_owned());
+        out.put("RegionId", &region);
         out.put_opt::<i64>("PageSize", &None);
         out.put_opt("DryRun", &Some(true));
-        out.put_list("InstanceId", &["i-1".to_owned(), "i-2".to_owned()]);
-        out.put_structs(
-            "Tag",
-            &[Tag { key: "env".into(), value: Some("prod".into()) }, Tag { key: "team".into(), value: None }],
-        );
-        let pairs: Vec<(String, String)> = out.finish().into_iter().map(|(n, v)| (n.into_owned(), v)).collect();
+        out.put_opt("PageNumber", &Some(3i32));
+        out.put_list("InstanceId", &instances);
+        out.put_structs("Tag", &tags);
+        let params = out.finish();
+        // Strings are borrowed from the request, not copied; only numbers are written out.
+        for (name, value) in &params {
+            let borrowed = matches!(value, Cow::Borrowed(_));
+            assert_eq!(borrowed, name != "PageNumber", "{name}");
+        }
+        let pairs: Vec<(String, String)> = params.into_iter().map(|(n, v)| (n.into_owned(), v.into_owned())).collect();
         let expected = [
             ("RegionId", "cn-hangzhou"),
             ("DryRun", "true"),
+            ("PageNumber", "3"),
             ("InstanceId.1", "i-1"),
             ("InstanceId.2", "i-2"),
             ("Tag.1.Key", "env"),

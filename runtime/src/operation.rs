@@ -24,7 +24,7 @@ pub trait Operation: Sized + Send + 'static {
     fn validate(&self) -> Result<(), Violations>;
     /// The operation's own parameters as sent on the wire (the protocol's common parameters
     /// excluded), repeat lists flattened.
-    fn to_params(&self) -> Vec<WireParam>;
+    fn to_params(&self) -> Vec<WireParam<'_>>;
     /// Reads the request from received parameters: types, the spec's missing/empty rules, then
     /// [`Operation::validate`], collecting every violation.
     fn from_params(params: &Params) -> Result<Self, Violations>;

@@ -1,6 +1,7 @@
 //! Request parameters as received on the wire, and the conversion of typed values to and from
 //! their wire text.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// The parameters of a request as received: an ordered list of `(name, value)` pairs, the query
@@ -146,8 +147,9 @@ impl fmt::Debug for Params {
 pub trait WireValue: Sized {
     /// The type's name in the spec (`String`, `Integer`, `Long`, `Boolean`), for messages.
     const TYPE_NAME: &'static str;
-    /// The value as sent on the wire.
-    fn to_wire(&self) -> String;
+    /// The value as sent on the wire: borrowed where the value is held as text (a string, an
+    /// enum's or a boolean's static wire text), written out for numbers.
+    fn to_wire(&self) -> Cow<'_, str>;
     /// Reads a wire value; `None` if it is not of this type.
     fn from_wire(s: &str) -> Option<Self>;
 }
@@ -155,8 +157,8 @@ pub trait WireValue: Sized {
 impl WireValue for String {
     const TYPE_NAME: &'static str = "String";
 
-    fn to_wire(&self) -> String {
-        self.clone()
+    fn to_wire(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self)
     }
 
     fn from_wire(s: &str) -> Option<Self> {
@@ -174,8 +176,8 @@ fn is_plain_integer(s: &str) -> bool {
 impl WireValue for i32 {
     const TYPE_NAME: &'static str = "Integer";
 
-    fn to_wire(&self) -> String {
-        self.to_string()
+    fn to_wire(&self) -> Cow<'_, str> {
+        Cow::Owned(self.to_string())
     }
 
     fn from_wire(s: &str) -> Option<Self> {
@@ -186,8 +188,8 @@ impl WireValue for i32 {
 impl WireValue for i64 {
     const TYPE_NAME: &'static str = "Long";
 
-    fn to_wire(&self) -> String {
-        self.to_string()
+    fn to_wire(&self) -> Cow<'_, str> {
+        Cow::Owned(self.to_string())
     }
 
     fn from_wire(s: &str) -> Option<Self> {
@@ -198,8 +200,8 @@ impl WireValue for i64 {
 impl WireValue for bool {
     const TYPE_NAME: &'static str = "Boolean";
 
-    fn to_wire(&self) -> String {
-        if *self { "true".to_owned() } else { "false".to_owned() }
+    fn to_wire(&self) -> Cow<'_, str> {
+        Cow::Borrowed(if *self { "true" } else { "false" })
     }
 
     fn from_wire(s: &str) -> Option<Self> {

@@ -6,6 +6,8 @@
 //! generated); a request parameter accepts only the listed values ([`WireValue::from_wire`]),
 //! so a server refuses the others with the parameter's type error.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Deserializer, Serializer};
 
 use crate::params::WireValue;
@@ -43,8 +45,8 @@ pub trait WireEnum: Sized + Clone + PartialEq + 'static {
 impl<T: WireEnum> WireValue for T {
     const TYPE_NAME: &'static str = "String";
 
-    fn to_wire(&self) -> String {
-        self.as_str().to_owned()
+    fn to_wire(&self) -> Cow<'_, str> {
+        Cow::Borrowed(self.as_str())
     }
 
     fn from_wire(s: &str) -> Option<Self> {

@@ -40,7 +40,7 @@ impl Operation for ListNames {
         Ok(())
     }
 
-    fn to_params(&self) -> Vec<WireParam> {
+    fn to_params(&self) -> Vec<WireParam<'_>> {
         let mut out = Flattener::with_capacity(1);
         out.put("PageNumber", &self.page);
         out.finish()

@@ -315,7 +315,7 @@ pub(super) fn operation_impl(api: &Api, op: &Operation, n: &Names) -> TokenStrea
                 #validate
             }
 
-            fn to_params(&self) -> ::std::vec::Vec<::__runtime::flatten::WireParam> {
+            fn to_params(&self) -> ::std::vec::Vec<::__runtime::flatten::WireParam<'_>> {
                 let #mutable out = ::__runtime::flatten::Flattener::with_capacity(#count);
                 #( #to_params )*
                 out.finish()

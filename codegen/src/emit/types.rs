@@ -128,7 +128,7 @@ fn flat_struct(s: &Shape) -> TokenStream {
     });
     quote! {
         impl ::__runtime::flatten::FlatStruct for #name {
-            fn flatten(&self, prefix: &str, out: &mut ::__runtime::flatten::Flattener) {
+            fn flatten<'a>(&'a self, prefix: &str, out: &mut ::__runtime::flatten::Flattener<'a>) {
                 #( #puts )*
             }
 

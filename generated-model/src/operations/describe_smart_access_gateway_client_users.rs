@@ -209,7 +209,7 @@ impl Operation for DescribeSmartAccessGatewayClientUsersRequest {
         problems.into_result()
     }
 
-    fn to_params(&self) -> Vec<WireParam> {
+    fn to_params(&self) -> Vec<WireParam<'_>> {
         let mut out = Flattener::with_capacity(10);
         out.put("RegionId", &self.region_id);
         out.put("SmartAGId", &self.smart_ag_id);

@@ -223,7 +223,7 @@ impl Operation for ModifySmartAccessGatewayClientUserRequest {
         problems.into_result()
     }
 
-    fn to_params(&self) -> Vec<WireParam> {
+    fn to_params(&self) -> Vec<WireParam<'_>> {
         let mut out = Flattener::with_capacity(9);
         out.put("RegionId", &self.region_id);
         out.put("SmartAGId", &self.smart_ag_id);

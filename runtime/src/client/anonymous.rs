@@ -24,7 +24,7 @@ pub(crate) fn unsigned_parts(
     action: &str,
     nonce: &str,
     date: &str,
-    op_params: &[WireParam],
+    op_params: &[WireParam<'_>],
 ) -> SignedParts {
     let version = config.service.version;
     match config.signature_version {
@@ -37,7 +37,7 @@ pub(crate) fn unsigned_parts(
                 (p::TIMESTAMP, date),
             ];
             let query = encode_query(
-                common.into_iter().chain(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str()))),
+                common.into_iter().chain(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_ref()))),
             );
             SignedParts { query, form: String::new(), headers: Vec::new() }
         }
@@ -51,7 +51,7 @@ pub(crate) fn unsigned_parts(
                 plain(names::SIGNATURE_NONCE, WireValue::Owned(nonce.to_owned())),
                 plain(names::CONTENT_SHA256, WireValue::Prebuilt(EMPTY_BODY_HASH_VALUE)),
             ];
-            let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
+            let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_ref())));
             SignedParts { query, form: String::new(), headers }
         }
     }
@@ -76,7 +76,7 @@ mod tests {
             .unwrap()
     }
 
-    fn params() -> Vec<WireParam> {
+    fn params() -> Vec<WireParam<'static>> {
         vec![("RoleArn".into(), "acs:ram::1:role/r".into()), ("OIDCToken".into(), "a.b c".into())]
     }
 

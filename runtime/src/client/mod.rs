@@ -234,8 +234,8 @@ impl RpcClient {
     /// #     type Response = DescribeInstancesResponse;
     /// #     type ErrorCode = Code;
     /// #     fn validate(&self) -> Result<(), Violations> { Ok(()) }
-    /// #     fn to_params(&self) -> Vec<alibaba_rpc_runtime::flatten::WireParam> {
-    /// #         vec![("RegionId".into(), self.region_id.clone()), ("InstanceName".into(), self.instance_name.clone())]
+    /// #     fn to_params(&self) -> Vec<alibaba_rpc_runtime::flatten::WireParam<'_>> {
+    /// #         vec![("RegionId".into(), self.region_id.as_str().into()), ("InstanceName".into(), self.instance_name.as_str().into())]
     /// #     }
     /// #     fn from_params(_: &Params) -> Result<Self, Violations> { unimplemented!() }
     /// # }
@@ -305,7 +305,7 @@ impl RpcClient {
     /// deadline allow.
     async fn invoke_with_retries<Op: Operation>(
         &self,
-        params: &[WireParam],
+        params: &[WireParam<'_>],
         options: &CallOptions,
     ) -> Result<Op::Response, OperationError<Op>> {
         use rand::Rng as _;

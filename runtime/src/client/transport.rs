@@ -233,7 +233,7 @@ pub(crate) fn signed_parts(
     config: &ClientConfig,
     credentials: Option<&Credentials>,
     action: &'static str,
-    op_params: &[WireParam],
+    op_params: &[WireParam<'_>],
     extra: &HeaderMap,
 ) -> SignedParts {
     let (nonce, now) = (new_nonce(), now_timestamp());
@@ -300,7 +300,7 @@ fn build_v3(
     host: &str,
     nonce: &str,
     date: &str,
-    op_params: &[WireParam],
+    op_params: &[WireParam<'_>],
     body: &[u8],
 ) -> SignedParts {
     let host = HeaderValue::from_str(host).expect("a valid host in tests");
@@ -321,7 +321,7 @@ fn build_v3_with(
     host: &HeaderValue,
     nonce: String,
     date: String,
-    op_params: &[WireParam],
+    op_params: &[WireParam<'_>],
     body: &[u8],
     extra_signed: &[(&str, &str)],
 ) -> SignedParts {
@@ -348,7 +348,7 @@ fn build_v3_with(
         });
         headers.push(plain(names::ACCESS_KEY_ID, WireValue::Owned(creds.access_key_id.clone())));
     }
-    let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_str())));
+    let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_ref())));
     let authorization = {
         let mut signed: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + extra_signed.len());
         signed.extend(headers.iter().map(|header| (header.name.as_str(), header.value.as_str())));
@@ -449,7 +449,7 @@ fn build_v1(
     creds: &Credentials,
     nonce: &str,
     timestamp: &str,
-    op_params: &[WireParam],
+    op_params: &[WireParam<'_>],
 ) -> String {
     let key = v1::keyed(creds.access_key_secret.expose());
     build_v1_with(action, version, creds, key.as_ref(), nonce, timestamp, op_params)
@@ -467,7 +467,7 @@ fn build_v1_with(
     key: Option<&Hmac<Sha1>>,
     nonce: &str,
     timestamp: &str,
-    op_params: &[WireParam],
+    op_params: &[WireParam<'_>],
 ) -> String {
     let token = creds.security_token.as_ref().map(|token| (p::SECURITY_TOKEN, token.expose()));
     let common = [
@@ -486,7 +486,7 @@ fn build_v1_with(
     pairs.extend(
         op_params
             .iter()
-            .map(|(name, value)| (name.as_ref(), value.as_str()))
+            .map(|(name, value)| (name.as_ref(), value.as_ref()))
             .filter(|(name, _)| *name != v1::SIGNATURE_PARAM),
     );
     pairs.sort_unstable();
@@ -527,7 +527,7 @@ pub(crate) struct Answer<R> {
 pub(crate) async fn attempt<Op: Operation>(
     http: &reqwest::Client,
     config: &ClientConfig,
-    op_params: &[WireParam],
+    op_params: &[WireParam<'_>],
     spec: AttemptSpec<'_>,
 ) -> Result<Answer<Op::Response>, AttemptError> {
     let attempt = spec.attempt;
@@ -562,7 +562,7 @@ fn request<Op: Operation>(
     http: &reqwest::Client,
     config: &ClientConfig,
     credentials: Option<&Credentials>,
-    op_params: &[WireParam],
+    op_params: &[WireParam<'_>],
     spec: &AttemptSpec<'_>,
 ) -> Result<reqwest::Request, AttemptError> {
     // The call's headers are used as they are (protocol names were refused when they were set);
@@ -904,7 +904,7 @@ mod tests {
         endpoint_pattern: "https://smartag.{region}.aliyuncs.com",
     };
 
-    fn vector_params() -> Vec<WireParam> {
+    fn vector_params() -> Vec<WireParam<'static>> {
         [
             ("RegionId", "cn-shanghai"),
             ("SmartAGId", "sag-1"),
@@ -913,7 +913,7 @@ mod tests {
             ("UserName", "space user*~"),
         ]
         .into_iter()
-        .map(|(name, value)| (name.into(), value.to_owned()))
+        .map(|(name, value)| (name.into(), value.into()))
         .collect()
     }
 
@@ -935,9 +935,9 @@ mod tests {
             nonce,
             ts,
             &[
-                ("RegionId".into(), "cn-shanghai".to_string()),
-                ("UserName".into(), "space user*~".to_string()),
-                ("Password".into(), "p@ss w+rd/&=Zz9".to_string()),
+                ("RegionId".into(), "cn-shanghai".into()),
+                ("UserName".into(), "space user*~".into()),
+                ("Password".into(), "p@ss w+rd/&=Zz9".into()),
             ],
         );
         assert_eq!(
@@ -996,7 +996,7 @@ mod tests {
             if token {
                 creds = creds.with_security_token("tok");
             }
-            let op: Vec<WireParam> = params.iter().map(|(n, v)| (n.clone().into(), v.clone())).collect();
+            let op: Vec<WireParam<'_>> = params.iter().map(|(n, v)| (n.clone().into(), v.as_str().into())).collect();
             let merged = build_v1("Act", "2018-03-13", &creds, "nonce", "2026-01-01T00:00:00Z", &op);
             let mut all = vec![
                 ("Action", "Act"),
@@ -1157,7 +1157,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             signed_parts(&v3, Some(&creds), "A", &params, &none),
             signed_parts(&v3, Some(&creds), "A", &params, &none),
         );
-        assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (n.as_ref(), v.as_str()))));
+        assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (n.as_ref(), v.as_ref()))));
         assert_eq!(a.form, "", "version 3 sends an empty body");
         assert_eq!(header(&a, "host"), Some("127.0.0.1:8080"));
         assert_eq!(header(&a, "x-acs-action"), Some("A"));
@@ -1172,7 +1172,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
     /// repeated and padded extra headers included.
     #[test]
     fn streaming_v3_signature_equals_the_reference() {
-        let query = canonical_query(vector_params().iter().map(|(n, v)| (n.as_ref(), v.as_str())));
+        let query = canonical_query(vector_params().iter().map(|(n, v)| (n.as_ref(), v.as_ref())));
         let cases: [&[(&str, &str)]; 4] = [
             &[("host", "example.com"), ("x-acs-action", "A"), ("x-acs-date", "2026-11-23T01:09:05Z")],
             &[
@@ -1216,11 +1216,11 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             "be0f3689699f7df44d827051f09f5be2",
             "2026-11-23T01:09:05Z",
             &[
-                ("RegionId".into(), "cn-shanghai".to_string()),
-                ("SmartAGId".into(), "sag-1".to_string()),
-                ("UserMail".into(), "a@b.c".to_string()),
-                ("Bandwidth".into(), "20".to_string()),
-                ("UserName".into(), "space user*~".to_string()),
+                ("RegionId".into(), "cn-shanghai".into()),
+                ("SmartAGId".into(), "sag-1".into()),
+                ("UserMail".into(), "a@b.c".into()),
+                ("Bandwidth".into(), "20".into()),
+                ("UserName".into(), "space user*~".into()),
             ],
         );
         assert!(query.ends_with("&Signature=Szk4BM%2BDeJ9LpcoUG51spfu2Xpw%3D"), "{query}");

@@ -107,9 +107,10 @@ impl<const I: bool> Operation for FakeOp<I> {
         v.into_result()
     }
 
-    fn to_params(&self) -> Vec<WireParam> {
+    fn to_params(&self) -> Vec<WireParam<'_>> {
+        static REGION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| "cn-shanghai".to_owned());
         let mut out = Flattener::with_capacity(4);
-        out.put("RegionId", &"cn-shanghai".to_string());
+        out.put("RegionId", &*REGION);
         out.put("UserName", &self.user_name);
         out.put("Password", &self.password);
         out.put("Bandwidth", &self.bandwidth);

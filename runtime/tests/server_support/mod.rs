@@ -121,7 +121,7 @@ impl Operation for EchoRequest {
         problems.into_result()
     }
 
-    fn to_params(&self) -> Vec<WireParam> {
+    fn to_params(&self) -> Vec<WireParam<'_>> {
         let mut out = Flattener::with_capacity(3);
         out.put("Name", &self.name);
         out.put_opt("Count", &self.count);

@@ -184,7 +184,7 @@ impl Operation for AssumeRoleRequest {
         problems.into_result()
     }
 
-    fn to_params(&self) -> Vec<WireParam> {
+    fn to_params(&self) -> Vec<WireParam<'_>> {
         let mut out = Flattener::with_capacity(5);
         out.put("RoleArn", &self.role_arn);
         out.put("RoleSessionName", &self.role_session_name);

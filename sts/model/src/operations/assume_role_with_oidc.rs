@@ -221,7 +221,7 @@ impl Operation for AssumeRoleWithOidcRequest {
         problems.into_result()
     }
 
-    fn to_params(&self) -> Vec<WireParam> {
+    fn to_params(&self) -> Vec<WireParam<'_>> {
         let mut out = Flattener::with_capacity(6);
         out.put("RoleArn", &self.role_arn);
         out.put("OIDCProviderArn", &self.oidc_provider_arn);

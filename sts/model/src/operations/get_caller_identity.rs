@@ -57,7 +57,7 @@ impl Operation for GetCallerIdentityRequest {
         Ok(())
     }
 
-    fn to_params(&self) -> Vec<WireParam> {
+    fn to_params(&self) -> Vec<WireParam<'_>> {
         let out = Flattener::with_capacity(0);
         out.finish()
     }
