@@ -211,6 +211,8 @@ pub(crate) mod names {
     pub(crate) const SECURITY_TOKEN: HeaderName = HeaderName::from_static(h::SECURITY_TOKEN);
     /// `x-acs-accesskey-id`.
     pub(crate) const ACCESS_KEY_ID: HeaderName = HeaderName::from_static(h::ACCESS_KEY_ID);
+    /// `x-acs-request-id`, of an answer.
+    pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static(h::REQUEST_ID);
 }
 
 /// The `x-acs-content-sha256` header value of an empty body ([`v3::EMPTY_BODY_SHA256`]), a constant.
@@ -637,7 +639,7 @@ fn answer<Op: Operation>(
         }
     };
 
-    let header_request_id = headers.get(h::REQUEST_ID).and_then(|v| v.to_str().ok());
+    let header_request_id = headers.get(names::REQUEST_ID).and_then(|v| v.to_str().ok());
     let request_id = header_request_id.map(str::to_owned).or_else(|| body_request_id(&body));
     let after = AfterReceive {
         action: Op::ACTION,
