@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! smartag-bench serve --side B --auth on          # prints `listening 127.0.0.1:PORT`
-//! cargo run --release -p smartag-bench --example client_cost -- A|B 127.0.0.1:PORT [CONCURRENCY] [SECONDS|nCALLS] [v1|v3] [multi|current]
+//! cargo run --release -p smartag-bench --example client_cost -- A|B 127.0.0.1:PORT [CONCURRENCY] [SECONDS|nCALLS] [v1|v3] [multi|current] [coldMB]
 //! ```
 //!
 //! `A` is the generated client (signing every call), `B` raw reqwest with requests pre-signed
@@ -16,6 +16,18 @@
 //! fixed warm-up of 100 calls per caller): a deterministic target for
 //! `valgrind --tool=callgrind`, whose instruction count per call is the difference of two runs
 //! with different `nCALLS` divided by their difference (setup and warm-up cancel out).
+//!
+//! A last argument `coldMB` (`cold8`; with `nCALLS` and one caller, best on the `current`
+//! runtime) evicts the caches before every call of the window: `evict_caches` writes one byte in
+//! each 64-byte line of an `MB`-megabyte buffer. Run under cachegrind, the misses outside `evict_caches` are
+//! the cache lines a call touches when it starts cold — what a lone caller pays on a host whose
+//! other tenants evict the shared cache between its calls (`bench/notes/client.md`):
+//!
+//! ```text
+//! valgrind --tool=cachegrind --cache-sim=yes --LL=2097152,16,64 --cachegrind-out-file=cg.N \
+//!     client_cost A|B ADDR 1 nN v3|v1 current cold8        # for N = 100 and 300
+//! python3 bench/scripts/cold_lines.py cg.100 cg.300 200     # lines per call
+//! ```
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -132,6 +144,44 @@ async fn measure<C: Caller>(label: &str, callers: Vec<C>, length: Length) -> Res
     Ok(())
 }
 
+/// Makes the window's calls one at a time, each after [`evict_caches`], and prints the median
+/// time of a call (the eviction not counted).
+async fn cold_calls<C: Caller>(label: &str, callers: Vec<C>, length: Length, megabytes: usize) -> Result<()> {
+    let Length::Calls(calls) = length else { anyhow::bail!("coldMB needs nCALLS") };
+    let mut caller = callers.into_iter().next().context("no caller")?;
+    for _ in 0..WARM_UP_CALLS {
+        caller.call().await?;
+    }
+    let mut buffer = vec![0u8; megabytes << 20];
+    let mut times = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        evict_caches(&mut buffer);
+        let started = Instant::now();
+        if caller.call().await? == Step::Exhausted {
+            anyhow::bail!("ran out of pre-signed requests");
+        }
+        times.push(started.elapsed());
+    }
+    times.sort();
+    let median = times.get(times.len() / 2).copied().unwrap_or_default();
+    println!(
+        "{label}: caches evicted by {megabytes} MB before each call: median {:.1} µs per call",
+        median.as_secs_f64() * 1e6
+    );
+    Ok(())
+}
+
+/// Writes one byte in every 64-byte line of `buffer`, evicting from the caches what was there
+/// (a buffer larger than a cache level evicts all of it). Kept out of line, so that a
+/// cachegrind profile can leave its own misses out by its name.
+#[inline(never)]
+fn evict_caches(buffer: &mut [u8]) {
+    for byte in buffer.iter_mut().step_by(64) {
+        *byte = byte.wrapping_add(1);
+    }
+    std::hint::black_box(buffer);
+}
+
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
     let side = args.next().context("side: A or B")?;
@@ -151,11 +201,23 @@ fn main() -> Result<()> {
         Some("current") => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
         _ => tokio::runtime::Runtime::new()?,
     };
+    let cold = match args.next() {
+        Some(a) => {
+            let megabytes: usize = a.strip_prefix("cold").context("coldMB")?.parse().context("coldMB")?;
+            anyhow::ensure!(matches!(length, Length::Calls(_)), "coldMB needs a number of calls (nCALLS)");
+            anyhow::ensure!(concurrency == 1, "coldMB needs one caller");
+            Some(megabytes)
+        }
+        None => None,
+    };
     runtime.block_on(async {
         if side == "A" {
             let client = driver::generated_client_signing(&format!("http://{addr}"), signing)?;
             let callers: Vec<_> = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
-            measure("generated client", callers, length).await
+            match cold {
+                Some(megabytes) => cold_calls("generated client", callers, length, megabytes).await,
+                None => measure("generated client", callers, length).await,
+            }
         } else {
             let http = driver::raw_http_client();
             let calls = match length {
@@ -166,7 +228,10 @@ fn main() -> Result<()> {
             let callers = (0..concurrency)
                 .map(|_| Ok(RawCaller::new(http.clone(), wire::presigned_batch(&addr, signing, per_caller)?)))
                 .collect::<Result<Vec<_>>>()?;
-            measure("raw reqwest", callers, length).await
+            match cold {
+                Some(megabytes) => cold_calls("raw reqwest", callers, length, megabytes).await,
+                None => measure("raw reqwest", callers, length).await,
+            }
         }
     })
 }
