@@ -12,6 +12,11 @@ use crate::params::{Params, WireValue};
 /// writing a request's parameters copies none of its strings.
 pub type WireParam<'a> = (Cow<'static, str>, Cow<'a, str>);
 
+/// The parameters as `(name, value)` text pairs, as the signers and encoders take them.
+pub fn as_pairs<'p>(params: &'p [WireParam<'_>]) -> impl Iterator<Item = (&'p str, &'p str)> {
+    params.iter().map(|(name, value)| (name.as_ref(), value.as_ref()))
+}
+
 /// A structure sent inside a repeat list, such as a tag (`Tag.N.Key`, `Tag.N.Value`):
 /// implemented by the generated request structures.
 pub trait FlatStruct: Sized {

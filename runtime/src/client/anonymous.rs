@@ -11,7 +11,7 @@
 //!   `authorization`, no token.
 
 use crate::encoding::encode_query;
-use crate::flatten::WireParam;
+use crate::flatten::{WireParam, as_pairs};
 use crate::signature::v1::common as p;
 use crate::signature::{SignatureVersion, canonical_query};
 
@@ -36,9 +36,7 @@ pub(crate) fn unsigned_parts(
                 (p::SIGNATURE_NONCE, nonce),
                 (p::TIMESTAMP, date),
             ];
-            let query = encode_query(
-                common.into_iter().chain(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_ref()))),
-            );
+            let query = encode_query(common.into_iter().chain(as_pairs(op_params)));
             SignedParts { query, form: String::new(), headers: Vec::new() }
         }
         SignatureVersion::V3 => {
@@ -51,7 +49,7 @@ pub(crate) fn unsigned_parts(
                 plain(names::SIGNATURE_NONCE, WireValue::Owned(nonce.to_owned())),
                 plain(names::CONTENT_SHA256, WireValue::Prebuilt(EMPTY_BODY_HASH_VALUE)),
             ];
-            let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_ref())));
+            let query = canonical_query(as_pairs(op_params));
             SignedParts { query, form: String::new(), headers }
         }
     }

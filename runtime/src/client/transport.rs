@@ -33,7 +33,7 @@ use sha1::Sha1;
 use sha2::Sha256;
 
 use crate::errors::{ApiError, ErrorBody};
-use crate::flatten::WireParam;
+use crate::flatten::{WireParam, as_pairs};
 use crate::operation::Operation;
 use crate::signature::v1::{self, common as p};
 use crate::signature::v3::{self, headers as h};
@@ -350,7 +350,7 @@ fn build_v3_with(
         });
         headers.push(plain(names::ACCESS_KEY_ID, WireValue::Owned(creds.access_key_id.clone())));
     }
-    let query = canonical_query(op_params.iter().map(|(name, value)| (name.as_ref(), value.as_ref())));
+    let query = canonical_query(as_pairs(op_params));
     let authorization = {
         let mut signed: Vec<(&str, &str)> = Vec::with_capacity(headers.len() + extra_signed.len());
         signed.extend(headers.iter().map(|header| (header.name.as_str(), header.value.as_str())));
@@ -485,12 +485,7 @@ fn build_v1_with(
         Some((p::VERSION, version)),
     ];
     let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(common.len() + op_params.len());
-    pairs.extend(
-        op_params
-            .iter()
-            .map(|(name, value)| (name.as_ref(), value.as_ref()))
-            .filter(|(name, _)| *name != v1::SIGNATURE_PARAM),
-    );
+    pairs.extend(as_pairs(op_params).filter(|(name, _)| *name != v1::SIGNATURE_PARAM));
     pairs.sort_unstable();
     // Merged from the back, in place: `pairs[..own]` holds the operation's pairs not yet moved.
     let mut own = pairs.len();
@@ -1159,7 +1154,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             signed_parts(&v3, Some(&creds), "A", &params, &none),
             signed_parts(&v3, Some(&creds), "A", &params, &none),
         );
-        assert_eq!(a.query, canonical_query(params.iter().map(|(n, v)| (n.as_ref(), v.as_ref()))));
+        assert_eq!(a.query, canonical_query(as_pairs(&params)));
         assert_eq!(a.form, "", "version 3 sends an empty body");
         assert_eq!(header(&a, "host"), Some("127.0.0.1:8080"));
         assert_eq!(header(&a, "x-acs-action"), Some("A"));
@@ -1174,7 +1169,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
     /// repeated and padded extra headers included.
     #[test]
     fn streaming_v3_signature_equals_the_reference() {
-        let query = canonical_query(vector_params().iter().map(|(n, v)| (n.as_ref(), v.as_ref())));
+        let query = canonical_query(as_pairs(&vector_params()));
         let cases: [&[(&str, &str)]; 4] = [
             &[("host", "example.com"), ("x-acs-action", "A"), ("x-acs-date", "2026-11-23T01:09:05Z")],
             &[
