@@ -146,12 +146,9 @@ async fn measure<C: Caller>(label: &str, callers: Vec<C>, length: Length) -> Res
 
 /// Makes the window's calls one at a time, each after [`evict_caches`], and prints the median
 /// time of a call (the eviction not counted).
-async fn cold_calls<C: Caller>(label: &str, callers: Vec<C>, length: Length, megabytes: usize) -> Result<()> {
-    let Length::Calls(calls) = length else { anyhow::bail!("coldMB needs nCALLS") };
+async fn cold_calls<C: Caller>(label: &str, callers: Vec<C>, calls: usize, megabytes: usize) -> Result<()> {
+    let (callers, _) = fixed(callers, WARM_UP_CALLS).await?;
     let mut caller = callers.into_iter().next().context("no caller")?;
-    for _ in 0..WARM_UP_CALLS {
-        caller.call().await?;
-    }
     let mut buffer = vec![0u8; megabytes << 20];
     let mut times = Vec::with_capacity(calls);
     for _ in 0..calls {
@@ -201,12 +198,13 @@ fn main() -> Result<()> {
         Some("current") => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
         _ => tokio::runtime::Runtime::new()?,
     };
+    // `coldMB`: (the calls, the megabytes written before each).
     let cold = match args.next() {
         Some(a) => {
             let megabytes: usize = a.strip_prefix("cold").context("coldMB")?.parse().context("coldMB")?;
-            anyhow::ensure!(matches!(length, Length::Calls(_)), "coldMB needs a number of calls (nCALLS)");
+            let Length::Calls(calls) = length else { anyhow::bail!("coldMB needs a number of calls (nCALLS)") };
             anyhow::ensure!(concurrency == 1, "coldMB needs one caller");
-            Some(megabytes)
+            Some((calls, megabytes))
         }
         None => None,
     };
@@ -215,7 +213,7 @@ fn main() -> Result<()> {
             let client = driver::generated_client_signing(&format!("http://{addr}"), signing)?;
             let callers: Vec<_> = (0..concurrency).map(|_| GeneratedCaller::new(client.clone())).collect();
             match cold {
-                Some(megabytes) => cold_calls("generated client", callers, length, megabytes).await,
+                Some((calls, megabytes)) => cold_calls("generated client", callers, calls, megabytes).await,
                 None => measure("generated client", callers, length).await,
             }
         } else {
@@ -229,7 +227,7 @@ fn main() -> Result<()> {
                 .map(|_| Ok(RawCaller::new(http.clone(), wire::presigned_batch(&addr, signing, per_caller)?)))
                 .collect::<Result<Vec<_>>>()?;
             match cold {
-                Some(megabytes) => cold_calls("raw reqwest", callers, length, megabytes).await,
+                Some((calls, megabytes)) => cold_calls("raw reqwest", callers, calls, megabytes).await,
                 None => measure("raw reqwest", callers, length).await,
             }
         }
