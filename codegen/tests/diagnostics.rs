@@ -128,7 +128,7 @@ fn broken_specs_get_exact_diagnostics() {
             "a constraint on an enum",
             mutate("shapes:\n", "enums:\n  - name: Color\n    values: [{ value: red }]\nshapes:\n")
                 .replace("        type: int64\n        constraints", "        type: Color\n        constraints"),
-            "spec.yaml:25:18: parameter `Size` of type `Color` takes no constraint but `count` (for lists)\n  hint: enums check their values themselves; lists take `count`",
+            "spec.yaml:25:13: parameter `Size` of type `Color` takes no constraint but `count` (for lists)\n  hint: enums check their values themselves; lists take `count`",
         ),
         (
             "an unknown auth",

@@ -34,8 +34,6 @@
 //! - Passwords are stored as argon2id hashes; each user's account e-mail goes to the outbox as a
 //!   Create's does (with the generated password when the entry has none).
 
-mod places;
-
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
@@ -49,7 +47,7 @@ use crate::config::{Config, ConfigProblem, Instance, InstanceField, InstanceValu
 use crate::outbox::{Mail, Outbox, OutboxError};
 use crate::password::{self, PasswordError};
 use crate::store::{AnyStore, CreateUserError, NewUser, Store, StoreError, UserStore};
-use places::Places;
+use yaml_places::Places;
 
 /// The keys of a seed user: the wire parameters of a Create.
 pub const USER_KEYS: [&str; 7] = ["RegionId", "SmartAGId", "UserName", "UserMail", "Bandwidth", "Password", "ClientIp"];
