@@ -620,35 +620,31 @@ impl Checker<'_> {
             });
         }
 
-        let mut instance_lines: HashMap<(String, String), usize> = HashMap::new();
-        let mut instances = Vec::with_capacity(raw.instances.len());
-        for instance in raw.instances {
-            let pair = (instance.region.get_ref().clone(), instance.id.get_ref().clone());
-            if let Some(first) = instance_lines.get(&pair) {
-                let message =
-                    format!("duplicate instance {:?} in region {:?} (first defined on line {first})", pair.1, pair.0);
-                self.problem(Some(instance.id.span()), message);
-            } else {
-                instance_lines.insert(pair, self.line_of(instance.id.span()));
+        let listed = raw.instances.iter().map(|instance| InstanceValues {
+            region: instance.region.get_ref(),
+            id: instance.id.get_ref(),
+            cidr: instance.cidr.as_ref().map(|c| c.get_ref().as_str()),
+            max_users: instance.max_users.as_ref().map(|m| *m.get_ref()),
+        });
+        let mut found = Vec::new();
+        let instances = check_instances(listed, &mut |index, problem, message| found.push((index, problem, message)));
+        for (index, problem, message) in found {
+            let instance = &raw.instances[index];
+            match problem {
+                InstanceProblem::Field(field) => {
+                    let span = match field {
+                        InstanceField::Region => Some(instance.region.span()),
+                        InstanceField::Id => Some(instance.id.span()),
+                        InstanceField::Cidr => instance.cidr.as_ref().map(Spanned::span),
+                        InstanceField::MaxUsers => instance.max_users.as_ref().map(Spanned::span),
+                    };
+                    self.problem(span, message);
+                }
+                InstanceProblem::Duplicate { first } => {
+                    let line = self.line_of(raw.instances[first].id.span());
+                    self.problem(Some(instance.id.span()), format!("{message} (first defined on line {line})"));
+                }
             }
-            let values = InstanceValues {
-                region: instance.region.get_ref(),
-                id: instance.id.get_ref(),
-                cidr: instance.cidr.as_ref().map(|c| c.get_ref().as_str()),
-                max_users: instance.max_users.as_ref().map(|m| *m.get_ref()),
-            };
-            let mut found = Vec::new();
-            let checked = check_instance(&values, &mut |field, message| found.push((field, message)));
-            for (field, message) in found {
-                let span = match field {
-                    InstanceField::Region => Some(instance.region.span()),
-                    InstanceField::Id => Some(instance.id.span()),
-                    InstanceField::Cidr => instance.cidr.as_ref().map(Spanned::span),
-                    InstanceField::MaxUsers => instance.max_users.as_ref().map(Spanned::span),
-                };
-                self.problem(span, message);
-            }
-            instances.push(checked);
         }
 
         let limits = raw.limits.map(|limits| self.check_limits(limits)).unwrap_or_default();
@@ -761,6 +757,52 @@ pub(crate) enum InstanceField {
     MaxUsers,
 }
 
+impl InstanceField {
+    /// The field's key, as `SMARTAG_INSTANCES` and seed files write it.
+    pub(crate) fn key(self) -> &'static str {
+        match self {
+            InstanceField::Region => "region",
+            InstanceField::Id => "id",
+            InstanceField::Cidr => "cidr",
+            InstanceField::MaxUsers => "max_users",
+        }
+    }
+}
+
+/// What is wrong with one instance of a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum InstanceProblem {
+    /// The value of one of its fields.
+    Field(InstanceField),
+    /// Its `(region, id)` repeats that of instance `first` (an index in the list); the message
+    /// leaves where that one stands to the caller, which says it in its own terms.
+    Duplicate { first: usize },
+}
+
+/// Checks a list of instances (the configuration file's, `SMARTAG_INSTANCES`, a seed file's):
+/// each by [`check_instance`], and no `(region, id)` twice. Each problem is reported with the
+/// instance's index in the list; returns the instances (with defaults in place of bad values).
+pub(crate) fn check_instances<'v>(
+    list: impl IntoIterator<Item = InstanceValues<'v>>,
+    problem: &mut dyn FnMut(usize, InstanceProblem, String),
+) -> Vec<Instance> {
+    let list = list.into_iter();
+    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut instances = Vec::with_capacity(list.size_hint().0);
+    for (index, values) in list.enumerate() {
+        instances.push(check_instance(&values, &mut |field, message| {
+            problem(index, InstanceProblem::Field(field), message);
+        }));
+        if let Some(&first) = seen.get(&(values.region, values.id)) {
+            let message = format!("duplicate instance {:?} in region {:?}", values.id, values.region);
+            problem(index, InstanceProblem::Duplicate { first }, message);
+        } else {
+            seen.insert((values.region, values.id), index);
+        }
+    }
+    instances
+}
+
 /// An instance as written (in the TOML file, `SMARTAG_INSTANCES` or a seed file).
 pub(crate) struct InstanceValues<'a> {
     pub(crate) region: &'a str,
@@ -771,7 +813,7 @@ pub(crate) struct InstanceValues<'a> {
 
 /// Checks one instance by the rules of the module documentation, reporting each problem with its
 /// field; returns the instance (with defaults in place of bad values).
-pub(crate) fn check_instance(values: &InstanceValues<'_>, problem: &mut dyn FnMut(InstanceField, String)) -> Instance {
+fn check_instance(values: &InstanceValues<'_>, problem: &mut dyn FnMut(InstanceField, String)) -> Instance {
     if let Some(message) = token_problem("instance region", values.region, Token::Name) {
         problem(InstanceField::Region, message);
     }

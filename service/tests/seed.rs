@@ -222,6 +222,19 @@ fn seed_instances_follow_the_config_rules_and_may_not_repeat_configured_ones() {
     assert!(found[0].starts_with("seed.yaml:2:") && found[0].contains("already in the configuration"), "{found:?}");
 }
 
+#[test]
+fn a_seed_instance_listed_twice_is_located_with_the_line_of_the_first() {
+    let text = "instances:\n  - region: cn-shanghai\n    id: sag-twice\n  - {region: cn-beijing, id: sag-twice}\n  - {region: cn-shanghai, id: sag-twice, max_users: 0}\n";
+    let found = problems(Seed::parse(text, Path::new("seed.yaml")).expect_err("listed twice"));
+    assert_eq!(
+        found,
+        [
+            "seed.yaml:5:31: duplicate instance \"sag-twice\" in region \"cn-shanghai\" (first defined on line 2)",
+            "seed.yaml:5:53: max_users must be between 1 and 4294967295, not 0",
+        ],
+    );
+}
+
 /// Describe of `instance` on a running service: the user names.
 fn described(service: &Running, instance: &str) -> Vec<String> {
     let call = Call::v1("DescribeSmartAccessGatewayClientUsers", &describe(instance));

@@ -1,7 +1,6 @@
 //! The configuration from environment variables: one variable for each key of the file, applied
 //! over the file (a command-line flag, applied by the binary, wins over both).
 
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,8 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::{
-    AccessKey, BODY_LIMIT_BYTES_RANGE, Config, ConfigError, EnvProblem, InstanceField, InstanceValues,
-    NONCE_CAPACITY_RANGE, REQUEST_TIMEOUT_MS_RANGE, Secret, TIMESTAMP_WINDOW_S_RANGE, Token, check_instance,
+    AccessKey, BODY_LIMIT_BYTES_RANGE, Config, ConfigError, EnvProblem, InstanceProblem, InstanceValues,
+    NONCE_CAPACITY_RANGE, REQUEST_TIMEOUT_MS_RANGE, Secret, TIMESTAMP_WINDOW_S_RANGE, Token, check_instances,
     limit_value, parse_listen, token_problem,
 };
 
@@ -263,35 +262,20 @@ fn instances<F: Fn(&str) -> Option<OsString>>(env: &mut Env<F>, config: &mut Con
             return;
         }
     };
-    let mut seen: HashMap<(String, String), usize> = HashMap::new();
-    let mut instances = Vec::with_capacity(parsed.len());
-    for (index, instance) in parsed.iter().enumerate() {
-        let values = InstanceValues {
-            region: &instance.region,
-            id: &instance.id,
-            cidr: instance.cidr.as_deref(),
-            max_users: instance.max_users,
+    let listed = parsed.iter().map(|instance| InstanceValues {
+        region: &instance.region,
+        id: &instance.id,
+        cidr: instance.cidr.as_deref(),
+        max_users: instance.max_users,
+    });
+    let mut found = Vec::new();
+    let instances = check_instances(listed, &mut |index, problem, message| found.push((index, problem, message)));
+    for (index, problem, message) in found {
+        let message = match problem {
+            InstanceProblem::Field(field) => format!("[{index}].{}: {message}", field.key()),
+            InstanceProblem::Duplicate { first } => format!("[{index}]: {message} (first at [{first}])"),
         };
-        let mut found = Vec::new();
-        let checked = check_instance(&values, &mut |field, message| found.push((field, message)));
-        for (field, message) in found {
-            let key = match field {
-                InstanceField::Region => "region",
-                InstanceField::Id => "id",
-                InstanceField::Cidr => "cidr",
-                InstanceField::MaxUsers => "max_users",
-            };
-            env.problem(NAME, format!("[{index}].{key}: {message}"));
-        }
-        let pair = (instance.region.clone(), instance.id.clone());
-        if let Some(first) = seen.get(&pair) {
-            let message =
-                format!("[{index}]: duplicate instance {:?} in region {:?} (first at [{first}])", pair.1, pair.0);
-            env.problem(NAME, message);
-        } else {
-            seen.insert(pair, index);
-        }
-        instances.push(checked);
+        env.problem(NAME, message);
     }
     config.instances = instances;
     config.demo = false;

@@ -34,7 +34,6 @@
 //! - Passwords are stored as argon2id hashes; each user's account e-mail goes to the outbox as a
 //!   Create's does (with the generated password when the entry has none).
 
-use std::collections::HashMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
@@ -43,7 +42,7 @@ use alibaba_rpc_runtime::params::Params;
 use serde::Deserialize;
 use smartag_model::CreateSmartAccessGatewayClientUserRequest;
 
-use crate::config::{Config, ConfigProblem, Instance, InstanceField, InstanceValues, Location, check_instance};
+use crate::config::{self, Config, ConfigProblem, Instance, InstanceProblem, InstanceValues, Location};
 use crate::outbox::{Mail, Outbox, OutboxError};
 use crate::password::{self, PasswordError};
 use crate::store::{AnyStore, CreateUserError, NewUser, Store, StoreError, UserStore};
@@ -388,35 +387,22 @@ fn unexpected(error: CreateUserError) -> SeedError {
 
 /// Checks the seed's instances (the configuration file's rules; `(region, id)` unique).
 fn check_instances(raw: &[RawInstance], problems: &mut Problems<'_>) -> Vec<Instance> {
-    let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut instances = Vec::with_capacity(raw.len());
-    for (i, instance) in raw.iter().enumerate() {
-        let values = InstanceValues {
-            region: &instance.region,
-            id: &instance.id,
-            cidr: instance.cidr.as_deref(),
-            max_users: instance.max_users,
-        };
-        let mut found = Vec::new();
-        instances.push(check_instance(&values, &mut |field, message| found.push((field, message))));
-        for (field, message) in found {
-            let key = match field {
-                InstanceField::Region => "region",
-                InstanceField::Id => "id",
-                InstanceField::Cidr => "cidr",
-                InstanceField::MaxUsers => "max_users",
-            };
-            problems.at(&format!("instances[{i}].{key}"), message);
-        }
-        if let Some(first) = seen.insert((&instance.region, &instance.id), i) {
-            let (line, _) = problems.places.locate(&format!("instances[{first}]"));
-            problems.at(
-                &format!("instances[{i}].id"),
-                format!(
-                    "duplicate instance {:?} in region {:?} (first defined on line {line})",
-                    instance.id, instance.region
-                ),
-            );
+    let listed = raw.iter().map(|instance| InstanceValues {
+        region: &instance.region,
+        id: &instance.id,
+        cidr: instance.cidr.as_deref(),
+        max_users: instance.max_users,
+    });
+    let mut found = Vec::new();
+    let instances =
+        config::check_instances(listed, &mut |index, problem, message| found.push((index, problem, message)));
+    for (i, problem, message) in found {
+        match problem {
+            InstanceProblem::Field(field) => problems.at(&format!("instances[{i}].{}", field.key()), message),
+            InstanceProblem::Duplicate { first } => {
+                let (line, _) = problems.places.locate(&format!("instances[{first}]"));
+                problems.at(&format!("instances[{i}].id"), format!("{message} (first defined on line {line})"));
+            }
         }
     }
     instances
