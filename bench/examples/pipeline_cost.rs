@@ -29,10 +29,8 @@ use alibaba_rpc_runtime::params::Params;
 use anyhow::{Context, Result};
 use axum::body::Body;
 use http_body_util::BodyExt as _;
-use smartag_bench::{Auth, Side, app, fixture, wire};
-use smartag_server::{
-    DescribeSmartAccessGatewayClientUsersRequest, DescribeSmartAccessGatewayClientUsersResponse, User,
-};
+use smartag_bench::{Auth, Side, app, server_a, wire};
+use smartag_server::{DescribeSmartAccessGatewayClientUsersRequest, DescribeSmartAccessGatewayClientUsersResponse};
 use tower::ServiceExt as _;
 
 const N: usize = 20_000;
@@ -206,28 +204,6 @@ fn grow(runtime: &tokio::runtime::Runtime, chunks: usize) -> Result<()> {
 /// Requests per chunk of `grow`.
 const GROW_CHUNK: usize = 50_000;
 
-fn response() -> DescribeSmartAccessGatewayClientUsersResponse {
-    let users = fixture::users()
-        .into_iter()
-        .map(|u| User {
-            user_name: u.user_name,
-            user_mail: u.user_mail,
-            bandwidth: u.bandwidth,
-            client_ip: Some(u.client_ip),
-            state: u.state,
-            accelerate_bandwidth: Some(u.accelerate_bandwidth),
-            is_static_ip: Some(u.is_static_ip),
-        })
-        .collect();
-    DescribeSmartAccessGatewayClientUsersResponse {
-        request_id: String::new(),
-        total_count: 10,
-        page_number: 1,
-        page_size: 10,
-        users,
-    }
-}
-
 fn piece(name: &str, mut f: impl FnMut()) {
     for _ in 0..1000 {
         f();
@@ -295,7 +271,7 @@ fn main() -> Result<()> {
 
     println!("pieces of the generated pipeline, alone:");
     let query = wire::query_string();
-    let page = response();
+    let page = server_a::fixed_page();
     piece("RequestId: uuid v4, to_string, uppercase, Arc<str>", || {
         let id: std::sync::Arc<str> = std::sync::Arc::from(uuid::Uuid::new_v4().to_string().to_ascii_uppercase());
         black_box(id);

@@ -29,30 +29,35 @@ pub struct InMemory {
 impl InMemory {
     /// The implementation holding [`fixture::users`].
     pub fn new() -> InMemory {
-        let users: Vec<User> = fixture::users()
-            .into_iter()
-            .map(|u| User {
-                user_name: u.user_name,
-                user_mail: u.user_mail,
-                bandwidth: u.bandwidth,
-                client_ip: Some(u.client_ip),
-                state: u.state,
-                accelerate_bandwidth: Some(u.accelerate_bandwidth),
-                is_static_ip: Some(u.is_static_ip),
-            })
-            .collect();
-        let page = DescribeSmartAccessGatewayClientUsersResponse {
-            request_id: String::new(),
-            total_count: i32::try_from(users.len()).unwrap_or(i32::MAX),
-            page_number: 1,
-            page_size: 10,
-            users,
-        };
-        InMemory { page: Arc::new(page) }
+        InMemory { page: Arc::new(fixed_page()) }
     }
 
     fn known(region: &str, instance: &str) -> bool {
         region == fixture::REGION && instance == fixture::INSTANCE
+    }
+}
+
+/// The fixed page ([`fixture::users`]) as the generated model's Describe response: what
+/// [`InMemory`] answers every Describe with.
+pub fn fixed_page() -> DescribeSmartAccessGatewayClientUsersResponse {
+    let users: Vec<User> = fixture::users()
+        .into_iter()
+        .map(|u| User {
+            user_name: u.user_name,
+            user_mail: u.user_mail,
+            bandwidth: u.bandwidth,
+            client_ip: Some(u.client_ip),
+            state: u.state,
+            accelerate_bandwidth: Some(u.accelerate_bandwidth),
+            is_static_ip: Some(u.is_static_ip),
+        })
+        .collect();
+    DescribeSmartAccessGatewayClientUsersResponse {
+        request_id: String::new(),
+        total_count: i32::try_from(users.len()).unwrap_or(i32::MAX),
+        page_number: 1,
+        page_size: 10,
+        users,
     }
 }
 
