@@ -153,9 +153,48 @@ pub async fn warm_and_measure<C: Caller>(
     Ok(measure(callers, duration, server_pid).await?.1)
 }
 
+/// An HTTP/1.1 keep-alive connection (TCP_NODELAY) that sends bodiless `POST`s: what the
+/// bench's raw callers (this module's [`HyperCaller`], the service section's) share.
+pub struct Connection {
+    sender: SendRequest<Empty<Bytes>>,
+}
+
+impl Connection {
+    /// Connects to `addr`.
+    ///
+    /// # Errors
+    /// When the connection or the HTTP handshake fails.
+    pub async fn open(addr: SocketAddr) -> Result<Connection> {
+        let stream = tokio::net::TcpStream::connect(addr).await.with_context(|| format!("connecting to {addr}"))?;
+        stream.set_nodelay(true).context("TCP_NODELAY")?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.context("HTTP/1.1 handshake")?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(Connection { sender })
+    }
+
+    /// Sends `POST uri` with `headers`; the answer's status and whole body.
+    ///
+    /// # Errors
+    /// When the connection is closed or the exchange fails.
+    pub async fn post(&mut self, uri: Uri, headers: HeaderMap) -> Result<(StatusCode, Bytes)> {
+        let mut request = Request::new(Empty::<Bytes>::new());
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        self.sender.ready().await.context("connection closed")?;
+        let response = self.sender.send_request(request).await.context("sending")?;
+        let status = response.status();
+        let body = response.into_body().collect().await.context("reading the answer")?.to_bytes();
+        Ok((status, body))
+    }
+}
+
 /// A caller on its own HTTP/1.1 keep-alive connection.
 pub struct HyperCaller {
-    sender: SendRequest<Empty<Bytes>>,
+    connection: Connection,
     uri: Uri,
     /// The requests it sends; refill it between windows.
     pub pool: Pool,
@@ -167,29 +206,16 @@ impl HyperCaller {
     /// # Errors
     /// When the connection or the HTTP handshake fails.
     pub async fn connect(addr: SocketAddr, path_and_query: &str, pool: Pool) -> Result<HyperCaller> {
-        let stream = tokio::net::TcpStream::connect(addr).await.with_context(|| format!("connecting to {addr}"))?;
-        stream.set_nodelay(true).context("TCP_NODELAY")?;
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.context("HTTP/1.1 handshake")?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
+        let connection = Connection::open(addr).await?;
         let uri: Uri = path_and_query.parse().context("request URI")?;
-        Ok(HyperCaller { sender, uri, pool })
+        Ok(HyperCaller { connection, uri, pool })
     }
 }
 
 impl Caller for HyperCaller {
     async fn call(&mut self) -> Result<Step> {
         let Some(headers) = self.pool.next() else { return Ok(Step::Exhausted) };
-        let mut request = Request::new(Empty::<Bytes>::new());
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = self.uri.clone();
-        *request.headers_mut() = headers;
-        self.sender.ready().await.context("connection closed")?;
-        let response = self.sender.send_request(request).await.context("sending")?;
-        let status = response.status();
-        let body = response.into_body().collect().await.context("reading the answer")?.to_bytes();
+        let (status, body) = self.connection.post(self.uri.clone(), headers).await?;
         if status != StatusCode::OK {
             bail!("HTTP {status}: {}", excerpt(&body));
         }

@@ -14,16 +14,12 @@ use std::time::{Duration, Instant};
 
 use alibaba_rpc_runtime::signature::v3::headers as h;
 use anyhow::{Context, Result, bail};
-use bytes::Bytes;
-use http_body_util::{BodyExt as _, Empty};
-use hyper::client::conn::http1::SendRequest;
-use hyper::{Method, Request, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use smartag_service::store::postgres::PgStore;
 use smartag_service::store::{AnyStore, InstanceLimits, NewUser, Store, UserStore};
 
-use crate::driver::{Caller, Step};
+use crate::driver::{Caller, Connection, Step};
 
 /// The instance sizes measured.
 pub const SIZES: [usize; 3] = [1_000, 10_000, 100_000];
@@ -270,7 +266,7 @@ static NEW_USERS: AtomicU64 = AtomicU64::new(0);
 
 /// A caller on its own keep-alive connection sending `op`.
 pub struct OpCaller {
-    sender: SendRequest<Empty<Bytes>>,
+    connection: Connection,
     headers: HeaderMap,
     op: Op,
     size: usize,
@@ -284,13 +280,7 @@ impl OpCaller {
     /// # Errors
     /// When the connection or the HTTP handshake fails.
     pub async fn connect(addr: SocketAddr, op: Op, size: usize, index: usize) -> Result<OpCaller> {
-        let stream = tokio::net::TcpStream::connect(addr).await.with_context(|| format!("connecting to {addr}"))?;
-        stream.set_nodelay(true).context("TCP_NODELAY")?;
-        let (sender, connection) =
-            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.context("HTTP/1.1 handshake")?;
-        tokio::spawn(async move {
-            let _ = connection.await;
-        });
+        let connection = Connection::open(addr).await?;
         let mut headers = HeaderMap::with_capacity(3);
         for (name, value) in
             [(h::HOST, addr.to_string()), (h::ACTION, op.action().into()), (h::VERSION, VERSION.into())]
@@ -298,21 +288,15 @@ impl OpCaller {
             let value = HeaderValue::from_str(&value).with_context(|| format!("header {name}"))?;
             headers.insert(HeaderName::from_static(name), value);
         }
-        Ok(OpCaller { sender, headers, op, size, calls: index as u64 * 1_000_003 })
+        Ok(OpCaller { connection, headers, op, size, calls: index as u64 * 1_000_003 })
     }
 }
 
 impl Caller for OpCaller {
     async fn call(&mut self) -> Result<Step> {
         self.calls += 1;
-        let mut request = Request::new(Empty::<Bytes>::new());
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = self.op.path_and_query(self.size, self.calls).parse().context("request URI")?;
-        *request.headers_mut() = self.headers.clone();
-        self.sender.ready().await.context("connection closed")?;
-        let response = self.sender.send_request(request).await.context("sending")?;
-        let status = response.status();
-        let body = response.into_body().collect().await.context("reading the answer")?.to_bytes();
+        let uri = self.op.path_and_query(self.size, self.calls).parse().context("request URI")?;
+        let (status, body) = self.connection.post(uri, self.headers.clone()).await?;
         if status != StatusCode::OK {
             bail!("{}: HTTP {status}: {}", self.op.label(), String::from_utf8_lossy(&body[..body.len().min(400)]));
         }
