@@ -26,7 +26,7 @@ use tokio::sync::OnceCell;
 
 use crate::ecs::EcsRoleProvider;
 use crate::env;
-use crate::settings::Settings;
+use crate::settings::{Settings, no_such_profile};
 use crate::sts::{DEFAULT_DURATION_SECONDS, OidcRoleProvider, RamRoleArnProvider, session_name};
 
 /// Where the file is, below the home directory.
@@ -122,14 +122,8 @@ impl CliConfigProvider {
         let config = parse(&text, &file)?;
         let (name, profile) = select(&config, &self.settings);
         let Some(profile) = profile else {
-            let names: Vec<String> = config.profiles.iter().map(|p| format!("`{}`", p.name)).collect();
-            return Err(CredentialsError::not_configured(
-                format!("aliyun CLI config {file}"),
-                format!(
-                    "it has no profile `{name}` (it has {})",
-                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
-                ),
-            ));
+            let names = config.profiles.iter().map(|p| p.name.as_str());
+            return Err(no_such_profile(format!("aliyun CLI config {file}"), &name, names));
         };
         from_profile(&self.settings, &path, profile)
     }

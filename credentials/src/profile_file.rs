@@ -36,7 +36,7 @@ use tokio::sync::OnceCell;
 use crate::ecs::EcsRoleProvider;
 use crate::env;
 use crate::ini::{self, Section};
-use crate::settings::Settings;
+use crate::settings::{Settings, no_such_profile};
 use crate::sts::{RamRoleArnProvider, session_name};
 
 /// Where the file is, below the home directory.
@@ -85,14 +85,8 @@ impl ProfileFileProvider {
         let sections =
             ini::parse(&text).map_err(|e| CredentialsError::invalid(format!("credentials file {file}"), e.message))?;
         let Some(section) = sections.iter().find(|s| s.name == profile) else {
-            let names: Vec<String> = sections.iter().map(|s| format!("`{}`", s.name)).collect();
-            return Err(CredentialsError::not_configured(
-                format!("credentials file {file}"),
-                format!(
-                    "it has no profile `{profile}` (it has {})",
-                    if names.is_empty() { "none".to_owned() } else { names.join(", ") }
-                ),
-            ));
+            let names = sections.iter().map(|s| s.name.as_str());
+            return Err(no_such_profile(format!("credentials file {file}"), &profile, names));
         };
         from_section(&self.settings, &path, section)
     }

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use alibaba_rpc_runtime::client::CredentialsError;
+
 use crate::env::{self, Env};
 use crate::sts::StsEndpoint;
 
@@ -41,4 +43,16 @@ impl Settings {
         }
         self.env.home_dir().map(|home| (home.join(home_relative), false))
     }
+}
+
+/// The error of a file (`source`, e.g. "credentials file PATH") without the profile `wanted`:
+/// not configured, naming the profiles it has.
+pub(crate) fn no_such_profile<'a>(
+    source: String,
+    wanted: &str,
+    names: impl IntoIterator<Item = &'a str>,
+) -> CredentialsError {
+    let names: Vec<String> = names.into_iter().map(|name| format!("`{name}`")).collect();
+    let has = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
+    CredentialsError::not_configured(source, format!("it has no profile `{wanted}` (it has {has})"))
 }
