@@ -779,6 +779,24 @@ pub(crate) enum InstanceProblem {
     Duplicate { first: usize },
 }
 
+/// An instance as `SMARTAG_INSTANCES` (JSON) and seed files write it: the keys of a
+/// `[[instances]]` table, without the file's spans.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InstanceEntry {
+    region: String,
+    id: String,
+    cidr: Option<String>,
+    max_users: Option<i64>,
+}
+
+impl InstanceEntry {
+    /// The values to check.
+    pub(crate) fn values(&self) -> InstanceValues<'_> {
+        InstanceValues { region: &self.region, id: &self.id, cidr: self.cidr.as_deref(), max_users: self.max_users }
+    }
+}
+
 /// Checks a list of instances (the configuration file's, `SMARTAG_INSTANCES`, a seed file's):
 /// each by [`check_instance`], and no `(region, id)` twice. Each problem is reported with the
 /// instance's index in the list; returns the instances (with defaults in place of bad values).

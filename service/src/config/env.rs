@@ -5,10 +5,8 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
-
 use super::{
-    AccessKey, BODY_LIMIT_BYTES_RANGE, Config, ConfigError, EnvProblem, InstanceProblem, InstanceValues,
+    AccessKey, BODY_LIMIT_BYTES_RANGE, Config, ConfigError, EnvProblem, InstanceEntry, InstanceProblem,
     NONCE_CAPACITY_RANGE, REQUEST_TIMEOUT_MS_RANGE, Secret, TIMESTAMP_WINDOW_S_RANGE, Token, check_instances,
     limit_value, parse_listen, token_problem,
 };
@@ -75,16 +73,6 @@ pub const ENV_VARS: &[EnvVar] = &[
         expects: "seconds, 1 to 86400",
     },
 ];
-
-/// An instance of `SMARTAG_INSTANCES`: the keys of a `[[instances]]` table.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonInstance {
-    region: String,
-    id: String,
-    cidr: Option<String>,
-    max_users: Option<i64>,
-}
 
 /// Reads variables, collecting every problem.
 struct Env<F> {
@@ -251,7 +239,7 @@ fn faults<F: Fn(&str) -> Option<OsString>>(env: &mut Env<F>, config: &mut Config
 fn instances<F: Fn(&str) -> Option<OsString>>(env: &mut Env<F>, config: &mut Config) {
     const NAME: &str = "SMARTAG_INSTANCES";
     let Some(text) = env.get(NAME) else { return };
-    let parsed: Vec<JsonInstance> = match serde_json::from_str(&text) {
+    let parsed: Vec<InstanceEntry> = match serde_json::from_str(&text) {
         Ok(parsed) => parsed,
         Err(error) => {
             let message = format!(
@@ -262,12 +250,7 @@ fn instances<F: Fn(&str) -> Option<OsString>>(env: &mut Env<F>, config: &mut Con
             return;
         }
     };
-    let listed = parsed.iter().map(|instance| InstanceValues {
-        region: &instance.region,
-        id: &instance.id,
-        cidr: instance.cidr.as_deref(),
-        max_users: instance.max_users,
-    });
+    let listed = parsed.iter().map(InstanceEntry::values);
     let mut found = Vec::new();
     let instances = check_instances(listed, &mut |index, problem, message| found.push((index, problem, message)));
     for (index, problem, message) in found {

@@ -42,7 +42,7 @@ use alibaba_rpc_runtime::params::Params;
 use serde::Deserialize;
 use smartag_model::CreateSmartAccessGatewayClientUserRequest;
 
-use crate::config::{self, Config, ConfigProblem, Instance, InstanceProblem, InstanceValues, Location};
+use crate::config::{self, Config, ConfigProblem, Instance, InstanceEntry, InstanceProblem, Location};
 use crate::outbox::{Mail, Outbox, OutboxError};
 use crate::password::{self, PasswordError};
 use crate::store::{AnyStore, CreateUserError, NewUser, Store, StoreError, UserStore};
@@ -106,18 +106,9 @@ pub struct Seed {
 #[serde(deny_unknown_fields)]
 struct RawSeed {
     #[serde(default)]
-    instances: Vec<RawInstance>,
+    instances: Vec<InstanceEntry>,
     #[serde(default)]
     users: Vec<serde_yaml::Mapping>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawInstance {
-    region: String,
-    id: String,
-    cidr: Option<String>,
-    max_users: Option<i64>,
 }
 
 /// Collects located problems.
@@ -386,13 +377,8 @@ fn unexpected(error: CreateUserError) -> SeedError {
 }
 
 /// Checks the seed's instances (the configuration file's rules; `(region, id)` unique).
-fn check_instances(raw: &[RawInstance], problems: &mut Problems<'_>) -> Vec<Instance> {
-    let listed = raw.iter().map(|instance| InstanceValues {
-        region: &instance.region,
-        id: &instance.id,
-        cidr: instance.cidr.as_deref(),
-        max_users: instance.max_users,
-    });
+fn check_instances(raw: &[InstanceEntry], problems: &mut Problems<'_>) -> Vec<Instance> {
+    let listed = raw.iter().map(InstanceEntry::values);
     let mut found = Vec::new();
     let instances =
         config::check_instances(listed, &mut |index, problem, message| found.push((index, problem, message)));
