@@ -1,4 +1,5 @@
-//! Our client against our server over loopback, in both signing versions: for arbitrary
+//! Our client against our server over loopback, in both signing versions (version 3 with both of
+//! its algorithms, `ACS3-HMAC-SHA256` and `ACS3-HMAC-SM3`): for arbitrary
 //! parameter values (empty, unicode, reserved characters) what the client signs the server
 //! verifies, and the values arrive intact; STS credentials are accepted only with their token.
 #![cfg(all(feature = "client", feature = "server"))]
@@ -10,6 +11,7 @@ use std::net::SocketAddr;
 
 use alibaba_rpc_runtime::client::{ClientConfig, Credentials, InvokeError, RetryPolicy, RpcClient, SignatureVersion};
 use alibaba_rpc_runtime::server::{Authentication, KeyMaterial, ServerConfig, router};
+use alibaba_rpc_runtime::signature::v3::Algorithm;
 use proptest::prelude::*;
 use server_support::{ERRORS, EchoRequest, SERVICE, TestDispatch, any_value};
 
@@ -43,12 +45,23 @@ fn harness() -> Harness {
     Harness { rt, endpoint: format!("http://{addr}") }
 }
 
-fn client(h: &Harness, version: SignatureVersion, credentials: Credentials) -> RpcClient {
+/// How the client signs: the version and, under version 3, the algorithm.
+type Signing = (SignatureVersion, Algorithm);
+
+/// Every way the client signs.
+const SIGNINGS: [Signing; 3] = [
+    (SignatureVersion::V1, Algorithm::HmacSha256),
+    (SignatureVersion::V3, Algorithm::HmacSha256),
+    (SignatureVersion::V3, Algorithm::HmacSm3),
+];
+
+fn client(h: &Harness, (version, algorithm): Signing, credentials: Credentials) -> RpcClient {
     let config = ClientConfig::builder(&SERVICE)
         .region("cn-shanghai")
         .endpoint(&h.endpoint)
         .credentials(credentials)
         .signature_version(version)
+        .signature_algorithm(algorithm)
         .retry(RetryPolicy::none())
         .build();
     match config.and_then(RpcClient::new) {
@@ -57,8 +70,8 @@ fn client(h: &Harness, version: SignatureVersion, credentials: Credentials) -> R
     }
 }
 
-fn version() -> impl Strategy<Value = SignatureVersion> {
-    prop_oneof![Just(SignatureVersion::V1), Just(SignatureVersion::V3)]
+fn signing() -> impl Strategy<Value = Signing> {
+    prop::sample::select(SIGNINGS.to_vec())
 }
 
 proptest! {
@@ -69,15 +82,15 @@ proptest! {
         name in "[A-Za-z0-9\\PC][ -~\\PC]{0,16}",
         password in any_value(),
         count in prop::option::of(0..=10i64),
-        version in version(),
+        signing in signing(),
     ) {
         let h = harness();
-        let c = client(&h, version, Credentials::new("testid", "testsecret"));
+        let c = client(&h, signing, Credentials::new("testid", "testsecret"));
         let request = EchoRequest::new(&name, count, Some(&password));
         let answer = h.rt.block_on(c.invoke(&request));
         let response = match answer {
             Ok(r) => r,
-            Err(e) => return Err(TestCaseError::fail(format!("{version}: {e}"))),
+            Err(e) => return Err(TestCaseError::fail(format!("{signing:?}: {e}"))),
         };
         prop_assert_eq!(response.name(), name.as_str());
         prop_assert_eq!(response.count(), count.unwrap_or(1));
@@ -87,9 +100,10 @@ proptest! {
 #[test]
 fn wrong_secret_and_sts_tokens_in_both_versions() {
     let h = harness();
-    for version in [SignatureVersion::V1, SignatureVersion::V3] {
+    for signing in SIGNINGS {
+        let version = format!("{signing:?}");
         let code = |credentials: Credentials| {
-            let c = client(&h, version, credentials);
+            let c = client(&h, signing, credentials);
             match h.rt.block_on(c.invoke(&EchoRequest::new("x", None, None))) {
                 Ok(_) => "OK".to_owned(),
                 Err(InvokeError::Api { error: e, .. }) => e.code,

@@ -1,5 +1,5 @@
-//! Signature version 3 (`ACS3-HMAC-SHA256`) at the router, in process: what the Tea SDKs send,
-//! and every way a request can fail to conform.
+//! Signature version 3 (`ACS3-HMAC-SHA256`, and `ACS3-HMAC-SM3`) at the router, in process: what
+//! the Tea SDKs send, and every way a request can fail to conform.
 #![cfg(feature = "server")]
 
 mod server_support;
@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use alibaba_rpc_runtime::server::{Authentication, KeyMaterial, ServerConfig, router};
 use alibaba_rpc_runtime::signature::format_timestamp;
+use alibaba_rpc_runtime::signature::v3::{Algorithm, EMPTY_BODY_SM3};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use futures::stream;
@@ -41,6 +42,59 @@ async fn minimal_signed_header_set() {
     );
     let a = send(&app(), r.request()).await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+}
+
+/// `signature_algorithm = 'ACS3-HMAC-SM3'` in a Tea SDK: the same request with SM3 hashes and
+/// HMAC-SM3, its body's SM3 in `x-acs-content-sha256`.
+#[tokio::test]
+async fn sm3_signed_requests_are_verified_with_sm3() {
+    let r = V3::echo("space user*~").algorithm(Algorithm::HmacSm3);
+    assert!(r.all_headers().contains(&("x-acs-content-sha256".to_owned(), EMPTY_BODY_SM3.to_owned())));
+    assert!(r.authorization().starts_with("ACS3-HMAC-SM3 Credential="));
+    let a = send(&app(), r.request()).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json()["Name"], "space user*~");
+
+    // A form body, hashed with SM3.
+    let params = vec![("Name".to_owned(), "form".to_owned())];
+    let mut f = V3::echo("ignored").algorithm(Algorithm::HmacSm3).form(&params);
+    f.query.clear();
+    let a = send(&app(), f.request()).await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.text);
+    assert_eq!(a.json()["Name"], "form");
+
+    // A wrong secret: the string to sign the server reports is SM3's.
+    let mut w = V3::echo("x").algorithm(Algorithm::HmacSm3);
+    w.secret = "wrongsecret".to_owned();
+    let message = send(&app(), w.request()).await.expect_error(400, "SignatureDoesNotMatch");
+    assert_eq!(server_sts(&message), Some(w.string_to_sign().as_str()));
+    assert!(w.string_to_sign().starts_with("ACS3-HMAC-SM3\n"));
+
+    // The SHA-256 signature of the same request under the SM3 name, and the other way round.
+    let sm3 = V3::echo("x").algorithm(Algorithm::HmacSm3);
+    let sha_named_sm3 = V3 { algorithm: Algorithm::HmacSha256, ..sm3.clone() }.authorization().replacen(
+        "ACS3-HMAC-SHA256",
+        "ACS3-HMAC-SM3",
+        1,
+    );
+    send(&app(), sm3.request_with_authorization(Some(&sha_named_sm3))).await.expect_error(400, "SignatureDoesNotMatch");
+    let sha = V3::echo("x");
+    let sm3_named_sha = V3 { algorithm: Algorithm::HmacSm3, ..sha.clone() }.authorization().replacen(
+        "ACS3-HMAC-SM3",
+        "ACS3-HMAC-SHA256",
+        1,
+    );
+    send(&app(), sha.request_with_authorization(Some(&sm3_named_sha))).await.expect_error(400, "SignatureDoesNotMatch");
+}
+
+/// An SM3-signed request whose `x-acs-content-sha256` is the body's SHA-256 (or that says it
+/// signs with SHA-256 while hashing its body with SM3) is refused with the hash it needed.
+#[tokio::test]
+async fn the_body_hash_follows_the_algorithm() {
+    let mut r = V3::echo("x").algorithm(Algorithm::HmacSm3);
+    r = r.header("x-acs-content-sha256", alibaba_rpc_runtime::signature::v3::EMPTY_BODY_SHA256);
+    let message = send(&app(), r.request()).await.expect_error(400, "IncompleteSignature");
+    assert!(message.contains("send the lowercase hex SM3 of the exact body bytes (ACS3-HMAC-SM3)"), "{message}");
 }
 
 #[tokio::test]
@@ -178,6 +232,7 @@ async fn malformed_authorization_headers() {
     let sig = good.rsplit_once("Signature=").map(|(_, s)| s.to_owned()).unwrap_or_default();
     let cases = [
         ("ACS3-HMAC-SHA1 Credential=testid,SignedHeaders=host,Signature=ab".to_owned(), "must start with"),
+        (format!("ACS3-RSA-SHA256 Credential=testid,SignedHeaders=host,Signature={sig}"), "(or `ACS3-HMAC-SM3 `)"),
         (format!("ACS3-HMAC-SHA256 SignedHeaders=host,Signature={sig}"), "no `Credential=` field"),
         ("ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host".to_owned(), "no `Signature=` field"),
         ("ACS3-HMAC-SHA256 Credential=testid,SignedHeaders=host,Signature=xyz".to_owned(), "64 hexadecimal digits"),

@@ -16,7 +16,7 @@ use crate::signature::v1::common as p;
 use crate::signature::{SignatureVersion, canonical_query};
 
 use super::config::ClientConfig;
-use super::transport::{EMPTY_BODY_HASH_VALUE, SignedParts, WireHeader, WireValue, names};
+use super::transport::{SignedParts, WireHeader, WireValue, empty_body_hash_value, names};
 
 /// The unsigned parts of one attempt of anonymous `action` (empty body).
 pub(crate) fn unsigned_parts(
@@ -47,7 +47,7 @@ pub(crate) fn unsigned_parts(
                 plain(names::VERSION, WireValue::Static(version)),
                 plain(names::DATE, WireValue::Owned(date.to_owned())),
                 plain(names::SIGNATURE_NONCE, WireValue::Owned(nonce.to_owned())),
-                plain(names::CONTENT_SHA256, WireValue::Prebuilt(EMPTY_BODY_HASH_VALUE)),
+                plain(names::CONTENT_SHA256, WireValue::Prebuilt(empty_body_hash_value(config.signature_algorithm))),
             ];
             let query = canonical_query(as_pairs(op_params));
             SignedParts { query, form: String::new(), headers }

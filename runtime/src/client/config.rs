@@ -9,6 +9,7 @@ use reqwest::header::{HeaderMap, HeaderValue};
 
 use crate::operation::ServiceInfo;
 use crate::signature::SignatureVersion;
+use crate::signature::v3::Algorithm;
 
 use super::credentials::{Credentials, ProvideCredentials};
 use super::error::ConfigError;
@@ -81,6 +82,8 @@ pub struct ClientConfig {
     /// The HMAC of fixed credentials' secret, keyed once (`None` for a provider of changing ones).
     pub(crate) fixed_key: Option<FixedKey>,
     pub(crate) signature_version: SignatureVersion,
+    /// Version 3's algorithm (the default under version 1.0).
+    pub(crate) signature_algorithm: Algorithm,
     pub(crate) connect_timeout: Duration,
     pub(crate) timeout: Duration,
     pub(crate) user_agent: String,
@@ -98,6 +101,7 @@ impl ClientConfig {
             endpoint: None,
             credentials: None,
             signature_version: SignatureVersion::default(),
+            signature_algorithm: Algorithm::default(),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
             user_agent: None,
@@ -130,6 +134,12 @@ impl ClientConfig {
     /// otherwise with [`ClientConfigBuilder::signature_version`].
     pub fn signature_version(&self) -> SignatureVersion {
         self.signature_version
+    }
+
+    /// The algorithm of version 3 signatures: [`Algorithm::HmacSha256`] unless configured
+    /// otherwise with [`ClientConfigBuilder::signature_algorithm`].
+    pub fn signature_algorithm(&self) -> Algorithm {
+        self.signature_algorithm
     }
 
     /// Time allowed to establish a connection.
@@ -167,6 +177,7 @@ pub struct ClientConfigBuilder {
     endpoint: Option<String>,
     credentials: Option<CredentialsSource>,
     signature_version: SignatureVersion,
+    signature_algorithm: Algorithm,
     connect_timeout: Duration,
     timeout: Duration,
     user_agent: Option<String>,
@@ -215,6 +226,16 @@ impl ClientConfigBuilder {
     /// that does not accept version 3 yet.
     pub fn signature_version(mut self, version: SignatureVersion) -> Self {
         self.signature_version = version;
+        self
+    }
+
+    /// The algorithm of version 3 signatures (default [`Algorithm::HmacSha256`],
+    /// `ACS3-HMAC-SHA256`). [`Algorithm::HmacSm3`] signs with `ACS3-HMAC-SM3` — SM3 hashes and
+    /// HMAC-SM3, as the Tea SDKs do with `signature_algorithm = 'ACS3-HMAC-SM3'` — where SM3
+    /// (GB/T 32905) is required. It is a version 3 algorithm: [`build`](Self::build) refuses it
+    /// next to [`SignatureVersion::V1`].
+    pub fn signature_algorithm(mut self, algorithm: Algorithm) -> Self {
+        self.signature_algorithm = algorithm;
         self
     }
 
@@ -284,9 +305,12 @@ impl ClientConfigBuilder {
             user_agent: HeaderValue::from_str(&user_agent).map_err(|_| ConfigError::InvalidUserAgent)?,
             template: OnceLock::new(),
         };
-        let fixed_key = credentials
-            .fixed_credentials()
-            .and_then(|fixed| FixedKey::new(&fixed.access_key_secret, self.signature_version));
+        if self.signature_version == SignatureVersion::V1 && self.signature_algorithm != Algorithm::default() {
+            return Err(ConfigError::AlgorithmNeedsVersion3 { algorithm: self.signature_algorithm });
+        }
+        let fixed_key = credentials.fixed_credentials().and_then(|fixed| {
+            FixedKey::new(&fixed.access_key_secret, self.signature_version, self.signature_algorithm)
+        });
         Ok(ClientConfig {
             service: self.service,
             region,
@@ -295,6 +319,7 @@ impl ClientConfigBuilder {
             credentials,
             fixed_key,
             signature_version: self.signature_version,
+            signature_algorithm: self.signature_algorithm,
             connect_timeout: self.connect_timeout,
             timeout: self.timeout,
             user_agent,
@@ -342,6 +367,7 @@ impl fmt::Debug for ClientConfig {
             .field("endpoint", &self.endpoint.as_str())
             .field("credentials", &self.credentials)
             .field("signature_version", &self.signature_version)
+            .field("signature_algorithm", &self.signature_algorithm)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)
@@ -359,6 +385,7 @@ impl fmt::Debug for ClientConfigBuilder {
             .field("endpoint", &self.endpoint)
             .field("credentials", &self.credentials)
             .field("signature_version", &self.signature_version)
+            .field("signature_algorithm", &self.signature_algorithm)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
             .field("user_agent", &self.user_agent)

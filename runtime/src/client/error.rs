@@ -100,6 +100,15 @@ pub enum ConfigError {
         "the retry policy has max_attempts = 0: it counts the first attempt, so use at least 1 (`RetryPolicy::none()` for no retries)"
     )]
     ZeroAttempts,
+    /// A version 3 algorithm other than the default was chosen for signature version 1.0.
+    #[error(
+        "signature algorithm {algorithm} belongs to signature version 3, but version 1.0 was chosen: drop \
+         `signature_version(SignatureVersion::V1)` or `signature_algorithm(..)`"
+    )]
+    AlgorithmNeedsVersion3 {
+        /// The algorithm chosen.
+        algorithm: crate::signature::v3::Algorithm,
+    },
     /// The user agent cannot be sent as an HTTP header value.
     #[error("the user agent is not a valid HTTP header value: use visible ASCII characters and spaces only")]
     InvalidUserAgent,

@@ -15,8 +15,10 @@ use std::fmt;
 use hmac::Hmac;
 use sha1::Sha1;
 use sha2::Sha256;
+use sm3::Sm3;
 
 use crate::secret::Secret;
+use crate::signature::v3::Algorithm;
 use crate::signature::{SignatureVersion, v1, v3};
 
 /// A secret and its HMAC, keyed for the configuration's signature version.
@@ -31,16 +33,20 @@ pub(crate) struct FixedKey {
 enum Keyed {
     /// Version 1.0: HMAC-SHA1 keyed by `secret + "&"`.
     V1(Hmac<Sha1>),
-    /// Version 3: HMAC-SHA256 keyed by the secret.
+    /// Version 3, `ACS3-HMAC-SHA256`: HMAC-SHA256 keyed by the secret.
     V3(Hmac<Sha256>),
+    /// Version 3, `ACS3-HMAC-SM3`: HMAC-SM3 keyed by the secret.
+    V3Sm3(Hmac<Sm3>),
 }
 
 impl FixedKey {
-    /// `secret` keyed for `version` (`None` only if HMAC refused the key, which it never does).
-    pub(crate) fn new(secret: &Secret, version: SignatureVersion) -> Option<FixedKey> {
-        let keyed = match version {
-            SignatureVersion::V1 => Keyed::V1(v1::keyed(secret.expose())?),
-            SignatureVersion::V3 => Keyed::V3(v3::keyed(secret.expose())?),
+    /// `secret` keyed for `version` and, under version 3, `algorithm` (`None` only if HMAC refused
+    /// the key, which it never does).
+    pub(crate) fn new(secret: &Secret, version: SignatureVersion, algorithm: Algorithm) -> Option<FixedKey> {
+        let keyed = match (version, algorithm) {
+            (SignatureVersion::V1, _) => Keyed::V1(v1::keyed(secret.expose())?),
+            (SignatureVersion::V3, Algorithm::HmacSha256) => Keyed::V3(v3::keyed(secret.expose())?),
+            (SignatureVersion::V3, Algorithm::HmacSm3) => Keyed::V3Sm3(v3::keyed_sm3(secret.expose())?),
         };
         Some(FixedKey { secret: secret.clone(), keyed })
     }
@@ -53,10 +59,18 @@ impl FixedKey {
         }
     }
 
-    /// The version 3 HMAC keyed by `secret`, when this is its key.
+    /// The version 3 HMAC-SHA256 keyed by `secret`, when this is its key.
     pub(crate) fn v3(&self, secret: &Secret) -> Option<&Hmac<Sha256>> {
         match &self.keyed {
             Keyed::V3(mac) if self.secret.matches(secret.expose()) => Some(mac),
+            _ => None,
+        }
+    }
+
+    /// The version 3 HMAC-SM3 keyed by `secret`, when this is its key.
+    pub(crate) fn v3_sm3(&self, secret: &Secret) -> Option<&Hmac<Sm3>> {
+        match &self.keyed {
+            Keyed::V3Sm3(mac) if self.secret.matches(secret.expose()) => Some(mac),
             _ => None,
         }
     }
@@ -72,6 +86,12 @@ pub(crate) fn v1_key<'a>(fixed: Option<&'a FixedKey>, secret: &Secret) -> Option
 /// otherwise keyed now.
 pub(crate) fn v3_key<'a>(fixed: Option<&'a FixedKey>, secret: &Secret) -> Option<Cow<'a, Hmac<Sha256>>> {
     prekeyed_or(fixed.and_then(|fixed| fixed.v3(secret)), || v3::keyed(secret.expose()))
+}
+
+/// The version 3 HMAC-SM3 to sign with `secret`: `fixed`'s when it was keyed with that secret,
+/// otherwise keyed now.
+pub(crate) fn v3_sm3_key<'a>(fixed: Option<&'a FixedKey>, secret: &Secret) -> Option<Cow<'a, Hmac<Sm3>>> {
+    prekeyed_or(fixed.and_then(|fixed| fixed.v3_sm3(secret)), || v3::keyed_sm3(secret.expose()))
 }
 
 fn prekeyed_or<'a, M: Clone>(prekeyed: Option<&'a M>, key_now: impl FnOnce() -> Option<M>) -> Option<Cow<'a, M>> {
@@ -99,17 +119,26 @@ mod tests {
         let other = Secret::new("othersecret");
         let data = b"POST&%2F&AccessKeyId%3Dtestid";
 
-        let key = FixedKey::new(&secret, SignatureVersion::V1).unwrap();
+        let key = FixedKey::new(&secret, SignatureVersion::V1, Algorithm::HmacSha256).unwrap();
         let fresh = v1::keyed("testsecret").unwrap();
         assert_eq!(tag(key.v1(&secret).unwrap(), data), tag(&fresh, data));
         assert!(key.v1(&other).is_none(), "a key is never used for another secret");
         assert!(key.v3(&secret).is_none(), "a version 1.0 key does not sign version 3");
 
-        let key = FixedKey::new(&secret, SignatureVersion::V3).unwrap();
+        let key = FixedKey::new(&secret, SignatureVersion::V3, Algorithm::HmacSha256).unwrap();
         let fresh = v3::keyed("testsecret").unwrap();
         assert_eq!(tag(key.v3(&secret).unwrap(), data), tag(&fresh, data));
         assert!(key.v3(&other).is_none());
         assert!(key.v1(&secret).is_none());
+        assert!(key.v3_sm3(&secret).is_none(), "an HMAC-SHA256 key does not sign ACS3-HMAC-SM3");
+
+        let key = FixedKey::new(&secret, SignatureVersion::V3, Algorithm::HmacSm3).unwrap();
+        let fresh = v3::keyed_sm3("testsecret").unwrap();
+        assert_eq!(tag(key.v3_sm3(&secret).unwrap(), data), tag(&fresh, data));
+        assert!(key.v3_sm3(&other).is_none());
+        assert!(key.v3(&secret).is_none(), "an HMAC-SM3 key does not sign ACS3-HMAC-SHA256");
+        assert!(matches!(v3_sm3_key(Some(&key), &secret), Some(Cow::Borrowed(_))));
+        assert!(matches!(v3_sm3_key(Some(&key), &other), Some(Cow::Owned(_))));
     }
 
     #[test]
@@ -118,7 +147,7 @@ mod tests {
         let rotated = Secret::new("rotatedsecret");
         let data = b"ACS3-HMAC-SHA256\nhash";
 
-        let fixed = FixedKey::new(&secret, SignatureVersion::V3);
+        let fixed = FixedKey::new(&secret, SignatureVersion::V3, Algorithm::HmacSha256);
         let borrowed = v3_key(fixed.as_ref(), &secret).unwrap();
         assert!(matches!(borrowed, Cow::Borrowed(_)));
         let own = v3_key(fixed.as_ref(), &rotated).unwrap();
@@ -126,7 +155,7 @@ mod tests {
         assert_eq!(tag(&*own, data), tag(&v3::keyed("rotatedsecret").unwrap(), data));
         assert!(matches!(v3_key(None, &secret), Some(Cow::Owned(_))));
 
-        let fixed = FixedKey::new(&secret, SignatureVersion::V1);
+        let fixed = FixedKey::new(&secret, SignatureVersion::V1, Algorithm::HmacSha256);
         assert!(matches!(v1_key(fixed.as_ref(), &secret), Some(Cow::Borrowed(_))));
         let own = v1_key(fixed.as_ref(), &rotated).unwrap();
         assert_eq!(tag(&*own, data), tag(&v1::keyed("rotatedsecret").unwrap(), data));
@@ -134,7 +163,7 @@ mod tests {
 
     #[test]
     fn debug_shows_nothing_of_the_key() {
-        let key = FixedKey::new(&Secret::new("testsecret"), SignatureVersion::V3).unwrap();
+        let key = FixedKey::new(&Secret::new("testsecret"), SignatureVersion::V3, Algorithm::HmacSha256).unwrap();
         assert_eq!(format!("{key:?}"), "FixedKey(***)");
     }
 }

@@ -12,7 +12,8 @@
 //!   and, with STS credentials, `x-acs-security-token` and `x-acs-accesskey-id` (as the Python Tea
 //!   SDK sends them). **Signed: `host` and every `x-acs-*` header sent** — `accept` and
 //!   `user-agent` are not (a proxy may rewrite them), and no `content-type` is sent (the body is
-//!   empty). Then `authorization: ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…`.
+//!   empty). Then `authorization: ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,Signature=…`
+//!   (`ACS3-HMAC-SM3`, with SM3 in place of SHA-256 throughout, when so configured).
 //! - **Version 1.0** (`HMAC-SHA1`): every parameter, the protocol fields among them
 //!   (`SecurityToken` too), travels in an `application/x-www-form-urlencoded` body in the
 //!   canonical order, `Signature` last, to `POST /`. The legacy SDKs put the same pairs in the
@@ -26,17 +27,18 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
-use hmac::Hmac;
+use hmac::{Hmac, Mac};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use reqwest::{StatusCode, Url};
 use sha1::Sha1;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
+use sm3::Sm3;
 
 use crate::errors::{ApiError, ErrorBody};
 use crate::flatten::{WireParam, as_pairs};
 use crate::operation::Operation;
 use crate::signature::v1::{self, common as p};
-use crate::signature::v3::{self, headers as h};
+use crate::signature::v3::{self, Algorithm, headers as h};
 use crate::signature::{SignatureVersion, canonical_query, new_nonce, now_timestamp};
 
 use super::config::{ClientConfig, PrebuiltHeaders};
@@ -215,8 +217,14 @@ pub(crate) mod names {
     pub(crate) const REQUEST_ID: HeaderName = HeaderName::from_static(h::REQUEST_ID);
 }
 
-/// The `x-acs-content-sha256` header value of an empty body ([`v3::EMPTY_BODY_SHA256`]), a constant.
-pub(crate) const EMPTY_BODY_HASH_VALUE: HeaderValue = HeaderValue::from_static(v3::EMPTY_BODY_SHA256);
+/// The `x-acs-content-sha256` header value of an empty body under `algorithm`
+/// ([`Algorithm::empty_body_hash`]), a constant.
+pub(crate) const fn empty_body_hash_value(algorithm: Algorithm) -> HeaderValue {
+    match algorithm {
+        Algorithm::HmacSha256 => HeaderValue::from_static(v3::EMPTY_BODY_SHA256),
+        Algorithm::HmacSm3 => HeaderValue::from_static(v3::EMPTY_BODY_SM3),
+    }
+}
 
 /// Headers only the protocol sets: a call's or an interceptor's header of one of these names is
 /// dropped (the client's own value is sent).
@@ -265,19 +273,28 @@ pub(crate) fn signed_parts(
                 .filter(|(name, _)| name.as_str().starts_with("x-acs-"))
                 .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
                 .collect();
-            let key = signing_key::v3_key(config.fixed_key.as_ref(), &credentials.access_key_secret);
-            build_v3_with(
+            let request = V3Request {
                 action,
-                config.service.version,
-                credentials,
-                key.as_deref(),
-                &config.prebuilt.host,
+                version: config.service.version,
+                creds: credentials,
+                host: &config.prebuilt.host,
                 nonce,
-                now,
+                date: now,
                 op_params,
-                BODY,
-                &extra_signed,
-            )
+                body: BODY,
+                extra_signed: &extra_signed,
+            };
+            let secret = &credentials.access_key_secret;
+            match config.signature_algorithm {
+                Algorithm::HmacSha256 => {
+                    let key = signing_key::v3_key(config.fixed_key.as_ref(), secret);
+                    build_v3_with::<Sha256, _>(Algorithm::HmacSha256, key.as_deref(), request)
+                }
+                Algorithm::HmacSm3 => {
+                    let key = signing_key::v3_sm3_key(config.fixed_key.as_ref(), secret);
+                    build_v3_with::<Sm3, _>(Algorithm::HmacSm3, key.as_deref(), request)
+                }
+            }
         }
     }
 }
@@ -292,7 +309,7 @@ pub(crate) fn host_header(url: &Url) -> String {
     }
 }
 
-/// [`build_v3_with`] without extra headers.
+/// [`build_v3_with`] without extra headers, with `ACS3-HMAC-SHA256`.
 #[cfg(test)]
 #[allow(clippy::too_many_arguments)]
 fn build_v3(
@@ -305,32 +322,72 @@ fn build_v3(
     op_params: &[WireParam<'_>],
     body: &[u8],
 ) -> SignedParts {
-    let host = HeaderValue::from_str(host).expect("a valid host in tests");
-    let key = v3::keyed(creds.access_key_secret.expose());
-    build_v3_with(action, version, creds, key.as_ref(), &host, nonce.to_owned(), date.to_owned(), op_params, body, &[])
+    build_v3_as(Algorithm::HmacSha256, action, version, creds, host, nonce, date, op_params, body)
 }
 
-/// Version 3: the canonical query of the operation's parameters, the `host` and `x-acs-*` headers
-/// (all signed, `extra_signed` among them — they are sent by the caller, not returned here), and
-/// the `authorization` header, for `POST` with `body`, signed with `key` (the HMAC keyed by the
-/// secret of `creds`).
+/// [`build_v3_with`] without extra headers, with `algorithm`.
+#[cfg(test)]
 #[allow(clippy::too_many_arguments)]
-fn build_v3_with(
+fn build_v3_as(
+    algorithm: Algorithm,
     action: &'static str,
     version: &'static str,
     creds: &Credentials,
-    key: Option<&Hmac<Sha256>>,
-    host: &HeaderValue,
-    nonce: String,
-    date: String,
+    host: &str,
+    nonce: &str,
+    date: &str,
     op_params: &[WireParam<'_>],
     body: &[u8],
-    extra_signed: &[(&str, &str)],
 ) -> SignedParts {
+    let host = HeaderValue::from_str(host).expect("a valid host in tests");
+    let request = V3Request {
+        action,
+        version,
+        creds,
+        host: &host,
+        nonce: nonce.to_owned(),
+        date: date.to_owned(),
+        op_params,
+        body,
+        extra_signed: &[],
+    };
+    let secret = creds.access_key_secret.expose();
+    match algorithm {
+        Algorithm::HmacSha256 => build_v3_with::<Sha256, _>(algorithm, v3::keyed(secret).as_ref(), request),
+        Algorithm::HmacSm3 => build_v3_with::<Sm3, _>(algorithm, v3::keyed_sm3(secret).as_ref(), request),
+    }
+}
+
+/// What a version 3 attempt signs, whatever the algorithm.
+struct V3Request<'a> {
+    action: &'static str,
+    version: &'static str,
+    creds: &'a Credentials,
+    /// `host`, made once per configuration.
+    host: &'a HeaderValue,
+    nonce: String,
+    date: String,
+    op_params: &'a [WireParam<'a>],
+    body: &'a [u8],
+    /// The call's and interceptors' `x-acs-*` headers: signed, and sent by the caller (not
+    /// returned here).
+    extra_signed: &'a [(&'a str, &'a str)],
+}
+
+/// Version 3 with `algorithm`, whose hash is `D`: the canonical query of the operation's
+/// parameters, the `host` and `x-acs-*` headers (all signed, the request's `extra_signed` among
+/// them), and the `authorization` header, for `POST` with the request's body, signed with `key`
+/// (the HMAC keyed by the secret of the request's credentials).
+fn build_v3_with<D: Digest, M: Mac + Clone>(
+    algorithm: Algorithm,
+    key: Option<&M>,
+    request: V3Request<'_>,
+) -> SignedParts {
+    let V3Request { action, version, creds, host, nonce, date, op_params, body, extra_signed } = request;
     let content_sha256 = if body.is_empty() {
-        WireValue::Prebuilt(EMPTY_BODY_HASH_VALUE)
+        WireValue::Prebuilt(empty_body_hash_value(algorithm))
     } else {
-        WireValue::Owned(v3::hash_payload(body))
+        WireValue::Owned(algorithm.hash_payload(body))
     };
     let plain = |name, value| WireHeader { name, value, sensitive: false };
     let mut headers: Vec<WireHeader> = Vec::with_capacity(9);
@@ -359,27 +416,25 @@ fn build_v3_with(
             .iter()
             .find(|header| header.name == names::CONTENT_SHA256)
             .map_or("", |header| header.value.as_str());
-        v3_authorization(&creds.access_key_id, key, &query, &mut signed, hashed_payload)
+        v3_authorization::<D, M>(algorithm, &creds.access_key_id, key, &query, &mut signed, hashed_payload)
     };
     headers.push(WireHeader { name: names::AUTHORIZATION, value: WireValue::Owned(authorization), sensitive: true });
     SignedParts { query, form: String::new(), headers }
 }
 
 /// The version 3 `authorization` value of `POST /?<canonical_query>` with the `signed` headers
-/// (lowercase names, each name's values in the order sent), signed with `key` (the HMAC keyed by
-/// the secret; without one — never, HMAC takes any key — the value has no signature): what
-/// [`v3::sign_request_with`] computes, hashed as it is written instead of building the canonical
-/// request and the string to sign as strings first.
-fn v3_authorization(
+/// (lowercase names, each name's values in the order sent), hashed with `D` and signed with `key`
+/// (the HMAC keyed by the secret; without one — never, HMAC takes any key — the value has no
+/// signature), both `algorithm`'s: what [`v3::sign_request_with`] computes, hashed as it is
+/// written instead of building the canonical request and the string to sign as strings first.
+fn v3_authorization<D: Digest, M: Mac + Clone>(
+    algorithm: Algorithm,
     access_key_id: &str,
-    key: Option<&Hmac<Sha256>>,
+    key: Option<&M>,
     canonical_query: &str,
     signed: &mut [(&str, &str)],
     hashed_payload: &str,
 ) -> String {
-    use hmac::Mac as _;
-    use sha2::Digest as _;
-
     // Stable: a repeated header keeps its values in the order sent.
     signed.sort_by(|a, b| a.0.cmp(b.0));
     // The authorization value is written up to its signed header names, which the canonical
@@ -392,7 +447,7 @@ fn v3_authorization(
     let same_name = |a: &(&str, &str), b: &(&str, &str)| a.0 == b.0;
     let names_len = signed.chunk_by(same_name).map(|run| run[0].0.len() + 1).sum::<usize>().saturating_sub(1);
     let mut authorization = String::with_capacity(
-        v3::ALGORITHM.len()
+        algorithm.name().len()
             + CREDENTIAL.len()
             + access_key_id.len()
             + SIGNED_HEADERS.len()
@@ -400,12 +455,12 @@ fn v3_authorization(
             + SIGNATURE.len()
             + 64,
     );
-    authorization.push_str(v3::ALGORITHM);
+    authorization.push_str(algorithm.name());
     authorization.push_str(CREDENTIAL);
     authorization.push_str(access_key_id);
     authorization.push_str(SIGNED_HEADERS);
     let names_start = authorization.len();
-    let mut canonical = Sha256::new();
+    let mut canonical = D::new();
     canonical.update(b"POST\n/\n");
     canonical.update(canonical_query.as_bytes());
     canonical.update(b"\n");
@@ -435,7 +490,7 @@ fn v3_authorization(
 
     authorization.push_str(SIGNATURE);
     if let Some(mut mac) = key.cloned() {
-        mac.update(v3::ALGORITHM.as_bytes());
+        mac.update(algorithm.name().as_bytes());
         mac.update(b"\n");
         mac.update(&hashed_request);
         crate::encoding::push_hex(&mut authorization, &mac.finalize().into_bytes());
@@ -1027,6 +1082,40 @@ mod tests {
 
     /// The version 3 Smartag vector of shared/wire-protocol.md, through the client's own header
     /// set: the six headers it signs without STS are exactly the vector's six.
+    /// The Smartag vector signed with `ACS3-HMAC-SM3`: the expected value is what the Python Tea
+    /// SDK's own signer (`alibabacloud_tea_openapi.utils.Utils.get_authorization`, 0.4.6, with
+    /// `sign_type='ACS3-HMAC-SM3'` and the SM3 of the empty body as `x-acs-content-sha256`)
+    /// computes for the same request.
+    #[test]
+    fn v3_sm3_smartag_vector_of_the_tea_sdk() {
+        let parts = build_v3_as(
+            Algorithm::HmacSm3,
+            "CreateSmartAccessGatewayClientUser",
+            "2018-03-13",
+            &Credentials::new("testid", "testsecret"),
+            "smartag.cn-shanghai.aliyuncs.com",
+            "be0f3689699f7df44d827051f09f5be2",
+            "2026-11-23T01:09:05Z",
+            &vector_params(),
+            b"",
+        );
+        assert_eq!(header(&parts, "x-acs-content-sha256"), Some(v3::EMPTY_BODY_SM3));
+        assert_eq!(
+            header(&parts, "authorization"),
+            Some(
+                "ACS3-HMAC-SM3 Credential=testid,SignedHeaders=host;x-acs-action;x-acs-content-sha256;x-acs-date;\
+x-acs-signature-nonce;x-acs-version,Signature=5982ac377e1054c7028717f8e20319fdf629b5c8faebbc914efda2749165c08b"
+            )
+        );
+        let with_body =
+            build_v3_as(Algorithm::HmacSm3, "A", "V", &Credentials::new("id", "s"), "h", "n", "d", &[], b"abc");
+        assert_eq!(
+            header(&with_body, "x-acs-content-sha256"),
+            Some("66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"),
+            "SM3(\"abc\"), GB/T 32905's first example"
+        );
+    }
+
     #[test]
     fn v3_smartag_vector() {
         let parts = build_v3(
@@ -1163,6 +1252,27 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
         assert!(header(&a, "x-acs-signature-nonce").is_some_and(|n| n.len() == 32));
         assert_ne!(header(&a, "x-acs-signature-nonce"), header(&b, "x-acs-signature-nonce"));
         assert_ne!(header(&a, "authorization"), header(&b, "authorization"));
+        assert!(header(&a, "authorization").is_some_and(|v| v.starts_with("ACS3-HMAC-SHA256 Credential=id,")));
+        assert_eq!(header(&a, "x-acs-content-sha256"), Some(v3::EMPTY_BODY_SHA256));
+
+        let sm3 = ClientConfig::builder(&SERVICE)
+            .region("cn-shanghai")
+            .credentials(Credentials::new("id", "secret"))
+            .signature_algorithm(Algorithm::HmacSm3)
+            .build()
+            .unwrap();
+        let a = signed_parts(&sm3, Some(&creds), "A", &params, &none);
+        assert!(header(&a, "authorization").is_some_and(|v| v.starts_with("ACS3-HMAC-SM3 Credential=id,")));
+        assert_eq!(header(&a, "x-acs-content-sha256"), Some(v3::EMPTY_BODY_SM3));
+        assert_eq!(a.query, canonical_query(as_pairs(&params)));
+        let refused = ClientConfig::builder(&SERVICE)
+            .region("cn-shanghai")
+            .credentials(Credentials::new("id", "secret"))
+            .signature_version(SignatureVersion::V1)
+            .signature_algorithm(Algorithm::HmacSm3)
+            .build()
+            .unwrap_err();
+        assert!(refused.to_string().contains("ACS3-HMAC-SM3 belongs to signature version 3"), "{refused}");
     }
 
     /// The streaming signer gives exactly what the reference signer of `signature::v3` gives,
@@ -1185,22 +1295,41 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             &[],
         ];
         for headers in cases {
-            let reference =
-                v3::sign_request_with("testid", "testsecret", "POST", &query, headers, EMPTY_BODY_SHA256).authorization;
-            let mut signed = headers.to_vec();
-            let key = v3::keyed("testsecret");
-            let streamed = v3_authorization("testid", key.as_ref(), &query, &mut signed, EMPTY_BODY_SHA256);
-            assert_eq!(streamed, reference, "{headers:?}");
-            // Sized exactly: the header value takes the text over without a copy.
-            assert_eq!(streamed.capacity(), streamed.len(), "{headers:?}");
+            for algorithm in Algorithm::ALL {
+                let hashed = algorithm.empty_body_hash();
+                let reference =
+                    v3::sign_request_with(algorithm, "testid", "testsecret", "POST", &query, headers, hashed)
+                        .authorization;
+                let mut signed = headers.to_vec();
+                let streamed = match algorithm {
+                    Algorithm::HmacSha256 => {
+                        let key = v3::keyed("testsecret");
+                        v3_authorization::<Sha256, _>(algorithm, "testid", key.as_ref(), &query, &mut signed, hashed)
+                    }
+                    Algorithm::HmacSm3 => {
+                        let key = v3::keyed_sm3("testsecret");
+                        v3_authorization::<Sm3, _>(algorithm, "testid", key.as_ref(), &query, &mut signed, hashed)
+                    }
+                };
+                assert_eq!(streamed, reference, "{algorithm} {headers:?}");
+                // Sized exactly: the header value takes the text over without a copy.
+                assert_eq!(streamed.capacity(), streamed.len(), "{headers:?}");
+            }
         }
+        let body_hash = v3::hash_payload(b"body");
         let with_body =
-            v3::sign_request_with("id", "s", "POST", "", &[("host", "h")], &v3::hash_payload(b"body")).authorization;
+            v3::sign_request_with(Algorithm::HmacSha256, "id", "s", "POST", "", &[("host", "h")], &body_hash)
+                .authorization;
         let key = v3::keyed("s");
-        assert_eq!(
-            v3_authorization("id", key.as_ref(), "", &mut [("host", "h")], &v3::hash_payload(b"body")),
-            with_body
+        let streamed = v3_authorization::<Sha256, _>(
+            Algorithm::HmacSha256,
+            "id",
+            key.as_ref(),
+            "",
+            &mut [("host", "h")],
+            &body_hash,
         );
+        assert_eq!(streamed, with_body);
     }
 
     /// The request of shared/wire-protocol.md as the official Python SDK sends it.

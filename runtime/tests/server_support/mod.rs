@@ -344,6 +344,8 @@ pub struct V3 {
     pub nonce: String,
     /// Which headers to sign: `None` signs every header sent, as the Python Tea SDK does.
     pub sign_only: Option<Vec<String>>,
+    /// The algorithm (`ACS3-HMAC-SHA256` unless changed).
+    pub algorithm: alibaba_rpc_runtime::signature::v3::Algorithm,
 }
 
 impl V3 {
@@ -360,7 +362,14 @@ impl V3 {
             date: format_timestamp(OffsetDateTime::now_utc()),
             nonce: new_nonce(),
             sign_only: None,
+            algorithm: alibaba_rpc_runtime::signature::v3::Algorithm::HmacSha256,
         }
+    }
+
+    /// The same request signed with `algorithm`.
+    pub fn algorithm(mut self, algorithm: alibaba_rpc_runtime::signature::v3::Algorithm) -> V3 {
+        self.algorithm = algorithm;
+        self
     }
 
     /// Sets (or replaces) a query parameter.
@@ -383,7 +392,7 @@ impl V3 {
 
     /// Every header of the request, the protocol ones included, before signing.
     pub fn all_headers(&self) -> Vec<(String, String)> {
-        let hash = alibaba_rpc_runtime::signature::v3::hash_payload(&self.body);
+        let hash = self.algorithm.hash_payload(&self.body);
         let mut all = vec![
             ("host".to_owned(), "test.cn-shanghai.example.com".to_owned()),
             ("x-acs-action".to_owned(), self.action.clone()),
@@ -416,7 +425,7 @@ impl V3 {
             &line,
             &hash,
         );
-        v3::string_to_sign(&canonical)
+        self.algorithm.string_to_sign(&canonical)
     }
 
     /// The `Authorization` header value.
@@ -429,7 +438,8 @@ impl V3 {
         };
         names.sort();
         names.dedup();
-        v3::authorization(&self.key_id, &names.join(";"), &v3::sign(&self.secret, &self.string_to_sign()))
+        let signature = self.algorithm.sign(&self.secret, &self.string_to_sign());
+        v3::authorization(self.algorithm, &self.key_id, &names.join(";"), &signature)
     }
 
     /// The signed HTTP request.

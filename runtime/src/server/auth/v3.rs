@@ -1,6 +1,7 @@
-//! Signature version 3 (`ACS3-HMAC-SHA256`): the key, date, nonce and payload hash travel as
-//! headers and the signature in `Authorization`; the canonical request is rebuilt from the
-//! `SignedHeaders` list the client sent, since clients differ in which headers they sign.
+//! Signature version 3 (`ACS3-HMAC-SHA256`, or `ACS3-HMAC-SM3`): the key, date, nonce and payload
+//! hash travel as headers and the signature in `Authorization`; the canonical request is rebuilt
+//! from the `SignedHeaders` list the client sent, since clients differ in which headers they sign,
+//! and hashed and signed with the algorithm the `Authorization` header names.
 
 use time::OffsetDateTime;
 
@@ -47,9 +48,10 @@ pub(super) fn check<'r>(
             .map_err(|e| incomplete(&format!("Malformed Authorization header: {e}.")))?,
         _ => return Err(incomplete("The Authorization header is sent more than once.")),
     };
+    let algorithm = authorization.algorithm;
     if let Some(field) = V1_FIELDS.iter().find(|f| request.params.contains(f)) {
         return Err(incomplete(&format!(
-            "The request carries both an ACS3-HMAC-SHA256 Authorization header and the signature version 1.0 \
+            "The request carries both an {algorithm} Authorization header and the signature version 1.0 \
              parameter {field}: sign with one scheme only."
         )));
     }
@@ -90,18 +92,19 @@ pub(super) fn check<'r>(
     let all_headers = request.headers_with_host();
     let (block, signed_line) = v3::canonical_headers(all_headers.iter().copied(), &signed);
     let canonical = v3::canonical_request(request.method.as_str(), request.query(), &block, &signed_line, payload_hash);
-    let to_sign = v3::string_to_sign(&canonical);
+    let to_sign = algorithm.string_to_sign(&canonical);
     tracing::debug!(canonical_request = %redacted(request, &block, &signed_line, payload_hash), "version 3 canonical request");
 
-    let actual_hash = v3::hash_payload(&request.body);
+    let actual_hash = algorithm.hash_payload(&request.body);
     if !actual_hash.eq_ignore_ascii_case(payload_hash) {
         return Err(incomplete(&format!(
-            "The body ({} bytes) does not hash to x-acs-content-sha256: send the lowercase hex SHA-256 of the exact \
-             body bytes. server string to sign is:{to_sign}",
-            request.body.len()
+            "The body ({} bytes) does not hash to x-acs-content-sha256: send the lowercase hex {} of the exact \
+             body bytes ({algorithm}). server string to sign is:{to_sign}",
+            request.body.len(),
+            algorithm.hash_name(),
         )));
     }
-    if !v3::verify(key.secret.expose(), &to_sign, &authorization.signature) {
+    if !algorithm.verify(key.secret.expose(), &to_sign, &authorization.signature) {
         return Err(refuse(&errors.signature_does_not_match, &[("string_to_sign", &to_sign)], "signature mismatch"));
     }
 
