@@ -186,7 +186,8 @@ class Service:
         """A Tea SDK client (alibabacloud_smartag20180313.client.Client) for this service, configured
         as a user would: AccessKey id/secret, endpoint '127.0.0.1:<port>', protocol 'http', region.
 
-        signing "v3": the SDK's default (ACS3-HMAC-SHA256); "v2": signature_algorithm='v2', which the
+        signing "v3": the SDK's default (ACS3-HMAC-SHA256); "sm3": signature_algorithm='ACS3-HMAC-SM3'
+        (version 3 with SM3 hashes and HMAC-SM3); "v2": signature_algorithm='v2', which the
         Tea SDKs use to mean signature version 1.0 (HMAC-SHA1). The Tea SDK retries nothing unless
         given retry options, so every call is exactly one request."""
         from alibabacloud_smartag20180313.client import Client as SmartagClient
@@ -199,6 +200,8 @@ class Service:
                             region_id=region, connect_timeout=5000, read_timeout=30000)
             if signing == "v2":
                 config.signature_algorithm = "v2"
+            elif signing == "sm3":
+                config.signature_algorithm = "ACS3-HMAC-SM3"
             self._clients[key] = SmartagClient(config)
         return self._clients[key]
 
@@ -260,14 +263,16 @@ def service(service_factory):
     return service_factory()
 
 
-# The two ways a current Tea SDK signs: its default, signature version 3 (ACS3-HMAC-SHA256), and
-# signature_algorithm='v2' (signature version 1.0, HMAC-SHA1).
-TEA_SIGNINGS = ("v3", "v2")
+# The ways a current Tea SDK signs: its default, signature version 3 (ACS3-HMAC-SHA256);
+# signature_algorithm='v2' (signature version 1.0, HMAC-SHA1); and signature_algorithm='ACS3-HMAC-SM3'
+# (version 3 with SM3 in place of SHA-256).
+TEA_SIGNINGS = ("v3", "v2", "sm3")
 
 
-@pytest.fixture(params=TEA_SIGNINGS, ids=["sig-v3", "sig-v1(v2)"])
+@pytest.fixture(params=TEA_SIGNINGS, ids=["sig-v3", "sig-v1(v2)", "sig-v3-sm3"])
 def signing(request):
-    """How the Tea SDK client signs: "v3" (its default) or "v2" (signature 1.0)."""
+    """How the Tea SDK client signs: "v3" (its default), "v2" (signature 1.0) or "sm3"
+    (ACS3-HMAC-SM3)."""
     return request.param
 
 

@@ -6,7 +6,8 @@ file starts a fresh service for each combination and runs the driver against it:
 
 - core: `@alicloud/openapi-core` (what the current generated `@alicloud/*` product clients extend)
   and `@alicloud/openapi-client` (the previous generation);
-- signing: the SDK's default, signature version 3 (ACS3-HMAC-SHA256), and `signatureAlgorithm: 'v2'`
+- signing: the SDK's default, signature version 3 (ACS3-HMAC-SHA256); `signatureAlgorithm:
+  'ACS3-HMAC-SM3'` (version 3 with SM3, Node's own `crypto` SM3); and `signatureAlgorithm: 'v2'`
   (signature 1.0);
 - parameters: in the query string (what the generated Smartag client does) or as
   `OpenApiRequest.body`, which these clients send as an application/x-www-form-urlencoded body
@@ -27,7 +28,7 @@ import pytest
 NODE_DIR = Path(__file__).resolve().parent / "node"
 COMBINATIONS = [(core, signing, params)
                 for core in ("openapi-core", "openapi-client")
-                for signing in ("v3", "v2")
+                for signing in ("v3", "sm3", "v2")
                 for params in ("query", "body")]
 
 

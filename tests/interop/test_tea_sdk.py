@@ -3,7 +3,7 @@ smartag-service.
 
 Every request goes through `alibabacloud_smartag20180313.client.Client` (2.1.2) on
 `alibabacloud-tea-openapi`, configured as its users do: AccessKey id/secret, an endpoint, protocol
-'http', a region. Each test runs twice (fixture `signing` in conftest.py):
+'http', a region. Each test runs three times (fixture `signing` in conftest.py):
 
 - "v3": the SDK's default, signature version 3 (ACS3-HMAC-SHA256): `POST /?<operation parameters>`,
   empty body, Action/Version/date/nonce in `x-acs-*` headers, `Authorization: ACS3-HMAC-SHA256
@@ -11,7 +11,10 @@ Every request goes through `alibabacloud_smartag20180313.client.Client` (2.1.2) 
   x-acs-credentials-provider;x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=<hex>` (this
   SDK signs every header it sets), query values encoded with `+` for space;
 - "v2": `signature_algorithm='v2'`, which the Tea SDKs use for signature version 1.0 (HMAC-SHA1):
-  everything in the query, `Format=json` in lower case and no `SignatureType`.
+  everything in the query, `Format=json` in lower case and no `SignatureType`;
+- "sm3": `signature_algorithm='ACS3-HMAC-SM3'`: version 3 as above with SM3 (GB/T 32905) in place
+  of SHA-256 — the body's SM3 in `x-acs-content-sha256`, `ACS3-HMAC-SM3\n<hex SM3 of the canonical
+  request>` signed with HMAC-SM3 (the SDK's own `alibabacloud_tea_openapi.sm3`).
 
 What the SDK does with an answer (alibabacloud_tea_openapi/client.py, do_request / do_rpcrequest):
 2xx is decoded as JSON into the operation's response model (`.status_code`, `.headers`, `.body`);
@@ -166,6 +169,8 @@ def test_signing_mode(service, signing, tea, signed):
     string_to_sign = signed.messages[0]
     if signing == "v3":
         assert re.fullmatch(r"ACS3-HMAC-SHA256\n[0-9a-f]{64}", string_to_sign), string_to_sign
+    elif signing == "sm3":
+        assert re.fullmatch(r"ACS3-HMAC-SM3\n[0-9a-f]{64}", string_to_sign), string_to_sign
     else:
         assert string_to_sign.startswith("POST&%2F&"), string_to_sign
         assert "SignatureVersion%3D1.0" in string_to_sign and "Format%3Djson" in string_to_sign, string_to_sign

@@ -17,7 +17,7 @@ pub fn files(api: &Api, part: Part) -> Vec<(String, TokenStream)> {
 fn lib(api: &Api) -> TokenStream {
     let s = &api.service;
     let intro = format!(
-        "An async client for the {product} API (version {version}), generated from the spec.\n\n{desc}\n\nRequests are checked against the spec's constraints before anything is sent (every violation is reported, with the API's own error code), signed with signature version 3 (`ACS3-HMAC-SHA256`) as the current official SDKs sign by default (version 1.0 with `.signature_version(SignatureVersion::V1)` on the config builder), and retried with backoff when that is safe: an operation that is not idempotent is never retried once the request may have reached the server.\n\n```no_run\n# async fn demo() -> Result<(), Box<dyn std::error::Error>> {{\nuse {client_crate}::{{Client, Credentials}};\n\nlet config = Client::config_builder()\n    .region(\"cn-shanghai\")\n    .endpoint(\"http://127.0.0.1:8080\")\n    .credentials(Credentials::new(\"testid\", \"testsecret\"))\n    .build()?;\nlet client = Client::new(config)?;\n# Ok(())\n# }}\n```\n\nEvery operation method returns a [`Call`]: await it as it is, or set per-call options first — `.timeout(…)` (each attempt), `.header(…)`, `.retry(…)`, `.deadline(…)` (the whole call, retries included). Application code written against [`{tr}`] runs unchanged against this client, a client pointed at a local server, or a hand-written fake.",
+        "An async client for the {product} API (version {version}), generated from the spec.\n\n{desc}\n\nRequests are checked against the spec's constraints before anything is sent (every violation is reported, with the API's own error code), signed with signature version 3 (`ACS3-HMAC-SHA256`) as the current official SDKs sign by default (version 1.0 with `.signature_version(SignatureVersion::V1)` on the config builder, `ACS3-HMAC-SM3` with `.signature_algorithm(SignatureAlgorithm::HmacSm3)`), and retried with backoff when that is safe: an operation that is not idempotent is never retried once the request may have reached the server.\n\n```no_run\n# async fn demo() -> Result<(), Box<dyn std::error::Error>> {{\nuse {client_crate}::{{Client, Credentials}};\n\nlet config = Client::config_builder()\n    .region(\"cn-shanghai\")\n    .endpoint(\"http://127.0.0.1:8080\")\n    .credentials(Credentials::new(\"testid\", \"testsecret\"))\n    .build()?;\nlet client = Client::new(config)?;\n# Ok(())\n# }}\n```\n\nEvery operation method returns a [`Call`]: await it as it is, or set per-call options first — `.timeout(…)` (each attempt), `.header(…)`, `.retry(…)`, `.deadline(…)` (the whole call, retries included). Application code written against [`{tr}`] runs unchanged against this client, a client pointed at a local server, or a hand-written fake.",
         product = s.product,
         version = s.version,
         desc = s.description,
@@ -53,8 +53,8 @@ fn lib(api: &Api) -> TokenStream {
         pub use __model::*;
         pub use __runtime::client::{
             AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError, Credentials, DeadlineError,
-            DecodeError, Interceptor, OperationError, Pages, RetryBudget, RetryPolicy, SignatureVersion, TransportError,
-            TransportErrorKind, header, tls_config,
+            DecodeError, Interceptor, OperationError, Pages, RetryBudget, RetryPolicy, SignatureAlgorithm,
+            SignatureVersion, TransportError, TransportErrorKind, header, tls_config,
         };
         pub use __runtime::errors::ApiError;
         pub use __runtime::validate::{Violation, Violations};

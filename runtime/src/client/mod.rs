@@ -82,6 +82,8 @@ pub mod header {
 }
 
 pub use crate::signature::SignatureVersion;
+/// The algorithm of version 3 signatures ([`ClientConfigBuilder::signature_algorithm`]).
+pub use crate::signature::v3::Algorithm as SignatureAlgorithm;
 
 use std::sync::Arc;
 use std::time::Instant;

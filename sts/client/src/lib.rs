@@ -5,7 +5,7 @@
 //!
 //! Security Token Service (STS): temporary credentials for a RAM role, assumed with an AccessKey or with an OIDC token, and the identity of the caller.
 //!
-//! Requests are checked against the spec's constraints before anything is sent (every violation is reported, with the API's own error code), signed with signature version 3 (`ACS3-HMAC-SHA256`) as the current official SDKs sign by default (version 1.0 with `.signature_version(SignatureVersion::V1)` on the config builder), and retried with backoff when that is safe: an operation that is not idempotent is never retried once the request may have reached the server.
+//! Requests are checked against the spec's constraints before anything is sent (every violation is reported, with the API's own error code), signed with signature version 3 (`ACS3-HMAC-SHA256`) as the current official SDKs sign by default (version 1.0 with `.signature_version(SignatureVersion::V1)` on the config builder, `ACS3-HMAC-SM3` with `.signature_algorithm(SignatureAlgorithm::HmacSm3)`), and retried with backoff when that is safe: an operation that is not idempotent is never retried once the request may have reached the server.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -31,8 +31,8 @@ pub use alibaba_sts_model::*;
 pub use alibaba_rpc_runtime::client::{
     AfterReceive, BeforeSend, Call, ClientConfig, ClientConfigBuilder, ConfigError,
     Credentials, DeadlineError, DecodeError, Interceptor, OperationError, Pages,
-    RetryBudget, RetryPolicy, SignatureVersion, TransportError, TransportErrorKind,
-    header, tls_config,
+    RetryBudget, RetryPolicy, SignatureAlgorithm, SignatureVersion, TransportError,
+    TransportErrorKind, header, tls_config,
 };
 pub use alibaba_rpc_runtime::errors::ApiError;
 pub use alibaba_rpc_runtime::validate::{Violation, Violations};

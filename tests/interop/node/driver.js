@@ -5,7 +5,8 @@
 //   SMARTAG_ENDPOINT   host:port of the service (required), e.g. 127.0.0.1:8080
 //   SMARTAG_CORE       openapi-core (default; what the current generated @alicloud/* product clients,
 //                      Smartag's included, extend) or openapi-client (the previous generation)
-//   SMARTAG_SIGNING    v3 (default: the SDK's own default, ACS3-HMAC-SHA256) or v2
+//   SMARTAG_SIGNING    v3 (default: the SDK's own default, ACS3-HMAC-SHA256), sm3
+//                      (signatureAlgorithm 'ACS3-HMAC-SM3': version 3 with SM3 and HMAC-SM3) or v2
 //                      (signatureAlgorithm 'v2' = signature version 1.0, HMAC-SHA1)
 //   SMARTAG_PARAMS     query (default: the generated Smartag client sends its parameters in the query
 //                      string) or body (OpenApiRequest.body: an application/x-www-form-urlencoded
@@ -38,7 +39,9 @@ function usage(message) {
 }
 if (!ENDPOINT) usage('set SMARTAG_ENDPOINT to host:port of a running smartag-service');
 if (!['openapi-core', 'openapi-client'].includes(CORE)) usage(`SMARTAG_CORE must be openapi-core or openapi-client, not ${CORE}`);
-if (!['v3', 'v2'].includes(SIGNING)) usage(`SMARTAG_SIGNING must be v3 or v2, not ${SIGNING}`);
+if (!['v3', 'sm3', 'v2'].includes(SIGNING)) usage(`SMARTAG_SIGNING must be v3, sm3 or v2, not ${SIGNING}`);
+// Version 3's algorithm and its hash (Node's crypto names), for the wire checks.
+const V3 = { v3: ['ACS3-HMAC-SHA256', 'sha256'], sm3: ['ACS3-HMAC-SM3', 'sm3'] }[SIGNING];
 if (!['query', 'body'].includes(PARAMS_IN)) usage(`SMARTAG_PARAMS must be query or body, not ${PARAMS_IN}`);
 
 // ---- what goes over the wire, and what gets signed ---------------------------------------------
@@ -151,6 +154,7 @@ function newClient({ ak = AK, secret = SECRET, region = 'cn-shanghai' } = {}) {
     connectTimeout: 5000, readTimeout: 30000,
   });
   if (SIGNING === 'v2') config.signatureAlgorithm = 'v2';
+  if (SIGNING === 'sm3') config.signatureAlgorithm = 'ACS3-HMAC-SM3';
   return new SmartagClient(config);
 }
 
@@ -385,12 +389,13 @@ check(`wire: ${SIGNING} signing, parameters in the ${PARAMS_IN}`, async () => {
     const target = requestLine.split(' ')[1];
     const bodyText = Buffer.concat(body).toString('utf8');
     assert.ok(requestLine.startsWith('POST /'), requestLine);
-    if (SIGNING === 'v3') {
-      assert.match(headers.authorization || '', /^ACS3-HMAC-SHA256 Credential=[^,]+,SignedHeaders=[a-z0-9;-]+,Signature=[0-9a-f]{64}$/);
+    if (V3) {
+      const [algorithm, hash] = V3;
+      assert.match(headers.authorization || '', new RegExp(`^${algorithm} Credential=[^,]+,SignedHeaders=[a-z0-9;-]+,Signature=[0-9a-f]{64}$`));
       assert.ok(!/[?&]Action=/.test(target) && !/[?&]Signature=/.test(target), target);
       assert.equal(headers['x-acs-version'], '2018-03-13');
       assert.ok(headers['x-acs-action'] && headers['x-acs-date'] && headers['x-acs-signature-nonce'] && headers['x-acs-content-sha256']);
-      assert.equal(headers['x-acs-content-sha256'], crypto.createHash('sha256').update(Buffer.concat(body)).digest('hex'));
+      assert.equal(headers['x-acs-content-sha256'], crypto.createHash(hash).update(Buffer.concat(body)).digest('hex'));
     } else {
       assert.ok(/[?&]SignatureVersion=1\.0/.test(target) && /[?&]Signature=/.test(target), target);
       assert.ok(/[?&]Format=json(&|$)/.test(target), target);
