@@ -1088,17 +1088,7 @@ mod tests {
     /// computes for the same request.
     #[test]
     fn v3_sm3_smartag_vector_of_the_tea_sdk() {
-        let parts = build_v3_as(
-            Algorithm::HmacSm3,
-            "CreateSmartAccessGatewayClientUser",
-            "2018-03-13",
-            &Credentials::new("testid", "testsecret"),
-            "smartag.cn-shanghai.aliyuncs.com",
-            "be0f3689699f7df44d827051f09f5be2",
-            "2026-11-23T01:09:05Z",
-            &vector_params(),
-            b"",
-        );
+        let parts = smartag_vector_parts(Algorithm::HmacSm3);
         assert_eq!(header(&parts, "x-acs-content-sha256"), Some(v3::EMPTY_BODY_SM3));
         assert_eq!(
             header(&parts, "authorization"),
@@ -1116,9 +1106,10 @@ x-acs-signature-nonce;x-acs-version,Signature=5982ac377e1054c7028717f8e20319fdf6
         );
     }
 
-    #[test]
-    fn v3_smartag_vector() {
-        let parts = build_v3(
+    /// The request of shared/wire-protocol.md's Smartag vector, signed with `algorithm`.
+    fn smartag_vector_parts(algorithm: Algorithm) -> SignedParts {
+        build_v3_as(
+            algorithm,
             "CreateSmartAccessGatewayClientUser",
             "2018-03-13",
             &Credentials::new("testid", "testsecret"),
@@ -1127,7 +1118,12 @@ x-acs-signature-nonce;x-acs-version,Signature=5982ac377e1054c7028717f8e20319fdf6
             "2026-11-23T01:09:05Z",
             &vector_params(),
             b"",
-        );
+        )
+    }
+
+    #[test]
+    fn v3_smartag_vector() {
+        let parts = smartag_vector_parts(Algorithm::HmacSha256);
         assert_eq!(
             parts.query,
             "Bandwidth=20&RegionId=cn-shanghai&SmartAGId=sag-1&UserMail=a%40b.c&UserName=space%20user%2A~"
