@@ -453,7 +453,15 @@ mod tests {
 
     #[test]
     fn empty_body_hash() {
+        // The constants are the hashes computed, not just what `hash_payload` hands back.
+        assert_eq!(Algorithm::HmacSha256.hex_digest(b""), EMPTY_BODY_SHA256);
+        assert_eq!(Algorithm::HmacSm3.hex_digest(b""), EMPTY_BODY_SM3);
+        for algorithm in Algorithm::ALL {
+            assert_eq!(algorithm.hash_payload(b""), algorithm.empty_body_hash());
+            assert_eq!(Algorithm::from_name(algorithm.name()), Some(algorithm));
+        }
         assert_eq!(hash_payload(b""), EMPTY_BODY_SHA256);
+        assert_eq!(Algorithm::from_name("ACS3-HMAC-sm3"), None, "names are exact");
     }
 
     /// shared/wire-protocol.md, the Smartag vector.
