@@ -174,30 +174,40 @@ class Service:
     def endpoint(self):
         return f"127.0.0.1:{self.port}"
 
-    def client(self, region="cn-shanghai", ak=ACCESS_KEY_ID, secret=ACCESS_KEY_SECRET):
-        key = (region, ak, secret)
+    def client(self, region="cn-shanghai", ak=ACCESS_KEY_ID, secret=ACCESS_KEY_SECRET, token=None):
+        """A legacy core SDK client; with `token`, on STS credentials (`StsTokenCredential`, which
+        sends the token as the `SecurityToken` parameter)."""
+        key = (region, ak, secret, token)
         if key not in self._clients:
             # No automatic retries: every test sees exactly one request per call.
-            self._clients[key] = AcsClient(ak, secret, region, auto_retry=False, max_retry_time=0,
-                                           timeout=30, connect_timeout=5)
+            options = dict(auto_retry=False, max_retry_time=0, timeout=30, connect_timeout=5)
+            if token is None:
+                self._clients[key] = AcsClient(ak, secret, region, **options)
+            else:
+                from aliyunsdkcore.auth.credentials import StsTokenCredential
+
+                credential = StsTokenCredential(ak, secret, token)
+                self._clients[key] = AcsClient(region_id=region, credential=credential, **options)
         return self._clients[key]
 
-    def tea_client(self, signing="v3", region="cn-shanghai", ak=ACCESS_KEY_ID, secret=ACCESS_KEY_SECRET):
+    def tea_client(self, signing="v3", region="cn-shanghai", ak=ACCESS_KEY_ID, secret=ACCESS_KEY_SECRET, token=None):
         """A Tea SDK client (alibabacloud_smartag20180313.client.Client) for this service, configured
         as a user would: AccessKey id/secret, endpoint '127.0.0.1:<port>', protocol 'http', region.
 
         signing "v3": the SDK's default (ACS3-HMAC-SHA256); "sm3": signature_algorithm='ACS3-HMAC-SM3'
         (version 3 with SM3 hashes and HMAC-SM3); "v2": signature_algorithm='v2', which the
-        Tea SDKs use to mean signature version 1.0 (HMAC-SHA1). The Tea SDK retries nothing unless
-        given retry options, so every call is exactly one request."""
+        Tea SDKs use to mean signature version 1.0 (HMAC-SHA1). With `token`, STS credentials
+        (`Config(security_token=...)`: `x-acs-security-token` under version 3, `SecurityToken` under
+        1.0). The Tea SDK retries nothing unless given retry options, so every call is exactly one
+        request."""
         from alibabacloud_smartag20180313.client import Client as SmartagClient
         from alibabacloud_tea_openapi.utils_models import Config
 
         assert signing in TEA_SIGNINGS, signing
-        key = ("tea", signing, region, ak, secret)
+        key = ("tea", signing, region, ak, secret, token)
         if key not in self._clients:
-            config = Config(access_key_id=ak, access_key_secret=secret, endpoint=self.endpoint, protocol="http",
-                            region_id=region, connect_timeout=5000, read_timeout=30000)
+            config = Config(access_key_id=ak, access_key_secret=secret, security_token=token, endpoint=self.endpoint,
+                            protocol="http", region_id=region, connect_timeout=5000, read_timeout=30000)
             if signing == "v2":
                 config.signature_algorithm = "v2"
             elif signing == "sm3":

@@ -663,6 +663,24 @@ max_users = 100
 """
 
 
+def test_sts_token_credential(service_factory):
+    """StsTokenCredential: the legacy SDK sends the token as the SecurityToken parameter (signed
+    with the rest); a temporary key's request without it, or with another token, is refused."""
+    from test_tea_sdk import STS_CONFIG, STS_KEY, STS_SECRET, STS_TOKEN
+
+    svc = service_factory(config_text=STS_CONFIG)
+    sts = svc.client(ak=STS_KEY, secret=STS_SECRET, token=STS_TOKEN)
+    resp = svc.call(create_request(name="sts00002", password=PASSWORD), client=sts)
+    assert resp["UserName"] == "sts00002"
+    assert [u["UserName"] for u in svc.call(describe_request(), client=sts)["Users"]["User"]] == ["sts00002"]
+    other = svc.client(ak=STS_KEY, secret=STS_SECRET, token="CAIS+another/token==")
+    expect_error(svc, describe_request(), "InvalidSecurityToken.MismatchWithAccessKey", client=other,
+                 message="The security token does not belong to the AccessKey (SecurityToken).")
+    without = svc.client(ak=STS_KEY, secret=STS_SECRET)
+    expect_error(svc, describe_request(), "MissingSecurityToken", client=without,
+                 message="The security token of the temporary AccessKey is not supplied (SecurityToken).")
+
+
 def test_custom_config_quota_and_keys(service_factory):
     svc = service_factory(config_text=CUSTOM_CONFIG)
     client = svc.client(ak="otherid", secret="othersecret")

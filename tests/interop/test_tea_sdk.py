@@ -403,6 +403,42 @@ def test_wrong_secret(service, signing, signed, operation):
     assert describe(service.tea_client(signing)).body.total_count == 0
 
 
+# ---- STS credentials ---------------------------------------------------------------------------
+
+# A temporary (STS) AccessKey, as the service is configured with one: its requests must carry its
+# security token.
+STS_KEY, STS_SECRET, STS_TOKEN = "STS.interop", "sts-secret", "CAIS+interop/token=="
+STS_CONFIG = f"""
+[[access_keys]]
+id = "{STS_KEY}"
+secret = "{STS_SECRET}"
+security_token = "{STS_TOKEN}"
+
+[[instances]]
+region = "cn-shanghai"
+id = "sag-demo"
+cidr = "10.10.0.0/24"
+"""
+
+
+def test_sts_credentials(service_factory, signing):
+    """Config(security_token=...): the SDK sends the token (`x-acs-security-token`, with
+    `x-acs-accesskey-id`, both signed, under version 3; the `SecurityToken` parameter under 1.0)."""
+    svc = service_factory(config_text=STS_CONFIG)
+    sts = svc.tea_client(signing, ak=STS_KEY, secret=STS_SECRET, token=STS_TOKEN)
+    check_ok(create_user(sts, "sts00001"))
+    assert [u.user_name for u in users_of(describe(sts))] == ["sts00001"]
+
+    field = "SecurityToken" if signing == "v2" else "x-acs-security-token"
+    other = svc.tea_client(signing, ak=STS_KEY, secret=STS_SECRET, token="CAIS+another/token==")
+    expect_error(lambda: describe(other), "InvalidSecurityToken.MismatchWithAccessKey",
+                 message=f"The security token does not belong to the AccessKey ({field}).")
+    without = svc.tea_client(signing, ak=STS_KEY, secret=STS_SECRET)
+    expect_error(lambda: describe(without), "MissingSecurityToken",
+                 message=f"The security token of the temporary AccessKey is not supplied ({field}).")
+    assert [u.user_name for u in users_of(describe(sts))] == ["sts00001"], "the refused calls changed nothing"
+
+
 def test_unknown_access_key_id(service, signing):
     client = service.tea_client(signing, ak="nosuchkey", secret="testsecret")
     expect_error(lambda: describe(client), "InvalidAccessKeyId.NotFound", status=404)

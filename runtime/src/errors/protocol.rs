@@ -57,7 +57,7 @@ protocol_codes! {
     /// wrong secret, most often).
     SignatureDoesNotMatch => SIGNATURE_DOES_NOT_MATCH("SignatureDoesNotMatch", 400, new,
         "Specified signature is not matched with our calculation. server string to sign is:{string_to_sign}");
-    /// `IncompleteSignature` (HTTP 400): a version 3 (ACS3-HMAC-SHA256) request whose
+    /// `IncompleteSignature` (HTTP 400): a version 3 (`ACS3-HMAC-SHA256`, `ACS3-HMAC-SM3`) request whose
     /// `Authorization` header is missing or malformed, which leaves `host` or an `x-acs-*` header
     /// the server relies on unsigned, which also carries version 1.0 signature parameters, or
     /// whose body does not hash to `x-acs-content-sha256` (the reason then ends with the server's
