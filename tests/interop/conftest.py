@@ -190,7 +190,8 @@ class Service:
                 self._clients[key] = AcsClient(region_id=region, credential=credential, **options)
         return self._clients[key]
 
-    def tea_client(self, signing="v3", region="cn-shanghai", ak=ACCESS_KEY_ID, secret=ACCESS_KEY_SECRET, token=None):
+    def tea_client(self, signing="v3", region="cn-shanghai", ak=ACCESS_KEY_ID, secret=ACCESS_KEY_SECRET, token=None,
+                   https=False, ca=None):
         """A Tea SDK client (alibabacloud_smartag20180313.client.Client) for this service, configured
         as a user would: AccessKey id/secret, endpoint '127.0.0.1:<port>', protocol 'http', region.
 
@@ -198,16 +199,18 @@ class Service:
         (version 3 with SM3 hashes and HMAC-SM3); "v2": signature_algorithm='v2', which the
         Tea SDKs use to mean signature version 1.0 (HMAC-SHA1). With `token`, STS credentials
         (`Config(security_token=...)`: `x-acs-security-token` under version 3, `SecurityToken` under
-        1.0). The Tea SDK retries nothing unless given retry options, so every call is exactly one
+        1.0). With `https`, protocol 'https', trusting the CA certificate at `ca` (None: the system's
+        roots). The Tea SDK retries nothing unless given retry options, so every call is exactly one
         request."""
         from alibabacloud_smartag20180313.client import Client as SmartagClient
         from alibabacloud_tea_openapi.utils_models import Config
 
         assert signing in TEA_SIGNINGS, signing
-        key = ("tea", signing, region, ak, secret, token)
+        key = ("tea", signing, region, ak, secret, token, https, ca)
         if key not in self._clients:
             config = Config(access_key_id=ak, access_key_secret=secret, security_token=token, endpoint=self.endpoint,
-                            protocol="http", region_id=region, connect_timeout=5000, read_timeout=30000)
+                            protocol="https" if https else "http", ca=None if ca is None else str(ca),
+                            region_id=region, connect_timeout=5000, read_timeout=30000)
             if signing == "v2":
                 config.signature_algorithm = "v2"
             elif signing == "sm3":
