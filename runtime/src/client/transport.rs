@@ -288,11 +288,11 @@ pub(crate) fn signed_parts(
             match config.signature_algorithm {
                 Algorithm::HmacSha256 => {
                     let key = signing_key::v3_key(config.fixed_key.as_ref(), secret);
-                    build_v3_with::<Sha256, _>(Algorithm::HmacSha256, key.as_deref(), request)
+                    build_v3_with::<Sha256, _>(key.as_deref(), request)
                 }
                 Algorithm::HmacSm3 => {
                     let key = signing_key::v3_sm3_key(config.fixed_key.as_ref(), secret);
-                    build_v3_with::<Sm3, _>(Algorithm::HmacSm3, key.as_deref(), request)
+                    build_v3_with::<Sm3, _>(key.as_deref(), request)
                 }
             }
         }
@@ -353,8 +353,8 @@ fn build_v3_as(
     };
     let secret = creds.access_key_secret.expose();
     match algorithm {
-        Algorithm::HmacSha256 => build_v3_with::<Sha256, _>(algorithm, v3::keyed(secret).as_ref(), request),
-        Algorithm::HmacSm3 => build_v3_with::<Sm3, _>(algorithm, v3::keyed_sm3(secret).as_ref(), request),
+        Algorithm::HmacSha256 => build_v3_with::<Sha256, _>(v3::keyed(secret).as_ref(), request),
+        Algorithm::HmacSm3 => build_v3_with::<Sm3, _>(v3::keyed_sm3(secret).as_ref(), request),
     }
 }
 
@@ -374,15 +374,27 @@ struct V3Request<'a> {
     extra_signed: &'a [(&'a str, &'a str)],
 }
 
-/// Version 3 with `algorithm`, whose hash is `D`: the canonical query of the operation's
-/// parameters, the `host` and `x-acs-*` headers (all signed, the request's `extra_signed` among
-/// them), and the `authorization` header, for `POST` with the request's body, signed with `key`
-/// (the HMAC keyed by the secret of the request's credentials).
-fn build_v3_with<D: Digest, M: Mac + Clone>(
-    algorithm: Algorithm,
-    key: Option<&M>,
-    request: V3Request<'_>,
-) -> SignedParts {
+/// The hash of a version 3 algorithm, tied to it: the signer is instantiated per hash, and the
+/// algorithm's name and body hash come from the same type.
+trait V3Digest: Digest {
+    /// The algorithm whose hash this is.
+    const ALGORITHM: Algorithm;
+}
+
+impl V3Digest for Sha256 {
+    const ALGORITHM: Algorithm = Algorithm::HmacSha256;
+}
+
+impl V3Digest for Sm3 {
+    const ALGORITHM: Algorithm = Algorithm::HmacSm3;
+}
+
+/// Version 3 with the algorithm of `D`: the canonical query of the operation's parameters, the
+/// `host` and `x-acs-*` headers (all signed, the request's `extra_signed` among them), and the
+/// `authorization` header, for `POST` with the request's body, signed with `key` (the HMAC of
+/// `D` keyed by the secret of the request's credentials).
+fn build_v3_with<D: V3Digest, M: Mac + Clone>(key: Option<&M>, request: V3Request<'_>) -> SignedParts {
+    let algorithm = D::ALGORITHM;
     let V3Request { action, version, creds, host, nonce, date, op_params, body, extra_signed } = request;
     let content_sha256 = if body.is_empty() {
         WireValue::Prebuilt(empty_body_hash_value(algorithm))
@@ -416,7 +428,7 @@ fn build_v3_with<D: Digest, M: Mac + Clone>(
             .iter()
             .find(|header| header.name == names::CONTENT_SHA256)
             .map_or("", |header| header.value.as_str());
-        v3_authorization::<D, M>(algorithm, &creds.access_key_id, key, &query, &mut signed, hashed_payload)
+        v3_authorization::<D, M>(&creds.access_key_id, key, &query, &mut signed, hashed_payload)
     };
     headers.push(WireHeader { name: names::AUTHORIZATION, value: WireValue::Owned(authorization), sensitive: true });
     SignedParts { query, form: String::new(), headers }
@@ -425,16 +437,16 @@ fn build_v3_with<D: Digest, M: Mac + Clone>(
 /// The version 3 `authorization` value of `POST /?<canonical_query>` with the `signed` headers
 /// (lowercase names, each name's values in the order sent), hashed with `D` and signed with `key`
 /// (the HMAC keyed by the secret; without one — never, HMAC takes any key — the value has no
-/// signature), both `algorithm`'s: what [`v3::sign_request_with`] computes, hashed as it is
+/// signature), under `D`'s algorithm: what [`v3::sign_request_with`] computes, hashed as it is
 /// written instead of building the canonical request and the string to sign as strings first.
-fn v3_authorization<D: Digest, M: Mac + Clone>(
-    algorithm: Algorithm,
+fn v3_authorization<D: V3Digest, M: Mac + Clone>(
     access_key_id: &str,
     key: Option<&M>,
     canonical_query: &str,
     signed: &mut [(&str, &str)],
     hashed_payload: &str,
 ) -> String {
+    let algorithm = D::ALGORITHM;
     // Stable: a repeated header keeps its values in the order sent.
     signed.sort_by(|a, b| a.0.cmp(b.0));
     // The authorization value is written up to its signed header names, which the canonical
@@ -1300,11 +1312,11 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
                 let streamed = match algorithm {
                     Algorithm::HmacSha256 => {
                         let key = v3::keyed("testsecret");
-                        v3_authorization::<Sha256, _>(algorithm, "testid", key.as_ref(), &query, &mut signed, hashed)
+                        v3_authorization::<Sha256, _>("testid", key.as_ref(), &query, &mut signed, hashed)
                     }
                     Algorithm::HmacSm3 => {
                         let key = v3::keyed_sm3("testsecret");
-                        v3_authorization::<Sm3, _>(algorithm, "testid", key.as_ref(), &query, &mut signed, hashed)
+                        v3_authorization::<Sm3, _>("testid", key.as_ref(), &query, &mut signed, hashed)
                     }
                 };
                 assert_eq!(streamed, reference, "{algorithm} {headers:?}");
@@ -1317,14 +1329,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             v3::sign_request_with(Algorithm::HmacSha256, "id", "s", "POST", "", &[("host", "h")], &body_hash)
                 .authorization;
         let key = v3::keyed("s");
-        let streamed = v3_authorization::<Sha256, _>(
-            Algorithm::HmacSha256,
-            "id",
-            key.as_ref(),
-            "",
-            &mut [("host", "h")],
-            &body_hash,
-        );
+        let streamed = v3_authorization::<Sha256, _>("id", key.as_ref(), "", &mut [("host", "h")], &body_hash);
         assert_eq!(streamed, with_body);
     }
 
