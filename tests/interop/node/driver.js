@@ -12,7 +12,12 @@
 //                      string) or body (OpenApiRequest.body: an application/x-www-form-urlencoded
 //                      body, which this SDK sends with Transfer-Encoding: chunked)
 //   SMARTAG_ACCESS_KEY_ID / SMARTAG_ACCESS_KEY_SECRET (default testid / testsecret, the demo key)
-// The service must be fresh: the built-in demo configuration and an empty database.
+//   SMARTAG_SCENARIO   full (default: everything below, against the built-in demo configuration) or
+//                      sts-https: the service serves HTTPS and the key is a temporary (STS) one;
+//                      the client sends SMARTAG_SECURITY_TOKEN (Config.securityToken) over HTTPS,
+//                      trusting the CA certificate in the PEM file SMARTAG_CA (Config.ca)
+// The service must be fresh: the built-in demo configuration (or, for sts-https, a temporary key
+// and the instance sag-demo) and an empty database.
 //
 // The product package @alicloud/smartag20180313 is not in the npm registry, so SmartagClient below
 // does exactly what its generated client does for these three operations (extends the OpenApi
@@ -32,6 +37,10 @@ const SIGNING = process.env.SMARTAG_SIGNING || 'v3';
 const PARAMS_IN = process.env.SMARTAG_PARAMS || 'query';
 const AK = process.env.SMARTAG_ACCESS_KEY_ID || 'testid';
 const SECRET = process.env.SMARTAG_ACCESS_KEY_SECRET || 'testsecret';
+const SCENARIO = process.env.SMARTAG_SCENARIO || 'full';
+const HTTPS = SCENARIO === 'sts-https';
+const TOKEN = process.env.SMARTAG_SECURITY_TOKEN;
+const CA = HTTPS && process.env.SMARTAG_CA ? require('node:fs').readFileSync(process.env.SMARTAG_CA, 'utf8') : undefined;
 
 function usage(message) {
   console.error(`driver.js: ${message}`);
@@ -43,6 +52,8 @@ if (!['v3', 'sm3', 'v2'].includes(SIGNING)) usage(`SMARTAG_SIGNING must be v3, s
 // Version 3's algorithm and its hash (Node's crypto names), for the wire checks.
 const V3 = { v3: ['ACS3-HMAC-SHA256', 'sha256'], sm3: ['ACS3-HMAC-SM3', 'sm3'] }[SIGNING];
 if (!['query', 'body'].includes(PARAMS_IN)) usage(`SMARTAG_PARAMS must be query or body, not ${PARAMS_IN}`);
+if (!['full', 'sts-https'].includes(SCENARIO)) usage(`SMARTAG_SCENARIO must be full or sts-https, not ${SCENARIO}`);
+if (HTTPS && (!TOKEN || !CA)) usage('the sts-https scenario needs SMARTAG_SECURITY_TOKEN and SMARTAG_CA');
 
 // ---- what goes over the wire, and what gets signed ---------------------------------------------
 
@@ -148,11 +159,13 @@ class SmartagClient extends OpenApi {
   describeSmartAccessGatewayClientUsers(request) { return this.call('DescribeSmartAccessGatewayClientUsers', request); }
 }
 
-function newClient({ ak = AK, secret = SECRET, region = 'cn-shanghai' } = {}) {
+function newClient({ ak = AK, secret = SECRET, region = 'cn-shanghai', token = TOKEN, ca = CA } = {}) {
   const config = new Config({
-    accessKeyId: ak, accessKeySecret: secret, endpoint: ENDPOINT, protocol: 'http', regionId: region,
+    accessKeyId: ak, accessKeySecret: secret, endpoint: ENDPOINT, protocol: HTTPS ? 'https' : 'http', regionId: region,
     connectTimeout: 5000, readTimeout: 30000,
   });
+  if (token !== undefined) config.securityToken = token;
+  if (ca !== undefined) config.ca = ca;
   if (SIGNING === 'v2') config.signatureAlgorithm = 'v2';
   if (SIGNING === 'sm3') config.signatureAlgorithm = 'ACS3-HMAC-SM3';
   return new SmartagClient(config);
@@ -230,7 +243,37 @@ async function describeAll(pageSize) {
 // ---- checks ------------------------------------------------------------------------------------
 
 const checks = [];
-const check = (name, fn) => checks.push({ name, fn });
+// The checks of the full scenario, and those of sts-https.
+const check = (name, fn) => { if (SCENARIO === 'full') checks.push({ name, fn }); };
+const stsCheck = (name, fn) => { if (SCENARIO === 'sts-https') checks.push({ name, fn }); };
+
+stsCheck('STS credentials over HTTPS: create, then describe', async () => {
+  const body = okBody(await client.createSmartAccessGatewayClientUser({
+    ...base, userMail: 'sts@example.com', bandwidth: 20, userName: 'sts00004', password: PASSWORD,
+  }));
+  assert.equal(body.UserName, 'sts00004');
+  const found = okBody(await client.describeSmartAccessGatewayClientUsers(base));
+  assert.deepEqual(usersOf(found).map((u) => u.UserName), ['sts00004']);
+});
+
+stsCheck('another security token, or none, is refused', async () => {
+  const field = SIGNING === 'v2' ? 'SecurityToken' : 'x-acs-security-token';
+  await expectError(newClient({ token: 'CAIS+another/token==' }).describeSmartAccessGatewayClientUsers(base),
+    'InvalidSecurityToken.MismatchWithAccessKey', 400, `The security token does not belong to the AccessKey (${field}).`);
+  await expectError(newClient({ token: null }).describeSmartAccessGatewayClientUsers(base),
+    'MissingSecurityToken', 400, `The security token of the temporary AccessKey is not supplied (${field}).`);
+});
+
+stsCheck('a certificate from an untrusted CA is refused before anything is sent', async () => {
+  let err;
+  try {
+    await newClient({ ca: null }).describeSmartAccessGatewayClientUsers(base);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, 'the call succeeded without the CA');
+  assert.match(`${err.code} ${err.message}`, /certificate|CERT/i, `${err.code} ${err.message}`);
+});
 
 check('create with username and password', async () => {
   const body = okBody(await client.createSmartAccessGatewayClientUser({
@@ -418,7 +461,7 @@ check(`wire: ${SIGNING} signing, parameters in the ${PARAMS_IN}`, async () => {
 
 (async () => {
   console.log(`Node ${process.version}, @alicloud/${CORE} ${require(`@alicloud/${CORE}/package.json`).version}, `
-    + `signing ${SIGNING}, parameters in the ${PARAMS_IN}, endpoint ${ENDPOINT}`);
+    + `signing ${SIGNING}, parameters in the ${PARAMS_IN}, endpoint ${ENDPOINT}, scenario ${SCENARIO}`);
   let passed = 0;
   let failed = 0;
   for (const { name, fn } of checks) {
