@@ -174,13 +174,15 @@ class Service:
     def endpoint(self):
         return f"127.0.0.1:{self.port}"
 
-    def client(self, region="cn-shanghai", ak=ACCESS_KEY_ID, secret=ACCESS_KEY_SECRET, token=None):
+    def client(self, region="cn-shanghai", ak=ACCESS_KEY_ID, secret=ACCESS_KEY_SECRET, token=None, verify=None):
         """A legacy core SDK client; with `token`, on STS credentials (`StsTokenCredential`, which
-        sends the token as the `SecurityToken` parameter)."""
-        key = (region, ak, secret, token)
+        sends the token as the `SecurityToken` parameter); with `verify`, trusting the CA certificate
+        at that path for HTTPS (`call(..., protocol="https")`)."""
+        key = (region, ak, secret, token, verify)
         if key not in self._clients:
             # No automatic retries: every test sees exactly one request per call.
-            options = dict(auto_retry=False, max_retry_time=0, timeout=30, connect_timeout=5)
+            options = dict(auto_retry=False, max_retry_time=0, timeout=30, connect_timeout=5,
+                           verify=None if verify is None else str(verify))
             if token is None:
                 self._clients[key] = AcsClient(ak, secret, region, **options)
             else:
@@ -218,18 +220,18 @@ class Service:
             self._clients[key] = SmartagClient(config)
         return self._clients[key]
 
-    def prepare(self, req, fmt="json"):
+    def prepare(self, req, fmt="json", protocol="http"):
         req.set_endpoint(self.endpoint)
-        req.set_protocol_type("http")
+        req.set_protocol_type(protocol)
         req.set_accept_format(fmt)
         return req
 
-    def call(self, req, client=None, region="cn-shanghai"):
+    def call(self, req, client=None, region="cn-shanghai", protocol="http"):
         """Sends `req` with do_action_with_exception and returns the decoded JSON answer.
 
         Errors raise aliyunsdkcore.acs_exception.exceptions.ServerException."""
         client = client or self.client(region)
-        body = client.do_action_with_exception(self.prepare(req))
+        body = client.do_action_with_exception(self.prepare(req, protocol=protocol))
         return json.loads(body)
 
     def call_raw(self, req, fmt, client=None, region="cn-shanghai"):

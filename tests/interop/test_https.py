@@ -4,7 +4,8 @@
 - The Python Tea SDK: `Config(protocol='https', ca=<the CA's PEM>)`, under every signing of the
   `signing` fixture (ACS3-HMAC-SHA256, ACS3-HMAC-SM3, signature 1.0); its TLS is Python's `ssl`
   (OpenSSL) through the SDK's HTTP stack.
-- The legacy core SDK: `AcsClient(..., verify=<the CA's PEM>)` and `set_protocol_type('https')`.
+- The legacy core SDK: `AcsClient(..., verify=<the CA's PEM>)` and `set_protocol_type('https')`
+  (`Service.client(verify=...)`, `Service.call(..., protocol="https")`).
 - Without the CA the SDK refuses the certificate before any request is sent: the TLS is real, not
   a plain-text port that happens to answer.
 
@@ -14,10 +15,8 @@ The service gets its certificate and key as a user passes them (`SMARTAG_TLS_CER
 
 import datetime
 import ipaddress
-import json
 
 import pytest
-from aliyunsdkcore.client import AcsClient
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -92,15 +91,8 @@ def test_tea_sdk_refuses_an_untrusted_certificate(https_service):
 
 def test_legacy_sdk_over_https(https_service):
     svc, ca = https_service
-    client = AcsClient("testid", "testsecret", "cn-shanghai", auto_retry=False, max_retry_time=0, timeout=30,
-                       connect_timeout=5, verify=str(ca))
-
-    def call(req):
-        req.set_endpoint(svc.endpoint)
-        req.set_protocol_type("https")
-        req.set_accept_format("json")
-        return json.loads(client.do_action_with_exception(req))
-
-    created = call(create_request(name="tls00002", password=PASSWORD))
+    client = svc.client(verify=ca)
+    created = svc.call(create_request(name="tls00002", password=PASSWORD), client=client, protocol="https")
     assert created["UserName"] == "tls00002"
-    assert [u["UserName"] for u in call(describe_request())["Users"]["User"]] == ["tls00002"]
+    described = svc.call(describe_request(), client=client, protocol="https")
+    assert [u["UserName"] for u in described["Users"]["User"]] == ["tls00002"]
