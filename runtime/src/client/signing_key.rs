@@ -51,26 +51,31 @@ impl FixedKey {
         Some(FixedKey { secret: secret.clone(), keyed })
     }
 
+    /// The keyed HMAC, when `secret` is the one it was keyed with (compared in constant time).
+    fn keyed_for(&self, secret: &Secret) -> Option<&Keyed> {
+        self.secret.matches(secret.expose()).then_some(&self.keyed)
+    }
+
     /// The version 1.0 HMAC keyed by `secret`, when this is its key.
     pub(crate) fn v1(&self, secret: &Secret) -> Option<&Hmac<Sha1>> {
-        match &self.keyed {
-            Keyed::V1(mac) if self.secret.matches(secret.expose()) => Some(mac),
+        match self.keyed_for(secret)? {
+            Keyed::V1(mac) => Some(mac),
             _ => None,
         }
     }
 
     /// The version 3 HMAC-SHA256 keyed by `secret`, when this is its key.
     pub(crate) fn v3(&self, secret: &Secret) -> Option<&Hmac<Sha256>> {
-        match &self.keyed {
-            Keyed::V3(mac) if self.secret.matches(secret.expose()) => Some(mac),
+        match self.keyed_for(secret)? {
+            Keyed::V3(mac) => Some(mac),
             _ => None,
         }
     }
 
     /// The version 3 HMAC-SM3 keyed by `secret`, when this is its key.
     pub(crate) fn v3_sm3(&self, secret: &Secret) -> Option<&Hmac<Sm3>> {
-        match &self.keyed {
-            Keyed::V3Sm3(mac) if self.secret.matches(secret.expose()) => Some(mac),
+        match self.keyed_for(secret)? {
+            Keyed::V3Sm3(mac) => Some(mac),
             _ => None,
         }
     }
