@@ -46,7 +46,7 @@ use super::credentials::{Credentials, CredentialsError, ProvideCredentials};
 use super::error::{DecodeError, InvokeError, TransportError, TransportErrorKind};
 use super::interceptor::{AfterReceive, BeforeSend};
 use super::retry::server_delay;
-use super::signing_key;
+use super::signing_key::{self, FixedKey};
 
 /// The `content-type` of a version 1.0 request's form body.
 const FORM: HeaderValue = HeaderValue::from_static(crate::encoding::FORM_URLENCODED);
@@ -284,17 +284,7 @@ pub(crate) fn signed_parts(
                 body: BODY,
                 extra_signed: &extra_signed,
             };
-            let secret = &credentials.access_key_secret;
-            match config.signature_algorithm {
-                Algorithm::HmacSha256 => {
-                    let key = signing_key::v3_key(config.fixed_key.as_ref(), secret);
-                    build_v3_with::<Sha256, _>(key.as_deref(), request)
-                }
-                Algorithm::HmacSm3 => {
-                    let key = signing_key::v3_sm3_key(config.fixed_key.as_ref(), secret);
-                    build_v3_with::<Sm3, _>(key.as_deref(), request)
-                }
-            }
+            sign_v3(config.signature_algorithm, config.fixed_key.as_ref(), request)
         }
     }
 }
@@ -351,10 +341,22 @@ fn build_v3_as(
         body,
         extra_signed: &[],
     };
-    let secret = creds.access_key_secret.expose();
+    sign_v3(algorithm, None, request)
+}
+
+/// Version 3 signed with `algorithm`: with `fixed`'s keyed HMAC when it was keyed with the
+/// request's secret, otherwise with one keyed now ([`build_v3_with`]).
+fn sign_v3(algorithm: Algorithm, fixed: Option<&FixedKey>, request: V3Request<'_>) -> SignedParts {
+    let secret = &request.creds.access_key_secret;
     match algorithm {
-        Algorithm::HmacSha256 => build_v3_with::<Sha256, _>(v3::keyed(secret).as_ref(), request),
-        Algorithm::HmacSm3 => build_v3_with::<Sm3, _>(v3::keyed_sm3(secret).as_ref(), request),
+        Algorithm::HmacSha256 => {
+            let key = signing_key::v3_key(fixed, secret);
+            build_v3_with::<Sha256, _>(key.as_deref(), request)
+        }
+        Algorithm::HmacSm3 => {
+            let key = signing_key::v3_sm3_key(fixed, secret);
+            build_v3_with::<Sm3, _>(key.as_deref(), request)
+        }
     }
 }
 
