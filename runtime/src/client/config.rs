@@ -339,7 +339,8 @@ pub(crate) struct PrebuiltHeaders {
     pub(crate) user_agent: HeaderValue,
     /// The names of an attempt's headers when the call adds none (the same for every such attempt
     /// of one configuration), in the order sent, each with an empty value: the first such attempt
-    /// sets it, and the next ones copy it and put their values in place (`transport::build_request`).
+    /// sets it, and the next ones copy it and put their values in place
+    /// (`transport::http_request::build_request`).
     pub(crate) template: OnceLock<HeaderMap>,
 }
 

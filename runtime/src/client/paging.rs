@@ -1,5 +1,5 @@
 //! Walking every page of a paginated operation, for the generated `…_stream` and `…_all`
-//! methods: [`Pages`], with the same per-call options as [`Call`](super::Call).
+//! methods: [`Pages`], with the same per-call options as [`Call`].
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
@@ -24,7 +24,7 @@ type Items<'a, Op> = Pin<Box<dyn Stream<Item = Result<<Op as Paginated>::Item, O
 /// as the operation allows.
 ///
 /// Use it as a [`Stream`] of items, or **await it** to collect them all. Before that, set the
-/// options every page's call should have, as on a [`Call`](super::Call):
+/// options every page's call should have, as on a [`Call`]:
 /// [`Pages::timeout`] (each attempt), [`Pages::header`], [`Pages::retry`], and
 /// [`Pages::deadline`] / [`Pages::deadline_in`] — the deadline of the **whole walk**, every page
 /// included.

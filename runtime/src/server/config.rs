@@ -15,7 +15,7 @@ pub const DEFAULT_TIMESTAMP_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// The default number of live nonces remembered: 1,000,000.
 pub const DEFAULT_NONCE_CAPACITY: usize = 1_000_000;
 
-/// The settings of [`router`](super::router). Build one with [`ServerConfig::builder`]; the
+/// The settings of [`router`](super::router()). Build one with [`ServerConfig::builder`]; the
 /// authentication must be chosen explicitly.
 ///
 /// ```

@@ -1,6 +1,6 @@
 //! The axum server side of the protocol (feature `server`).
 //!
-//! [`router`] speaks the wire protocol for a [`Dispatch`] (implemented by the generated server
+//! [`router()`] speaks the wire protocol for a [`Dispatch`] (implemented by the generated server
 //! crate): it accepts POST with the parameters in the query (what the official SDKs send), POST
 //! with an `application/x-www-form-urlencoded` body merged after the query (any transfer
 //! encoding, chunked included), and GET; checks `Format`, `Action` and `Version`; authenticates
