@@ -1,4 +1,4 @@
-//! Emitters: one per generated crate. Each turns the resolved [`Api`](crate::ir::Api) into
+//! Emitters: one per generated crate. Each turns the resolved [`Api`] into
 //! token streams, one per file; [`crate::render`] prints them.
 
 mod checks;
