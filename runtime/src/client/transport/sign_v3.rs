@@ -50,22 +50,6 @@ pub(super) fn attempt_parts(
     sign_v3(config.signature_algorithm, config.fixed_key.as_ref(), request)
 }
 
-/// [`build_v3_with`] without extra headers, with `ACS3-HMAC-SHA256`.
-#[cfg(test)]
-#[allow(clippy::too_many_arguments)]
-fn build_v3(
-    action: &'static str,
-    version: &'static str,
-    creds: &Credentials,
-    host: &str,
-    nonce: &str,
-    date: &str,
-    op_params: &[WireParam<'_>],
-    body: &[u8],
-) -> SignedParts {
-    build_v3_as(Algorithm::HmacSha256, action, version, creds, host, nonce, date, op_params, body)
-}
-
 /// [`build_v3_with`] without extra headers, with `algorithm`.
 #[cfg(test)]
 #[allow(clippy::too_many_arguments)]
@@ -341,7 +325,8 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
 
     #[test]
     fn v3_content_hash_is_of_the_body() {
-        let parts = build_v3("A", "V", &Credentials::new("id", "s"), "h", "n", "d", &[], b"abc");
+        let parts =
+            build_v3_as(Algorithm::HmacSha256, "A", "V", &Credentials::new("id", "s"), "h", "n", "d", &[], b"abc");
         assert_eq!(
             header(&parts, "x-acs-content-sha256"),
             Some("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
@@ -352,7 +337,7 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
     #[test]
     fn v3_security_token_is_a_signed_header() {
         let creds = Credentials::new("testid", "testsecret").with_security_token("tok/en+=");
-        let parts = build_v3("A", "V", &creds, "h:8080", "n", "d", &vector_params(), b"");
+        let parts = build_v3_as(Algorithm::HmacSha256, "A", "V", &creds, "h:8080", "n", "d", &vector_params(), b"");
         assert_eq!(header(&parts, "x-acs-security-token"), Some("tok/en+="));
         assert_eq!(header(&parts, "x-acs-accesskey-id"), Some("testid"));
         assert!(!parts.query.contains("SecurityToken") && !parts.query.contains("tok"), "{}", parts.query);
@@ -374,8 +359,17 @@ x-acs-date;x-acs-signature-nonce;x-acs-version,Signature=4411bfdbd0e192bc6e4f728
             ]
         );
         // The token is covered by the signature.
-        let other =
-            build_v3("A", "V", &creds.clone().with_security_token("other"), "h:8080", "n", "d", &vector_params(), b"");
+        let other = build_v3_as(
+            Algorithm::HmacSha256,
+            "A",
+            "V",
+            &creds.clone().with_security_token("other"),
+            "h:8080",
+            "n",
+            "d",
+            &vector_params(),
+            b"",
+        );
         assert_ne!(header(&parts, "authorization"), header(&other, "authorization"));
     }
 
