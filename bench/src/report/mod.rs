@@ -1,10 +1,10 @@
 //! `BENCHMARKS.md`: the machine, the command, the date, and for each row both sides, their ratio
 //! and the spread over rounds.
 //!
-//! [`render`] writes the head (`header`), then each section that was measured, in the order of a
-//! run, each followed by its hand-written notes (`bench/notes/*.md`): `server`, `client`, `sdk`,
-//! `generator`, `service` and `stores`. Their cells (`cells`) and the CPU table of the first two
-//! (`cpu_table`) are shared.
+//! [`render`] writes the head (`header`) and issue 12's targets with their verdicts (`targets`),
+//! then each section that was measured, in the order of a run, each followed by its hand-written
+//! notes (`bench/notes/*.md`): `server`, `client`, `sdk`, `generator`, `service` and `stores`.
+//! Their cells (`cells`) and the CPU table of the first two (`cpu_table`) are shared.
 
 use std::fmt::Write as _;
 
@@ -17,6 +17,7 @@ mod sdk;
 mod server;
 mod service;
 mod stores;
+mod targets;
 
 pub use client::ClientRow;
 pub use generator::Generator;
@@ -61,6 +62,7 @@ pub struct Report {
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     header::render_header(&mut out, report);
+    targets::render_targets(&mut out, report);
     if !report.server.is_empty() {
         server::render_server(&mut out, report);
         note(&mut out, notes::SERVER);
@@ -139,7 +141,7 @@ mod tests {
             settings: Settings { rounds: 2, warmup_secs: 0.1, window_secs: 0.5, generator_runs: 1 },
             server: vec![ServerRow { auth: Auth::On, concurrency: 32, rounds: rounds.clone() }],
             client: vec![ClientRow { signing: "v3", server: "B", concurrency: 1, rounds: rounds.clone() }],
-            sdk: vec![SdkRow { sdk: "Test SDK", rounds }],
+            sdk: vec![SdkRow { sdk: "Test SDK", reference: false, rounds }],
             generator: Some(Generator { runs_ms: vec![40.0], files: 9, lines: 1000, operations: 3 }),
             scaling: vec![crate::generator_scaling::ScalingRow {
                 operations: 30,
@@ -222,5 +224,18 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("| 8 | 275 (250–300) | 6.5 (6.0–7.0) | **5.0×** |"), "{text}");
+        for verdict in [
+            "| Server: throughput A/B, auth on, 32 concurrent | ≥ 0.9× | 0.55× | **missed**: *What the server's gap is \
+             made of* |",
+            "| Server: p50 A/B, auth on, 32 concurrent | ≤ 1.11× | 2.00× | **missed**: *What the server's gap is made of* |",
+            "| Client: calls/s A/B, v3, 1 concurrent | ≥ 0.95× | 0.55× | **missed**: *What the client's gap is made of* |",
+            "| Client vs Test SDK: sequential calls/s | ≥ 10× | 0.55× | **missed**: *What bounds this ratio* |",
+            "| Service: Describe page 1, 10k vs 1k users | ≥ 0.67× | 0.85× | met |",
+            "| Store: grouped Creates (64 threads) vs raw SQLite, one `fsync` per insert, 10k users | ≥ 1× | 6.50× | met |",
+        ] {
+            assert!(text.contains(verdict), "{verdict}\n{text}");
+        }
+        let (targets, server) = (text.find("## Targets at a glance"), text.find("## Server:"));
+        assert!(targets.is_some() && targets < server, "the verdicts come first");
     }
 }

@@ -12,6 +12,8 @@ use crate::stats::{Rounds, Spread};
 pub struct SdkRow {
     /// Which SDK, as the report names it.
     pub sdk: &'static str,
+    /// Not an SDK: a reference row (raw reqwest, the bare driver), judged by no target.
+    pub reference: bool,
     /// A: the generated client; B: the SDK.
     pub rounds: Rounds,
 }

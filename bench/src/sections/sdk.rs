@@ -180,5 +180,6 @@ pub async fn run(root: &Path, addr: SocketAddr, settings: &Settings) -> Result<V
         }
     }
     let labels = SDKS.iter().map(|(_, label)| *label).chain([RAW, FLOOR]);
-    Ok(labels.zip(rounds).map(|(sdk, rounds)| SdkRow { sdk, rounds }).collect())
+    let rows = labels.zip(rounds).enumerate();
+    Ok(rows.map(|(index, (sdk, rounds))| SdkRow { sdk, reference: index >= SDKS.len(), rounds }).collect())
 }
