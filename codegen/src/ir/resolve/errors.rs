@@ -4,9 +4,9 @@ use std::collections::HashMap;
 
 use alibaba_rpc_runtime::errors::{ErrorCode as _, ProtocolCode};
 
-use super::super::check::{self, Checker};
-use super::super::names;
-use super::super::types::ErrorDef;
+use crate::ir::check::{self, Checker};
+use crate::ir::names;
+use crate::ir::types::ErrorDef;
 use crate::raw::RawError;
 
 /// The protocol errors, as the runtime declares them, named as the generator names any code (the

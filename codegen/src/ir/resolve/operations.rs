@@ -2,12 +2,12 @@
 
 use std::collections::HashMap;
 
-use super::super::check::Checker;
-use super::super::names;
-use super::super::param;
-use super::super::types::{ErrorDef, Field, FieldType, Operation, Pagination, Param, Rule, ValueType};
 use super::shapes::fields;
 use crate::diagnostics::did_you_mean;
+use crate::ir::check::Checker;
+use crate::ir::names;
+use crate::ir::param;
+use crate::ir::types::{ErrorDef, Field, FieldType, Operation, Pagination, Param, Rule, ValueType};
 use crate::raw::{RawOperation, RawPagination, RawSpec};
 use param::Types;
 

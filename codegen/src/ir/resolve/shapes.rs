@@ -2,11 +2,11 @@
 
 use std::collections::HashMap;
 
-use super::super::check::{self, Checker, TypeNames};
-use super::super::names;
-use super::super::param;
-use super::super::types::{EnumDef, EnumValue, Field, FieldType, Scalar, Shape, ValueType};
 use crate::diagnostics::did_you_mean;
+use crate::ir::check::{self, Checker, TypeNames};
+use crate::ir::names;
+use crate::ir::param;
+use crate::ir::types::{EnumDef, EnumValue, Field, FieldType, Scalar, Shape, ValueType};
 use crate::raw::{RawField, RawSpec};
 use param::Types;
 

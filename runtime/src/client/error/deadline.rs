@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::super::retry::Failure;
+use crate::client::retry::Failure;
 
 /// A call whose deadline passed before it could succeed.
 ///

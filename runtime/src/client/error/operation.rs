@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use super::super::credentials::CredentialsError;
-use super::super::retry::{self, Failure};
 use super::{DeadlineError, DecodeError, InvokeError, TransportError, after_attempts, sent_before};
+use crate::client::credentials::CredentialsError;
+use crate::client::retry::{self, Failure};
 use crate::errors::{ApiError, ErrorCode};
 use crate::operation::Operation;
 use crate::validate::Violations;

@@ -5,8 +5,8 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use super::super::config::PrebuiltHeaders;
 use super::parts::WireHeader;
+use crate::client::config::PrebuiltHeaders;
 
 /// The `content-type` of a version 1.0 request's form body.
 const FORM: HeaderValue = HeaderValue::from_static(crate::encoding::FORM_URLENCODED);

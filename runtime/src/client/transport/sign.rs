@@ -6,10 +6,10 @@ use reqwest::header::HeaderMap;
 use crate::flatten::WireParam;
 use crate::signature::{SignatureVersion, new_nonce, now_timestamp};
 
-use super::super::config::ClientConfig;
-use super::super::credentials::Credentials;
 use super::parts::SignedParts;
 use super::{sign_v1, sign_v3};
+use crate::client::config::ClientConfig;
+use crate::client::credentials::Credentials;
 
 /// The signed parts of one attempt of `action`, with a fresh nonce and the current UTC time,
 /// signed with `credentials`; without them (an anonymous operation) the same protocol fields,
@@ -24,7 +24,7 @@ pub(crate) fn signed_parts(
 ) -> SignedParts {
     let (nonce, now) = (new_nonce(), now_timestamp());
     let Some(credentials) = credentials else {
-        return super::super::anonymous::unsigned_parts(config, action, &nonce, &now, op_params);
+        return crate::client::anonymous::unsigned_parts(config, action, &nonce, &now, op_params);
     };
     match config.signature_version {
         SignatureVersion::V1 => sign_v1::attempt_parts(config, credentials, action, &nonce, &now, op_params),

@@ -7,10 +7,10 @@ use sha1::Sha1;
 use crate::flatten::{WireParam, as_pairs};
 use crate::signature::v1::{self, common as p};
 
-use super::super::config::ClientConfig;
-use super::super::credentials::Credentials;
-use super::super::signing_key;
 use super::parts::SignedParts;
+use crate::client::config::ClientConfig;
+use crate::client::credentials::Credentials;
+use crate::client::signing_key;
 
 /// The version 1.0 parts of one attempt of `action` with `nonce` and `timestamp`, signed with
 /// `credentials` (with the configuration's keyed secret when it is theirs): a form body only.
@@ -89,8 +89,8 @@ fn build_v1_with(
 
 #[cfg(test)]
 mod tests {
-    use super::super::sign::test_support::vector_params;
     use super::*;
+    use crate::client::transport::sign::test_support::vector_params;
 
     /// Version 1.0 queries: every parameter in the canonical order, then the signature, which is
     /// the one the client computed before version 3 existed (recorded from that code), with and

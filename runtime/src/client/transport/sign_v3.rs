@@ -10,10 +10,10 @@ use crate::flatten::{WireParam, as_pairs};
 use crate::signature::canonical_query;
 use crate::signature::v3::Algorithm;
 
-use super::super::config::ClientConfig;
-use super::super::credentials::Credentials;
-use super::super::signing_key::{self, FixedKey};
 use super::parts::{SignedParts, WireHeader, WireValue, empty_body_hash_value, names};
+use crate::client::config::ClientConfig;
+use crate::client::credentials::Credentials;
+use crate::client::signing_key::{self, FixedKey};
 
 /// The body of a version 3 request: empty (all parameters travel in the query).
 const BODY: &[u8] = b"";
@@ -250,8 +250,8 @@ fn v3_authorization<D: V3Digest, M: Mac + Clone>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::sign::test_support::{header, vector_params};
     use super::*;
+    use crate::client::transport::sign::test_support::{header, vector_params};
     use crate::signature::v3::{self, Authorization, EMPTY_BODY_SHA256};
 
     /// The Smartag vector signed with `ACS3-HMAC-SM3`: the expected value is what the Python Tea
