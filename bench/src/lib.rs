@@ -4,11 +4,13 @@
 //! - [`server_a`]: the generated router over a trivial in-memory implementation of the trait;
 //! - [`server_b`]: the reference, a hand-written axum handler (serde `Query`, the same JSON,
 //!   signature version 3 verified with `alibaba_rpc_runtime::signature::v3` when authentication is on);
+//! - [`fixture`]: what both servers answer and every driver asks (one instance, one page, one key);
 //! - [`wire`]: the requests both are sent, built (and signed) before any timed window;
 //! - [`driver`]: the load driver (hyper, one keep-alive connection per concurrent caller) and the
 //!   client callers (the generated client, raw reqwest with pre-signed requests);
 //! - [`service`]: the real service over SQLite at 1k, 10k and 100k users per instance, and its
 //!   in-process baselines (hashing, store creates, raw SQLite inserts);
+//! - [`generator_scaling`]: the generator and the generated crates at 3, 30 and 300 operations;
 //! - [`cpu`]: the CPU time the client (this process) and the server child use over a window;
 //! - [`stats`] and [`report`]: medians, spreads, ratios and `BENCHMARKS.md`;
 //! - [`build_cost`]: clean-build time and crate count of an application using the generated client

@@ -195,6 +195,17 @@ cidr = "fd00::/64"
     assert!(!error.to_string().contains("pasted-with-space"), "secrets are not echoed: {error}");
 }
 
+/// An empty `database_url` is a mistake, not a way to say "SQLite": it is reported where it stands.
+#[test]
+fn an_empty_database_url_is_located() {
+    let text = format!("database_url = \"  \"\n{GOOD}");
+    let error = parse(&text).expect_err("an empty database_url");
+    let (places, messages) = problems(&error);
+    assert_eq!(places, vec![(Some(1), Some(16))]);
+    assert!(messages.contains("database_url must not be empty"), "{messages}");
+    assert!(messages.contains("remove the key to use the SQLite file"), "{messages}");
+}
+
 #[test]
 fn access_keys_are_required() {
     let error = parse("[[instances]]\nregion = \"r\"\nid = \"i\"\n").expect_err("no keys");

@@ -104,11 +104,18 @@ impl Checker<'_> {
             }
         });
         let data = raw.data.map(|data| self.check_path("data", &data));
-        let database_url = raw
-            .database_url
-            .map(Spanned::into_inner)
-            .filter(|url| !url.is_empty())
-            .map(crate::store::postgres::DatabaseUrl::new);
+        let database_url = raw.database_url.and_then(|url| {
+            if url.get_ref().trim().is_empty() {
+                self.problem(
+                    Some(url.span()),
+                    "database_url must not be empty: give a PostgreSQL URL (postgres://user@host/database) or remove \
+                     the key to use the SQLite file"
+                        .to_owned(),
+                );
+                return None;
+            }
+            Some(crate::store::postgres::DatabaseUrl::new(url.into_inner()))
+        });
         let seed = raw.seed.map(|seed| self.check_path("seed", &seed));
         let tls = match raw.tls {
             None => TlsFiles::default(),

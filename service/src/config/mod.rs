@@ -42,8 +42,8 @@
 //!   is the gateway, see [`crate::addressing`]) and inside a private (RFC 1918) range;
 //! - `max_users` is between 1 and 4294967295;
 //! - each `[limits]` value is inside the range [`Limits`] documents (zero is never allowed);
-//! - `data` and `seed` are not empty, and `[tls]` has both `cert` and `key` (relative paths are
-//!   taken from the file's folder).
+//! - `data`, `seed` and `database_url` are not empty, and `[tls]` has both `cert` and `key`
+//!   (relative paths are taken from the file's folder).
 //!
 //! A `max_users` larger than the block's client addresses is allowed: Create then answers
 //! `ClientUser.UserOverLimit` when the block runs out of addresses.
