@@ -221,9 +221,10 @@ impl ClientConfigBuilder {
     /// How requests are signed (default [`SignatureVersion::V3`], `ACS3-HMAC-SHA256`, as the
     /// current official SDKs sign).
     ///
-    /// [`SignatureVersion::V1`] signs with version 1.0 (`HMAC-SHA1`), every protocol field and the
-    /// signature as query parameters, exactly as the legacy Python and Go SDKs do: for a server
-    /// that does not accept version 3 yet.
+    /// [`SignatureVersion::V1`] signs with version 1.0 (`HMAC-SHA1`), as the legacy Python and Go
+    /// SDKs do, for a server that does not accept version 3 yet: every protocol field and the
+    /// signature travel with the parameters in a form body (the legacy SDKs put the same pairs in
+    /// the query; Alibaba Cloud reads and signs both alike).
     pub fn signature_version(mut self, version: SignatureVersion) -> Self {
         self.signature_version = version;
         self

@@ -13,9 +13,10 @@
 //! `authorization: ACS3-HMAC-SHA256 Credential=<AccessKeyId>,SignedHeaders=<list>,Signature=<hex>`.
 //!
 //! [`ClientConfigBuilder::signature_version`]`(`[`SignatureVersion::V1`]`)` signs with version 1.0
-//! (`HMAC-SHA1`) instead, exactly as the legacy Python and Go SDKs do: `POST <endpoint>/?<query>`
-//! with every parameter — `Action`, `Version`, `AccessKeyId`, `Signature*`, `Timestamp`,
-//! `SecurityToken`… — in the query and an empty body.
+//! (`HMAC-SHA1`) instead, as the legacy Python and Go SDKs do: `POST <endpoint>/` with every
+//! parameter — `Action`, `Version`, `AccessKeyId`, `Signature*`, `Timestamp`, `SecurityToken`… —
+//! in a form body (the legacy SDKs put the same pairs in the query; Alibaba Cloud reads and signs
+//! both alike).
 //!
 //! Under both, every attempt (retries included) is signed afresh with a new random nonce and the
 //! current UTC time.
@@ -180,17 +181,18 @@ impl RpcClient {
     /// 1. `req.validate()`: on violations, returns [`InvokeError::Validation`] with all of them,
     ///    and sends nothing.
     /// 2. Each attempt is signed afresh, with a new random nonce and the current UTC time, and sent
-    ///    as `POST <endpoint>/?<query>` with an empty body:
-    ///    - under [`SignatureVersion::V3`] (the default) the query is `req.to_params()` in canonical
-    ///      form, and the protocol fields are signed `x-acs-*` headers (`x-acs-action`,
-    ///      `x-acs-version`, `x-acs-date`, `x-acs-signature-nonce`, `x-acs-content-sha256`, and
-    ///      `x-acs-security-token` + `x-acs-accesskey-id` with STS credentials) next to a signed
-    ///      `host` and the `authorization` header (see the [module documentation](self));
-    ///    - under [`SignatureVersion::V1`] the query holds the common parameters (`Action`,
-    ///      `Version`, `Format=JSON`, `AccessKeyId`, `SignatureMethod=HMAC-SHA1`, an empty
-    ///      `SignatureType`, `SignatureVersion=1.0`, `SignatureNonce`, `Timestamp`, and
-    ///      `SecurityToken` with STS credentials), `req.to_params()`, and the `Signature` over them
-    ///      all for `POST`.
+    ///    as a `POST` to the endpoint:
+    ///    - under [`SignatureVersion::V3`] (the default) as `POST <endpoint>/?<query>` with an empty
+    ///      body: the query is `req.to_params()` in canonical form, and the protocol fields are
+    ///      signed `x-acs-*` headers (`x-acs-action`, `x-acs-version`, `x-acs-date`,
+    ///      `x-acs-signature-nonce`, `x-acs-content-sha256`, and `x-acs-security-token` +
+    ///      `x-acs-accesskey-id` with STS credentials) next to a signed `host` and the
+    ///      `authorization` header (see the [module documentation](self));
+    ///    - under [`SignatureVersion::V1`] as `POST <endpoint>/` with a form body that holds the
+    ///      common parameters (`Action`, `Version`, `Format=JSON`, `AccessKeyId`,
+    ///      `SignatureMethod=HMAC-SHA1`, an empty `SignatureType`, `SignatureVersion=1.0`,
+    ///      `SignatureNonce`, `Timestamp`, and `SecurityToken` with STS credentials),
+    ///      `req.to_params()`, and the `Signature` over them all for `POST`.
     /// 3. A 2xx response is decoded as `Op::Response` ([`InvokeError::Decode`] if it is not one);
     ///    any other status gives [`InvokeError::Api`], from the error envelope, or, when the body is
     ///    not an envelope, with the synthetic code `HTTP<status>` and the start of the body as message.
