@@ -31,6 +31,8 @@ struct Target {
     what: String,
     threshold: String,
     figure: Option<f64>,
+    /// The threshold's value, to tell a figure apart from it when both round alike.
+    limit: f64,
     unit: &'static str,
     met: Option<bool>,
     explained: &'static str,
@@ -40,13 +42,13 @@ impl Target {
     /// A figure that must be at least `min`.
     fn at_least(what: String, figure: Option<f64>, min: f64, unit: &'static str, explained: &'static str) -> Self {
         let threshold = format!("≥ {}{unit}", trim(min));
-        Target { what, threshold, figure, unit, met: figure.map(|f| f >= min), explained }
+        Target { what, threshold, figure, limit: min, unit, met: figure.map(|f| f >= min), explained }
     }
 
     /// A figure that must be at most `max`.
     fn at_most(what: String, figure: Option<f64>, max: f64, unit: &'static str, explained: &'static str) -> Self {
         let threshold = format!("≤ {}{unit}", trim(max));
-        Target { what, threshold, figure, unit, met: figure.map(|f| f <= max), explained }
+        Target { what, threshold, figure, limit: max, unit, met: figure.map(|f| f <= max), explained }
     }
 }
 
@@ -54,6 +56,13 @@ impl Target {
 fn trim(value: f64) -> String {
     let text = format!("{value:.2}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// `figure` with two decimals, or three when two would show it equal to `limit` (0.947 against
+/// 0.95 is a miss, and must not read `0.95`).
+fn shown(figure: f64, limit: f64) -> String {
+    let two = format!("{figure:.2}");
+    if two == format!("{limit:.2}") && figure != limit { format!("{figure:.3}") } else { two }
 }
 
 /// The median of the per-round ratios A/B of `field`.
@@ -83,7 +92,7 @@ pub(super) fn render_targets(out: &mut String, report: &Report) {
     );
     let _ = writeln!(out, "| target | threshold | this run | |\n|---|---:|---:|---|");
     for t in &targets {
-        let figure = t.figure.map_or_else(|| "–".to_owned(), |f| format!("{f:.2}{}", t.unit));
+        let figure = t.figure.map_or_else(|| "–".to_owned(), |f| format!("{}{}", shown(f, t.limit), t.unit));
         let verdict = match t.met {
             Some(true) => "met".to_owned(),
             Some(false) if t.explained.is_empty() => "**missed**".to_owned(),
@@ -223,6 +232,15 @@ mod tests {
         assert_eq!(trim(10.0), "10");
         assert_eq!(trim(1.0 / 0.9), "1.11");
         assert_eq!(trim(1.0 / 1.5), "0.67");
+    }
+
+    #[test]
+    fn a_figure_is_never_shown_as_its_threshold_unless_it_is_it() {
+        assert_eq!(shown(0.947, 0.95), "0.947");
+        assert_eq!(shown(0.953, 0.95), "0.953");
+        assert_eq!(shown(0.95, 0.95), "0.95");
+        assert_eq!(shown(0.912, 0.95), "0.91");
+        assert_eq!(shown(4.331, 10.0), "4.33");
     }
 
     #[test]
