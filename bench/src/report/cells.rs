@@ -47,11 +47,18 @@ pub(super) fn early(rounds: &Rounds) -> &'static str {
     if rounds.any_ended_early() { " †" } else { "" }
 }
 
+/// The median of `over` divided by the median of `under`; `None` when either is empty or the
+/// divisor is not positive.
+pub(super) fn median_ratio(over: impl IntoIterator<Item = f64>, under: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (over, under) = (Spread::of(over)?, Spread::of(under)?);
+    (under.median > 0.0).then(|| over.median / under.median)
+}
+
 /// The median of `b` over the median of `a` of `field`, bold, or `–`.
 pub(super) fn ratio_cell(a: &[Sample], b: &[Sample], field: fn(&Sample) -> f64) -> String {
-    match (Spread::of(a.iter().map(field)), Spread::of(b.iter().map(field))) {
-        (Some(a), Some(b)) if a.median > 0.0 => format!("**{:.2}×**", b.median / a.median),
-        _ => "–".to_owned(),
+    match median_ratio(b.iter().map(field), a.iter().map(field)) {
+        Some(ratio) => format!("**{ratio:.2}×**"),
+        None => "–".to_owned(),
     }
 }
 

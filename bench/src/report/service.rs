@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::cells::{p50, rate, rates, size_label, spread};
+use super::cells::{median_ratio, p50, rate, rates, size_label, spread};
 use crate::stats::{Sample, Spread};
 
 /// One service row: an operation, its rounds at each instance size.
@@ -102,11 +102,9 @@ pub(super) fn render_service(out: &mut String, service: &ServiceReport) {
         for m in &medians {
             let _ = write!(line, " {} |", spread(*m, 0));
         }
-        for m in medians.iter().skip(1) {
-            let cell = match (medians.first().copied().flatten(), m) {
-                (Some(base), Some(m)) if base.median > 0.0 => format!("**{:.2}×**", m.median / base.median),
-                _ => "–".to_owned(),
-            };
+        for r in row.per_size.iter().skip(1) {
+            let cell = row.per_size.first().and_then(|base| median_ratio(r.iter().map(rate), base.iter().map(rate)));
+            let cell = cell.map_or_else(|| "–".to_owned(), |ratio| format!("**{ratio:.2}×**"));
             let _ = write!(line, " {cell} |");
         }
         for r in &row.per_size {
@@ -130,16 +128,12 @@ pub(super) fn render_service(out: &mut String, service: &ServiceReport) {
         out,
         "| baseline | ops/s | vs raw one-fsync-per-insert | vs the store's one commit per Create |\n|---|---:|---:|---:|"
     );
-    let single = Spread::of(service.raw_single.iter().copied()).map(|s| s.median);
-    let versus = |values: &[f64]| match (Spread::of(values.iter().copied()), single) {
-        (Some(v), Some(base)) if base > 0.0 => format!("**{:.1}×**", v.median / base),
-        _ => "–".to_owned(),
+    let versus_alone = |values: &[f64], alone: &[f64]| match median_ratio(values.iter().copied(), alone.iter().copied())
+    {
+        Some(ratio) => format!("**{ratio:.1}×**"),
+        None => "–".to_owned(),
     };
-    let versus_alone =
-        |values: &[f64], alone: &[f64]| match (Spread::of(values.iter().copied()), Spread::of(alone.iter().copied())) {
-            (Some(v), Some(base)) if base.median > 0.0 => format!("**{:.1}×**", v.median / base.median),
-            _ => "–".to_owned(),
-        };
+    let versus = |values: &[f64]| versus_alone(values, &service.raw_single);
     let _ =
         writeln!(out, "| argon2id hash only ({} threads) | {} | – | – |", service.callers, rates(&service.hash_only));
     let empty = Vec::new();

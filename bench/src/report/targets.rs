@@ -4,9 +4,8 @@
 use std::fmt::Write as _;
 
 use super::Report;
-use super::cells::{p50, rate, size_label};
+use super::cells::{median_ratio, p50, rate, size_label};
 use super::service::ServiceReport;
-use crate::Auth;
 use crate::stats::{Rounds, Sample, Spread};
 
 /// The server's throughput and p50 against the hand-written handler: at least 0.9× (so its p50
@@ -22,33 +21,41 @@ const SERVICE_MIN: f64 = 1.0 / 1.5;
 const HASH_MIN: f64 = 0.9;
 /// Grouped Creates against the store committing each Create alone.
 const GROUP_COMMIT_MIN: f64 = 5.0;
-/// The generator's time for 300 operations, milliseconds.
-const GENERATOR_MAX_MS: f64 = 1000.0;
+/// The generator's time for 300 operations, seconds.
+const GENERATOR_MAX_SECS: f64 = 1.0;
 
 /// One line of the table: what is compared, the threshold, this run's figure, and where the
 /// table's reader finds the gap explained when the target is missed.
 struct Target {
     what: String,
-    threshold: String,
     figure: Option<f64>,
-    /// The threshold's value, to tell a figure apart from it when both round alike.
+    /// The threshold's value.
     limit: f64,
+    /// Whether the figure must be at least the limit (otherwise at most).
+    at_least: bool,
     unit: &'static str,
-    met: Option<bool>,
     explained: &'static str,
 }
 
 impl Target {
     /// A figure that must be at least `min`.
     fn at_least(what: String, figure: Option<f64>, min: f64, unit: &'static str, explained: &'static str) -> Self {
-        let threshold = format!("≥ {}{unit}", trim(min));
-        Target { what, threshold, figure, limit: min, unit, met: figure.map(|f| f >= min), explained }
+        Target { what, figure, limit: min, at_least: true, unit, explained }
     }
 
     /// A figure that must be at most `max`.
     fn at_most(what: String, figure: Option<f64>, max: f64, unit: &'static str, explained: &'static str) -> Self {
-        let threshold = format!("≤ {}{unit}", trim(max));
-        Target { what, threshold, figure, limit: max, unit, met: figure.map(|f| f <= max), explained }
+        Target { what, figure, limit: max, at_least: false, unit, explained }
+    }
+
+    /// Whether the figure meets the threshold; `None` when it was not measured.
+    fn met(&self) -> Option<bool> {
+        self.figure.map(|f| if self.at_least { f >= self.limit } else { f <= self.limit })
+    }
+
+    /// The threshold as the table shows it (`≥ 0.95×`).
+    fn threshold(&self) -> String {
+        format!("{} {}{}", if self.at_least { "≥" } else { "≤" }, trim(self.limit), self.unit)
     }
 }
 
@@ -70,12 +77,6 @@ fn ratio(rounds: &Rounds, field: fn(&Sample) -> f64) -> Option<f64> {
     rounds.ratio_spread(field).map(|s| s.median)
 }
 
-/// The ratio of two medians, `over / under`.
-fn medians(over: &[f64], under: &[f64]) -> Option<f64> {
-    let (over, under) = (Spread::of(over.iter().copied())?, Spread::of(under.iter().copied())?);
-    (under.median > 0.0).then(|| over.median / under.median)
-}
-
 /// The table, when anything it judges was measured.
 pub(super) fn render_targets(out: &mut String, report: &Report) {
     let targets = collect(report);
@@ -93,13 +94,13 @@ pub(super) fn render_targets(out: &mut String, report: &Report) {
     let _ = writeln!(out, "| target | threshold | this run | |\n|---|---:|---:|---|");
     for t in &targets {
         let figure = t.figure.map_or_else(|| "–".to_owned(), |f| format!("{}{}", shown(f, t.limit), t.unit));
-        let verdict = match t.met {
+        let verdict = match t.met() {
             Some(true) => "met".to_owned(),
             Some(false) if t.explained.is_empty() => "**missed**".to_owned(),
             Some(false) => format!("**missed**: {}", t.explained),
             None => "not measured".to_owned(),
         };
-        let _ = writeln!(out, "| {} | {} | {figure} | {verdict} |", t.what, t.threshold);
+        let _ = writeln!(out, "| {} | {} | {figure} | {verdict} |", t.what, t.threshold());
     }
     let _ = writeln!(out);
 }
@@ -109,11 +110,7 @@ fn collect(report: &Report) -> Vec<Target> {
     let mut targets = Vec::new();
     const SERVER_NOTE: &str = "*What the server's gap is made of*";
     for row in &report.server {
-        let auth = match row.auth {
-            Auth::On => "on",
-            Auth::Off => "off",
-        };
-        let at = format!("auth {auth}, {} concurrent", row.concurrency);
+        let at = format!("auth {}, {} concurrent", row.auth.label(), row.concurrency);
         targets.push(Target::at_least(
             format!("Server: throughput A/B, {at}"),
             ratio(&row.rounds, rate),
@@ -155,7 +152,7 @@ fn collect(report: &Report) -> Vec<Target> {
         targets.push(Target::at_most(
             "Generator: `gen` for 300 operations".to_owned(),
             ms.map(|ms| ms / 1000.0),
-            GENERATOR_MAX_MS / 1000.0,
+            GENERATOR_MAX_SECS,
             " s",
             "",
         ));
@@ -167,13 +164,9 @@ fn collect(report: &Report) -> Vec<Target> {
 /// against hashing alone, and grouped Creates against one commit each.
 fn service_targets(service: &ServiceReport, targets: &mut Vec<Target>) {
     let (Some(first), Some(last)) = (service.sizes.first(), service.sizes.last()) else { return };
-    let median_rate = |samples: &[Sample]| Spread::of(samples.iter().map(rate)).map(|s| s.median);
     for row in &service.rows {
         let (Some(small), Some(large)) = (row.per_size.first(), row.per_size.last()) else { continue };
-        let figure = match (median_rate(small), median_rate(large)) {
-            (Some(small), Some(large)) if small > 0.0 => Some(large / small),
-            _ => None,
-        };
+        let figure = median_ratio(large.iter().map(rate), small.iter().map(rate));
         targets.push(Target::at_least(
             format!("Service: {}, {} vs {} users", row.label, size_label(*last), size_label(*first)),
             figure,
@@ -182,8 +175,7 @@ fn service_targets(service: &ServiceReport, targets: &mut Vec<Target>) {
             "",
         ));
         if row.label.contains("with Password") {
-            let rates: Vec<f64> = large.iter().map(rate).collect();
-            let figure = medians(&rates, &service.hash_only);
+            let figure = median_ratio(large.iter().map(rate), service.hash_only.iter().copied());
             targets.push(Target::at_least(
                 format!("Service: {} vs argon2id hashing alone, {} users", row.label, size_label(*last)),
                 figure,
@@ -203,7 +195,7 @@ fn service_targets(service: &ServiceReport, targets: &mut Vec<Target>) {
                 super::WIDE_CALLERS,
                 size_label(*last)
             ),
-            medians(grouped, alone),
+            median_ratio(grouped.iter().copied(), alone.iter().copied()),
             GROUP_COMMIT_MIN,
             "×",
             "",
@@ -214,7 +206,7 @@ fn service_targets(service: &ServiceReport, targets: &mut Vec<Target>) {
                 super::WIDE_CALLERS,
                 size_label(*last)
             ),
-            medians(grouped, &service.raw_single),
+            median_ratio(grouped.iter().copied(), service.raw_single.iter().copied()),
             1.0,
             "×",
             "",
@@ -246,12 +238,12 @@ mod tests {
     #[test]
     fn a_figure_meets_its_threshold_or_misses_it() {
         let met = Target::at_least("x".into(), Some(0.95), 0.95, "×", "");
-        assert_eq!(met.met, Some(true));
+        assert_eq!(met.met(), Some(true));
         let missed = Target::at_least("x".into(), Some(0.94), 0.95, "×", "");
-        assert_eq!(missed.met, Some(false));
+        assert_eq!(missed.met(), Some(false));
         let under = Target::at_most("x".into(), Some(1.2), 1.0 / 0.9, "×", "");
-        assert_eq!(under.met, Some(false));
+        assert_eq!(under.met(), Some(false));
         let unmeasured = Target::at_least("x".into(), None, 0.95, "×", "");
-        assert_eq!(unmeasured.met, None);
+        assert_eq!(unmeasured.met(), None);
     }
 }
