@@ -105,16 +105,10 @@ impl Checker<'_> {
         });
         let data = raw.data.map(|data| self.check_path("data", &data));
         let database_url = raw.database_url.and_then(|url| {
-            if url.get_ref().trim().is_empty() {
-                self.problem(
-                    Some(url.span()),
-                    "database_url must not be empty: give a PostgreSQL URL (postgres://user@host/database) or remove \
-                     the key to use the SQLite file"
-                        .to_owned(),
-                );
-                return None;
-            }
-            Some(crate::store::postgres::DatabaseUrl::new(url.into_inner()))
+            const HOW: &str = ": give a PostgreSQL URL (postgres://user@host/database) or remove the key to use the \
+                               SQLite file";
+            self.check_not_empty("database_url", &url, HOW)
+                .then(|| crate::store::postgres::DatabaseUrl::new(url.into_inner()))
         });
         let seed = raw.seed.map(|seed| self.check_path("seed", &seed));
         let tls = match raw.tls {
@@ -214,10 +208,18 @@ impl Checker<'_> {
     }
 
     /// A path key: not empty; a relative path is taken from the configuration file's folder.
-    fn check_path(&mut self, key: &str, value: &Spanned<String>) -> PathBuf {
-        if value.get_ref().trim().is_empty() {
-            self.problem(Some(value.span()), format!("{key} must not be empty"));
+    /// Whether `value` has more than whitespace; if not, a problem at it: `<key> must not be
+    /// empty`, then `how` (what to write instead).
+    fn check_not_empty(&mut self, key: &str, value: &Spanned<String>, how: &str) -> bool {
+        let filled = !value.get_ref().trim().is_empty();
+        if !filled {
+            self.problem(Some(value.span()), format!("{key} must not be empty{how}"));
         }
+        filled
+    }
+
+    fn check_path(&mut self, key: &str, value: &Spanned<String>) -> PathBuf {
+        self.check_not_empty(key, value, "");
         let path = Path::new(value.get_ref());
         match self.origin.parent() {
             Some(folder) if path.is_relative() => folder.join(path),
